@@ -1,0 +1,235 @@
+//! The catalogue: the one table that ties each event kind to its name, its `type` values and
+//! its Rust type. Adding an event is one struct in its family module and one line here.
+//!
+//! A line reads `Kind => module::Type, [aliases], by;`:
+//! - `aliases`: the `type` values other than the event's own name that mean this kind
+//!   (`INSTALL` for AppInstall). A `type` equal to the event name always means the kind.
+//! - `by`: `type` when real payloads carry a `type` naming the event; `route` when they carry
+//!   none, or one that means something else (ProviderOutboundMessage's channel, Price's price
+//!   type), so deliveries of that kind can only be identified by the route they arrive on.
+
+use bytes::Bytes;
+use serde::Serialize;
+
+use crate::event::{DecodeError, WebhookEvent, decode};
+use crate::*;
+
+macro_rules! catalogue {
+    (@route type) => { false };
+    (@route route) => { true };
+    (@how type) => { "`type`" };
+    (@how route) => { "route binding" };
+    ($( $kind:ident => $module:ident :: $ty:ident, [$($alias:literal),*], $by:ident; )+) => {
+        /// Every documented HighLevel webhook event.
+        ///
+        /// `as_str` is the event's name in HighLevel's docs (the page name), which is also the
+        /// path segment of a route bound to the kind.
+        ///
+        /// | kind | `type` values | identified by |
+        /// |---|---|---|
+        #[doc = concat!($(
+            "| `", stringify!($kind), "` | `", stringify!($kind), "`", $(", `", $alias, "`",)* " | ",
+            catalogue!(@how $by), " |\n",
+        )+)]
+        ///
+        /// A kind identified by route binding needs the router mounted on a URL bound to it
+        /// (HighLevel lets an app deliver each event to a URL of its choosing); its `type`, if
+        /// any, is not trusted. A `type` equal to the event name is honoured for every kind.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        pub enum EventKind {
+            $(
+                #[doc = concat!("[`", stringify!($ty), "`](", stringify!($module), "::", stringify!($ty), ")")]
+                $kind,
+            )+
+        }
+
+        impl EventKind {
+            /// Every kind, in catalogue order.
+            pub const ALL: &'static [EventKind] = &[$(EventKind::$kind),+];
+
+            /// The number of kinds.
+            pub const COUNT: usize = Self::ALL.len();
+
+            /// The event's documented name, e.g. `"AssociationDelete"`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(EventKind::$kind => stringify!($kind),)+
+                }
+            }
+
+            /// The `type` values that identify this kind: its name, then HighLevel's aliases.
+            pub const fn type_values(self) -> &'static [&'static str] {
+                match self {
+                    $(EventKind::$kind => &[stringify!($kind) $(, $alias)*],)+
+                }
+            }
+
+            /// Whether real deliveries of this kind lack a `type` naming it, so that they can
+            /// only be identified by a route binding.
+            pub const fn needs_route_binding(self) -> bool {
+                match self {
+                    $(EventKind::$kind => catalogue!(@route $by),)+
+                }
+            }
+
+            /// A dense index in `0..COUNT`, for tables indexed by kind.
+            pub const fn index(self) -> usize {
+                self as usize
+            }
+
+            /// The kind whose documented name is `name`, e.g. from a route's last path segment.
+            pub fn from_name(name: &str) -> Option<EventKind> {
+                match name {
+                    $(stringify!($kind) => Some(EventKind::$kind),)+
+                    _ => None,
+                }
+            }
+
+            /// The kind a payload's `type` value names, through HighLevel's alias table
+            /// (`INSTALL` → AppInstall, ...). Values that are not event names (a channel such as
+            /// `SMS`, a price type such as `one_time`) give `None`.
+            pub fn from_type_field(value: &str) -> Option<EventKind> {
+                match value {
+                    $(stringify!($kind) $(| $alias)* => Some(EventKind::$kind),)+
+                    _ => None,
+                }
+            }
+        }
+
+        /// A decoded delivery: one variant per event kind, or `Unknown`.
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(tag = "kind", content = "event")]
+        #[allow(clippy::large_enum_variant)]
+        pub enum Event {
+            $(
+                #[doc = concat!("A `", stringify!($kind), "` event.")]
+                $kind($module::$ty),
+            )+
+            /// A delivery whose kind could not be identified. Not an error: HighLevel adds
+            /// events without notice, and these are acknowledged and handed over raw.
+            Unknown {
+                /// The `type` field, when there was a string one.
+                type_field: Option<String>,
+                /// The exact body bytes.
+                #[serde(serialize_with = "crate::catalogue::raw_json")]
+                raw: Bytes,
+            },
+        }
+
+        impl Event {
+            /// The kind, or `None` for `Unknown`.
+            pub fn kind(&self) -> Option<EventKind> {
+                match self {
+                    $(Event::$kind(_) => Some(EventKind::$kind),)+
+                    Event::Unknown { .. } => None,
+                }
+            }
+
+            /// Decodes a body as the given kind, straight from the bytes into its struct.
+            pub fn decode(kind: EventKind, body: &[u8]) -> Result<Event, DecodeError> {
+                match kind {
+                    $(EventKind::$kind => decode::<$module::$ty>(kind, body).map(Event::$kind),)+
+                }
+            }
+        }
+
+        $(
+            impl WebhookEvent for $module::$ty {
+                const KIND: EventKind = EventKind::$kind;
+                fn into_event(self) -> Event {
+                    Event::$kind(self)
+                }
+            }
+
+            impl From<$module::$ty> for Event {
+                fn from(event: $module::$ty) -> Event {
+                    Event::$kind(event)
+                }
+            }
+        )+
+    };
+}
+
+catalogue! {
+    AssociationCreate => association::AssociationCreate, [], route;
+    AssociationDelete => association::AssociationDelete, [], route;
+    AssociationUpdate => association::AssociationUpdate, [], route;
+}
+
+/// Serializes raw body bytes as the JSON they hold, or as a string when they are not JSON.
+fn raw_json<S: serde::Serializer>(raw: &Bytes, serializer: S) -> Result<S::Ok, S::Error> {
+    match serde_json::from_slice::<&serde_json::value::RawValue>(raw) {
+        Ok(value) => value.serialize(serializer),
+        Err(_) => String::from_utf8_lossy(raw).serialize(serializer),
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A string that is not the name of any documented event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a documented HighLevel event name (names are case-sensitive, e.g. `ContactCreate`)")]
+pub struct UnknownEventName(pub String);
+
+impl std::str::FromStr for EventKind {
+    type Err = UnknownEventName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        EventKind::from_name(s).ok_or_else(|| UnknownEventName(s.to_owned()))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EventKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        EventKind::from_name(&name).ok_or_else(|| {
+            serde::de::Error::custom(UnknownEventName(name.into_owned()))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_from_name() {
+        for &kind in EventKind::ALL {
+            assert_eq!(EventKind::from_name(kind.as_str()), Some(kind));
+            assert_eq!(kind.as_str().parse::<EventKind>(), Ok(kind));
+            assert_eq!(EventKind::ALL[kind.index()], kind);
+        }
+        assert!("associationdelete".parse::<EventKind>().is_err());
+    }
+
+    #[test]
+    fn every_type_value_maps_back_to_its_own_kind_only() {
+        for &kind in EventKind::ALL {
+            for value in kind.type_values() {
+                assert_eq!(EventKind::from_type_field(value), Some(kind), "{value}");
+            }
+        }
+    }
+
+    #[test]
+    fn association_kinds_need_a_route_binding_but_honour_their_name_as_type() {
+        for kind in [
+            EventKind::AssociationCreate,
+            EventKind::AssociationDelete,
+            EventKind::AssociationUpdate,
+        ] {
+            assert!(kind.needs_route_binding());
+            assert_eq!(EventKind::from_type_field(kind.as_str()), Some(kind));
+        }
+    }
+
+    #[test]
+    fn values_that_are_not_event_names_identify_nothing() {
+        for value in ["", "SMS", "Email", "one_time", "associationdelete", "AssociationDelete "] {
+            assert_eq!(EventKind::from_type_field(value), None, "{value:?}");
+        }
+    }
+}
