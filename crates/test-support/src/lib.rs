@@ -1,1 +1,3 @@
-//! wip
+//! Test tools for HighLevel webhooks (work in progress).
+#![warn(missing_docs)]
+pub mod strategies;

@@ -18,6 +18,9 @@ macro_rules! catalogue {
     (@route type) => { false };
     (@route route) => { true };
     (@how type) => { "`type`" };
+    (@sent route $kind:ident []) => { None };
+    (@sent type $kind:ident []) => { Some(stringify!($kind)) };
+    (@sent type $kind:ident [$first:literal $(, $rest:literal)*]) => { Some($first) };
     (@how route) => { "route binding" };
     ($( $kind:ident => $module:ident :: $ty:ident, [$($alias:literal),*], $by:ident; )+) => {
         /// Every documented HighLevel webhook event.
@@ -61,6 +64,14 @@ macro_rules! catalogue {
             pub const fn type_values(self) -> &'static [&'static str] {
                 match self {
                     $(EventKind::$kind => &[stringify!($kind) $(, $alias)*],)+
+                }
+            }
+
+            /// The `type` value HighLevel puts in deliveries of this kind (`INSTALL` for
+            /// AppInstall), or `None` when they carry no `type` naming the event.
+            pub const fn sent_type(self) -> Option<&'static str> {
+                match self {
+                    $(EventKind::$kind => catalogue!(@sent $by $kind [$($alias),*]),)+
                 }
             }
 
@@ -154,6 +165,19 @@ catalogue! {
     AssociationCreate => association::AssociationCreate, [], route;
     AssociationDelete => association::AssociationDelete, [], route;
     AssociationUpdate => association::AssociationUpdate, [], route;
+
+    // Family group A: app, location, user, campaign, email_stats
+
+
+    // Family group B: contact, conversation, message, note, task
+
+
+    // Family group C: invoice, order, product, price, opportunity
+
+
+    // Family group D: appointment, knowledge_base, object_schema, record, relation, support_ticket, voice_ai
+
+
 }
 
 /// Serializes raw body bytes as the JSON they hold, or as a string when they are not JSON.
@@ -172,7 +196,9 @@ impl std::fmt::Display for EventKind {
 
 /// A string that is not the name of any documented event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a documented HighLevel event name (names are case-sensitive, e.g. `ContactCreate`)")]
+#[error(
+    "`{0}` is not a documented HighLevel event name (names are case-sensitive, e.g. `ContactCreate`)"
+)]
 pub struct UnknownEventName(pub String);
 
 impl std::str::FromStr for EventKind {
@@ -185,9 +211,8 @@ impl std::str::FromStr for EventKind {
 impl<'de> serde::Deserialize<'de> for EventKind {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        EventKind::from_name(&name).ok_or_else(|| {
-            serde::de::Error::custom(UnknownEventName(name.into_owned()))
-        })
+        EventKind::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(UnknownEventName(name.into_owned())))
     }
 }
 
@@ -227,8 +252,25 @@ mod tests {
     }
 
     #[test]
+    fn sent_type_is_an_identifying_type_value() {
+        for &kind in EventKind::ALL {
+            match kind.sent_type() {
+                Some(value) => assert_eq!(EventKind::from_type_field(value), Some(kind)),
+                None => assert!(kind.needs_route_binding(), "{kind}"),
+            }
+        }
+    }
+
+    #[test]
     fn values_that_are_not_event_names_identify_nothing() {
-        for value in ["", "SMS", "Email", "one_time", "associationdelete", "AssociationDelete "] {
+        for value in [
+            "",
+            "SMS",
+            "Email",
+            "one_time",
+            "associationdelete",
+            "AssociationDelete ",
+        ] {
             assert_eq!(EventKind::from_type_field(value), None, "{value:?}");
         }
     }

@@ -186,7 +186,10 @@ mod tests {
         assert!(probe.is_object);
         assert_eq!(probe.type_field.as_deref(), Some("ContactCreate"));
         assert_eq!(probe.envelope.webhook_id.as_deref(), Some("w-1"));
-        assert_eq!(probe.envelope.timestamp.as_deref(), Some("2025-01-01T00:00:00Z"));
+        assert_eq!(
+            probe.envelope.timestamp.as_deref(),
+            Some("2025-01-01T00:00:00Z")
+        );
         assert_eq!(probe.envelope.app_id.as_deref(), Some("a"));
         assert_eq!(probe.envelope.version_id.as_deref(), Some("v"));
         assert_eq!(probe.envelope.location_id.as_deref(), Some("l"));
@@ -195,9 +198,16 @@ mod tests {
 
     #[test]
     fn fields_of_unexpected_types_count_as_absent() {
-        let body = br#"{"type":7,"webhookId":null,"appId":["x"],"versionId":{"a":1},"timestamp":true}"#;
+        let body =
+            br#"{"type":7,"webhookId":null,"appId":["x"],"versionId":{"a":1},"timestamp":true}"#;
         let probe = Probe::read(body).expect("valid");
-        assert_eq!(probe, Probe { is_object: true, ..Probe::default() });
+        assert_eq!(
+            probe,
+            Probe {
+                is_object: true,
+                ..Probe::default()
+            }
+        );
     }
 
     #[test]
@@ -217,7 +227,14 @@ mod tests {
 
     #[test]
     fn invalid_json_is_an_error() {
-        for body in [&b""[..], b"{", b"{\"a\":}", b"{} x", b"\xff", b"{\"type\":\"A\""] {
+        for body in [
+            &b""[..],
+            b"{",
+            b"{\"a\":}",
+            b"{} x",
+            b"\xff",
+            b"{\"type\":\"A\"",
+        ] {
             assert!(Probe::read(body).is_err(), "{body:?}");
         }
     }

@@ -35,6 +35,14 @@ mod shape;
 
 pub mod association;
 
+// Family group A: app, location, user, campaign, email_stats
+
+// Family group B: contact, conversation, message, note, task
+
+// Family group C: invoice, order, product, price, opportunity
+
+// Family group D: appointment, knowledge_base, object_schema, record, relation, support_ticket, voice_ai
+
 pub use catalogue::{Event, EventKind, UnknownEventName};
 pub use envelope::{Envelope, Probe, ProbeError};
 pub use event::{DecodeError, WebhookEvent};

@@ -121,6 +121,7 @@ mod tests {
     fn known_values_decode_to_their_variant_and_back() {
         let v: Sample = serde_json::from_str("\"A_VALUE\"").expect("decodes");
         assert_eq!(v, Sample::A);
+        assert_ne!(v, Sample::B);
         assert_eq!(serde_json::to_string(&v).expect("encodes"), "\"A_VALUE\"");
     }
 

@@ -1,0 +1,78 @@
+//! Strategies for the Association events.
+
+use ghl_webhook_types::association::{
+    Association, AssociationCreate, AssociationDelete, AssociationType, AssociationUpdate,
+    Cardinality,
+};
+use ghl_webhook_types::{Event, EventKind};
+use proptest::option::of;
+use proptest::prelude::*;
+use proptest::strategy::BoxedStrategy;
+
+use super::common::{free_text, id, open_value};
+
+/// The shared Association body.
+pub fn association() -> impl Strategy<Value = Association> {
+    let object_key = "(contact|custom_objects\\.[a-z_]{1,16})";
+    (
+        id(),
+        of(open_value::<AssociationType>(AssociationType::KNOWN)),
+        (of(object_key), of(free_text())),
+        of(open_value::<Cardinality>(Cardinality::KNOWN)),
+        (of(object_key), of(free_text())),
+        of(open_value::<Cardinality>(Cardinality::KNOWN)),
+        of("[a-z_]{1,24}"),
+        of(id()),
+    )
+        .prop_map(
+            |(
+                id,
+                association_type,
+                (first_key, first_label),
+                first_card,
+                (second_key, second_label),
+                second_card,
+                key,
+                location_id,
+            )| {
+                Association {
+                    id,
+                    association_type,
+                    first_object_key: first_key,
+                    first_object_label: first_label,
+                    first_object_to_second_object_cardinality: first_card,
+                    second_object_key: second_key,
+                    second_object_label: second_label,
+                    second_object_to_first_object_cardinality: second_card,
+                    key,
+                    location_id,
+                }
+            },
+        )
+}
+
+/// An AssociationCreate.
+pub fn association_create() -> impl Strategy<Value = AssociationCreate> {
+    association().prop_map(AssociationCreate)
+}
+
+/// An AssociationUpdate.
+pub fn association_update() -> impl Strategy<Value = AssociationUpdate> {
+    association().prop_map(AssociationUpdate)
+}
+
+/// An AssociationDelete.
+pub fn association_delete() -> impl Strategy<Value = AssociationDelete> {
+    association().prop_map(AssociationDelete)
+}
+
+/// The strategy of `kind` when it belongs to this family.
+pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
+    Some(match kind {
+        EventKind::AssociationCreate => association_create().prop_map(Event::from).boxed(),
+        EventKind::AssociationUpdate => association_update().prop_map(Event::from).boxed(),
+        EventKind::AssociationDelete => association_delete().prop_map(Event::from).boxed(),
+        #[allow(unreachable_patterns)]
+        _ => return None,
+    })
+}
