@@ -1,1 +1,56 @@
-//! wip
+//! Receive HighLevel (GoHighLevel / LeadConnector) webhooks: verified, deduplicated, typed.
+//!
+//! Register a typed async handler per event on a [`WebhookRouter`], turn it into a
+//! [`WebhookService`] and mount that in the hyper or axum app you already have. Every delivery
+//! then goes through the same steps, each in its own module:
+//!
+//! 1. [`body`]: read the body, bounded (413);
+//! 2. [`verify`]: check `X-GHL-Signature` (Ed25519) over the exact bytes, failing closed (401);
+//! 3. [`identify`]: route binding, then `type` through the alias table, else unknown;
+//! 4. [`dedupe`]: claim the `webhookId` (duplicates acknowledged without a handler call);
+//! 5. decode straight from the bytes into the handler's event type ([`types`]);
+//! 6. [`handler`]: run it under a timeout and a panic guard;
+//! 7. [`response`]: answer the status that makes HighLevel do the right thing.
+//!
+//! ```no_run
+//! use ghl_webhook_router::{Delivery, WebhookRouter};
+//! use ghl_webhook_router::types::association::AssociationDelete;
+//!
+//! # async fn run() {
+//! let service = WebhookRouter::new() // trusts HighLevel's published key
+//!     .on(|event: AssociationDelete, delivery: Delivery| async move {
+//!         println!("{} deleted (delivery {:?})", event.id, delivery.webhook_id());
+//!     })
+//!     .into_service();
+//! // hyper: `http1::Builder::new().serve_connection(io, service.clone())`
+//! // axum:  `Router::new().route_service("/webhooks/highlevel", service)`
+//! # }
+//! ```
+#![warn(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod body;
+pub mod dedupe;
+mod delivery;
+pub mod handler;
+pub mod identify;
+pub mod keys;
+pub mod response;
+mod router;
+mod service;
+pub mod verify;
+
+pub use ghl_webhook_types as types;
+
+pub use dedupe::{Claim, IdempotencyStore, InMemoryStore, OnStoreError, StoreError};
+pub use delivery::{Delivery, UnknownEvent};
+pub use handler::{Handler, HandlerResult, IntoHandlerResult};
+pub use identify::IdentifiedBy;
+pub use keys::{Ed25519Key, KeyError};
+pub use response::{ResponseBody, StatusPolicy};
+pub use router::{DEFAULT_BODY_LIMIT, DEFAULT_HANDLER_TIMEOUT, WebhookRouter};
+pub use service::WebhookService;
+pub use verify::{SignatureError, VerifiedBy, Verifier};
+
+/// A boxed error, as handlers and bodies may return.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

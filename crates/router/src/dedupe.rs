@@ -1,0 +1,334 @@
+//! Deduplication on `webhookId`: HighLevel delivers at least once, handlers run once.
+//!
+//! A delivery *claims* its `webhookId` before its handler runs. The claim is *completed* when
+//! the delivery is answered 2xx, so later duplicates are acknowledged without running the
+//! handler, and *released* when the handler fails, panics or times out, so HighLevel's retry
+//! runs it again. A duplicate that arrives while the first is still running is answered with a
+//! retryable status: HighLevel comes back later, when the outcome is known.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+
+use crate::BoxError;
+
+/// The state of a `webhookId` when a delivery tries to claim it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// First sight (or the earlier claim was released or expired): this delivery runs.
+    Acquired,
+    /// Another delivery with this id is being handled right now.
+    InFlight,
+    /// A delivery with this id was handled and answered 2xx.
+    Done,
+}
+
+/// The store could not answer.
+#[derive(Debug, thiserror::Error)]
+#[error("the idempotency store is unavailable: {0}")]
+pub struct StoreError(#[source] pub BoxError);
+
+impl StoreError {
+    /// Wraps any error.
+    pub fn new(err: impl Into<BoxError>) -> Self {
+        Self(err.into())
+    }
+}
+
+/// Where claims on `webhookId`s live: in memory for one instance, shared (e.g. Redis) for
+/// several replicas.
+///
+/// Implementations must make `claim` atomic: of two concurrent claims on one id, exactly one
+/// is `Acquired`.
+pub trait IdempotencyStore: Send + Sync + 'static {
+    /// Claims `webhook_id` for a delivery about to be handled.
+    fn claim<'a>(&'a self, webhook_id: &'a str) -> BoxFuture<'a, Result<Claim, StoreError>>;
+    /// Marks a claimed id as handled: later duplicates are acknowledged without a handler call.
+    fn complete<'a>(&'a self, webhook_id: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Gives a claim up after a failure, so that the next delivery of the id is handled.
+    fn release<'a>(&'a self, webhook_id: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+}
+
+/// The in-memory store: bounded in entries, entries expire, every operation O(1) amortized.
+///
+/// Entries are kept in claim order; when the store is full the oldest entry is forgotten
+/// (a duplicate of it arriving later would be handled again), so memory never grows past
+/// `capacity` entries whatever the load.
+#[derive(Debug, Clone)]
+pub struct InMemoryStore {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    capacity: usize,
+    done_ttl: Duration,
+    in_flight_ttl: Duration,
+    map: HashMap<Arc<str>, Entry>,
+    order: VecDeque<(Arc<str>, u64)>,
+    next_seq: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    done: bool,
+    expires: Instant,
+    seq: u64,
+}
+
+impl Default for InMemoryStore {
+    fn default() -> Self {
+        Self::new(100_000, Duration::from_secs(24 * 60 * 60))
+    }
+}
+
+impl InMemoryStore {
+    /// A store remembering at most `capacity` ids, each for `ttl` after it was handled.
+    ///
+    /// A claim whose handler never finishes expires after `ttl` too; the router releases
+    /// claims on timeout long before that.
+    pub fn new(capacity: usize, ttl: Duration) -> Self {
+        let capacity = capacity.max(1);
+        Self {
+            inner: Arc::new(Mutex::new(Inner {
+                capacity,
+                done_ttl: ttl,
+                in_flight_ttl: ttl,
+                map: HashMap::with_capacity(capacity.min(4096)),
+                order: VecDeque::with_capacity(capacity.min(4096)),
+                next_seq: 0,
+            })),
+        }
+    }
+
+    /// Sets how long an unfinished claim blocks duplicates (default: the ttl).
+    pub fn with_in_flight_ttl(self, ttl: Duration) -> Self {
+        self.lock().in_flight_ttl = ttl;
+        self
+    }
+
+    /// How many ids are remembered right now (claimed or done).
+    pub fn len(&self) -> usize {
+        self.lock().map.len()
+    }
+
+    /// Whether no id is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The configured bound on remembered ids.
+    pub fn capacity(&self) -> usize {
+        self.lock().capacity
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way that
+        // breaks the invariants below (every path re-checks), so poisoning is ignored.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Synchronous [`IdempotencyStore::claim`].
+    pub fn claim_now(&self, webhook_id: &str) -> Claim {
+        self.lock().claim(webhook_id, Instant::now())
+    }
+
+    /// Synchronous [`IdempotencyStore::complete`].
+    pub fn complete_now(&self, webhook_id: &str) {
+        let mut inner = self.lock();
+        let expires = Instant::now() + inner.done_ttl;
+        if let Some(entry) = inner.map.get_mut(webhook_id) {
+            entry.done = true;
+            entry.expires = expires;
+        }
+    }
+
+    /// Synchronous [`IdempotencyStore::release`].
+    pub fn release_now(&self, webhook_id: &str) {
+        self.lock().map.remove(webhook_id);
+    }
+}
+
+impl Inner {
+    fn claim(&mut self, webhook_id: &str, now: Instant) -> Claim {
+        self.evict_expired_front(now);
+        if let Some(entry) = self.map.get(webhook_id) {
+            if entry.expires > now {
+                return if entry.done {
+                    Claim::Done
+                } else {
+                    Claim::InFlight
+                };
+            }
+        }
+        let key: Arc<str> = Arc::from(webhook_id);
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.map.insert(
+            key.clone(),
+            Entry {
+                done: false,
+                expires: now + self.in_flight_ttl,
+                seq,
+            },
+        );
+        self.order.push_back((key, seq));
+        while self.map.len() > self.capacity {
+            self.evict_front();
+        }
+        if self.order.len() > 2 * self.capacity + 64 {
+            let map = &self.map;
+            self.order
+                .retain(|(k, seq)| map.get(k).is_some_and(|e| e.seq == *seq));
+        }
+        Claim::Acquired
+    }
+
+    /// Drops entries from the front of the claim order while they are stale or expired.
+    fn evict_expired_front(&mut self, now: Instant) {
+        while let Some((key, seq)) = self.order.front() {
+            match self.map.get(key) {
+                Some(entry) if entry.seq == *seq && entry.expires > now => break,
+                Some(entry) if entry.seq == *seq => {
+                    self.map.remove(key);
+                }
+                _ => {}
+            }
+            self.order.pop_front();
+        }
+    }
+
+    /// Forgets the oldest live entry.
+    fn evict_front(&mut self) {
+        while let Some((key, seq)) = self.order.pop_front() {
+            if self.map.get(&key).is_some_and(|e| e.seq == seq) {
+                self.map.remove(&key);
+                return;
+            }
+        }
+    }
+}
+
+impl IdempotencyStore for InMemoryStore {
+    fn claim<'a>(&'a self, webhook_id: &'a str) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        let claim = self.claim_now(webhook_id);
+        Box::pin(std::future::ready(Ok(claim)))
+    }
+
+    fn complete<'a>(&'a self, webhook_id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.complete_now(webhook_id);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn release<'a>(&'a self, webhook_id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.release_now(webhook_id);
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+/// What the router does when the store cannot answer (e.g. Redis is down).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnStoreError {
+    /// Answer the retryable status: nothing is processed twice, and HighLevel's retries are
+    /// processed once the store is back. The default.
+    #[default]
+    Retry,
+    /// Process the delivery without deduplication (at-least-once effects while the store is
+    /// down).
+    ProcessAnyway,
+}
+
+/// The router's deduplication: off, the in-memory store (without boxing), or any store.
+#[derive(Clone)]
+pub(crate) enum Dedupe {
+    Off,
+    Memory(InMemoryStore),
+    Store(Arc<dyn IdempotencyStore>),
+}
+
+impl Dedupe {
+    pub(crate) async fn claim(&self, id: &str) -> Result<Claim, StoreError> {
+        match self {
+            Dedupe::Off => Ok(Claim::Acquired),
+            Dedupe::Memory(store) => Ok(store.claim_now(id)),
+            Dedupe::Store(store) => store.claim(id).await,
+        }
+    }
+
+    pub(crate) async fn complete(&self, id: &str) -> Result<(), StoreError> {
+        match self {
+            Dedupe::Off => Ok(()),
+            Dedupe::Memory(store) => {
+                store.complete_now(id);
+                Ok(())
+            }
+            Dedupe::Store(store) => store.complete(id).await,
+        }
+    }
+
+    pub(crate) async fn release(&self, id: &str) -> Result<(), StoreError> {
+        match self {
+            Dedupe::Off => Ok(()),
+            Dedupe::Memory(store) => {
+                store.release_now(id);
+                Ok(())
+            }
+            Dedupe::Store(store) => store.release(id).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_claim_acquires_then_in_flight_then_done() {
+        let store = InMemoryStore::default();
+        assert_eq!(store.claim_now("a"), Claim::Acquired);
+        assert_eq!(store.claim_now("a"), Claim::InFlight);
+        store.complete_now("a");
+        assert_eq!(store.claim_now("a"), Claim::Done);
+        assert_eq!(store.claim_now("b"), Claim::Acquired);
+    }
+
+    #[test]
+    fn a_released_claim_can_be_acquired_again() {
+        let store = InMemoryStore::default();
+        assert_eq!(store.claim_now("a"), Claim::Acquired);
+        store.release_now("a");
+        assert_eq!(store.claim_now("a"), Claim::Acquired);
+    }
+
+    #[test]
+    fn entries_expire_after_their_ttl() {
+        let store = InMemoryStore::new(10, Duration::from_millis(1));
+        assert_eq!(store.claim_now("a"), Claim::Acquired);
+        store.complete_now("a");
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(store.claim_now("a"), Claim::Acquired);
+    }
+
+    #[test]
+    fn the_store_never_holds_more_than_its_capacity() {
+        let store = InMemoryStore::new(100, Duration::from_secs(3600));
+        for i in 0..10_000 {
+            let id = format!("id-{i}");
+            assert_eq!(store.claim_now(&id), Claim::Acquired);
+            if i % 3 == 0 {
+                store.release_now(&id);
+            } else {
+                store.complete_now(&id);
+            }
+            assert!(store.len() <= 100);
+            assert!(store.lock().order.len() <= 2 * 100 + 64 + 1);
+        }
+        // The newest ids are remembered, the oldest forgotten.
+        assert_eq!(store.claim_now("id-9998"), Claim::Done);
+        assert_eq!(store.claim_now("id-1"), Claim::Acquired);
+    }
+}
