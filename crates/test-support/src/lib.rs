@@ -1,3 +1,19 @@
-//! Test tools for HighLevel webhooks (work in progress).
+//! Test tools for HighLevel webhooks.
+//!
+//! - [`MockSender`]: plays HighLevel over real HTTP: adds the envelope, signs exactly the bytes
+//!   it sends, POSTs, retries like HighLevel; knobs for every bad delivery.
+//! - [`TestKeys`]: fixed Ed25519 test key pairs (**test-only**: the private keys are public).
+//! - [`strategies`]: proptest strategies of valid payloads, one per event, and `any_event()`.
+//! - [`signed_by`]: a wiremock matcher accepting only validly signed requests.
 #![warn(missing_docs)]
+
+mod keys;
+mod matcher;
+mod retry;
+mod sender;
 pub mod strategies;
+
+pub use keys::{ED25519_OTHER_TEST_SEED, ED25519_TEST_SEED, TestKeys};
+pub use matcher::{SignedBy, signed_by};
+pub use retry::{RetryOn, RetryPolicy};
+pub use sender::{Delivery, MockSender, SendError, Sent, TEST_APP_ID, TEST_VERSION_ID};
