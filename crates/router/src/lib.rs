@@ -37,6 +37,8 @@ pub mod identify;
 pub mod keys;
 pub mod response;
 mod router;
+#[cfg(feature = "server")]
+pub mod serve;
 mod service;
 pub mod verify;
 

@@ -1,0 +1,70 @@
+//! Shared harness: a router with recording handlers, served on an ephemeral loopback port.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+
+use ghl_webhook_router::serve::{Server, spawn};
+use ghl_webhook_router::types::{Event, EventKind, WebhookEvent};
+use ghl_webhook_router::{Delivery, UnknownEvent, WebhookRouter, WebhookService};
+use ghl_webhook_test_support::{MockSender, TestKeys};
+
+/// Everything handlers received, in order.
+#[derive(Clone, Default)]
+pub struct Recorder {
+    pub events: Arc<Mutex<Vec<(Event, Delivery)>>>,
+    pub unknown: Arc<Mutex<Vec<(UnknownEvent, Delivery)>>>,
+}
+
+impl Recorder {
+    pub fn events(&self) -> Vec<(Event, Delivery)> {
+        self.events.lock().expect("lock").clone()
+    }
+    pub fn unknown(&self) -> Vec<(UnknownEvent, Delivery)> {
+        self.unknown.lock().expect("lock").clone()
+    }
+    pub fn total(&self) -> usize {
+        self.events.lock().expect("lock").len() + self.unknown.lock().expect("lock").len()
+    }
+    pub fn clear(&self) {
+        self.events.lock().expect("lock").clear();
+        self.unknown.lock().expect("lock").clear();
+    }
+}
+
+/// Registers a typed handler for `T` that records what it receives.
+pub fn record<T: WebhookEvent>(router: WebhookRouter<Recorder>) -> WebhookRouter<Recorder> {
+    router.on(|event: T, delivery: Delivery, rec: Recorder| async move {
+        rec.events.lock().expect("lock").push((event.into_event(), delivery));
+    })
+}
+
+/// A router trusting only the primary test key, recording unknown events.
+pub fn test_router(recorder: &Recorder) -> WebhookRouter<Recorder> {
+    WebhookRouter::with_state(recorder.clone())
+        .verifier(TestKeys::primary().verifier())
+        .on_unknown(|event: UnknownEvent, delivery: Delivery, rec: Recorder| async move {
+            rec.unknown.lock().expect("lock").push((event, delivery));
+        })
+}
+
+/// The three Association events recorded.
+pub fn association_router(recorder: &Recorder) -> WebhookRouter<Recorder> {
+    use ghl_webhook_router::types::association::*;
+    let router = test_router(recorder);
+    let router = record::<AssociationCreate>(router);
+    let router = record::<AssociationUpdate>(router);
+    record::<AssociationDelete>(router)
+}
+
+/// Serves `service` on 127.0.0.1:0, bound by path (`/<EventName>` binds, `/` does not).
+pub async fn serve(service: WebhookService<Recorder>) -> (Server, MockSender) {
+    let server = spawn("127.0.0.1:0".parse().expect("addr"), service.bind_by_path())
+        .await
+        .expect("bind loopback");
+    let sender = MockSender::new(server.url()).expect("url");
+    (server, sender)
+}
+
+pub fn kind_of(event: &Event) -> Option<EventKind> {
+    event.kind()
+}
