@@ -1,1 +1,12 @@
-//! Examples live beside this crate; see `examples/`.
+//! The apps behind the runnable examples, as a library so that `tests/` can test them the way
+//! a user tests their own app: start it on a loopback port and send it signed deliveries with
+//! `MockSender`.
+//!
+//! - [`hyper_app`]: an existing hyper 1.x app with its own routes and the webhook router
+//!   mounted at `/webhooks/highlevel`.
+//! - [`axum_app`]: the same in axum, with `Router::route_service`.
+//! - [`handlers`]: the webhook handlers both apps share.
+
+pub mod axum_app;
+pub mod handlers;
+pub mod hyper_app;

@@ -59,8 +59,14 @@ where
         }
     }
     drop(listener);
-    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
-        tracing::warn!(?grace, "grace period over: dropping the connections still busy");
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            ?grace,
+            "grace period over: dropping the connections still busy"
+        );
     }
     Ok(())
 }
@@ -117,7 +123,10 @@ impl Server {
             Ok(Ok(result)) => result,
             Ok(Err(join)) => Err(io::Error::other(join)),
             Err(_) => {
-                tracing::warn!(?grace, "grace period over: dropping the connections still busy");
+                tracing::warn!(
+                    ?grace,
+                    "grace period over: dropping the connections still busy"
+                );
                 task.abort();
                 Ok(())
             }

@@ -30,9 +30,15 @@ async fn a_valid_association_delete_reaches_its_handler_as_an_equal_value() {
     assert_eq!(delivery.webhook_id(), sent.webhook_id.as_deref());
     assert_eq!(delivery.kind(), Some(EventKind::AssociationDelete));
     assert_eq!(delivery.identified_by(), Some(IdentifiedBy::Route));
-    assert_eq!(delivery.raw(), &sent.payload, "the handler sees the exact bytes");
+    assert_eq!(
+        delivery.raw(),
+        &sent.payload,
+        "the handler sees the exact bytes"
+    );
     assert_eq!(delivery.location_id(), Some("eHy2cOSZxMQzQ6Yyvl8P"));
-    assert!(matches!(delivery.verified_by(), VerifiedBy::Ed25519(label) if &**label == "ghl-webhooks-test-key"));
+    assert!(
+        matches!(delivery.verified_by(), VerifiedBy::Ed25519(label) if &**label == "ghl-webhooks-test-key")
+    );
 }
 
 #[tokio::test]
@@ -51,7 +57,10 @@ async fn identification_by_route_by_type_or_unknown() {
     assert_eq!(sent.status, 200);
     let got = rec.events();
     assert_eq!(got.len(), 2);
-    assert!(got.iter().all(|(e, _)| *e == Event::AssociationDelete(event.clone())));
+    assert!(
+        got.iter()
+            .all(|(e, _)| *e == Event::AssociationDelete(event.clone()))
+    );
     assert_eq!(got[1].1.identified_by(), Some(IdentifiedBy::TypeField));
 
     // No `type`, unbound: unknown, acknowledged, raw bytes handed to on_unknown.
@@ -79,22 +88,53 @@ async fn every_bad_signature_is_401_with_its_reason_and_no_handler_runs() {
     let short = base64_of(&[7u8; 32]);
 
     let cases: Vec<(&str, ghl_webhook_test_support::Delivery<'_>, &str)> = vec![
-        ("missing", sender.event(&event).bound().unsigned(), "missing"),
-        ("N/A", sender.event(&event).bound().not_applicable(), "`N/A`"),
-        ("bad base64", sender.event(&event).bound().signature_header("not*base64!"), "base64"),
-        ("wrong length", sender.event(&event).bound().signature_header(short), "32 bytes"),
-        ("other key", sender.event(&event).bound().signed_by(&TestKeys::other()), "does not verify"),
-        ("one byte changed", sender.event(&event).bound().tamper(), "does not verify"),
+        (
+            "missing",
+            sender.event(&event).bound().unsigned(),
+            "missing",
+        ),
+        (
+            "N/A",
+            sender.event(&event).bound().not_applicable(),
+            "`N/A`",
+        ),
+        (
+            "bad base64",
+            sender.event(&event).bound().signature_header("not*base64!"),
+            "base64",
+        ),
+        (
+            "wrong length",
+            sender.event(&event).bound().signature_header(short),
+            "32 bytes",
+        ),
+        (
+            "other key",
+            sender.event(&event).bound().signed_by(&TestKeys::other()),
+            "does not verify",
+        ),
+        (
+            "one byte changed",
+            sender.event(&event).bound().tamper(),
+            "does not verify",
+        ),
         (
             "re-serialized body",
-            sender.raw(body.clone()).path("/AssociationDelete").signature_header(sig_over_reserialized),
+            sender
+                .raw(body.clone())
+                .path("/AssociationDelete")
+                .signature_header(sig_over_reserialized),
             "does not verify",
         ),
     ];
     for (name, delivery, reason) in cases {
         let sent = delivery.send().await.expect("sent");
         assert_eq!(sent.status, StatusCode::UNAUTHORIZED, "{name}");
-        assert!(sent.body_text().contains(reason), "{name}: {}", sent.body_text());
+        assert!(
+            sent.body_text().contains(reason),
+            "{name}: {}",
+            sent.body_text()
+        );
     }
     assert_eq!(rec.total(), 0, "no handler may run for a bad signature");
 }
@@ -111,13 +151,29 @@ async fn transport_errors_get_their_status_codes() {
     let (_server, sender) = serve(router.into_service()).await;
 
     let big = format!(r#"{{"id":"x","pad":"{}"}}"#, "a".repeat(2048));
-    let sent = sender.raw(big).path("/AssociationDelete").send().await.expect("big");
+    let sent = sender
+        .raw(big)
+        .path("/AssociationDelete")
+        .send()
+        .await
+        .expect("big");
     assert_eq!(sent.status, StatusCode::PAYLOAD_TOO_LARGE);
 
-    let sent = sender.event(&seed_event()).bound().method(Method::GET).send().await.expect("get");
+    let sent = sender
+        .event(&seed_event())
+        .bound()
+        .method(Method::GET)
+        .send()
+        .await
+        .expect("get");
     assert_eq!(sent.status, StatusCode::METHOD_NOT_ALLOWED);
 
-    let sent = sender.raw(&b"{not json"[..]).path("/AssociationDelete").send().await.expect("bad json");
+    let sent = sender
+        .raw(&b"{not json"[..])
+        .path("/AssociationDelete")
+        .send()
+        .await
+        .expect("bad json");
     assert_eq!(sent.status, StatusCode::BAD_REQUEST);
 
     let sent = sender
@@ -136,7 +192,9 @@ async fn an_oversized_chunked_body_is_413_without_a_content_length() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rec = Recorder::default();
     let (server, _sender) = serve(association_router(&rec).body_limit(1024).into_service()).await;
-    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.expect("connect");
+    let mut stream = tokio::net::TcpStream::connect(server.addr())
+        .await
+        .expect("connect");
     let head = "POST /AssociationDelete HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
     stream.write_all(head.as_bytes()).await.expect("head");
     // Keep sending chunks; the server must answer 413 once it has seen more than the limit.
@@ -162,18 +220,37 @@ async fn unknown_fields_and_null_optionals_still_decode() {
         "id": "a1", "associationType": null, "firstObjectLabel": null,
         "brandNewField": {"nested": [1, 2, {"deep": true}]}, "key": "k"
     });
-    let sent = sender.json(body).path("/AssociationDelete").send().await.expect("sent");
+    let sent = sender
+        .json(body)
+        .path("/AssociationDelete")
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(sent.status, 200);
     let got = rec.events();
-    let Event::AssociationDelete(event) = &got[0].0 else { panic!("wrong kind") };
-    assert_eq!((event.id.as_str(), event.key.as_deref(), event.association_type.as_ref()), ("a1", Some("k"), None));
+    let Event::AssociationDelete(event) = &got[0].0 else {
+        panic!("wrong kind")
+    };
+    assert_eq!(
+        (
+            event.id.as_str(),
+            event.key.as_deref(),
+            event.association_type.as_ref()
+        ),
+        ("a1", Some("k"), None)
+    );
 }
 
 #[tokio::test]
 async fn an_undecodable_known_kind_is_acknowledged_by_default_and_configurable() {
     let rec = Recorder::default();
     let (_server, sender) = serve(association_router(&rec).into_service()).await;
-    let sent = sender.json(serde_json::json!({"id": 5})).path("/AssociationDelete").send().await.expect("sent");
+    let sent = sender
+        .json(serde_json::json!({"id": 5}))
+        .path("/AssociationDelete")
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(sent.status, 200);
     assert!(sent.body_text().contains("`id`"), "{}", sent.body_text());
     assert_eq!(rec.total(), 0);
@@ -183,34 +260,57 @@ async fn an_undecodable_known_kind_is_acknowledged_by_default_and_configurable()
         ..StatusPolicy::default()
     });
     let (_server, sender) = serve(strict.into_service()).await;
-    let sent = sender.json(serde_json::json!({"id": 5})).path("/AssociationDelete").send().await.expect("sent");
+    let sent = sender
+        .json(serde_json::json!({"id": 5}))
+        .path("/AssociationDelete")
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(sent.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]
 async fn handler_errors_and_panics_are_500_and_the_server_keeps_serving() {
     let rec = Recorder::default();
-    let router = test_router(&rec)
-        .on(|event: AssociationDelete, _: Delivery| async move {
-            match event.key.as_deref() {
-                Some("fail") => Err(std::io::Error::other("database down")),
-                Some("panic") => panic!("handler bug"),
-                _ => Ok(()),
-            }
-        });
+    let router = test_router(&rec).on(|event: AssociationDelete, _: Delivery| async move {
+        match event.key.as_deref() {
+            Some("fail") => Err(std::io::Error::other("database down")),
+            Some("panic") => panic!("handler bug"),
+            _ => Ok(()),
+        }
+    });
     let (_server, sender) = serve(router.into_service()).await;
     let with_key = |key: &str| {
         let mut e = seed_event();
         e.key = Some(key.into());
         e
     };
-    let sent = sender.event(&with_key("fail")).bound().send().await.expect("sent");
+    let sent = sender
+        .event(&with_key("fail"))
+        .bound()
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(sent.status, StatusCode::INTERNAL_SERVER_ERROR);
-    let sent = sender.event(&with_key("panic")).bound().send().await.expect("sent");
+    let sent = sender
+        .event(&with_key("panic"))
+        .bound()
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(sent.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(sent.body_text().contains("panicked"));
-    let sent = sender.event(&with_key("fine")).bound().send().await.expect("sent");
-    assert_eq!(sent.status, StatusCode::OK, "the next request is still served");
+    let sent = sender
+        .event(&with_key("fine"))
+        .bound()
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        sent.status,
+        StatusCode::OK,
+        "the next request is still served"
+    );
 }
 
 #[tokio::test]
@@ -218,20 +318,29 @@ async fn a_panic_before_the_future_is_built_is_also_500() {
     let router = WebhookRouter::new()
         .verifier(TestKeys::primary().verifier())
         .on(|_: AssociationDelete, _: Delivery| -> std::future::Ready<()> { panic!("sync panic") });
-    let server = ghl_webhook_router::serve::spawn("127.0.0.1:0".parse().expect("addr"), router.into_service().bind(EventKind::AssociationDelete))
-        .await
-        .expect("bind");
+    let server = ghl_webhook_router::serve::spawn(
+        "127.0.0.1:0".parse().expect("addr"),
+        router.into_service().bind(EventKind::AssociationDelete),
+    )
+    .await
+    .expect("bind");
     let sender = MockSender::new(server.url()).expect("url");
     let sent = sender.event(&seed_event()).send().await.expect("sent");
     assert_eq!(sent.status, StatusCode::INTERNAL_SERVER_ERROR);
     let again = sender.event(&seed_event()).send().await.expect("sent");
-    assert_eq!(again.status, StatusCode::INTERNAL_SERVER_ERROR, "still serving");
+    assert_eq!(
+        again.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "still serving"
+    );
 }
 
 #[tokio::test]
 async fn a_bound_service_takes_every_delivery_as_its_kind() {
     let rec = Recorder::default();
-    let service = association_router(&rec).into_service().bind(EventKind::AssociationDelete);
+    let service = association_router(&rec)
+        .into_service()
+        .bind(EventKind::AssociationDelete);
     let server = ghl_webhook_router::serve::spawn("127.0.0.1:0".parse().expect("addr"), service)
         .await
         .expect("bind");
@@ -245,7 +354,12 @@ async fn a_bound_service_takes_every_delivery_as_its_kind() {
 async fn no_handler_for_a_known_kind_is_acknowledged() {
     let rec = Recorder::default();
     let (_server, sender) = serve(test_router(&rec).into_service()).await;
-    let sent = sender.event(&seed_event()).bound().send().await.expect("sent");
+    let sent = sender
+        .event(&seed_event())
+        .bound()
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(sent.status, 200);
     assert!(sent.body_text().contains("no handler"));
     assert_eq!(rec.total(), 0);
@@ -254,11 +368,18 @@ async fn no_handler_for_a_known_kind_is_acknowledged() {
 #[tokio::test]
 async fn the_catch_all_receives_kinds_without_their_own_handler() {
     let rec = Recorder::default();
-    let router = test_router(&rec).on_any(|event: Event, delivery: Delivery, rec: Recorder| async move {
-        rec.events.lock().expect("lock").push((event, delivery));
-    });
+    let router = test_router(&rec).on_any(
+        |event: Event, delivery: Delivery, rec: Recorder| async move {
+            rec.events.lock().expect("lock").push((event, delivery));
+        },
+    );
     let (_server, sender) = serve(router.into_service()).await;
-    let sent = sender.event(&seed_event()).bound().send().await.expect("sent");
+    let sent = sender
+        .event(&seed_event())
+        .bound()
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(sent.status, 200);
     assert_eq!(rec.events()[0].0, Event::AssociationDelete(seed_event()));
 }
@@ -266,7 +387,9 @@ async fn the_catch_all_receives_kinds_without_their_own_handler() {
 #[tokio::test]
 async fn the_handle_function_serves_other_frameworks() {
     let rec = Recorder::default();
-    let service = association_router(&rec).into_service().bind(EventKind::AssociationDelete);
+    let service = association_router(&rec)
+        .into_service()
+        .bind(EventKind::AssociationDelete);
     let sender = MockSender::new("http://127.0.0.1:9").expect("url");
     let (body, _) = sender.event(&seed_event()).into_bytes().expect("bytes");
     let request = http::Request::post("/")
@@ -282,7 +405,10 @@ async fn the_handle_function_serves_other_frameworks() {
 fn the_service_is_clone_send_sync_and_infallible() {
     fn assert_service<T: Clone + Send + Sync + 'static>(_: &T)
     where
-        T: tower_service::Service<http::Request<http_body_util::Full<bytes::Bytes>>, Error = std::convert::Infallible>,
+        T: tower_service::Service<
+                http::Request<http_body_util::Full<bytes::Bytes>>,
+                Error = std::convert::Infallible,
+            >,
     {
     }
     let service = WebhookRouter::new().into_service();

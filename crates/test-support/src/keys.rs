@@ -81,7 +81,12 @@ mod tests {
         let mut headers = http::HeaderMap::new();
         let sig = TestKeys::primary().sign(body);
         headers.insert("x-ghl-signature", sig.parse().expect("header"));
-        assert!(TestKeys::primary().verifier().verify(&headers, body).is_ok());
+        assert!(
+            TestKeys::primary()
+                .verifier()
+                .verify(&headers, body)
+                .is_ok()
+        );
         assert!(TestKeys::other().verifier().verify(&headers, body).is_err());
     }
 
@@ -89,7 +94,10 @@ mod tests {
     fn the_pem_round_trips_through_the_router_parser() {
         let pem = TestKeys::primary().public_key_pem();
         let parsed = Ed25519Key::parse("pem", &pem).expect("parses");
-        assert_eq!(parsed.to_bytes(), TestKeys::primary().public_key().to_bytes());
+        assert_eq!(
+            parsed.to_bytes(),
+            TestKeys::primary().public_key().to_bytes()
+        );
     }
 }
 

@@ -20,6 +20,8 @@ pub fn signed_by(verifier: Verifier) -> SignedBy {
 
 impl Match for SignedBy {
     fn matches(&self, request: &Request) -> bool {
-        self.verifier.verify(&request.headers, &request.body).is_ok()
+        self.verifier
+            .verify(&request.headers, &request.body)
+            .is_ok()
     }
 }

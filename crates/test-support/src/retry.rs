@@ -79,7 +79,11 @@ impl RetryPolicy {
 
     /// The same policy with every delay multiplied by `scale` (clamped to be non-negative).
     pub fn time_scale(mut self, scale: f64) -> Self {
-        self.time_scale = if scale.is_finite() { scale.max(0.0) } else { 1.0 };
+        self.time_scale = if scale.is_finite() {
+            scale.max(0.0)
+        } else {
+            1.0
+        };
         self
     }
 
@@ -133,7 +137,10 @@ mod tests {
         for retry in 1..=12u32 {
             let full = (10.0 * 2f64.powi(retry as i32 - 1)).min(3600.0);
             let d = p.delay(retry).as_secs_f64();
-            assert!(d >= full * 0.5 - 1e-9 && d <= full + 1e-9, "retry {retry}: {d}");
+            assert!(
+                d >= full * 0.5 - 1e-9 && d <= full + 1e-9,
+                "retry {retry}: {d}"
+            );
         }
     }
 

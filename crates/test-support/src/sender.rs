@@ -110,7 +110,9 @@ impl MockSender {
     /// [`TestKeys::primary`], without retries.
     pub fn new(url: impl Into<String>) -> Result<Self, SendError> {
         let url = url.into();
-        let parsed: Uri = url.parse().map_err(|_| SendError::InvalidUrl(url.clone()))?;
+        let parsed: Uri = url
+            .parse()
+            .map_err(|_| SendError::InvalidUrl(url.clone()))?;
         if parsed.scheme_str() != Some("http") || parsed.host().is_none() {
             return Err(SendError::InvalidUrl(url));
         }
@@ -156,7 +158,10 @@ impl MockSender {
             Event::Unknown { raw, .. } => Ok(Payload::Raw(raw.clone())),
             known => serde_json::to_value(known)
                 .map(|mut tagged| Payload::Json {
-                    value: tagged.get_mut("event").map(Value::take).unwrap_or(Value::Null),
+                    value: tagged
+                        .get_mut("event")
+                        .map(Value::take)
+                        .unwrap_or(Value::Null),
                     kind,
                 })
                 .map_err(SendError::from),
@@ -174,7 +179,11 @@ impl MockSender {
         self.delivery(Ok(Payload::Raw(bytes.into())), None)
     }
 
-    fn delivery(&self, payload: Result<Payload, SendError>, kind: Option<EventKind>) -> Delivery<'_> {
+    fn delivery(
+        &self,
+        payload: Result<Payload, SendError>,
+        kind: Option<EventKind>,
+    ) -> Delivery<'_> {
         Delivery {
             sender: self,
             payload,
@@ -193,7 +202,10 @@ impl MockSender {
 
 #[derive(Debug)]
 enum Payload {
-    Json { value: Value, kind: Option<EventKind> },
+    Json {
+        value: Value,
+        kind: Option<EventKind>,
+    },
     Raw(Bytes),
 }
 
@@ -391,7 +403,12 @@ impl Delivery<'_> {
 }
 
 /// Adds the fields HighLevel adds, without overwriting what the payload already has.
-fn add_envelope(map: &mut Map<String, Value>, kind: Option<EventKind>, id: Option<&str>, add_type: bool) {
+fn add_envelope(
+    map: &mut Map<String, Value>,
+    kind: Option<EventKind>,
+    id: Option<&str>,
+    add_type: bool,
+) {
     if add_type {
         if let Some(sent_type) = kind.and_then(EventKind::sent_type) {
             map.entry("type").or_insert_with(|| sent_type.into());
@@ -400,10 +417,14 @@ fn add_envelope(map: &mut Map<String, Value>, kind: Option<EventKind>, id: Optio
     if let Some(id) = id {
         map.insert("webhookId".into(), id.into());
     }
-    map.entry("timestamp")
-        .or_insert_with(|| humantime::format_rfc3339_millis(SystemTime::now()).to_string().into());
+    map.entry("timestamp").or_insert_with(|| {
+        humantime::format_rfc3339_millis(SystemTime::now())
+            .to_string()
+            .into()
+    });
     map.entry("appId").or_insert_with(|| TEST_APP_ID.into());
-    map.entry("versionId").or_insert_with(|| TEST_VERSION_ID.into());
+    map.entry("versionId")
+        .or_insert_with(|| TEST_VERSION_ID.into());
 }
 
 /// Changes one byte: the first ASCII letter or digit after the first byte is shifted, so the
@@ -449,7 +470,12 @@ mod tests {
         let mut map = Map::new();
         map.insert("type".into(), "Custom".into());
         map.insert("appId".into(), "mine".into());
-        add_envelope(&mut map, Some(EventKind::AssociationDelete), Some("w"), true);
+        add_envelope(
+            &mut map,
+            Some(EventKind::AssociationDelete),
+            Some("w"),
+            true,
+        );
         assert_eq!(map["type"], "Custom");
         assert_eq!(map["appId"], "mine");
         assert_eq!(map["webhookId"], "w");

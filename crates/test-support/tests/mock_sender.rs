@@ -44,7 +44,11 @@ async fn a_signed_delivery_verifies_and_carries_the_envelope() {
     let requests = server.received_requests().await.expect("recording");
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
-    assert_eq!(request.body, sent.payload.to_vec(), "the signed bytes are the sent bytes");
+    assert_eq!(
+        request.body,
+        sent.payload.to_vec(),
+        "the signed bytes are the sent bytes"
+    );
     assert_eq!(request.headers["content-type"], "application/json");
     let body: serde_json::Value = serde_json::from_slice(&request.body).expect("json");
     let id = body["webhookId"].as_str().expect("webhookId");
@@ -54,7 +58,10 @@ async fn a_signed_delivery_verifies_and_carries_the_envelope() {
     assert!(body["appId"].is_string() && body["versionId"].is_string());
     assert_eq!(body["id"], "67ade73d1119d2ac7ad0c475");
     assert_eq!(body["locationId"], "eHy2cOSZxMQzQ6Yyvl8P");
-    assert!(body.get("type").is_none(), "Association events carry no type");
+    assert!(
+        body.get("type").is_none(),
+        "Association events carry no type"
+    );
 }
 
 fn uuid_like(s: &str) -> bool {
@@ -68,11 +75,26 @@ async fn each_delivery_gets_a_fresh_webhook_id_unless_one_is_chosen() {
     let a = sender.event(&delete_event()).send().await.expect("a");
     let b = sender.event(&delete_event()).send().await.expect("b");
     assert_ne!(a.webhook_id, b.webhook_id);
-    let c = sender.event(&delete_event()).webhook_id("same").send().await.expect("c");
-    let d = sender.event(&delete_event()).webhook_id("same").send().await.expect("d");
+    let c = sender
+        .event(&delete_event())
+        .webhook_id("same")
+        .send()
+        .await
+        .expect("c");
+    let d = sender
+        .event(&delete_event())
+        .webhook_id("same")
+        .send()
+        .await
+        .expect("d");
     assert_eq!(c.webhook_id.as_deref(), Some("same"));
     assert_eq!(d.webhook_id.as_deref(), Some("same"));
-    let e = sender.event(&delete_event()).without_webhook_id().send().await.expect("e");
+    let e = sender
+        .event(&delete_event())
+        .without_webhook_id()
+        .send()
+        .await
+        .expect("e");
     assert_eq!(e.webhook_id, None);
     let body: serde_json::Value = serde_json::from_slice(&e.payload).expect("json");
     assert!(body.get("webhookId").is_none());
@@ -86,14 +108,25 @@ async fn every_bad_signature_knob_fails_the_matcher() {
         ("unsigned", sender.event(&delete_event()).unsigned()),
         ("N/A", sender.event(&delete_event()).not_applicable()),
         ("tampered", sender.event(&delete_event()).tamper()),
-        ("other key", sender.event(&delete_event()).signed_by(&TestKeys::other())),
-        ("garbage", sender.event(&delete_event()).signature_header("%%%")),
+        (
+            "other key",
+            sender.event(&delete_event()).signed_by(&TestKeys::other()),
+        ),
+        (
+            "garbage",
+            sender.event(&delete_event()).signature_header("%%%"),
+        ),
     ];
     for (name, delivery) in cases {
         let sent = delivery.send().await.expect("sent");
         assert_eq!(sent.status, 404, "{name} must not verify");
     }
-    let ok = sender.event(&delete_event()).signed_by(&TestKeys::primary()).send().await.expect("ok");
+    let ok = sender
+        .event(&delete_event())
+        .signed_by(&TestKeys::primary())
+        .send()
+        .await
+        .expect("ok");
     assert_eq!(ok.status, 200);
 }
 
@@ -116,7 +149,12 @@ async fn bound_deliveries_post_to_the_event_path() {
         .mount(&server)
         .await;
     let sender = MockSender::new(format!("{}/hooks/", server.uri())).expect("url");
-    let sent = sender.event(&delete_event()).bound().send().await.expect("sent");
+    let sent = sender
+        .event(&delete_event())
+        .bound()
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(sent.status, 204);
 }
 
@@ -133,7 +171,10 @@ async fn the_current_policy_retries_any_failure_twelve_times() {
     let sent = sender.event(&delete_event()).send().await.expect("sent");
     assert_eq!(sent.status, 500);
     assert_eq!(sent.attempts, 13);
-    assert_eq!(server.received_requests().await.expect("recording").len(), 13);
+    assert_eq!(
+        server.received_requests().await.expect("recording").len(),
+        13
+    );
 }
 
 #[tokio::test]
@@ -154,7 +195,10 @@ async fn retries_stop_at_the_first_success_and_repeat_the_same_bytes() {
     let sent = sender.event(&delete_event()).send().await.expect("sent");
     assert_eq!((sent.status.as_u16(), sent.attempts), (200, 3));
     let requests = server.received_requests().await.expect("recording");
-    assert!(requests.iter().all(|r| r.body == requests[0].body), "retries resend the same delivery");
+    assert!(
+        requests.iter().all(|r| r.body == requests[0].body),
+        "retries resend the same delivery"
+    );
 }
 
 #[tokio::test]
@@ -165,22 +209,46 @@ async fn the_legacy_policy_retries_only_429_six_times() {
         .mount(&server)
         .await;
     let legacy = RetryPolicy::legacy().time_scale(0.0);
-    let sender = MockSender::new(server.uri()).expect("url").with_retry(legacy.clone());
-    assert_eq!(sender.event(&delete_event()).send().await.expect("sent").attempts, 7);
+    let sender = MockSender::new(server.uri())
+        .expect("url")
+        .with_retry(legacy.clone());
+    assert_eq!(
+        sender
+            .event(&delete_event())
+            .send()
+            .await
+            .expect("sent")
+            .attempts,
+        7
+    );
 
     let failing = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(500))
         .mount(&failing)
         .await;
-    let sender = MockSender::new(failing.uri()).expect("url").with_retry(legacy);
-    assert_eq!(sender.event(&delete_event()).send().await.expect("sent").attempts, 1);
+    let sender = MockSender::new(failing.uri())
+        .expect("url")
+        .with_retry(legacy);
+    assert_eq!(
+        sender
+            .event(&delete_event())
+            .send()
+            .await
+            .expect("sent")
+            .attempts,
+        1
+    );
 }
 
 #[tokio::test]
 async fn connection_errors_are_retried_then_reported_with_the_attempt_count() {
     // Bind then drop a listener: the port is (almost certainly) closed now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let sender = MockSender::new(format!("http://127.0.0.1:{port}"))
         .expect("url")
         .with_retry(RetryPolicy::highlevel().time_scale(0.0));

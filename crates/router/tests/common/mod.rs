@@ -34,7 +34,10 @@ impl Recorder {
 /// Registers a typed handler for `T` that records what it receives.
 pub fn record<T: WebhookEvent>(router: WebhookRouter<Recorder>) -> WebhookRouter<Recorder> {
     router.on(|event: T, delivery: Delivery, rec: Recorder| async move {
-        rec.events.lock().expect("lock").push((event.into_event(), delivery));
+        rec.events
+            .lock()
+            .expect("lock")
+            .push((event.into_event(), delivery));
     })
 }
 
@@ -42,9 +45,11 @@ pub fn record<T: WebhookEvent>(router: WebhookRouter<Recorder>) -> WebhookRouter
 pub fn test_router(recorder: &Recorder) -> WebhookRouter<Recorder> {
     WebhookRouter::with_state(recorder.clone())
         .verifier(TestKeys::primary().verifier())
-        .on_unknown(|event: UnknownEvent, delivery: Delivery, rec: Recorder| async move {
-            rec.unknown.lock().expect("lock").push((event, delivery));
-        })
+        .on_unknown(
+            |event: UnknownEvent, delivery: Delivery, rec: Recorder| async move {
+                rec.unknown.lock().expect("lock").push((event, delivery));
+            },
+        )
 }
 
 /// The three Association events recorded.

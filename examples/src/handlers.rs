@@ -1,0 +1,67 @@
+//! The webhook side of the example apps: what a real app would register.
+
+use std::sync::{Arc, Mutex};
+
+use ghl_webhook_router::types::association::{AssociationCreate, AssociationDelete};
+use ghl_webhook_router::{Delivery, UnknownEvent, Verifier, WebhookRouter, WebhookService};
+
+/// The app's state: here, a log of what was received (a real app would hold a DB pool).
+#[derive(Clone, Default)]
+pub struct AppState {
+    /// One line per handled delivery.
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl AppState {
+    fn push(&self, line: String) {
+        println!("{line}");
+        if let Ok(mut log) = self.log.lock() {
+            log.push(line);
+        }
+    }
+
+    /// The lines logged so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+/// The webhook service of the app, trusting `verifier`'s keys.
+///
+/// In production pass `Verifier::highlevel()` (HighLevel's published key); tests and the
+/// quick start pass the test keys.
+pub fn webhook_service(state: AppState, verifier: Verifier) -> WebhookService<AppState> {
+    WebhookRouter::with_state(state)
+        .verifier(verifier)
+        .on(
+            |event: AssociationCreate, delivery: Delivery, state: AppState| async move {
+                state.push(format!(
+                    "association {} created ({:?} <-> {:?}), delivery {}",
+                    event.id,
+                    event.first_object_key,
+                    event.second_object_key,
+                    delivery.webhook_id().unwrap_or("-")
+                ));
+            },
+        )
+        .on(
+            |event: AssociationDelete, delivery: Delivery, state: AppState| async move {
+                state.push(format!(
+                    "association {} deleted (key {:?}), delivery {}",
+                    event.id,
+                    event.key,
+                    delivery.webhook_id().unwrap_or("-")
+                ));
+            },
+        )
+        .on_unknown(
+            |event: UnknownEvent, _: Delivery, state: AppState| async move {
+                state.push(format!(
+                    "unknown event ({} bytes, type {:?})",
+                    event.raw.len(),
+                    event.type_field
+                ));
+            },
+        )
+        .into_service()
+}

@@ -1,0 +1,68 @@
+//! An existing hyper 1.x app: its own routes (`GET /health`, `GET /`), with the HighLevel
+//! webhook router mounted at `/webhooks/highlevel` (and `/webhooks/highlevel/<EventName>` for
+//! events that need a route binding).
+
+use std::convert::Infallible;
+use std::future::Future;
+
+use bytes::Bytes;
+use ghl_webhook_router::WebhookService;
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::handlers::AppState;
+
+/// Where the webhook router is mounted.
+pub const WEBHOOK_PREFIX: &str = "/webhooks/highlevel";
+
+/// The app's router: its own routes, and the webhook service under [`WEBHOOK_PREFIX`].
+pub async fn route(
+    request: Request<Incoming>,
+    webhooks: WebhookService<AppState>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = request.uri().path();
+    if path == WEBHOOK_PREFIX || path.starts_with(&format!("{WEBHOOK_PREFIX}/")) {
+        // `bind_by_path`: `/webhooks/highlevel/AssociationDelete` binds the kind.
+        return Ok(webhooks.bind_by_path().handle(request).await);
+    }
+    let response = match (request.method(), path) {
+        (&Method::GET, "/health") => Response::new(Full::new(Bytes::from_static(b"ok"))),
+        (&Method::GET, "/") => Response::new(Full::new(Bytes::from_static(b"my existing app"))),
+        _ => {
+            let mut r = Response::new(Full::new(Bytes::from_static(b"not found")));
+            *r.status_mut() = StatusCode::NOT_FOUND;
+            r
+        }
+    };
+    Ok(response)
+}
+
+/// Serves the app on `listener` until `shutdown` completes.
+pub async fn run(
+    listener: TcpListener,
+    webhooks: WebhookService<AppState>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            () = &mut shutdown => return Ok(()),
+        };
+        let webhooks = webhooks.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| route(request, webhooks.clone()));
+            if let Err(err) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                eprintln!("connection error: {err}");
+            }
+        });
+    }
+}

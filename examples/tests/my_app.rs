@@ -1,0 +1,119 @@
+//! How a user tests their own app: start it on a loopback port, send it deliveries signed
+//! like HighLevel's with MockSender, check what the app did.
+
+use ghl_webhook_examples::handlers::{AppState, webhook_service};
+use ghl_webhook_examples::{axum_app, hyper_app};
+use ghl_webhook_router::types::association::{Association, AssociationDelete};
+use ghl_webhook_test_support::{MockSender, TestKeys};
+
+fn deleted(id: &str) -> AssociationDelete {
+    AssociationDelete(Association {
+        id: id.into(),
+        association_type: None,
+        first_object_key: None,
+        first_object_label: None,
+        first_object_to_second_object_cardinality: None,
+        second_object_key: None,
+        second_object_label: None,
+        second_object_to_first_object_cardinality: None,
+        key: Some("buyer_property_interest".into()),
+        location_id: Some("loc".into()),
+    })
+}
+
+async fn get(url: &str) -> (u16, String) {
+    use http_body_util::BodyExt;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Empty<bytes::Bytes>>();
+    let response = client.get(url.parse().expect("uri")).await.expect("GET");
+    let status = response.status().as_u16();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+async fn exercise(base: String, state: AppState) {
+    assert_eq!(
+        get(&format!("{base}/health")).await,
+        (200, "ok".into()),
+        "own routes still work"
+    );
+
+    let sender = MockSender::new(format!("{base}/webhooks/highlevel")).expect("url");
+    let sent = sender
+        .event(&deleted("a-1"))
+        .bound()
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(sent.status, 200, "{}", sent.body_text());
+    assert!(
+        state
+            .lines()
+            .iter()
+            .any(|l| l.contains("association a-1 deleted"))
+    );
+
+    // A duplicate (same webhookId) is acknowledged without running the handler again.
+    let id = sent.webhook_id.clone().expect("id");
+    let again = sender
+        .event(&deleted("a-1"))
+        .bound()
+        .webhook_id(id)
+        .send()
+        .await
+        .expect("dup");
+    assert_eq!(again.status, 200);
+    assert_eq!(
+        state.lines().iter().filter(|l| l.contains("a-1")).count(),
+        1
+    );
+
+    // A forgery is refused and changes nothing.
+    let forged = sender
+        .event(&deleted("a-2"))
+        .bound()
+        .signed_by(&TestKeys::other())
+        .send()
+        .await
+        .expect("forged");
+    assert_eq!(forged.status, 401);
+    assert!(!state.lines().iter().any(|l| l.contains("a-2")));
+}
+
+#[tokio::test]
+async fn the_hyper_app_receives_signed_deliveries_beside_its_own_routes() {
+    let state = AppState::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let webhooks = webhook_service(state.clone(), TestKeys::primary().verifier());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = tokio::spawn(hyper_app::run(listener, webhooks, async {
+        let _ = stopped.await;
+    }));
+    exercise(base, state).await;
+    let _ = stop.send(());
+    app.await.expect("joined").expect("served");
+}
+
+#[tokio::test]
+async fn the_axum_app_receives_signed_deliveries_beside_its_own_routes() {
+    let state = AppState::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = axum_app::app(webhook_service(
+        state.clone(),
+        TestKeys::primary().verifier(),
+    ));
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    exercise(base, state).await;
+    server.abort();
+}
