@@ -170,6 +170,22 @@ catalogue! {
 
 
     // Family group B: contact, conversation, message, note, task
+    ContactCreate => contact::ContactCreate, [], type;
+    ContactDelete => contact::ContactDelete, [], type;
+    ContactDndUpdate => contact::ContactDndUpdate, [], type;
+    ContactTagUpdate => contact::ContactTagUpdate, [], type;
+    ContactUpdate => contact::ContactUpdate, [], type;
+    ConversationUnreadWebhook => conversation::ConversationUnreadWebhook, ["ConversationUnreadUpdate"], type;
+    ConversationUpdate => conversation::ConversationUpdate, [], type;
+    InboundMessage => message::InboundMessage, [], type;
+    NoteCreate => note::NoteCreate, [], type;
+    NoteDelete => note::NoteDelete, [], type;
+    NoteUpdate => note::NoteUpdate, [], type;
+    OutboundMessage => message::OutboundMessage, [], type;
+    ProviderOutboundMessage => message::ProviderOutboundMessage, [], route;
+    TaskComplete => task::TaskComplete, [], type;
+    TaskCreate => task::TaskCreate, [], type;
+    TaskDelete => task::TaskDelete, [], type;
 
 
     // Family group C: invoice, order, product, price, opportunity

@@ -38,6 +38,11 @@ pub mod association;
 // Family group A: app, location, user, campaign, email_stats
 
 // Family group B: contact, conversation, message, note, task
+pub mod contact;
+pub mod conversation;
+pub mod message;
+pub mod note;
+pub mod task;
 
 // Family group C: invoice, order, product, price, opportunity
 

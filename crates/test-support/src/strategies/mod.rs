@@ -14,6 +14,11 @@ pub mod association;
 // Family group A: app, location, user, campaign, email_stats
 
 // Family group B: contact, conversation, message, note, task
+pub mod contact;
+pub mod conversation;
+pub mod message;
+pub mod note;
+pub mod task;
 
 // Family group C: invoice, order, product, price, opportunity
 
@@ -33,6 +38,11 @@ pub fn event_of(kind: EventKind) -> BoxedStrategy<Event> {
 
 
         // Family group B
+        .or_else(|| contact::event_of(kind))
+        .or_else(|| conversation::event_of(kind))
+        .or_else(|| message::event_of(kind))
+        .or_else(|| note::event_of(kind))
+        .or_else(|| task::event_of(kind))
 
 
         // Family group C
