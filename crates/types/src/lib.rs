@@ -40,6 +40,11 @@ pub mod association;
 // Family group B: contact, conversation, message, note, task
 
 // Family group C: invoice, order, product, price, opportunity
+pub mod invoice;
+pub mod opportunity;
+pub mod order;
+pub mod price;
+pub mod product;
 
 // Family group D: appointment, knowledge_base, object_schema, record, relation, support_ticket, voice_ai
 
