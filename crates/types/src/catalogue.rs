@@ -189,6 +189,28 @@ catalogue! {
 
 
     // Family group C: invoice, order, product, price, opportunity
+    InvoiceCreate => invoice::InvoiceCreate, [], route;
+    InvoiceDelete => invoice::InvoiceDelete, [], route;
+    InvoicePaid => invoice::InvoicePaid, [], route;
+    InvoicePartiallyPaid => invoice::InvoicePartiallyPaid, [], route;
+    InvoiceSent => invoice::InvoiceSent, [], route;
+    InvoiceUpdate => invoice::InvoiceUpdate, [], route;
+    InvoiceVoid => invoice::InvoiceVoid, [], route;
+    OpportunityAssignedToUpdate => opportunity::OpportunityAssignedToUpdate, [], type;
+    OpportunityCreate => opportunity::OpportunityCreate, [], type;
+    OpportunityDelete => opportunity::OpportunityDelete, [], type;
+    OpportunityMonetaryValueUpdate => opportunity::OpportunityMonetaryValueUpdate, [], type;
+    OpportunityStageUpdate => opportunity::OpportunityStageUpdate, [], type;
+    OpportunityStatusUpdate => opportunity::OpportunityStatusUpdate, [], type;
+    OpportunityUpdate => opportunity::OpportunityUpdate, [], type;
+    OrderCreate => order::OrderCreate, [], type;
+    OrderStatusUpdate => order::OrderStatusUpdate, [], type;
+    PriceCreate => price::PriceCreate, [], route;
+    PriceDelete => price::PriceDelete, [], route;
+    PriceUpdate => price::PriceUpdate, [], route;
+    ProductCreate => product::ProductCreate, [], route;
+    ProductDelete => product::ProductDelete, [], route;
+    ProductUpdate => product::ProductUpdate, [], route;
 
 
     // Family group D: appointment, knowledge_base, object_schema, record, relation, support_ticket, voice_ai

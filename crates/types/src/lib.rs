@@ -45,6 +45,11 @@ pub mod note;
 pub mod task;
 
 // Family group C: invoice, order, product, price, opportunity
+pub mod invoice;
+pub mod opportunity;
+pub mod order;
+pub mod price;
+pub mod product;
 
 // Family group D: appointment, knowledge_base, object_schema, record, relation, support_ticket, voice_ai
 

@@ -21,6 +21,11 @@ pub mod note;
 pub mod task;
 
 // Family group C: invoice, order, product, price, opportunity
+pub mod invoice;
+pub mod opportunity;
+pub mod order;
+pub mod price;
+pub mod product;
 
 // Family group D: appointment, knowledge_base, object_schema, record, relation, support_ticket, voice_ai
 
@@ -46,6 +51,11 @@ pub fn event_of(kind: EventKind) -> BoxedStrategy<Event> {
 
 
         // Family group C
+        .or_else(|| invoice::event_of(kind))
+        .or_else(|| opportunity::event_of(kind))
+        .or_else(|| order::event_of(kind))
+        .or_else(|| price::event_of(kind))
+        .or_else(|| product::event_of(kind))
 
 
         // Family group D

@@ -1,0 +1,138 @@
+//! Strategies for the Opportunity events.
+
+use ghl_webhook_types::opportunity::{
+    Opportunity, OpportunityAssignedToUpdate, OpportunityCreate, OpportunityDelete,
+    OpportunityMonetaryValueUpdate, OpportunityStageUpdate, OpportunityStatus,
+    OpportunityStatusUpdate, OpportunityUpdate,
+};
+use ghl_webhook_types::{Event, EventKind};
+use proptest::option::of;
+use proptest::prelude::*;
+use proptest::strategy::BoxedStrategy;
+
+use super::common::{free_text, id, open_value};
+use super::invoice::amount;
+
+/// The shared Opportunity body (`assignedTo` absent half the time, as in unassigned deals).
+pub fn opportunity() -> impl Strategy<Value = Opportunity> {
+    (
+        id(),
+        of(id()),
+        of(id()),
+        of(id()),
+        of(amount()),
+        of(free_text()),
+        of(id()),
+        of("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+        of(free_text()),
+        of(open_value::<OpportunityStatus>(OpportunityStatus::KNOWN)),
+        of("20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T[01][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"),
+    )
+        .prop_map(
+            |(
+                id,
+                location_id,
+                assigned_to,
+                contact_id,
+                monetary_value,
+                name,
+                pipeline_id,
+                pipeline_stage_id,
+                source,
+                status,
+                date_added,
+            )| Opportunity {
+                id,
+                location_id,
+                assigned_to,
+                contact_id,
+                monetary_value,
+                name,
+                pipeline_id,
+                pipeline_stage_id,
+                source,
+                status,
+                date_added,
+            },
+        )
+}
+
+/// An OpportunityAssignedToUpdate.
+pub fn opportunity_assigned_to_update() -> impl Strategy<Value = OpportunityAssignedToUpdate> {
+    opportunity().prop_map(OpportunityAssignedToUpdate)
+}
+
+/// An OpportunityCreate.
+pub fn opportunity_create() -> impl Strategy<Value = OpportunityCreate> {
+    opportunity().prop_map(OpportunityCreate)
+}
+
+/// An OpportunityDelete.
+pub fn opportunity_delete() -> impl Strategy<Value = OpportunityDelete> {
+    opportunity().prop_map(OpportunityDelete)
+}
+
+/// An OpportunityMonetaryValueUpdate.
+pub fn opportunity_monetary_value_update() -> impl Strategy<Value = OpportunityMonetaryValueUpdate>
+{
+    opportunity().prop_map(OpportunityMonetaryValueUpdate)
+}
+
+/// An OpportunityStageUpdate.
+pub fn opportunity_stage_update() -> impl Strategy<Value = OpportunityStageUpdate> {
+    opportunity().prop_map(OpportunityStageUpdate)
+}
+
+/// An OpportunityStatusUpdate.
+pub fn opportunity_status_update() -> impl Strategy<Value = OpportunityStatusUpdate> {
+    opportunity().prop_map(OpportunityStatusUpdate)
+}
+
+/// An OpportunityUpdate.
+pub fn opportunity_update() -> impl Strategy<Value = OpportunityUpdate> {
+    opportunity().prop_map(OpportunityUpdate)
+}
+
+/// The strategy of `kind` when it belongs to this family.
+pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
+    Some(match kind {
+        EventKind::OpportunityAssignedToUpdate => opportunity_assigned_to_update()
+            .prop_map(Event::from)
+            .boxed(),
+        EventKind::OpportunityCreate => opportunity_create().prop_map(Event::from).boxed(),
+        EventKind::OpportunityDelete => opportunity_delete().prop_map(Event::from).boxed(),
+        EventKind::OpportunityMonetaryValueUpdate => opportunity_monetary_value_update()
+            .prop_map(Event::from)
+            .boxed(),
+        EventKind::OpportunityStageUpdate => {
+            opportunity_stage_update().prop_map(Event::from).boxed()
+        }
+        EventKind::OpportunityStatusUpdate => {
+            opportunity_status_update().prop_map(Event::from).boxed()
+        }
+        EventKind::OpportunityUpdate => opportunity_update().prop_map(Event::from).boxed(),
+        #[allow(unreachable_patterns)]
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_opportunity_kind_round_trips() {
+        super::super::invoice::assert_round_trips(
+            &[
+                EventKind::OpportunityAssignedToUpdate,
+                EventKind::OpportunityCreate,
+                EventKind::OpportunityDelete,
+                EventKind::OpportunityMonetaryValueUpdate,
+                EventKind::OpportunityStageUpdate,
+                EventKind::OpportunityStatusUpdate,
+                EventKind::OpportunityUpdate,
+            ],
+            event_of,
+        );
+    }
+}

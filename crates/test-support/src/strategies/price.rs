@@ -1,0 +1,148 @@
+//! Strategies for the Price events.
+
+use ghl_webhook_types::lenient::Number;
+use ghl_webhook_types::price::{
+    MembershipOffer, Price, PriceCreate, PriceDelete, PriceType, PriceUpdate, Recurring,
+    RecurringInterval,
+};
+use ghl_webhook_types::{Event, EventKind};
+use proptest::collection::vec;
+use proptest::option::of;
+use proptest::prelude::*;
+use proptest::strategy::BoxedStrategy;
+
+use super::common::{free_text, id, open_value};
+use super::invoice::amount;
+
+fn timestamp() -> impl Strategy<Value = String> {
+    "20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T[01][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"
+}
+
+fn count() -> impl Strategy<Value = Number> {
+    (0i64..100_000).prop_map(|n| Number(n as f64))
+}
+
+fn membership_offer() -> impl Strategy<Value = MembershipOffer> {
+    (of(free_text()), of(free_text()), of(id())).prop_map(|(label, value, id)| MembershipOffer {
+        label,
+        value,
+        id,
+    })
+}
+
+fn recurring() -> impl Strategy<Value = Recurring> {
+    (
+        of(open_value::<RecurringInterval>(RecurringInterval::KNOWN)),
+        of(count()),
+    )
+        .prop_map(|(interval, interval_count)| Recurring {
+            interval,
+            interval_count,
+        })
+}
+
+/// The shared Price body. `priceType` and `type` are generated independently (a PriceCreate
+/// sends the first, PriceDelete/PriceUpdate the second), so bodies with either, both or
+/// neither occur.
+pub fn price() -> impl Strategy<Value = Price> {
+    (
+        (
+            id(),
+            vec(membership_offer(), 0..3),
+            vec("[a-z0-9]{11}", 0..3),
+            of(id()),
+            of(id()),
+            of(id()),
+            of(free_text()),
+        ),
+        (
+            of(open_value::<PriceType>(PriceType::KNOWN)),
+            of(open_value::<PriceType>(PriceType::KNOWN)),
+            of("[A-Z]{3}"),
+            of(amount()),
+            of(recurring()),
+            of(timestamp()),
+            of(timestamp()),
+        ),
+        (
+            of(amount()),
+            of(any::<bool>()),
+            of(count()),
+            of(any::<bool>()),
+        ),
+    )
+        .prop_map(
+            |(
+                (id, membership_offers, variant_option_ids, location_id, product, user_id, name),
+                (price_type, type_field, currency, amount, recurring, created_at, updated_at),
+                (
+                    compare_at_price,
+                    track_inventory,
+                    available_quantity,
+                    allow_out_of_stock_purchases,
+                ),
+            )| Price {
+                id,
+                membership_offers,
+                variant_option_ids,
+                location_id,
+                product,
+                user_id,
+                name,
+                price_type,
+                type_field,
+                currency,
+                amount,
+                recurring,
+                created_at,
+                updated_at,
+                compare_at_price,
+                track_inventory,
+                available_quantity,
+                allow_out_of_stock_purchases,
+            },
+        )
+}
+
+/// A PriceCreate.
+pub fn price_create() -> impl Strategy<Value = PriceCreate> {
+    price().prop_map(PriceCreate)
+}
+
+/// A PriceDelete.
+pub fn price_delete() -> impl Strategy<Value = PriceDelete> {
+    price().prop_map(PriceDelete)
+}
+
+/// A PriceUpdate.
+pub fn price_update() -> impl Strategy<Value = PriceUpdate> {
+    price().prop_map(PriceUpdate)
+}
+
+/// The strategy of `kind` when it belongs to this family.
+pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
+    Some(match kind {
+        EventKind::PriceCreate => price_create().prop_map(Event::from).boxed(),
+        EventKind::PriceDelete => price_delete().prop_map(Event::from).boxed(),
+        EventKind::PriceUpdate => price_update().prop_map(Event::from).boxed(),
+        #[allow(unreachable_patterns)]
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_price_kind_round_trips() {
+        super::super::invoice::assert_round_trips(
+            &[
+                EventKind::PriceCreate,
+                EventKind::PriceDelete,
+                EventKind::PriceUpdate,
+            ],
+            event_of,
+        );
+    }
+}
