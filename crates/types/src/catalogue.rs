@@ -214,6 +214,28 @@ catalogue! {
 
 
     // Family group D: appointment, knowledge_base, object_schema, record, relation, support_ticket, voice_ai
+    AppointmentCreate => appointment::AppointmentCreate, [], type;
+    AppointmentDelete => appointment::AppointmentDelete, [], type;
+    AppointmentUpdate => appointment::AppointmentUpdate, [], type;
+    KnowledgeBaseCreate => knowledge_base::KnowledgeBaseCreate, [], type;
+    KnowledgeBaseDelete => knowledge_base::KnowledgeBaseDelete, [], type;
+    KnowledgeBaseFaqChange => knowledge_base::KnowledgeBaseFaqChange, [], type;
+    KnowledgeBaseFileChange => knowledge_base::KnowledgeBaseFileChange, [], type;
+    KnowledgeBaseRichTextChange => knowledge_base::KnowledgeBaseRichTextChange, [], type;
+    KnowledgeBaseTableFileChange => knowledge_base::KnowledgeBaseTableFileChange, [], type;
+    KnowledgeBaseTrainedUrlChange => knowledge_base::KnowledgeBaseTrainedUrlChange, [], type;
+    KnowledgeBaseUpdate => knowledge_base::KnowledgeBaseUpdate, [], type;
+    ObjectSchemaCreate => object_schema::ObjectSchemaCreate, [], route;
+    ObjectSchemaUpdate => object_schema::ObjectSchemaUpdate, [], route;
+    RecordCreate => record::RecordCreate, [], route;
+    RecordDelete => record::RecordDelete, [], route;
+    RecordUpdate => record::RecordUpdate, [], route;
+    RelationCreate => relation::RelationCreate, [], route;
+    RelationDelete => relation::RelationDelete, [], route;
+    SupportTicketCreate => support_ticket::SupportTicketCreate, [], type;
+    SupportTicketDelete => support_ticket::SupportTicketDelete, [], type;
+    SupportTicketUpdate => support_ticket::SupportTicketUpdate, [], type;
+    VoiceAiCallEnd => voice_ai::VoiceAiCallEnd, [], route;
 
 
 }

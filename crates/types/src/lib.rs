@@ -52,6 +52,13 @@ pub mod price;
 pub mod product;
 
 // Family group D: appointment, knowledge_base, object_schema, record, relation, support_ticket, voice_ai
+pub mod appointment;
+pub mod knowledge_base;
+pub mod object_schema;
+pub mod record;
+pub mod relation;
+pub mod support_ticket;
+pub mod voice_ai;
 
 pub use catalogue::{Event, EventKind, UnknownEventName};
 pub use envelope::{Envelope, Probe, ProbeError};

@@ -28,6 +28,13 @@ pub mod price;
 pub mod product;
 
 // Family group D: appointment, knowledge_base, object_schema, record, relation, support_ticket, voice_ai
+pub mod appointment;
+pub mod knowledge_base;
+pub mod object_schema;
+pub mod record;
+pub mod relation;
+pub mod support_ticket;
+pub mod voice_ai;
 
 mod common;
 pub use common::{free_text, id, open_value};
@@ -40,8 +47,6 @@ pub fn event_of(kind: EventKind) -> BoxedStrategy<Event> {
     let found = None
         .or_else(|| association::event_of(kind))
         // Family group A
-
-
         // Family group B
         .or_else(|| contact::event_of(kind))
         .or_else(|| conversation::event_of(kind))
@@ -59,8 +64,13 @@ pub fn event_of(kind: EventKind) -> BoxedStrategy<Event> {
 
 
         // Family group D
-
-        ;
+        .or_else(|| appointment::event_of(kind))
+        .or_else(|| knowledge_base::event_of(kind))
+        .or_else(|| object_schema::event_of(kind))
+        .or_else(|| record::event_of(kind))
+        .or_else(|| relation::event_of(kind))
+        .or_else(|| support_ticket::event_of(kind))
+        .or_else(|| voice_ai::event_of(kind));
     match found {
         Some(strategy) => strategy,
         None => panic!("no proptest strategy for {kind}: add it to its family module"),

@@ -1,0 +1,124 @@
+//! Strategies for the Appointment events.
+
+use ghl_webhook_types::appointment::{
+    Appointment, AppointmentCreate, AppointmentDelete, AppointmentPayload, AppointmentSource,
+    AppointmentStatus, AppointmentUpdate,
+};
+use ghl_webhook_types::{Event, EventKind};
+use proptest::collection::vec;
+use proptest::option::of;
+use proptest::prelude::*;
+use proptest::strategy::BoxedStrategy;
+
+use super::common::{free_text, id, open_value};
+
+/// An ISO-8601 date-time with an offset, as Appointment events send them.
+fn date_time() -> impl Strategy<Value = String> {
+    "20[0-9]{2}-(0[1-9]|1[0-2])-[0-2][0-9]T[0-2][0-9]:[0-5][0-9]:00(Z|[+-](0[0-9]|1[0-2]):(00|30))"
+}
+
+/// The appointment itself.
+pub fn appointment() -> impl Strategy<Value = Appointment> {
+    (
+        id(),
+        (of(free_text()), of(free_text())),
+        (of(id()), of(id()), of(id())),
+        of(open_value::<AppointmentStatus>(AppointmentStatus::KNOWN)),
+        of(id()),
+        vec(id(), 0..3),
+        of(free_text()),
+        of(open_value::<AppointmentSource>(AppointmentSource::KNOWN)),
+        (of(date_time()), of(date_time())),
+        (of(date_time()), of(date_time())),
+    )
+        .prop_map(
+            |(
+                id,
+                (address, title),
+                (calendar_id, contact_id, group_id),
+                appointment_status,
+                assigned_user_id,
+                users,
+                notes,
+                source,
+                (start_time, end_time),
+                (date_added, date_updated),
+            )| Appointment {
+                id,
+                address,
+                title,
+                calendar_id,
+                contact_id,
+                group_id,
+                appointment_status,
+                assigned_user_id,
+                users,
+                notes,
+                source,
+                start_time,
+                end_time,
+                date_added,
+                date_updated,
+            },
+        )
+}
+
+/// The shared Appointment body.
+pub fn appointment_payload() -> impl Strategy<Value = AppointmentPayload> {
+    (of(id()), appointment()).prop_map(|(location_id, appointment)| AppointmentPayload {
+        location_id,
+        appointment,
+    })
+}
+
+/// An AppointmentCreate.
+pub fn appointment_create() -> impl Strategy<Value = AppointmentCreate> {
+    appointment_payload().prop_map(AppointmentCreate)
+}
+
+/// An AppointmentDelete.
+pub fn appointment_delete() -> impl Strategy<Value = AppointmentDelete> {
+    appointment_payload().prop_map(AppointmentDelete)
+}
+
+/// An AppointmentUpdate.
+pub fn appointment_update() -> impl Strategy<Value = AppointmentUpdate> {
+    appointment_payload().prop_map(AppointmentUpdate)
+}
+
+/// The strategy of `kind` when it belongs to this family.
+pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
+    Some(match kind {
+        EventKind::AppointmentCreate => appointment_create().prop_map(Event::from).boxed(),
+        EventKind::AppointmentDelete => appointment_delete().prop_map(Event::from).boxed(),
+        EventKind::AppointmentUpdate => appointment_update().prop_map(Event::from).boxed(),
+        #[allow(unreachable_patterns)]
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    #[test]
+    fn every_kind_round_trips_through_its_json() {
+        let mut runner = TestRunner::deterministic();
+        for kind in [
+            EventKind::AppointmentCreate,
+            EventKind::AppointmentDelete,
+            EventKind::AppointmentUpdate,
+        ] {
+            let strategy = event_of(kind).expect("a kind of this family");
+            for _ in 0..64 {
+                let value = strategy.new_tree(&mut runner).expect("generates").current();
+                let tagged = serde_json::to_value(&value).expect("serializes");
+                let body = serde_json::to_vec(&tagged["event"]).expect("serializes");
+                let decoded = Event::decode(kind, &body).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(decoded, value, "{kind}");
+            }
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! Strategies for the VoiceAiCallEnd event.
+//!
+//! Each executed action gets an `actionType` and `actionParameters` in the matching documented
+//! shape (one of the 8), or (one time in nine) an undocumented `actionType` with a mix of
+//! fields.
+
+use std::collections::BTreeMap;
+
+use ghl_webhook_types::voice_ai::{
+    ActionParameters, ActionType, CustomActionApiDetails, CustomActionHeader,
+    CustomActionParameter, ExecutedCallAction, HttpMethod, TransferToType, Translation,
+    VoiceAiCallEnd,
+};
+use ghl_webhook_types::{Event, EventKind};
+use proptest::collection::{btree_map, vec};
+use proptest::option::of;
+use proptest::prelude::*;
+use proptest::strategy::BoxedStrategy;
+
+use super::common::{free_text, id, open_value};
+
+/// An ISO-8601 UTC date-time with milliseconds.
+fn date_time() -> impl Strategy<Value = String> {
+    "20[0-9]{2}-(0[1-9]|1[0-2])-[0-2][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"
+}
+
+/// A number that survives JSON exactly: hundredths.
+fn hundredths() -> impl Strategy<Value = f64> {
+    (0i64..100_000).prop_map(|n| n as f64 / 100.0)
+}
+
+/// Parameters with no field set, for filling in the fields of one shape.
+fn empty_parameters() -> ActionParameters {
+    ActionParameters {
+        trigger_prompt: None,
+        trigger_message: None,
+        transfer_to_type: None,
+        transfer_to_value: None,
+        hear_whisper_message: None,
+        contact_field_id: None,
+        description: None,
+        examples: Vec::new(),
+        overwrite_existing_value: None,
+        workflow_id: None,
+        message_body: None,
+        calendar_id: None,
+        days_of_offering_dates: None,
+        slots_per_day: None,
+        hours_between_slots: None,
+        api_details: None,
+        selected_paths: Vec::new(),
+        knowledge_base_id: None,
+        parameters: Vec::new(),
+    }
+}
+
+/// A call transcript translation.
+pub fn translation() -> impl Strategy<Value = Translation> {
+    (of(free_text()), of("[a-z]{2}")).prop_map(|(transcript, language)| Translation {
+        transcript,
+        language,
+    })
+}
+
+/// A custom action header.
+pub fn custom_action_header() -> impl Strategy<Value = CustomActionHeader> {
+    (of("[a-z-]{1,12}"), of(free_text())).prop_map(|(key, value)| CustomActionHeader { key, value })
+}
+
+/// A custom action / knowledge base parameter.
+pub fn custom_action_parameter() -> impl Strategy<Value = CustomActionParameter> {
+    (
+        of("[a-zA-Z]{1,12}"),
+        of(free_text()),
+        of("(string|number|boolean)"),
+        of(free_text()),
+    )
+        .prop_map(
+            |(name, description, parameter_type, example)| CustomActionParameter {
+                name,
+                description,
+                parameter_type,
+                example,
+            },
+        )
+}
+
+/// A custom action's HTTP call.
+pub fn custom_action_api_details() -> impl Strategy<Value = CustomActionApiDetails> {
+    (
+        of("https://[a-z]{1,10}\\.example\\.com/[a-z]{0,10}"),
+        of(open_value::<HttpMethod>(HttpMethod::KNOWN)),
+        of(any::<bool>()),
+        of(free_text()),
+        vec(custom_action_header(), 0..3),
+        vec(custom_action_parameter(), 0..3),
+    )
+        .prop_map(
+            |(url, method, authentication_required, authentication_value, headers, parameters)| {
+                CustomActionApiDetails {
+                    url,
+                    method,
+                    authentication_required,
+                    authentication_value,
+                    headers,
+                    parameters,
+                }
+            },
+        )
+}
+
+/// `actionParameters` in one of the 8 documented shapes, with its matching `actionType`.
+pub fn typed_action_parameters() -> impl Strategy<Value = (ActionType, ActionParameters)> {
+    let prompts = || (of(free_text()), of(free_text()));
+    let extraction = |action_type: ActionType| {
+        (
+            of(id()),
+            of(free_text()),
+            vec(free_text(), 0..3),
+            of(any::<bool>()),
+        )
+            .prop_map(
+                move |(contact_field_id, description, examples, overwrite_existing_value)| {
+                    (
+                        action_type.clone(),
+                        ActionParameters {
+                            contact_field_id,
+                            description,
+                            examples,
+                            overwrite_existing_value,
+                            ..empty_parameters()
+                        },
+                    )
+                },
+            )
+    };
+    prop_oneof![
+        (
+            prompts(),
+            of(open_value::<TransferToType>(TransferToType::KNOWN)),
+            of("\\+[1-9][0-9]{9,12}"),
+            of(any::<bool>()),
+        )
+            .prop_map(
+                |((trigger_prompt, trigger_message), to_type, to_value, whisper)| {
+                    (
+                        ActionType::CallTransfer,
+                        ActionParameters {
+                            trigger_prompt,
+                            trigger_message,
+                            transfer_to_type: to_type,
+                            transfer_to_value: to_value,
+                            hear_whisper_message: whisper,
+                            ..empty_parameters()
+                        },
+                    )
+                }
+            ),
+        extraction(ActionType::DataExtraction),
+        extraction(ActionType::InCallDataExtraction),
+        (prompts(), of(id())).prop_map(|((trigger_prompt, trigger_message), workflow_id)| {
+            (
+                ActionType::WorkflowTrigger,
+                ActionParameters {
+                    trigger_prompt,
+                    trigger_message,
+                    workflow_id,
+                    ..empty_parameters()
+                },
+            )
+        }),
+        (prompts(), of(free_text())).prop_map(|((trigger_prompt, trigger_message), body)| {
+            (
+                ActionType::Sms,
+                ActionParameters {
+                    trigger_prompt,
+                    trigger_message,
+                    message_body: body,
+                    ..empty_parameters()
+                },
+            )
+        }),
+        (
+            of(id()),
+            of(hundredths()),
+            of(hundredths()),
+            of(hundredths())
+        )
+            .prop_map(|(calendar_id, days, slots, hours)| {
+                (
+                    ActionType::AppointmentBooking,
+                    ActionParameters {
+                        calendar_id,
+                        days_of_offering_dates: days,
+                        slots_per_day: slots,
+                        hours_between_slots: hours,
+                        ..empty_parameters()
+                    },
+                )
+            }),
+        (
+            prompts(),
+            of(custom_action_api_details()),
+            vec("[a-z]{1,8}(\\.[a-z]{1,8}){0,2}", 0..3),
+        )
+            .prop_map(
+                |((trigger_prompt, trigger_message), api_details, selected_paths)| {
+                    (
+                        ActionType::CustomAction,
+                        ActionParameters {
+                            trigger_prompt,
+                            trigger_message,
+                            api_details,
+                            selected_paths,
+                            ..empty_parameters()
+                        },
+                    )
+                }
+            ),
+        (prompts(), of(id()), vec(custom_action_parameter(), 0..3)).prop_map(
+            |((trigger_prompt, trigger_message), knowledge_base_id, parameters)| {
+                (
+                    ActionType::KnowledgeBase,
+                    ActionParameters {
+                        trigger_prompt,
+                        trigger_message,
+                        knowledge_base_id,
+                        parameters,
+                        ..empty_parameters()
+                    },
+                )
+            }
+        ),
+        // An undocumented action type, with a mix of fields.
+        ("X_[A-Z_]{1,12}", prompts(), of(id())).prop_map(
+            |(action_type, (trigger_prompt, trigger_message), workflow_id)| {
+                (
+                    ActionType::from(action_type),
+                    ActionParameters {
+                        trigger_prompt,
+                        trigger_message,
+                        workflow_id,
+                        ..empty_parameters()
+                    },
+                )
+            }
+        ),
+    ]
+}
+
+/// One executed action; `actionType` absent or `actionParameters` absent now and then.
+pub fn executed_call_action() -> impl Strategy<Value = ExecutedCallAction> {
+    (
+        of(id()),
+        typed_action_parameters(),
+        (any::<bool>(), any::<bool>()),
+        of(free_text()),
+        of(free_text()),
+        (of(date_time()), of(date_time())),
+    )
+        .prop_map(
+            |(
+                id,
+                (action_type, parameters),
+                (keep_type, keep_parameters),
+                action_name,
+                description,
+                (executed_at, trigger_received_at),
+            )| ExecutedCallAction {
+                id,
+                action_type: keep_type.then_some(action_type),
+                action_name,
+                description,
+                action_parameters: keep_parameters.then_some(parameters),
+                executed_at,
+                trigger_received_at,
+            },
+        )
+}
+
+/// Free-form `extractedData`: an object of strings, so it round-trips.
+fn extracted_data() -> impl Strategy<Value = serde_json::Value> {
+    btree_map("[a-zA-Z]{1,12}", free_text(), 0..3).prop_map(|m: BTreeMap<String, String>| {
+        serde_json::Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v)))
+                .collect(),
+        )
+    })
+}
+
+/// A VoiceAiCallEnd.
+pub fn voice_ai_call_end() -> impl Strategy<Value = VoiceAiCallEnd> {
+    (
+        id(),
+        (of(id()), of(id()), of(id())),
+        of("\\+[1-9][0-9]{9,12}"),
+        of(date_time()),
+        of(hundredths()),
+        (of(free_text()), of(free_text()), of(translation())),
+        of(extracted_data()),
+        of(id()),
+        of(any::<bool>()),
+        vec(executed_call_action(), 0..3),
+    )
+        .prop_map(
+            |(
+                id,
+                (location_id, agent_id, contact_id),
+                from_number,
+                created_at,
+                duration,
+                (summary, transcript, translation),
+                extracted_data,
+                message_id,
+                trial_call,
+                executed_call_actions,
+            )| VoiceAiCallEnd {
+                id,
+                location_id,
+                agent_id,
+                contact_id,
+                from_number,
+                created_at,
+                duration,
+                summary,
+                transcript,
+                translation,
+                extracted_data,
+                message_id,
+                trial_call,
+                executed_call_actions,
+            },
+        )
+}
+
+/// The strategy of `kind` when it belongs to this family.
+pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
+    Some(match kind {
+        EventKind::VoiceAiCallEnd => voice_ai_call_end().prop_map(Event::from).boxed(),
+        #[allow(unreachable_patterns)]
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    #[test]
+    fn every_kind_round_trips_through_its_json() {
+        let mut runner = TestRunner::deterministic();
+        for kind in [EventKind::VoiceAiCallEnd] {
+            let strategy = event_of(kind).expect("a kind of this family");
+            for _ in 0..64 {
+                let value = strategy.new_tree(&mut runner).expect("generates").current();
+                let tagged = serde_json::to_value(&value).expect("serializes");
+                let body = serde_json::to_vec(&tagged["event"]).expect("serializes");
+                let decoded = Event::decode(kind, &body).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(decoded, value, "{kind}");
+            }
+        }
+    }
+}
