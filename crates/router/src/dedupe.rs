@@ -156,14 +156,14 @@ impl InMemoryStore {
 impl Inner {
     fn claim(&mut self, webhook_id: &str, now: Instant) -> Claim {
         self.evict_expired_front(now);
-        if let Some(entry) = self.map.get(webhook_id) {
-            if entry.expires > now {
-                return if entry.done {
-                    Claim::Done
-                } else {
-                    Claim::InFlight
-                };
-            }
+        if let Some(entry) = self.map.get(webhook_id)
+            && entry.expires > now
+        {
+            return if entry.done {
+                Claim::Done
+            } else {
+                Claim::InFlight
+            };
         }
         let key: Arc<str> = Arc::from(webhook_id);
         let seq = self.next_seq;

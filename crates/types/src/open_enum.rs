@@ -122,6 +122,7 @@ mod tests {
         let v: Sample = serde_json::from_str("\"A_VALUE\"").expect("decodes");
         assert_eq!(v, Sample::A);
         assert_ne!(v, Sample::B);
+        assert_eq!(Sample::KNOWN, &["A_VALUE", "B_VALUE"]);
         assert_eq!(serde_json::to_string(&v).expect("encodes"), "\"A_VALUE\"");
     }
 

@@ -53,16 +53,12 @@ pub fn event_of(kind: EventKind) -> BoxedStrategy<Event> {
         .or_else(|| message::event_of(kind))
         .or_else(|| note::event_of(kind))
         .or_else(|| task::event_of(kind))
-
-
         // Family group C
         .or_else(|| invoice::event_of(kind))
         .or_else(|| opportunity::event_of(kind))
         .or_else(|| order::event_of(kind))
         .or_else(|| price::event_of(kind))
         .or_else(|| product::event_of(kind))
-
-
         // Family group D
         .or_else(|| appointment::event_of(kind))
         .or_else(|| knowledge_base::event_of(kind))
