@@ -144,6 +144,13 @@ macro_rules! catalogue {
             }
         }
 
+        /// Calls `visitor.visit::<T>()` once for every event type of the catalogue, in catalogue
+        /// order: the way to do something generic per event type (register a handler for
+        /// each, build a table, test every kind).
+        pub fn visit_event_types<V: VisitEventTypes>(visitor: &mut V) {
+            $( visitor.visit::<$module::$ty>(); )+
+        }
+
         $(
             impl WebhookEvent for $module::$ty {
                 const KIND: EventKind = EventKind::$kind;
@@ -254,6 +261,12 @@ impl std::fmt::Display for EventKind {
     }
 }
 
+/// Something done once per event type; see [`visit_event_types`].
+pub trait VisitEventTypes {
+    /// Called with each event type.
+    fn visit<T: WebhookEvent>(&mut self);
+}
+
 /// A string that is not the name of any documented event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
@@ -333,5 +346,24 @@ mod tests {
         ] {
             assert_eq!(EventKind::from_type_field(value), None, "{value:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod visit_tests {
+    use super::*;
+
+    struct Kinds(Vec<EventKind>);
+    impl VisitEventTypes for Kinds {
+        fn visit<T: WebhookEvent>(&mut self) {
+            self.0.push(T::KIND);
+        }
+    }
+
+    #[test]
+    fn visiting_walks_every_event_type_once_in_catalogue_order() {
+        let mut kinds = Kinds(Vec::new());
+        visit_event_types(&mut kinds);
+        assert_eq!(kinds.0, EventKind::ALL);
     }
 }

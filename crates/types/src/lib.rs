@@ -60,7 +60,7 @@ pub mod relation;
 pub mod support_ticket;
 pub mod voice_ai;
 
-pub use catalogue::{Event, EventKind, UnknownEventName};
+pub use catalogue::{Event, EventKind, UnknownEventName, VisitEventTypes, visit_event_types};
 pub use envelope::{Envelope, Probe, ProbeError};
 pub use event::{DecodeError, WebhookEvent};
 
