@@ -174,6 +174,20 @@ catalogue! {
     AssociationUpdate => association::AssociationUpdate, [], route;
 
     // Family group A: app, location, user, campaign, email_stats
+    AppInstall => app::AppInstall, ["INSTALL"], type;
+    AppPaymentStatus => app::AppPaymentStatus, ["APP_PAYMENT_STATUS"], type;
+    AppUninstall => app::AppUninstall, ["UNINSTALL"], type;
+    AppUpdate => app::AppUpdate, ["UPDATE"], type;
+    CampaignStatusUpdate => campaign::CampaignStatusUpdate, [], type;
+    ExternalAuthConnected => app::ExternalAuthConnected, ["EXTERNAL_AUTH_CONNECTED"], type;
+    LCEmailStats => email_stats::LCEmailStats, [], type;
+    LocationCreate => location::LocationCreate, [], type;
+    LocationUpdate => location::LocationUpdate, [], type;
+    PlanChange => app::PlanChange, ["PLAN_CHANGE"], type;
+    SaaSPlanCreate => app::SaaSPlanCreate, ["SaasPlanCreate"], type;
+    UserCreate => user::UserCreate, [], type;
+    UserDelete => user::UserDelete, [], type;
+    UserUpdate => user::UserUpdate, [], type;
 
 
     // Family group B: contact, conversation, message, note, task

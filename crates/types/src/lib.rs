@@ -36,6 +36,11 @@ mod shape;
 pub mod association;
 
 // Family group A: app, location, user, campaign, email_stats
+pub mod app;
+pub mod campaign;
+pub mod email_stats;
+pub mod location;
+pub mod user;
 
 // Family group B: contact, conversation, message, note, task
 pub mod contact;

@@ -12,6 +12,11 @@ use proptest::strategy::{BoxedStrategy, Union};
 pub mod association;
 
 // Family group A: app, location, user, campaign, email_stats
+pub mod app;
+pub mod campaign;
+pub mod email_stats;
+pub mod location;
+pub mod user;
 
 // Family group B: contact, conversation, message, note, task
 pub mod contact;
@@ -47,6 +52,11 @@ pub fn event_of(kind: EventKind) -> BoxedStrategy<Event> {
     let found = None
         .or_else(|| association::event_of(kind))
         // Family group A
+        .or_else(|| app::event_of(kind))
+        .or_else(|| campaign::event_of(kind))
+        .or_else(|| email_stats::event_of(kind))
+        .or_else(|| location::event_of(kind))
+        .or_else(|| user::event_of(kind))
         // Family group B
         .or_else(|| contact::event_of(kind))
         .or_else(|| conversation::event_of(kind))

@@ -1,0 +1,254 @@
+//! Strategies for the LC Email events.
+
+use ghl_webhook_types::email_stats::{
+    DeliveryStatus, EmailEvent, EmailEventType, EmailFlags, EmailHeaders, EmailMessage,
+    LCEmailStats, LogLevel, SendingEnvelope, Severity,
+};
+use ghl_webhook_types::{Event, EventKind};
+use proptest::collection::{btree_map, vec};
+use proptest::option::of;
+use proptest::prelude::*;
+use proptest::strategy::BoxedStrategy;
+use serde_json::Value;
+
+use super::common::{free_text, id, open_value};
+
+/// An e-mail address.
+fn email() -> impl Strategy<Value = String> {
+    "[a-z0-9._+-]{1,16}@[a-z]{1,12}\\.(com|io)"
+}
+
+/// Seconds with two decimals (exact through a JSON round trip).
+fn seconds() -> impl Strategy<Value = f64> {
+    (0i64..1_000_000).prop_map(|n| n as f64 / 100.0)
+}
+
+/// A free-form JSON value: a string, an integer, or an object of strings (never `null`, which
+/// an optional field reads as absent).
+fn json_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        free_text().prop_map(Value::from),
+        any::<i32>().prop_map(Value::from),
+        btree_map("[a-zA-Z_-]{1,10}", free_text(), 0..3)
+            .prop_map(|map| Value::Object(map.into_iter().map(|(k, v)| (k, v.into())).collect())),
+    ]
+}
+
+/// Mailgun's flags.
+pub fn email_flags() -> impl Strategy<Value = EmailFlags> {
+    (
+        of(any::<bool>()),
+        of(any::<bool>()),
+        of(any::<bool>()),
+        of(any::<bool>()),
+        of(any::<bool>()),
+    )
+        .prop_map(
+            |(is_authenticated, is_routed, is_big, is_system_test, is_test_mode)| EmailFlags {
+                is_authenticated,
+                is_routed,
+                is_big,
+                is_system_test,
+                is_test_mode,
+            },
+        )
+}
+
+/// Message headers.
+pub fn email_headers() -> impl Strategy<Value = EmailHeaders> {
+    (
+        of("<[a-zA-Z0-9.]{1,20}@[a-z]{1,12}\\.com>"),
+        of(free_text()),
+        of(email()),
+        of(free_text()),
+    )
+        .prop_map(|(message_id, from, to, subject)| EmailHeaders {
+            message_id,
+            from,
+            to,
+            subject,
+        })
+}
+
+/// The message of an event.
+pub fn email_message() -> impl Strategy<Value = EmailMessage> {
+    (
+        vec(json_value(), 0..3),
+        of(email_headers()),
+        of(any::<i64>()),
+    )
+        .prop_map(|(attachments, headers, size)| EmailMessage {
+            attachments,
+            headers,
+            size,
+        })
+}
+
+/// The outcome of a delivery attempt.
+pub fn delivery_status() -> impl Strategy<Value = DeliveryStatus> {
+    (
+        of(0i64..10),
+        of(200i64..600),
+        of(free_text()),
+        of(free_text()),
+        of(seconds()),
+        of("[245]\\.[0-9]\\.[0-9]"),
+        of("[a-z]{1,10}\\.[a-z]{1,10}\\.com"),
+        of(any::<bool>()),
+        of(seconds()),
+    )
+        .prop_map(
+            |(
+                attempt_no,
+                code,
+                message,
+                description,
+                session_seconds,
+                enhanced_code,
+                mx_host,
+                utf8,
+                i_first_delivery_attempt_seconds,
+            )| DeliveryStatus {
+                attempt_no,
+                code,
+                message,
+                description,
+                session_seconds,
+                enhanced_code,
+                mx_host,
+                utf8,
+                i_first_delivery_attempt_seconds,
+            },
+        )
+}
+
+/// The SMTP envelope.
+pub fn sending_envelope() -> impl Strategy<Value = SendingEnvelope> {
+    (
+        of(email()),
+        of(email()),
+        of("(smtp|http)"),
+        of("[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}"),
+        of("[0-9a-f]{24}"),
+        of(free_text()),
+    )
+        .prop_map(
+            |(sender, targets, transport, sending_ip, i_ip_pool_id, i_ip_pool_name)| {
+                SendingEnvelope {
+                    sender,
+                    targets,
+                    transport,
+                    sending_ip,
+                    i_ip_pool_id,
+                    i_ip_pool_name,
+                }
+            },
+        )
+}
+
+/// One Mailgun event, with documented and unknown event types, log levels and severities.
+pub fn email_event() -> impl Strategy<Value = EmailEvent> {
+    (
+        (
+            id(),
+            of(open_value::<EmailEventType>(EmailEventType::KNOWN)),
+            of((0i64..400_000_000_000).prop_map(|n| n as f64 / 100.0)),
+        ),
+        (of(email_flags()), of(email_message())),
+        of(open_value::<LogLevel>(LogLevel::KNOWN)),
+        (
+            of(email()),
+            of("[a-z]{1,12}\\.(com|io)"),
+            of("(Gmail|Yahoo|Other)"),
+        ),
+        (
+            vec("[a-z]{3}_[a-zA-Z0-9]{1,20}", 0..3),
+            vec(json_value(), 0..3),
+        ),
+        (of(delivery_status()), of(sending_envelope())),
+        (
+            of(open_value::<Severity>(Severity::KNOWN)),
+            of(free_text()),
+            of("https://[a-z]{1,12}\\.com/[a-z]{0,8}"),
+            of("[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}"),
+            of(json_value()),
+        ),
+    )
+        .prop_map(
+            |(
+                (id, event, timestamp),
+                (flags, message),
+                log_level,
+                (recipient, recipient_domain, recipient_provider),
+                (tags, campaigns),
+                (delivery_status, envelope),
+                (severity, reason, url, ip, user_variables),
+            )| EmailEvent {
+                id,
+                event,
+                timestamp,
+                flags,
+                message,
+                log_level,
+                recipient,
+                recipient_domain,
+                tags,
+                recipient_provider,
+                campaigns,
+                delivery_status,
+                envelope,
+                severity,
+                reason,
+                url,
+                ip,
+                user_variables,
+            },
+        )
+}
+
+/// An LCEmailStats.
+pub fn lc_email_stats() -> impl Strategy<Value = LCEmailStats> {
+    (of(id()), of(id()), email_event()).prop_map(|(location_id, company_id, webhook_payload)| {
+        LCEmailStats {
+            location_id,
+            company_id,
+            webhook_payload,
+        }
+    })
+}
+
+/// The strategy of `kind` when it belongs to this family.
+pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
+    Some(match kind {
+        EventKind::LCEmailStats => lc_email_stats().prop_map(Event::from).boxed(),
+        #[allow(unreachable_patterns)]
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ghl_webhook_types::WebhookEvent;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    #[test]
+    fn lc_email_stats_round_trips_and_has_a_strategy() {
+        let mut runner = TestRunner::deterministic();
+        let strategy = lc_email_stats();
+        for _ in 0..64 {
+            let value = strategy.new_tree(&mut runner).expect("generates").current();
+            let bytes = serde_json::to_vec(&value).expect("serializes");
+            let decoded = Event::decode(LCEmailStats::KIND, &bytes)
+                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes)));
+            assert_eq!(decoded, value.into_event());
+        }
+        let event = event_of(EventKind::LCEmailStats)
+            .expect("has a strategy")
+            .new_tree(&mut runner)
+            .expect("generates")
+            .current();
+        assert_eq!(event.kind(), Some(EventKind::LCEmailStats));
+    }
+}
