@@ -325,11 +325,20 @@ impl Delivery<'_> {
             Payload::Raw(bytes) => (bytes, None),
             Payload::Json { mut value, kind } => {
                 let id = match self.webhook_id {
-                    WebhookId::Fresh => Some(uuid::Uuid::new_v4().to_string()),
+                    // An event that models `webhookId` itself keeps its own.
+                    WebhookId::Fresh => Some(
+                        value
+                            .get("webhookId")
+                            .and_then(Value::as_str)
+                            .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned),
+                    ),
                     WebhookId::Chosen(id) => Some(id),
                     WebhookId::Omitted => None,
                 };
                 if let Value::Object(map) = &mut value {
+                    if id.is_none() {
+                        map.remove("webhookId");
+                    }
                     add_envelope(map, kind.or(self.kind), id.as_deref(), self.repeat_type);
                 }
                 (Bytes::from(serde_json::to_vec(&value)?), id)

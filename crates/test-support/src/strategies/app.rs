@@ -11,7 +11,7 @@ use proptest::option::of;
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
-use super::common::{free_text, id, open_value};
+use super::common::{envelope, free_text, id, open_value};
 
 /// An ISO-8601 date-time as HighLevel sends them.
 fn date_time() -> impl Strategy<Value = String> {
@@ -94,7 +94,7 @@ pub fn app_uninstall() -> impl Strategy<Value = AppUninstall> {
 pub fn app_update() -> impl Strategy<Value = AppUpdate> {
     (
         (id(), of(id()), of(id()), of(id()), of(id())),
-        (of(id()), of(id())),
+        (of(id()), envelope(id())),
         of(trial()),
         of(any::<bool>()),
         of(whitelabel_details()),
@@ -171,8 +171,8 @@ pub fn external_auth_connected() -> impl Strategy<Value = ExternalAuthConnected>
         of(open_value::<AuthType>(AuthType::KNOWN)),
         of("[a-z]{1,10}\\.(readonly|write)( [a-z]{1,10}\\.(readonly|write)){0,3}"),
         of(any::<bool>()),
-        of(date_time()),
-        of("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"),
+        envelope(date_time()),
+        envelope("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"),
     )
         .prop_map(
             |(

@@ -25,3 +25,10 @@ where
         1 => "X_[A-Z_]{1,12}".prop_map(T::from),
     ]
 }
+
+/// An envelope field (`timestamp`, `webhookId`, `appId`, `versionId`) that an event type also
+/// models: always present, because HighLevel always sends it (and `MockSender` adds it when it
+/// is missing, so an absent one would not survive a delivery unchanged).
+pub fn envelope<S: Strategy>(value: S) -> impl Strategy<Value = Option<S::Value>> {
+    value.prop_map(Some)
+}

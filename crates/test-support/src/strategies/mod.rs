@@ -42,7 +42,7 @@ pub mod support_ticket;
 pub mod voice_ai;
 
 mod common;
-pub use common::{free_text, id, open_value};
+pub use common::{envelope, free_text, id, open_value};
 
 /// The strategy of one kind, as an [`Event`].
 ///

@@ -11,7 +11,7 @@ use proptest::option::of;
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
-use super::common::{free_text, id, open_value};
+use super::common::{envelope, free_text, id, open_value};
 
 /// A custom object key, e.g. `custom_objects.pets`.
 fn object_key() -> impl Strategy<Value = String> {
@@ -51,7 +51,7 @@ pub fn object_schema() -> impl Strategy<Value = ObjectSchema> {
         of("custom_objects\\.[a-z_]{1,12}\\.[a-z_]{1,12}"),
         of(id()),
         (of(by()), of(by())),
-        (of(date_time()), of(date_time()), of(date_time())),
+        (of(date_time()), of(date_time()), envelope(date_time())),
         of(open_value::<ObjectType>(ObjectType::KNOWN)),
     )
         .prop_map(

@@ -9,7 +9,7 @@ use proptest::option::of;
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
-use super::common::{free_text, id, open_value};
+use super::common::{envelope, free_text, id, open_value};
 
 /// A record type: a documented one, an undocumented one, or a custom object key.
 fn record_type() -> impl Strategy<Value = RecordType> {
@@ -34,7 +34,9 @@ pub fn record() -> impl Strategy<Value = Record> {
         vec(id(), 0..3),
         vec(id(), 0..3),
         vec(record_property(), 0..3),
-        of("20[0-9]{2}-(0[1-9]|1[0-2])-[0-2][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"),
+        envelope(
+            "20[0-9]{2}-(0[1-9]|1[0-2])-[0-2][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z",
+        ),
     )
         .prop_map(
             |(id, record_type, location_id, owners, followers, properties, timestamp)| Record {

@@ -8,11 +8,11 @@ use proptest::option::of;
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
-use super::common::id;
+use super::common::{envelope, id};
 
 /// The body shared by the three Support Ticket events (`locationId`/`versionId` often absent).
 pub fn support_ticket() -> impl Strategy<Value = SupportTicket> {
-    (id(), of(id()), of(id()), of(id()), of(id())).prop_map(
+    (id(), envelope(id()), of(id()), of(id()), envelope(id())).prop_map(
         |(ticket_id, app_id, company_id, location_id, version_id)| SupportTicket {
             ticket_id,
             app_id,
