@@ -24,9 +24,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// One step: a name, cargo's arguments, extra environment.
+type Step = (
+    &'static str,
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+);
+
 /// The steps of `cargo xtask ci`; `.ci/run` runs the same commands.
 fn ci() -> ExitCode {
-    let steps: &[(&str, &[&str], &[(&str, &str)])] = &[
+    let steps: &[Step] = &[
         ("fmt", &["fmt", "--all", "--", "--check"], &[]),
         (
             "clippy",

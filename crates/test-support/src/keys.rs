@@ -71,6 +71,11 @@ impl TestKeys {
     }
 }
 
+/// The base64 Ed25519 signature of `body` by `key`: the `X-GHL-Signature` value.
+pub(crate) fn sign_with(key: &SigningKey, body: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(key.sign(body).to_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,9 +104,4 @@ mod tests {
             TestKeys::primary().public_key().to_bytes()
         );
     }
-}
-
-/// The base64 Ed25519 signature of `body` by `key`: the `X-GHL-Signature` value.
-pub(crate) fn sign_with(key: &SigningKey, body: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(key.sign(body).to_bytes())
 }

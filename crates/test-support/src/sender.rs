@@ -418,10 +418,8 @@ fn add_envelope(
     id: Option<&str>,
     add_type: bool,
 ) {
-    if add_type {
-        if let Some(sent_type) = kind.and_then(EventKind::sent_type) {
-            map.entry("type").or_insert_with(|| sent_type.into());
-        }
+    if add_type && let Some(sent_type) = kind.and_then(EventKind::sent_type) {
+        map.entry("type").or_insert_with(|| sent_type.into());
     }
     if let Some(id) = id {
         map.insert("webhookId".into(), id.into());
