@@ -69,7 +69,11 @@ async fn exercise(base: String, state: AppState) {
         .expect("dup");
     assert_eq!(again.status, 200);
     assert_eq!(
-        state.lines().iter().filter(|l| l.contains("a-1")).count(),
+        state
+            .lines()
+            .iter()
+            .filter(|l| l.contains("association a-1 "))
+            .count(),
         1
     );
 
@@ -82,7 +86,7 @@ async fn exercise(base: String, state: AppState) {
         .await
         .expect("forged");
     assert_eq!(forged.status, 401);
-    assert!(!state.lines().iter().any(|l| l.contains("a-2")));
+    assert!(!state.lines().iter().any(|l| l.contains("association a-2 ")));
 }
 
 #[tokio::test]

@@ -331,4 +331,21 @@ mod tests {
         assert_eq!(store.claim_now("id-9998"), Claim::Done);
         assert_eq!(store.claim_now("id-1"), Claim::Acquired);
     }
+
+    #[test]
+    fn one_hundred_thousand_distinct_ids_stay_within_the_bound() {
+        let store = InMemoryStore::new(10_000, Duration::from_secs(3600));
+        for i in 0..100_000 {
+            let id = format!("{i:08}");
+            assert_eq!(store.claim_now(&id), Claim::Acquired);
+            store.complete_now(&id);
+        }
+        assert_eq!(store.len(), 10_000);
+        let inner = store.lock();
+        assert!(inner.order.len() <= 2 * inner.capacity + 64 + 1);
+        assert!(
+            inner.map.capacity() < 4 * inner.capacity,
+            "the map does not keep growing"
+        );
+    }
 }

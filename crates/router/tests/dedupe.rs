@@ -1,0 +1,251 @@
+//! Delivery guarantees with the in-memory store, over real HTTP: each `webhookId` has its
+//! handler effect exactly once, whatever the duplicates, failures and retries.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ghl_webhook_router::serve::spawn;
+use ghl_webhook_router::types::EventKind;
+use ghl_webhook_router::types::association::{Association, AssociationDelete};
+use ghl_webhook_router::{Delivery, InMemoryStore, WebhookRouter};
+use ghl_webhook_test_support::{MockSender, RetryPolicy, TestKeys};
+use http::StatusCode;
+
+fn event(key: &str) -> AssociationDelete {
+    AssociationDelete(Association {
+        id: "67ade73d1119d2ac7ad0c475".into(),
+        association_type: None,
+        first_object_key: None,
+        first_object_label: None,
+        first_object_to_second_object_cardinality: None,
+        second_object_key: None,
+        second_object_label: None,
+        second_object_to_first_object_cardinality: None,
+        key: Some(key.into()),
+        location_id: None,
+    })
+}
+
+async fn start<S: Send + Sync + 'static>(
+    router: WebhookRouter<S>,
+) -> (ghl_webhook_router::serve::Server, MockSender) {
+    let service = router.into_service().bind(EventKind::AssociationDelete);
+    let server = spawn("127.0.0.1:0".parse().expect("addr"), service)
+        .await
+        .expect("bind");
+    let sender = MockSender::new(server.url()).expect("url");
+    (server, sender)
+}
+
+#[tokio::test]
+async fn a_duplicate_of_a_completed_delivery_is_200_without_a_handler_call() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let router = WebhookRouter::with_state(calls.clone())
+        .verifier(TestKeys::primary().verifier())
+        .on(
+            |_: AssociationDelete, _: Delivery, calls: Arc<AtomicUsize>| async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+            },
+        );
+    let (_server, sender) = start(router).await;
+    let first = sender
+        .event(&event("k"))
+        .webhook_id("dup-1")
+        .send()
+        .await
+        .expect("first");
+    let second = sender
+        .event(&event("k"))
+        .webhook_id("dup-1")
+        .send()
+        .await
+        .expect("second");
+    assert_eq!(
+        (first.status, second.status),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    assert!(second.body_text().contains("duplicate"));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    // A delivery without webhookId is processed every time (nothing to deduplicate on).
+    for _ in 0..2 {
+        let sent = sender
+            .event(&event("k"))
+            .without_webhook_id()
+            .send()
+            .await
+            .expect("no id");
+        assert_eq!(sent.status, 200);
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_duplicate_while_the_first_is_in_flight_gets_the_retryable_status() {
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let router = WebhookRouter::with_state(gate.clone())
+        .verifier(TestKeys::primary().verifier())
+        .on(
+            |_: AssociationDelete, _: Delivery, gate: Arc<tokio::sync::Notify>| async move {
+                gate.notified().await;
+            },
+        );
+    let (_server, sender) = start(router).await;
+    let first = {
+        let sender = sender.clone();
+        tokio::spawn(async move { sender.event(&event("k")).webhook_id("busy-1").send().await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let dup = sender
+        .event(&event("k"))
+        .webhook_id("busy-1")
+        .send()
+        .await
+        .expect("dup");
+    assert_eq!(dup.status, StatusCode::SERVICE_UNAVAILABLE);
+    gate.notify_one();
+    let first = first.await.expect("joined").expect("first");
+    assert_eq!(first.status, 200);
+    let after = sender
+        .event(&event("k"))
+        .webhook_id("busy-1")
+        .send()
+        .await
+        .expect("after");
+    assert_eq!(after.status, 200);
+    assert!(after.body_text().contains("duplicate"));
+}
+
+#[tokio::test]
+async fn timeout_panic_and_error_release_the_claim_so_the_retry_runs() {
+    // The first attempt of each id fails in the way its key says; the retry succeeds.
+    let attempts: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let router =
+        WebhookRouter::with_state(attempts.clone())
+            .verifier(TestKeys::primary().verifier())
+            .handler_timeout(Some(Duration::from_millis(200)))
+            .on(
+                |e: AssociationDelete,
+                 d: Delivery,
+                 attempts: Arc<Mutex<HashMap<String, usize>>>| async move {
+                    let n = {
+                        let mut map = attempts.lock().expect("lock");
+                        let n = map
+                            .entry(d.webhook_id().unwrap_or("").to_owned())
+                            .or_default();
+                        *n += 1;
+                        *n
+                    };
+                    if n == 1 {
+                        match e.key.as_deref() {
+                            Some("timeout") => tokio::time::sleep(Duration::from_secs(5)).await,
+                            Some("panic") => panic!("first attempt panics"),
+                            _ => return Err("first attempt fails"),
+                        }
+                    }
+                    Ok(())
+                },
+            );
+    let (_server, sender) = start(router).await;
+    for key in ["timeout", "panic", "error"] {
+        let id = format!("release-{key}");
+        let first = sender
+            .event(&event(key))
+            .webhook_id(&id)
+            .send()
+            .await
+            .expect("first");
+        assert_eq!(first.status, StatusCode::INTERNAL_SERVER_ERROR, "{key}");
+        let retry = sender
+            .event(&event(key))
+            .webhook_id(&id)
+            .send()
+            .await
+            .expect("retry");
+        assert_eq!(retry.status, StatusCode::OK, "{key}: {}", retry.body_text());
+        assert!(
+            !retry.body_text().contains("duplicate"),
+            "{key}: the retry must run the handler"
+        );
+        assert_eq!(attempts.lock().expect("lock")[&id], 2, "{key}");
+    }
+}
+
+#[tokio::test]
+async fn two_thousand_deliveries_with_duplicates_failures_and_retries_take_effect_exactly_once() {
+    const DELIVERIES: usize = 2_000;
+    #[derive(Clone, Default)]
+    struct Effects {
+        done: Arc<Mutex<HashMap<String, usize>>>,
+        seen: Arc<Mutex<HashMap<String, usize>>>,
+    }
+    let effects = Effects::default();
+    let router = WebhookRouter::with_state(effects.clone())
+        .verifier(TestKeys::primary().verifier())
+        .dedupe_in_memory(InMemoryStore::new(10_000, Duration::from_secs(3600)))
+        .on(
+            |_: AssociationDelete, d: Delivery, fx: Effects| async move {
+                let id = d.webhook_id().unwrap_or("").to_owned();
+                let first_attempt = {
+                    let mut seen = fx.seen.lock().expect("lock");
+                    let n = seen.entry(id.clone()).or_default();
+                    *n += 1;
+                    *n == 1
+                };
+                // 20% of first attempts fail, at random, before any effect.
+                if first_attempt && fastrand::f64() < 0.2 {
+                    return Err("transient failure");
+                }
+                tokio::task::yield_now().await;
+                *fx.done.lock().expect("lock").entry(id).or_default() += 1;
+                Ok(())
+            },
+        );
+    let (_server, sender) = start(router).await;
+    let sender = sender.with_retry(RetryPolicy::highlevel().time_scale(0.0005));
+
+    let limit = Arc::new(tokio::sync::Semaphore::new(64));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut ids = Vec::with_capacity(DELIVERIES);
+    for i in 0..DELIVERIES {
+        let id = format!("wh-{i:05}");
+        ids.push(id.clone());
+        // 30% are sent two or three times, concurrently.
+        let copies = if i % 10 < 3 { 2 + i % 2 } else { 1 };
+        for _ in 0..copies {
+            let (sender, id, limit) = (sender.clone(), id.clone(), limit.clone());
+            tasks.spawn(async move {
+                let _permit = limit.acquire_owned().await.expect("semaphore");
+                sender.event(&event("load")).webhook_id(&id).send().await
+            });
+        }
+    }
+    let mut sent = 0;
+    while let Some(joined) = tasks.join_next().await {
+        let outcome = joined.expect("task").expect("delivered");
+        assert_eq!(outcome.status, 200, "every delivery ends 2xx after retries");
+        sent += 1;
+    }
+    assert!(sent > DELIVERIES);
+    let done = effects.done.lock().expect("lock");
+    for id in &ids {
+        assert_eq!(
+            done.get(id).copied(),
+            Some(1),
+            "{id} must take effect exactly once"
+        );
+    }
+    assert_eq!(done.len(), DELIVERIES);
+    let retried = effects
+        .seen
+        .lock()
+        .expect("lock")
+        .values()
+        .filter(|n| **n > 1)
+        .count();
+    assert!(
+        retried > DELIVERIES / 10,
+        "failures happened and were retried ({retried})"
+    );
+}
