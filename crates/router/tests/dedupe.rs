@@ -249,3 +249,59 @@ async fn two_thousand_deliveries_with_duplicates_failures_and_retries_take_effec
         "failures happened and were retried ({retried})"
     );
 }
+
+/// A store that is down (like Redis unreachable).
+struct DownStore;
+
+impl ghl_webhook_router::IdempotencyStore for DownStore {
+    fn claim<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> futures_util::future::BoxFuture<
+        'a,
+        Result<ghl_webhook_router::Claim, ghl_webhook_router::StoreError>,
+    > {
+        Box::pin(async { Err(ghl_webhook_router::StoreError::new("connection refused")) })
+    }
+    fn complete<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<(), ghl_webhook_router::StoreError>> {
+        Box::pin(async { Err(ghl_webhook_router::StoreError::new("connection refused")) })
+    }
+    fn release<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<(), ghl_webhook_router::StoreError>> {
+        Box::pin(async { Err(ghl_webhook_router::StoreError::new("connection refused")) })
+    }
+}
+
+#[tokio::test]
+async fn an_unavailable_store_answers_retry_by_default_or_processes_when_configured() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let router = |policy| {
+        WebhookRouter::with_state(calls.clone())
+            .verifier(TestKeys::primary().verifier())
+            .dedupe_with(DownStore)
+            .on_store_error(policy)
+            .on(
+                |_: AssociationDelete, _: Delivery, calls: Arc<AtomicUsize>| async move {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                },
+            )
+    };
+    let (_a, retrying) = start(router(ghl_webhook_router::OnStoreError::Retry)).await;
+    let sent = retrying.event(&event("k")).send().await.expect("sent");
+    assert_eq!(sent.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "nothing processed while the store is down"
+    );
+
+    let (_b, anyway) = start(router(ghl_webhook_router::OnStoreError::ProcessAnyway)).await;
+    let sent = anyway.event(&event("k")).send().await.expect("sent");
+    assert_eq!(sent.status, StatusCode::OK);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
