@@ -46,8 +46,16 @@ pub enum KeyError {
     #[error("the 32 bytes are not a valid Ed25519 public key")]
     InvalidPoint,
     /// An RSA key that could not be parsed.
-    #[error("the RSA public key could not be parsed: {0}")]
+    #[error(
+        "the RSA public key could not be parsed ({0}); expected an SPKI PEM (`-----BEGIN PUBLIC KEY-----`) or PKCS#1 PEM (`-----BEGIN RSA PUBLIC KEY-----`)"
+    )]
     InvalidRsa(String),
+    /// An RSA key too short to be trusted.
+    #[error("the RSA key has {bits} bits; at least 2048 are required (HighLevel's is 4096)")]
+    WeakRsa {
+        /// The key's size.
+        bits: usize,
+    },
 }
 
 /// An Ed25519 public key trusted for `X-GHL-Signature`, with a label saying which key it is.
@@ -98,6 +106,69 @@ impl Ed25519Key {
     }
 }
 
+/// An RSA public key trusted for the legacy `X-WH-Signature` (PKCS#1 v1.5 with SHA-256).
+#[cfg(feature = "legacy-rsa")]
+#[derive(Clone, Debug)]
+pub struct RsaKey {
+    pub(crate) label: std::sync::Arc<str>,
+    pub(crate) key: rsa::pkcs1v15::VerifyingKey<rsa::sha2::Sha256>,
+    /// The signature length in bytes (the modulus size).
+    pub(crate) size: usize,
+}
+
+#[cfg(feature = "legacy-rsa")]
+impl RsaKey {
+    /// Parses an RSA public key: SPKI PEM (`BEGIN PUBLIC KEY`) or PKCS#1 PEM
+    /// (`BEGIN RSA PUBLIC KEY`). Keys under 2048 bits are refused.
+    pub fn parse(label: impl Into<String>, text: &str) -> Result<Self, KeyError> {
+        use rsa::pkcs1::DecodeRsaPublicKey;
+        use rsa::pkcs8::DecodePublicKey;
+        let text = text.trim();
+        let key = if text.starts_with("-----BEGIN RSA PUBLIC KEY") {
+            rsa::RsaPublicKey::from_pkcs1_pem(text)
+                .map_err(|e| KeyError::InvalidRsa(e.to_string()))?
+        } else {
+            rsa::RsaPublicKey::from_public_key_pem(text)
+                .map_err(|e| KeyError::InvalidRsa(e.to_string()))?
+        };
+        Self::from_public_key(label, key)
+    }
+
+    /// Wraps an already-parsed key (refused under 2048 bits).
+    pub fn from_public_key(
+        label: impl Into<String>,
+        key: rsa::RsaPublicKey,
+    ) -> Result<Self, KeyError> {
+        use rsa::traits::PublicKeyParts;
+        let size = key.size();
+        if size * 8 < 2048 {
+            return Err(KeyError::WeakRsa { bits: size * 8 });
+        }
+        Ok(Self {
+            label: label.into().into(),
+            key: rsa::pkcs1v15::VerifyingKey::new(key),
+            size,
+        })
+    }
+
+    /// HighLevel's published legacy RSA-4096 key.
+    pub fn highlevel() -> Self {
+        // The constant is checked by the `highlevel_rsa_key_parses` test.
+        Self::parse("highlevel-rsa", HIGHLEVEL_RSA_PEM)
+            .unwrap_or_else(|e| unreachable!("the published key is valid: {e}"))
+    }
+
+    /// The label given at configuration.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The key size in bits.
+    pub fn bits(&self) -> usize {
+        self.size * 8
+    }
+}
+
 fn decode_raw_32(text: &str) -> Option<[u8; 32]> {
     let mut out = [0u8; 32];
     if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -131,6 +202,37 @@ mod tests {
         let b64_form = Ed25519Key::parse("c", &format!("  {b64}\n")).expect("base64");
         assert_eq!(pem.to_bytes(), hex_form.to_bytes());
         assert_eq!(pem.to_bytes(), b64_form.to_bytes());
+    }
+
+    #[cfg(feature = "legacy-rsa")]
+    #[test]
+    fn highlevel_rsa_key_parses_as_4096_bits() {
+        assert_eq!(RsaKey::highlevel().bits(), 4096);
+    }
+
+    #[cfg(feature = "legacy-rsa")]
+    #[test]
+    fn malformed_rsa_keys_are_clear_errors() {
+        assert!(matches!(
+            RsaKey::parse("x", "").unwrap_err(),
+            KeyError::InvalidRsa(_)
+        ));
+        assert!(matches!(
+            RsaKey::parse("x", HIGHLEVEL_ED25519_PEM).unwrap_err(),
+            KeyError::InvalidRsa(_)
+        ));
+        assert!(matches!(
+            RsaKey::parse("x", &HIGHLEVEL_RSA_PEM[..300]).unwrap_err(),
+            KeyError::InvalidRsa(_)
+        ));
+        let weak = "-----BEGIN PUBLIC KEY-----
+MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAN354UpEgBUdUppDbw8a7OzkJ9t7eJtR
+sTtVPfVQejhrp3erOQboIKHEHcWomTGriP6U0Dh1OcbtvsXnvDlNjbECAwEAAQ==
+-----END PUBLIC KEY-----";
+        assert_eq!(
+            RsaKey::parse("x", weak).unwrap_err(),
+            KeyError::WeakRsa { bits: 512 }
+        );
     }
 
     #[test]

@@ -48,11 +48,13 @@ pub use dedupe::{Claim, IdempotencyStore, InMemoryStore, OnStoreError, StoreErro
 pub use delivery::{Delivery, UnknownEvent};
 pub use handler::{Handler, HandlerResult, IntoHandlerResult};
 pub use identify::IdentifiedBy;
+#[cfg(feature = "legacy-rsa")]
+pub use keys::RsaKey;
 pub use keys::{Ed25519Key, KeyError};
 pub use response::{ResponseBody, StatusPolicy};
 pub use router::{DEFAULT_BODY_LIMIT, DEFAULT_HANDLER_TIMEOUT, WebhookRouter};
 pub use service::WebhookService;
-pub use verify::{SignatureError, VerifiedBy, Verifier};
+pub use verify::{LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, SignatureError, VerifiedBy, Verifier};
 
 /// A boxed error, as handlers and bodies may return.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

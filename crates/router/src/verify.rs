@@ -1,52 +1,74 @@
 //! Signature verification over the raw body bytes. Fails closed.
 //!
 //! HighLevel signs the exact bytes of the POST body with Ed25519 and sends the base64 signature
-//! in `X-GHL-Signature`. The bytes verified here are the bytes received, never a re-serialized
-//! body. Every way a signature can be wrong is its own [`SignatureError`], all answered 401.
+//! in `X-GHL-Signature`. With the `legacy-rsa` feature and an RSA key configured, the legacy
+//! `X-WH-Signature` (RSA PKCS#1 v1.5, SHA-256) is accepted **only when `X-GHL-Signature` is
+//! absent**: when both are present and the Ed25519 signature fails, the delivery is rejected
+//! (no downgrade). The bytes verified are the bytes received, never a re-serialized body.
+//! Every way a signature can be wrong is its own [`SignatureError`], all answered 401.
 
 use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use ed25519_dalek::Signature;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 
+#[cfg(feature = "legacy-rsa")]
+use crate::keys::RsaKey;
 use crate::keys::{Ed25519Key, KeyError};
 
 /// The header carrying HighLevel's Ed25519 signature.
 pub const SIGNATURE_HEADER: &str = "x-ghl-signature";
 
+/// The header carrying HighLevel's legacy RSA signature.
+pub const LEGACY_SIGNATURE_HEADER: &str = "x-wh-signature";
+
 /// Base64 as Node writes it, padding optional (some proxies strip it).
-const BASE64: GeneralPurpose = GeneralPurpose::new(
+pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// Why a delivery's signature was rejected.
+/// Why a delivery's signature was rejected. `header` names the header that was checked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
-    /// No `X-GHL-Signature` header.
+    /// No signature header this verifier accepts.
     #[error(
         "the X-GHL-Signature header is missing: HighLevel signs every delivery, so this request did not come from HighLevel (or a proxy dropped the header)"
     )]
     Missing,
     /// The header is the literal `N/A`, HighLevel's "no signature".
-    #[error("the X-GHL-Signature header is `N/A`: the delivery is unsigned and cannot be trusted")]
-    NotApplicable,
+    #[error("the {header} header is `N/A`: the delivery is unsigned and cannot be trusted")]
+    NotApplicable {
+        /// The header checked.
+        header: &'static str,
+    },
     /// The header is not valid base64.
-    #[error("the X-GHL-Signature header is not valid base64")]
-    MalformedBase64,
-    /// The header decodes to something other than 64 bytes.
-    #[error("the X-GHL-Signature header decodes to {len} bytes; an Ed25519 signature is 64 bytes")]
+    #[error("the {header} header is not valid base64")]
+    MalformedBase64 {
+        /// The header checked.
+        header: &'static str,
+    },
+    /// The header decodes to a length no trusted key's signatures have.
+    #[error(
+        "the {header} header decodes to {len} bytes; a signature for the trusted key(s) is {expected} bytes"
+    )]
     WrongLength {
+        /// The header checked.
+        header: &'static str,
         /// The decoded length (an estimate for very long values).
         len: usize,
+        /// The expected length (64 for Ed25519; the modulus size for RSA).
+        expected: usize,
     },
     /// A well-formed signature that no trusted key verifies over these exact bytes.
     #[error(
-        "the signature does not verify over the received bytes with any of the {keys} trusted key(s): the body was altered, re-serialized, or signed with another key"
+        "the {header} signature does not verify over the received bytes with any of the {keys} trusted key(s): the body was altered, re-serialized, or signed with another key"
     )]
     Mismatch {
+        /// The header checked.
+        header: &'static str,
         /// How many keys were tried.
         keys: usize,
     },
@@ -57,8 +79,8 @@ impl SignatureError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Missing => "signature_missing",
-            Self::NotApplicable => "signature_not_applicable",
-            Self::MalformedBase64 => "signature_malformed_base64",
+            Self::NotApplicable { .. } => "signature_not_applicable",
+            Self::MalformedBase64 { .. } => "signature_malformed_base64",
             Self::WrongLength { .. } => "signature_wrong_length",
             Self::Mismatch { .. } => "signature_mismatch",
         }
@@ -68,19 +90,24 @@ impl SignatureError {
 /// Which key verified a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifiedBy {
-    /// An Ed25519 key, by its label.
+    /// An Ed25519 key (`X-GHL-Signature`), by its label.
     Ed25519(Arc<str>),
+    /// An RSA key (legacy `X-WH-Signature`), by its label.
+    Rsa(Arc<str>),
     /// Nothing: the router was built with [`Verifier::dangerously_accept_unsigned`].
     Unverified,
 }
 
 /// The set of trusted public keys, and the check of one delivery against them.
 ///
-/// [`Verifier::highlevel`] (the default of a router) trusts HighLevel's published key; add more
-/// keys for rotation. Keys are parsed once, here; verification allocates nothing.
+/// [`Verifier::highlevel`] (the default of a router) trusts HighLevel's published Ed25519 key;
+/// add more keys for rotation. Keys are parsed once, here; Ed25519 verification allocates
+/// nothing.
 #[derive(Debug, Clone)]
 pub struct Verifier {
     ed25519: Vec<Ed25519Key>,
+    #[cfg(feature = "legacy-rsa")]
+    rsa: Vec<RsaKey>,
     accept_unsigned: bool,
 }
 
@@ -96,10 +123,19 @@ impl Verifier {
         Self::empty().with_key(Ed25519Key::highlevel())
     }
 
+    /// Trusts HighLevel's published Ed25519 key and its legacy RSA key (`X-WH-Signature`,
+    /// accepted only on deliveries without `X-GHL-Signature`).
+    #[cfg(feature = "legacy-rsa")]
+    pub fn highlevel_with_legacy_rsa() -> Self {
+        Self::highlevel().with_rsa_key(RsaKey::highlevel())
+    }
+
     /// Trusts no key at all: every delivery is rejected until keys are added.
     pub fn empty() -> Self {
         Self {
             ed25519: Vec::new(),
+            #[cfg(feature = "legacy-rsa")]
+            rsa: Vec::new(),
             accept_unsigned: false,
         }
     }
@@ -115,20 +151,39 @@ impl Verifier {
         Ok(self.with_key(Ed25519Key::parse(label, text)?))
     }
 
+    /// Adds a trusted RSA key for the legacy `X-WH-Signature`.
+    #[cfg(feature = "legacy-rsa")]
+    pub fn with_rsa_key(mut self, key: RsaKey) -> Self {
+        self.rsa.push(key);
+        self
+    }
+
+    /// Parses and adds a trusted RSA key (SPKI or PKCS#1 PEM).
+    #[cfg(feature = "legacy-rsa")]
+    pub fn with_rsa_key_text(self, label: impl Into<String>, pem: &str) -> Result<Self, KeyError> {
+        Ok(self.with_rsa_key(RsaKey::parse(label, pem)?))
+    }
+
     /// **Disables authentication.** Every delivery is accepted, signed or not, forged or not.
     ///
     /// Only for local experiments behind a trusted boundary; never in production. The name is
     /// long on purpose.
     pub fn dangerously_accept_unsigned() -> Self {
         Self {
-            ed25519: Vec::new(),
             accept_unsigned: true,
+            ..Self::empty()
         }
     }
 
     /// The trusted Ed25519 keys.
     pub fn keys(&self) -> &[Ed25519Key] {
         &self.ed25519
+    }
+
+    /// The trusted RSA keys.
+    #[cfg(feature = "legacy-rsa")]
+    pub fn rsa_keys(&self) -> &[RsaKey] {
+        &self.rsa
     }
 
     /// Whether this verifier accepts anything (see [`Verifier::dangerously_accept_unsigned`]).
@@ -141,39 +196,110 @@ impl Verifier {
         if self.accept_unsigned {
             return Ok(VerifiedBy::Unverified);
         }
-        let header = headers
-            .get(SIGNATURE_HEADER)
-            .ok_or(SignatureError::Missing)?;
-        let signature = parse_signature(header.as_bytes())?;
+        if let Some(header) = headers.get(SIGNATURE_HEADER) {
+            // Present: Ed25519 decides alone, whatever X-WH-Signature says (no downgrade).
+            return self.verify_ed25519(header, body);
+        }
+        #[cfg(feature = "legacy-rsa")]
+        if !self.rsa.is_empty()
+            && let Some(header) = headers.get(LEGACY_SIGNATURE_HEADER)
+        {
+            return self.verify_rsa(header, body);
+        }
+        Err(SignatureError::Missing)
+    }
+
+    /// Verifies an `X-GHL-Signature` value over `body`.
+    pub fn verify_ed25519(
+        &self,
+        header: &HeaderValue,
+        body: &[u8],
+    ) -> Result<VerifiedBy, SignatureError> {
+        let signature = parse_ed25519(header.as_bytes())?;
         self.ed25519
             .iter()
             .find(|k| k.key.verify_strict(body, &signature).is_ok())
             .map(|k| VerifiedBy::Ed25519(k.label.clone()))
             .ok_or(SignatureError::Mismatch {
+                header: "X-GHL-Signature",
                 keys: self.ed25519.len(),
             })
     }
+
+    /// Verifies an `X-WH-Signature` value over `body`.
+    #[cfg(feature = "legacy-rsa")]
+    pub fn verify_rsa(
+        &self,
+        header: &HeaderValue,
+        body: &[u8],
+    ) -> Result<VerifiedBy, SignatureError> {
+        use rsa::signature::Verifier as _;
+        const NAME: &str = "X-WH-Signature";
+        let value = header.as_bytes().trim_ascii();
+        if value == b"N/A" {
+            return Err(SignatureError::NotApplicable { header: NAME });
+        }
+        let expected = self.rsa.iter().map(|k| k.size).max().unwrap_or(512);
+        if value.len() > expected * 2 + 8 {
+            return Err(SignatureError::WrongLength {
+                header: NAME,
+                len: value.len() * 3 / 4,
+                expected,
+            });
+        }
+        let bytes = BASE64
+            .decode(value)
+            .map_err(|_| SignatureError::MalformedBase64 { header: NAME })?;
+        let candidates = self.rsa.iter().filter(|k| k.size == bytes.len());
+        let signature = rsa::pkcs1v15::Signature::try_from(bytes.as_slice())
+            .map_err(|_| SignatureError::MalformedBase64 { header: NAME })?;
+        let mut tried = 0;
+        for key in candidates {
+            tried += 1;
+            if key.key.verify(body, &signature).is_ok() {
+                return Ok(VerifiedBy::Rsa(key.label.clone()));
+            }
+        }
+        if tried == 0 {
+            return Err(SignatureError::WrongLength {
+                header: NAME,
+                len: bytes.len(),
+                expected,
+            });
+        }
+        Err(SignatureError::Mismatch {
+            header: NAME,
+            keys: self.rsa.len(),
+        })
+    }
 }
 
-/// Decodes a header value into a signature, on the stack.
-fn parse_signature(value: &[u8]) -> Result<Signature, SignatureError> {
+/// Decodes an `X-GHL-Signature` value into a signature, on the stack.
+fn parse_ed25519(value: &[u8]) -> Result<Signature, SignatureError> {
+    const NAME: &str = "X-GHL-Signature";
     let value = value.trim_ascii();
     if value == b"N/A" {
-        return Err(SignatureError::NotApplicable);
+        return Err(SignatureError::NotApplicable { header: NAME });
     }
     // 64 bytes are 86 base64 characters (88 padded); anything much longer is not a signature.
     if value.len() > 128 {
         return Err(SignatureError::WrongLength {
+            header: NAME,
             len: value.len() * 3 / 4,
+            expected: 64,
         });
     }
     let mut buf = [0u8; 96];
     let len = BASE64
         .decode_slice(value, &mut buf)
-        .map_err(|_| SignatureError::MalformedBase64)?;
+        .map_err(|_| SignatureError::MalformedBase64 { header: NAME })?;
     let bytes: [u8; 64] = buf[..len]
         .try_into()
-        .map_err(|_| SignatureError::WrongLength { len })?;
+        .map_err(|_| SignatureError::WrongLength {
+            header: NAME,
+            len,
+            expected: 64,
+        })?;
     Ok(Signature::from_bytes(&bytes))
 }
 
@@ -181,6 +307,8 @@ fn parse_signature(value: &[u8]) -> Result<Signature, SignatureError> {
 mod tests {
     use super::*;
     use ed25519_dalek::{Signer, SigningKey};
+
+    const GHL: &str = "X-GHL-Signature";
 
     fn signer(seed: u8) -> SigningKey {
         SigningKey::from_bytes(&[seed; 32])
@@ -194,7 +322,7 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(
             SIGNATURE_HEADER,
-            http::HeaderValue::from_bytes(value).expect("header"),
+            HeaderValue::from_bytes(value).expect("header"),
         );
         h
     }
@@ -247,29 +375,43 @@ mod tests {
         );
         assert_eq!(
             v.verify(&headers(b"N/A"), body),
-            Err(SignatureError::NotApplicable)
+            Err(SignatureError::NotApplicable { header: GHL })
         );
         assert_eq!(
             v.verify(&headers(b"***"), body),
-            Err(SignatureError::MalformedBase64)
+            Err(SignatureError::MalformedBase64 { header: GHL })
         );
         assert_eq!(
             v.verify(&headers(BASE64.encode([0u8; 63]).as_bytes()), body),
-            Err(SignatureError::WrongLength { len: 63 })
+            Err(SignatureError::WrongLength {
+                header: GHL,
+                len: 63,
+                expected: 64
+            })
         );
         assert_eq!(
             v.verify(&headers(BASE64.encode([0u8; 200]).as_bytes()), body),
-            Err(SignatureError::WrongLength { len: 201 })
+            Err(SignatureError::WrongLength {
+                header: GHL,
+                len: 201,
+                expected: 64
+            })
         );
         assert_eq!(
             v.verify(&headers(sign(&signer(9), body).as_bytes()), body),
-            Err(SignatureError::Mismatch { keys: 1 })
+            Err(SignatureError::Mismatch {
+                header: GHL,
+                keys: 1
+            })
         );
         let mut tampered = body.to_vec();
         tampered[2] ^= 1;
         assert_eq!(
             v.verify(&headers(sign(&key, body).as_bytes()), &tampered),
-            Err(SignatureError::Mismatch { keys: 1 })
+            Err(SignatureError::Mismatch {
+                header: GHL,
+                keys: 1
+            })
         );
     }
 
@@ -279,7 +421,20 @@ mod tests {
         let body = b"{}";
         assert_eq!(
             Verifier::empty().verify(&headers(sign(&key, body).as_bytes()), body),
-            Err(SignatureError::Mismatch { keys: 0 })
+            Err(SignatureError::Mismatch {
+                header: GHL,
+                keys: 0
+            })
+        );
+    }
+
+    #[test]
+    fn the_legacy_header_alone_is_missing_without_an_rsa_key() {
+        let mut h = HeaderMap::new();
+        h.insert(LEGACY_SIGNATURE_HEADER, HeaderValue::from_static("AAAA"));
+        assert_eq!(
+            verifier_for(&signer(1)).verify(&h, b"{}"),
+            Err(SignatureError::Missing)
         );
     }
 

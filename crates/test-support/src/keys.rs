@@ -57,6 +57,12 @@ impl TestKeys {
         Verifier::empty().with_key(self.public_key())
     }
 
+    /// A verifier trusting this Ed25519 test key and the RSA test key (legacy scheme).
+    #[cfg(feature = "legacy-rsa")]
+    pub fn verifier_with_rsa(&self) -> Verifier {
+        self.verifier().with_rsa_key(rsa_keys::public_key())
+    }
+
     /// The public key as SPKI PEM.
     pub fn public_key_pem(&self) -> String {
         self.signing
@@ -103,5 +109,43 @@ mod tests {
             parsed.to_bytes(),
             TestKeys::primary().public_key().to_bytes()
         );
+    }
+}
+
+/// The RSA-4096 test key pair (legacy `X-WH-Signature`). **Test-only**: the private key is in
+/// this repository (`crates/test-support/keys/`).
+#[cfg(feature = "legacy-rsa")]
+pub mod rsa_keys {
+    use std::sync::OnceLock;
+
+    use base64::Engine as _;
+    use ghl_webhook_router::RsaKey;
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::sha2::Sha256;
+    use rsa::signature::{SignatureEncoding, Signer};
+
+    /// The private test key, PKCS#8 PEM.
+    pub const RSA_TEST_PRIVATE_PEM: &str = include_str!("../keys/rsa4096-test-private.pem");
+    /// The public test key, SPKI PEM.
+    pub const RSA_TEST_PUBLIC_PEM: &str = include_str!("../keys/rsa4096-test-public.pem");
+
+    fn signing_key() -> &'static rsa::pkcs1v15::SigningKey<Sha256> {
+        static KEY: OnceLock<rsa::pkcs1v15::SigningKey<Sha256>> = OnceLock::new();
+        KEY.get_or_init(|| {
+            let private = rsa::RsaPrivateKey::from_pkcs8_pem(RSA_TEST_PRIVATE_PEM)
+                .unwrap_or_else(|e| unreachable!("the checked-in test key parses: {e}"));
+            rsa::pkcs1v15::SigningKey::new(private)
+        })
+    }
+
+    /// Signs `body` (PKCS#1 v1.5, SHA-256) and returns the `X-WH-Signature` value (base64).
+    pub fn sign(body: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(signing_key().sign(body).to_bytes())
+    }
+
+    /// The public test key, ready for a `Verifier`.
+    pub fn public_key() -> RsaKey {
+        RsaKey::parse("ghl-webhooks-rsa-test-key", RSA_TEST_PUBLIC_PEM)
+            .unwrap_or_else(|e| unreachable!("the checked-in test key parses: {e}"))
     }
 }

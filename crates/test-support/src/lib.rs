@@ -13,7 +13,11 @@ mod retry;
 mod sender;
 pub mod strategies;
 
+#[cfg(feature = "legacy-rsa")]
+pub use keys::rsa_keys;
 pub use keys::{ED25519_OTHER_TEST_SEED, ED25519_TEST_SEED, TestKeys};
 pub use matcher::{SignedBy, signed_by};
 pub use retry::{RetryOn, RetryPolicy};
-pub use sender::{Delivery, MockSender, SendError, Sent, TEST_APP_ID, TEST_VERSION_ID};
+pub use sender::{
+    Delivery, MockSender, Scheme, SendError, Sent, SignatureHeaders, TEST_APP_ID, TEST_VERSION_ID,
+};

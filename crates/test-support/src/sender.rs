@@ -69,13 +69,29 @@ impl Sent {
     }
 }
 
-/// How the body is signed.
+/// Which signature headers a delivery carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `X-GHL-Signature` (Ed25519): what HighLevel sends today. The default.
+    Ed25519,
+    /// `X-WH-Signature` only (legacy RSA), as old deliveries and resends carry.
+    Rsa,
+    /// Both headers, as HighLevel sent during the migration.
+    Both,
+    /// No signature header at all.
+    None,
+}
+
+/// Where one signature header's value comes from.
 #[derive(Debug, Clone)]
-enum Signature {
+enum HeaderSource {
+    /// Sign the body with this Ed25519 key.
     Ed25519(SigningKey),
-    Absent,
-    NotApplicable,
-    Header(String),
+    /// Sign the body with the RSA test key.
+    #[cfg(feature = "legacy-rsa")]
+    RsaTestKey,
+    /// Send this literal value.
+    Literal(String),
 }
 
 /// Plays HighLevel against a URL.
@@ -189,7 +205,8 @@ impl MockSender {
             payload,
             kind,
             webhook_id: WebhookId::Fresh,
-            signature: Signature::Ed25519(self.keys.signing_key().clone()),
+            ed25519: Some(HeaderSource::Ed25519(self.keys.signing_key().clone())),
+            rsa: None,
             tamper: false,
             path: None,
             method: Method::POST,
@@ -199,6 +216,10 @@ impl MockSender {
         }
     }
 }
+
+/// The signature headers of a delivery: `(lower-case name, value)`.
+pub type SignatureHeaders = Vec<(&'static str, String)>;
+type Headers = SignatureHeaders;
 
 #[derive(Debug)]
 enum Payload {
@@ -224,7 +245,8 @@ pub struct Delivery<'a> {
     payload: Result<Payload, SendError>,
     kind: Option<EventKind>,
     webhook_id: WebhookId,
-    signature: Signature,
+    ed25519: Option<HeaderSource>,
+    rsa: Option<HeaderSource>,
     tamper: bool,
     path: Option<String>,
     method: Method,
@@ -252,27 +274,52 @@ impl Delivery<'_> {
         self
     }
 
-    /// Sends no `X-GHL-Signature` header.
-    pub fn unsigned(mut self) -> Self {
-        self.signature = Signature::Absent;
+    /// Sends no signature header at all.
+    pub fn unsigned(self) -> Self {
+        self.scheme(Scheme::None)
+    }
+
+    /// Chooses the signature headers (default [`Scheme::Ed25519`]). RSA signatures use the
+    /// RSA test key.
+    pub fn scheme(mut self, scheme: Scheme) -> Self {
+        let ed25519 = || {
+            Some(HeaderSource::Ed25519(
+                self.sender.keys.signing_key().clone(),
+            ))
+        };
+        #[cfg(feature = "legacy-rsa")]
+        let rsa = || Some(HeaderSource::RsaTestKey);
+        #[cfg(not(feature = "legacy-rsa"))]
+        let rsa = || None;
+        (self.ed25519, self.rsa) = match scheme {
+            Scheme::Ed25519 => (ed25519(), None),
+            Scheme::Rsa => (None, rsa()),
+            Scheme::Both => (ed25519(), rsa()),
+            Scheme::None => (None, None),
+        };
         self
     }
 
     /// Sends `X-GHL-Signature: N/A`, HighLevel's "no signature".
-    pub fn not_applicable(mut self) -> Self {
-        self.signature = Signature::NotApplicable;
-        self
+    pub fn not_applicable(self) -> Self {
+        self.signature_header("N/A")
     }
 
     /// Sends this literal `X-GHL-Signature` value instead of signing.
     pub fn signature_header(mut self, value: impl Into<String>) -> Self {
-        self.signature = Signature::Header(value.into());
+        self.ed25519 = Some(HeaderSource::Literal(value.into()));
+        self
+    }
+
+    /// Sends this literal `X-WH-Signature` value (legacy RSA header) as well.
+    pub fn legacy_signature_header(mut self, value: impl Into<String>) -> Self {
+        self.rsa = Some(HeaderSource::Literal(value.into()));
         self
     }
 
     /// Signs with another key (e.g. [`TestKeys::other`]).
     pub fn signed_by(mut self, keys: &TestKeys) -> Self {
-        self.signature = Signature::Ed25519(keys.signing_key().clone());
+        self.ed25519 = Some(HeaderSource::Ed25519(keys.signing_key().clone()));
         self
     }
 
@@ -320,7 +367,13 @@ impl Delivery<'_> {
         self.build().map(|(bytes, id, _)| (bytes, id))
     }
 
-    fn build(self) -> Result<(Bytes, Option<String>, Option<String>), SendError> {
+    /// The exact bytes, and the signature headers (`x-ghl-signature`, `x-wh-signature`) as
+    /// they would be sent: what `ghl-webhook sign` prints.
+    pub fn into_signed(self) -> Result<(Bytes, SignatureHeaders), SendError> {
+        self.build().map(|(bytes, _, headers)| (bytes, headers))
+    }
+
+    fn build(self) -> Result<(Bytes, Option<String>, Headers), SendError> {
         let (bytes, webhook_id) = match self.payload? {
             Payload::Raw(bytes) => (bytes, None),
             Payload::Json { mut value, kind } => {
@@ -344,14 +397,21 @@ impl Delivery<'_> {
                 (Bytes::from(serde_json::to_vec(&value)?), id)
             }
         };
-        let header = match &self.signature {
-            Signature::Ed25519(key) => Some(crate::keys::sign_with(key, &bytes)),
-            Signature::Absent => None,
-            Signature::NotApplicable => Some("N/A".to_owned()),
-            Signature::Header(value) => Some(value.clone()),
+        let sign = |source: &HeaderSource| match source {
+            HeaderSource::Ed25519(key) => crate::keys::sign_with(key, &bytes),
+            #[cfg(feature = "legacy-rsa")]
+            HeaderSource::RsaTestKey => crate::keys::rsa_keys::sign(&bytes),
+            HeaderSource::Literal(value) => value.clone(),
         };
+        let mut headers = Vec::new();
+        if let Some(source) = &self.ed25519 {
+            headers.push(("x-ghl-signature", sign(source)));
+        }
+        if let Some(source) = &self.rsa {
+            headers.push(("x-wh-signature", sign(source)));
+        }
         let bytes = if self.tamper { tamper(&bytes) } else { bytes };
-        Ok((bytes, webhook_id, header))
+        Ok((bytes, webhook_id, headers))
     }
 
     /// Posts the delivery (retrying per the sender's policy) and reports the outcome.
@@ -361,7 +421,7 @@ impl Delivery<'_> {
         let method = self.method.clone();
         let content_type = self.content_type.clone();
         let headers = self.headers.clone();
-        let (payload, webhook_id, signature) = self.build()?;
+        let (payload, webhook_id, signatures) = self.build()?;
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -369,8 +429,8 @@ impl Delivery<'_> {
             if let Some(ct) = &content_type {
                 request = request.header(http::header::CONTENT_TYPE, ct);
             }
-            if let Some(sig) = &signature {
-                request = request.header("x-ghl-signature", sig);
+            for (name, value) in &signatures {
+                request = request.header(*name, value);
             }
             for (name, value) in &headers {
                 request = request.header(name, value);
