@@ -51,7 +51,7 @@ pub use identify::IdentifiedBy;
 #[cfg(feature = "legacy-rsa")]
 pub use keys::RsaKey;
 pub use keys::{Ed25519Key, KeyError};
-pub use response::{ResponseBody, StatusPolicy};
+pub use response::{Answer, ResponseBody, StatusPolicy};
 pub use router::{DEFAULT_BODY_LIMIT, DEFAULT_HANDLER_TIMEOUT, WebhookRouter};
 pub use service::WebhookService;
 pub use verify::{LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, SignatureError, VerifiedBy, Verifier};

@@ -16,6 +16,7 @@
 //! | body is not JSON | 400 | |
 
 use bytes::Bytes;
+use ghl_webhook_types::EventKind;
 use http::{HeaderValue, Response, StatusCode, header};
 use http_body_util::Full;
 
@@ -54,14 +55,58 @@ impl StatusPolicy {
     }
 }
 
-/// A short plain-text response. Bodies name the outcome (and the reason for rejections) but
-/// never echo payload contents.
-pub(crate) fn text(status: StatusCode, message: impl Into<Bytes>) -> Response<ResponseBody> {
-    let mut response = Response::new(Full::new(message.into()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
+/// The outcome of one delivery before it becomes a response: a status and a short text that
+/// names the outcome (and the reason for rejections), never payload contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) message: Bytes,
+}
+
+/// A reply with a plain-text message.
+pub(crate) fn text(status: StatusCode, message: impl Into<Bytes>) -> Reply {
+    Reply {
+        status,
+        message: message.into(),
+    }
+}
+
+impl Reply {
+    /// The HTTP response: `text/plain`, plus `Allow: POST` on a 405.
+    pub(crate) fn into_response(self) -> Response<ResponseBody> {
+        let mut response = Response::new(Full::new(self.message));
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        if self.status == StatusCode::METHOD_NOT_ALLOWED {
+            headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        response
+    }
+}
+
+/// What an observer registered with [`WebhookRouter::on_answer`](crate::WebhookRouter::on_answer)
+/// learns of each delivery once it is answered: for logs, metrics or a local console.
+#[derive(Debug, Clone, Copy)]
+pub struct Answer<'a> {
+    /// The status answered.
+    pub status: StatusCode,
+    /// The response text: the outcome, or why the delivery was rejected.
+    pub message: &'a [u8],
+    /// The identified kind (`None` when unknown or rejected before identification).
+    pub kind: Option<EventKind>,
+    /// The `webhookId`, when the delivery got as far as identification and had one.
+    pub webhook_id: Option<&'a str>,
+    /// The verified body bytes; `None` when the delivery was rejected before they were verified.
+    pub raw: Option<&'a Bytes>,
+}
+
+impl Answer<'_> {
+    /// The response text, lossily decoded.
+    pub fn message_text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(self.message)
+    }
 }

@@ -8,7 +8,7 @@ use ghl_webhook_types::{Event, EventKind, WebhookEvent};
 use crate::UnknownEvent;
 use crate::dedupe::{Dedupe, IdempotencyStore, InMemoryStore, OnStoreError};
 use crate::handler::{CatchAll, ErasedHandler, Handler, Typed, Unknown};
-use crate::response::StatusPolicy;
+use crate::response::{Answer, StatusPolicy};
 use crate::service::WebhookService;
 use crate::verify::Verifier;
 
@@ -42,7 +42,11 @@ pub struct WebhookRouter<S = ()> {
     pub(crate) on_store_error: OnStoreError,
     pub(crate) handler_timeout: Option<Duration>,
     pub(crate) statuses: StatusPolicy,
+    pub(crate) observer: Option<Observer>,
 }
+
+/// A callback told of every answered delivery.
+pub(crate) type Observer = Box<dyn Fn(&Answer<'_>) + Send + Sync>;
 
 impl Default for WebhookRouter<()> {
     fn default() -> Self {
@@ -73,6 +77,7 @@ impl<S: Send + Sync + 'static> WebhookRouter<S> {
             on_store_error: OnStoreError::default(),
             handler_timeout: Some(DEFAULT_HANDLER_TIMEOUT),
             statuses: StatusPolicy::default(),
+            observer: None,
         }
     }
 
@@ -154,6 +159,17 @@ impl<S: Send + Sync + 'static> WebhookRouter<S> {
     /// Sets the status codes of the configurable outcomes.
     pub fn statuses(mut self, statuses: StatusPolicy) -> Self {
         self.statuses = statuses;
+        self
+    }
+
+    /// Registers an observer called once per delivery, after it is answered, with its status,
+    /// kind, `webhookId` and reason: for logs, metrics or a local console. Runs inline: keep it
+    /// cheap.
+    pub fn on_answer<F>(mut self, observer: F) -> Self
+    where
+        F: Fn(&Answer<'_>) + Send + Sync + 'static,
+    {
+        self.observer = Some(Box::new(observer));
         self
     }
 

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use ghl_webhook_types::{EventKind, Probe};
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
+use http::{HeaderMap, Method, Request, Response, StatusCode, header};
 use http_body::Body;
 use tracing::{Instrument, Span, field};
 
@@ -19,7 +19,7 @@ use crate::body::{BodyError, content_length, read_body};
 use crate::dedupe::{Claim, OnStoreError};
 use crate::delivery::Delivery;
 use crate::identify::{identify, kind_from_path};
-use crate::response::{ResponseBody, text};
+use crate::response::{Answer, Reply, ResponseBody, text};
 use crate::router::WebhookRouter;
 
 /// Which kind, if any, the route a service is mounted on is bound to.
@@ -100,12 +100,25 @@ impl<S: Send + Sync + 'static> WebhookService<S> {
             location_id = field::Empty,
             status = field::Empty,
         );
-        let response = self.process(request).instrument(span.clone()).await;
-        span.record("status", response.status().as_u16());
-        response
+        let mut seen = Seen::default();
+        let reply = self
+            .process(request, &mut seen)
+            .instrument(span.clone())
+            .await;
+        span.record("status", reply.status.as_u16());
+        if let Some(observer) = &self.router.observer {
+            observer(&Answer {
+                status: reply.status,
+                message: &reply.message,
+                kind: seen.kind,
+                webhook_id: seen.webhook_id.as_deref(),
+                raw: seen.raw.as_ref(),
+            });
+        }
+        reply.into_response()
     }
 
-    async fn process<B>(&self, request: Request<B>) -> Response<ResponseBody>
+    async fn process<B>(&self, request: Request<B>, seen: &mut Seen) -> Reply
     where
         B: Body,
         B::Error: Into<BoxError>,
@@ -113,11 +126,7 @@ impl<S: Send + Sync + 'static> WebhookService<S> {
         let router = &*self.router;
         let (parts, body) = request.into_parts();
         if parts.method != Method::POST {
-            let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "only POST is accepted");
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return response;
+            return text(StatusCode::METHOD_NOT_ALLOWED, "only POST is accepted");
         }
         if !content_type_is_json(&parts.headers) {
             return text(
@@ -172,6 +181,11 @@ impl<S: Send + Sync + 'static> WebhookService<S> {
         if let Some(id) = &probe.envelope.location_id {
             span.record("location_id", id.as_str());
         }
+        if self.router.observer.is_some() {
+            seen.kind = kind.map(|(kind, _)| kind);
+            seen.webhook_id = probe.envelope.webhook_id.clone();
+            seen.raw = Some(body.clone());
+        }
         let delivery = Delivery {
             envelope: probe.envelope,
             kind,
@@ -183,7 +197,7 @@ impl<S: Send + Sync + 'static> WebhookService<S> {
     }
 
     /// Claims the `webhookId`, dispatches, and completes or releases the claim.
-    async fn dispatch_once(&self, delivery: Delivery) -> Response<ResponseBody> {
+    async fn dispatch_once(&self, delivery: Delivery) -> Reply {
         let router = &*self.router;
         let Some(id) = delivery.envelope.webhook_id.clone() else {
             tracing::info!("no webhookId: processed without deduplication");
@@ -214,7 +228,7 @@ impl<S: Send + Sync + 'static> WebhookService<S> {
             },
         }
         let response = self.dispatch(delivery).await;
-        let settled = if response.status().is_success() {
+        let settled = if response.status.is_success() {
             router.dedupe.complete(&id).await
         } else {
             router.dedupe.release(&id).await
@@ -226,7 +240,7 @@ impl<S: Send + Sync + 'static> WebhookService<S> {
     }
 
     /// Finds the handler, decodes, runs it under the timeout and panic guard, maps the outcome.
-    async fn dispatch(&self, delivery: Delivery) -> Response<ResponseBody> {
+    async fn dispatch(&self, delivery: Delivery) -> Reply {
         let router = &*self.router;
         let handler = match delivery.kind() {
             Some(kind) => router.handlers[kind.index()]
@@ -290,7 +304,7 @@ impl<S: Send + Sync + 'static> WebhookService<S> {
         }
     }
 
-    fn panicked(&self, panic: Box<dyn Any + Send>) -> Response<ResponseBody> {
+    fn panicked(&self, panic: Box<dyn Any + Send>) -> Reply {
         let message = panic
             .downcast_ref::<&str>()
             .copied()
@@ -299,6 +313,14 @@ impl<S: Send + Sync + 'static> WebhookService<S> {
         tracing::error!(panic = message, "handler panicked");
         text(self.router.statuses.failure, "handler panicked")
     }
+}
+
+/// What the observer learns about a delivery beyond its reply (filled only with an observer).
+#[derive(Default)]
+struct Seen {
+    kind: Option<EventKind>,
+    webhook_id: Option<String>,
+    raw: Option<Bytes>,
 }
 
 /// True when there is no `Content-Type`, or it is JSON (`application/json`, `*/*+json`).

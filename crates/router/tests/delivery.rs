@@ -415,3 +415,69 @@ fn the_service_is_clone_send_sync_and_infallible() {
     let service = WebhookRouter::new().into_service();
     assert_service(&service);
 }
+
+#[tokio::test]
+async fn the_observer_sees_every_answer_with_its_kind_id_and_reason() {
+    type Seen = Vec<(u16, Option<EventKind>, Option<String>, String, bool)>;
+    let seen: std::sync::Arc<std::sync::Mutex<Seen>> = Default::default();
+    let rec = Recorder::default();
+    let log = seen.clone();
+    let router = association_router(&rec).on_answer(move |a| {
+        log.lock().expect("lock").push((
+            a.status.as_u16(),
+            a.kind,
+            a.webhook_id.map(str::to_owned),
+            a.message_text().into_owned(),
+            a.raw.is_some(),
+        ));
+    });
+    let (_server, sender) = serve(router.into_service()).await;
+    let ok = sender
+        .event(&seed_event())
+        .bound()
+        .send()
+        .await
+        .expect("ok");
+    let forged = sender
+        .event(&seed_event())
+        .bound()
+        .signed_by(&TestKeys::other())
+        .send()
+        .await
+        .expect("forged");
+    assert_eq!((ok.status.as_u16(), forged.status.as_u16()), (200, 401));
+    let seen = seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(
+        seen[0],
+        (
+            200,
+            Some(EventKind::AssociationDelete),
+            ok.webhook_id.clone(),
+            "handled".into(),
+            true
+        )
+    );
+    assert_eq!(seen[1].0, 401);
+    assert_eq!(
+        (seen[1].1, seen[1].2.as_deref(), seen[1].4),
+        (None, None, false),
+        "nothing unverified leaks"
+    );
+    assert!(seen[1].3.contains("does not verify"));
+}
+
+#[tokio::test]
+async fn a_405_names_the_allowed_method() {
+    let service = WebhookRouter::new().into_service();
+    let request = http::Request::get("/")
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .expect("request");
+    let response = service.handle(request).await;
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()[http::header::ALLOW], "POST");
+    assert_eq!(
+        response.headers()[http::header::CONTENT_TYPE],
+        "text/plain; charset=utf-8"
+    );
+}
