@@ -376,6 +376,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderValue;
 
     fn with_content_type(value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
