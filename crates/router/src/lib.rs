@@ -45,6 +45,8 @@ pub mod verify;
 pub use ghl_webhook_types as types;
 
 pub use dedupe::{Claim, IdempotencyStore, InMemoryStore, OnStoreError, StoreError};
+#[cfg(feature = "redis")]
+pub use dedupe::{RedisStore, RedisStoreConfig};
 pub use delivery::{Delivery, UnknownEvent};
 pub use handler::{Handler, HandlerResult, IntoHandlerResult};
 pub use identify::IdentifiedBy;

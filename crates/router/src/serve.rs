@@ -33,8 +33,12 @@ where
     F: Future<Output = ()>,
 {
     let graceful = GracefulShutdown::new();
+    // Owning the connection tasks lets shutdown drop the ones still busy past the grace
+    // period (and dropping this future drops them all).
+    let mut connections = tokio::task::JoinSet::new();
     let mut signal = std::pin::pin!(signal);
     loop {
+        while connections.try_join_next().is_some() {}
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
@@ -49,7 +53,7 @@ where
                 let connection = http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service.clone());
                 let connection = graceful.watch(connection);
-                tokio::spawn(async move {
+                connections.spawn(async move {
                     if let Err(err) = connection.await {
                         tracing::debug!(%peer, error = %err, "connection ended with an error");
                     }
@@ -67,7 +71,9 @@ where
             ?grace,
             "grace period over: dropping the connections still busy"
         );
+        connections.abort_all();
     }
+    while connections.join_next().await.is_some() {}
     Ok(())
 }
 

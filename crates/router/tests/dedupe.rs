@@ -6,6 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod common;
+
+use common::exactly_once::{Effects, assert_exactly_once, effect_router, send_all};
 use ghl_webhook_router::serve::spawn;
 use ghl_webhook_router::types::EventKind;
 use ghl_webhook_router::types::association::{Association, AssociationDelete};
@@ -174,80 +177,13 @@ async fn timeout_panic_and_error_release_the_claim_so_the_retry_runs() {
 
 #[tokio::test]
 async fn two_thousand_deliveries_with_duplicates_failures_and_retries_take_effect_exactly_once() {
-    const DELIVERIES: usize = 2_000;
-    #[derive(Clone, Default)]
-    struct Effects {
-        done: Arc<Mutex<HashMap<String, usize>>>,
-        seen: Arc<Mutex<HashMap<String, usize>>>,
-    }
-    let effects = Effects::default();
-    let router = WebhookRouter::with_state(effects.clone())
-        .verifier(TestKeys::primary().verifier())
-        .dedupe_in_memory(InMemoryStore::new(10_000, Duration::from_secs(3600)))
-        .on(
-            |_: AssociationDelete, d: Delivery, fx: Effects| async move {
-                let id = d.webhook_id().unwrap_or("").to_owned();
-                let first_attempt = {
-                    let mut seen = fx.seen.lock().expect("lock");
-                    let n = seen.entry(id.clone()).or_default();
-                    *n += 1;
-                    *n == 1
-                };
-                // 20% of first attempts fail, at random, before any effect.
-                if first_attempt && fastrand::f64() < 0.2 {
-                    return Err("transient failure");
-                }
-                tokio::task::yield_now().await;
-                *fx.done.lock().expect("lock").entry(id).or_default() += 1;
-                Ok(())
-            },
-        );
+    let fx = Effects::default();
+    let router = effect_router(&fx, 0.2)
+        .dedupe_in_memory(InMemoryStore::new(10_000, Duration::from_secs(3600)));
     let (_server, sender) = start(router).await;
     let sender = sender.with_retry(RetryPolicy::highlevel().time_scale(0.0005));
-
-    let limit = Arc::new(tokio::sync::Semaphore::new(64));
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut ids = Vec::with_capacity(DELIVERIES);
-    for i in 0..DELIVERIES {
-        let id = format!("wh-{i:05}");
-        ids.push(id.clone());
-        // 30% are sent two or three times, concurrently.
-        let copies = if i % 10 < 3 { 2 + i % 2 } else { 1 };
-        for _ in 0..copies {
-            let (sender, id, limit) = (sender.clone(), id.clone(), limit.clone());
-            tasks.spawn(async move {
-                let _permit = limit.acquire_owned().await.expect("semaphore");
-                sender.event(&event("load")).webhook_id(&id).send().await
-            });
-        }
-    }
-    let mut sent = 0;
-    while let Some(joined) = tasks.join_next().await {
-        let outcome = joined.expect("task").expect("delivered");
-        assert_eq!(outcome.status, 200, "every delivery ends 2xx after retries");
-        sent += 1;
-    }
-    assert!(sent > DELIVERIES);
-    let done = effects.done.lock().expect("lock");
-    for id in &ids {
-        assert_eq!(
-            done.get(id).copied(),
-            Some(1),
-            "{id} must take effect exactly once"
-        );
-    }
-    assert_eq!(done.len(), DELIVERIES);
-    let retried = effects
-        .seen
-        .lock()
-        .expect("lock")
-        .values()
-        .filter(|n| **n > 1)
-        .count();
-    assert!(
-        retried > DELIVERIES / 10,
-        "failures happened and were retried ({retried})"
-    );
+    let ids = send_all(&[sender], 2_000, "mem").await;
+    assert_exactly_once(&fx, &ids, true);
 }
 
 /// A store that is down (like Redis unreachable).

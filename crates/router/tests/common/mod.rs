@@ -1,6 +1,9 @@
 //! Shared harness: a router with recording handlers, served on an ephemeral loopback port.
 #![allow(dead_code)]
 
+pub mod exactly_once;
+pub mod redis_server;
+
 use std::sync::{Arc, Mutex};
 
 use ghl_webhook_router::serve::{Server, spawn};

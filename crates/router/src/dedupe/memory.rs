@@ -1,10 +1,4 @@
-//! Deduplication on `webhookId`: HighLevel delivers at least once, handlers run once.
-//!
-//! A delivery *claims* its `webhookId` before its handler runs. The claim is *completed* when
-//! the delivery is answered 2xx, so later duplicates are acknowledged without running the
-//! handler, and *released* when the handler fails, panics or times out, so HighLevel's retry
-//! runs it again. A duplicate that arrives while the first is still running is answered with a
-//! retryable status: HighLevel comes back later, when the outcome is known.
+//! The in-memory idempotency store: one instance, bounded, O(1) per operation.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -12,44 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 
-use crate::BoxError;
-
-/// The state of a `webhookId` when a delivery tries to claim it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Claim {
-    /// First sight (or the earlier claim was released or expired): this delivery runs.
-    Acquired,
-    /// Another delivery with this id is being handled right now.
-    InFlight,
-    /// A delivery with this id was handled and answered 2xx.
-    Done,
-}
-
-/// The store could not answer.
-#[derive(Debug, thiserror::Error)]
-#[error("the idempotency store is unavailable: {0}")]
-pub struct StoreError(#[source] pub BoxError);
-
-impl StoreError {
-    /// Wraps any error.
-    pub fn new(err: impl Into<BoxError>) -> Self {
-        Self(err.into())
-    }
-}
-
-/// Where claims on `webhookId`s live: in memory for one instance, shared (e.g. Redis) for
-/// several replicas.
-///
-/// Implementations must make `claim` atomic: of two concurrent claims on one id, exactly one
-/// is `Acquired`.
-pub trait IdempotencyStore: Send + Sync + 'static {
-    /// Claims `webhook_id` for a delivery about to be handled.
-    fn claim<'a>(&'a self, webhook_id: &'a str) -> BoxFuture<'a, Result<Claim, StoreError>>;
-    /// Marks a claimed id as handled: later duplicates are acknowledged without a handler call.
-    fn complete<'a>(&'a self, webhook_id: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
-    /// Gives a claim up after a failure, so that the next delivery of the id is handled.
-    fn release<'a>(&'a self, webhook_id: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
-}
+use super::{Claim, IdempotencyStore, StoreError};
 
 /// The in-memory store: bounded in entries, entries expire, every operation O(1) amortized.
 ///
@@ -227,58 +184,6 @@ impl IdempotencyStore for InMemoryStore {
     fn release<'a>(&'a self, webhook_id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         self.release_now(webhook_id);
         Box::pin(std::future::ready(Ok(())))
-    }
-}
-
-/// What the router does when the store cannot answer (e.g. Redis is down).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OnStoreError {
-    /// Answer the retryable status: nothing is processed twice, and HighLevel's retries are
-    /// processed once the store is back. The default.
-    #[default]
-    Retry,
-    /// Process the delivery without deduplication (at-least-once effects while the store is
-    /// down).
-    ProcessAnyway,
-}
-
-/// The router's deduplication: off, the in-memory store (without boxing), or any store.
-#[derive(Clone)]
-pub(crate) enum Dedupe {
-    Off,
-    Memory(InMemoryStore),
-    Store(Arc<dyn IdempotencyStore>),
-}
-
-impl Dedupe {
-    pub(crate) async fn claim(&self, id: &str) -> Result<Claim, StoreError> {
-        match self {
-            Dedupe::Off => Ok(Claim::Acquired),
-            Dedupe::Memory(store) => Ok(store.claim_now(id)),
-            Dedupe::Store(store) => store.claim(id).await,
-        }
-    }
-
-    pub(crate) async fn complete(&self, id: &str) -> Result<(), StoreError> {
-        match self {
-            Dedupe::Off => Ok(()),
-            Dedupe::Memory(store) => {
-                store.complete_now(id);
-                Ok(())
-            }
-            Dedupe::Store(store) => store.complete(id).await,
-        }
-    }
-
-    pub(crate) async fn release(&self, id: &str) -> Result<(), StoreError> {
-        match self {
-            Dedupe::Off => Ok(()),
-            Dedupe::Memory(store) => {
-                store.release_now(id);
-                Ok(())
-            }
-            Dedupe::Store(store) => store.release(id).await,
-        }
     }
 }
 

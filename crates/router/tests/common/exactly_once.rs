@@ -1,0 +1,126 @@
+//! The exactly-once scenario of issue 4: many deliveries, a share of them duplicated and sent
+//! concurrently (to several router instances when there are several), handlers failing a share
+//! of first attempts, MockSender retrying like HighLevel; then every `webhookId` must have taken
+//! effect exactly once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ghl_webhook_router::types::association::{Association, AssociationDelete};
+use ghl_webhook_router::{Delivery, WebhookRouter};
+use ghl_webhook_test_support::{MockSender, TestKeys};
+
+/// What handlers did, per `webhookId`.
+#[derive(Clone, Default)]
+pub struct Effects {
+    /// Effects that took place (a handler that failed has none).
+    pub done: Arc<Mutex<HashMap<String, usize>>>,
+    /// Handler calls, failed ones included.
+    pub seen: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// A router whose AssociationDelete handler fails `fail_share` of first attempts at random
+/// (before any effect) and otherwise records one effect.
+pub fn effect_router(fx: &Effects, fail_share: f64) -> WebhookRouter<Effects> {
+    WebhookRouter::with_state(fx.clone())
+        .verifier(TestKeys::primary().verifier())
+        .on(
+            move |_: AssociationDelete, d: Delivery, fx: Effects| async move {
+                let id = d.webhook_id().unwrap_or("").to_owned();
+                let first_attempt = {
+                    let mut seen = fx.seen.lock().expect("lock");
+                    let n = seen.entry(id.clone()).or_default();
+                    *n += 1;
+                    *n == 1
+                };
+                if first_attempt && fastrand::f64() < fail_share {
+                    return Err("transient failure");
+                }
+                tokio::task::yield_now().await;
+                *fx.done.lock().expect("lock").entry(id).or_default() += 1;
+                Ok(())
+            },
+        )
+}
+
+fn event() -> AssociationDelete {
+    AssociationDelete(Association {
+        id: "67ade73d1119d2ac7ad0c475".into(),
+        association_type: None,
+        first_object_key: None,
+        first_object_label: None,
+        first_object_to_second_object_cardinality: None,
+        second_object_key: None,
+        second_object_label: None,
+        second_object_to_first_object_cardinality: None,
+        key: Some("load".into()),
+        location_id: None,
+    })
+}
+
+/// Sends `deliveries` distinct deliveries (30% of them two or three times, concurrently, each
+/// copy to the next sender in turn), 64 at a time, each retried per its sender's policy.
+/// Asserts every copy finally got a 2xx; returns the ids sent.
+pub async fn send_all(senders: &[MockSender], deliveries: usize, prefix: &str) -> Vec<String> {
+    let limit = Arc::new(tokio::sync::Semaphore::new(64));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut ids = Vec::with_capacity(deliveries);
+    for i in 0..deliveries {
+        let id = format!("{prefix}-{i:05}");
+        ids.push(id.clone());
+        let copies = if i % 10 < 3 { 2 + i % 2 } else { 1 };
+        for copy in 0..copies {
+            let sender = senders[(i + copy) % senders.len()].clone();
+            let (id, limit) = (id.clone(), limit.clone());
+            tasks.spawn(async move {
+                let _permit = limit.acquire_owned().await.expect("semaphore");
+                sender.event(&event()).webhook_id(&id).send().await
+            });
+        }
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let outcome = joined.expect("task").expect("delivered");
+        assert_eq!(
+            outcome.status,
+            200,
+            "every delivery ends 2xx after retries ({} attempts): {}",
+            outcome.attempts,
+            outcome.body_text()
+        );
+    }
+    ids
+}
+
+/// Every id took effect exactly once, and failures did happen and were retried.
+pub fn assert_exactly_once(fx: &Effects, ids: &[String], expect_failures: bool) {
+    let done = fx.done.lock().expect("lock");
+    for id in ids {
+        assert_eq!(
+            done.get(id).copied(),
+            Some(1),
+            "{id} must take effect exactly once"
+        );
+    }
+    assert_eq!(
+        done.len(),
+        ids.len(),
+        "no effect for an id that was not sent"
+    );
+    if expect_failures {
+        let retried = fx
+            .seen
+            .lock()
+            .expect("lock")
+            .values()
+            .filter(|n| **n > 1)
+            .count();
+        assert!(
+            retried > ids.len() / 20,
+            "failures happened and were retried ({retried})"
+        );
+    }
+}
+
+/// Time to let in-flight work settle in tests that need it.
+pub const SETTLE: Duration = Duration::from_millis(100);
