@@ -60,3 +60,8 @@ pub use verify::{LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, SignatureError, Veri
 
 /// A boxed error, as handlers and bodies may return.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The examples of the repository's README, compiled as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
