@@ -3,7 +3,7 @@
 //! Run from `cargo xtask` (a debug build), it first builds the release xtask and the release
 //! `ghl-bench-server` (crates/benches), then re-executes the release xtask, so that neither the
 //! load generator nor the servers run unoptimized. The release xtask then, for each round and
-//! each server in turn (a b c [d] a b c [d] ...):
+//! each server in turn (`a b c [d] a b c [d] ...`):
 //!
 //! 1. starts the server as its own process on `127.0.0.1:0` (pinned to core 0 with one worker
 //!    thread where `taskset` exists and there are two cores or more; this process pins itself
