@@ -2,15 +2,27 @@
 //!
 //! - `cargo xtask ci`: everything CI checks, in order: fmt, clippy (`-D warnings`, all
 //!   targets and features), the whole test suite, rustdoc (`-D warnings`).
+//! - `cargo xtask bench [--peers] [flags]`: the end-to-end benchmark of issue 6: bare hyper,
+//!   a hand-written verify + parse server and the SDK's service (and, with `--peers`,
+//!   HighLevel's official Node SDK) under the same closed-loop load, rounds interleaved;
+//!   `cargo xtask bench --help` lists the flags.
 
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
+
+mod bench;
+mod ci;
+
+const USAGE: &str = "usage: cargo xtask <task>
+  ci      fmt, clippy -D warnings, tests, rustdoc -D warnings (as .ci/run)
+  bench   end-to-end HTTP benchmark (cargo xtask bench --help)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("ci") => ci(),
+        Some("ci") => ci::run(),
+        Some("bench") => bench::run(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
-            eprintln!("usage: cargo xtask ci");
+            eprintln!("{USAGE}");
             if args.is_empty() {
                 ExitCode::from(2)
             } else {
@@ -22,57 +34,4 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// One step: a name, cargo's arguments, extra environment.
-type Step = (
-    &'static str,
-    &'static [&'static str],
-    &'static [(&'static str, &'static str)],
-);
-
-/// The steps of `cargo xtask ci`; `.ci/run` runs the same commands.
-fn ci() -> ExitCode {
-    let steps: &[Step] = &[
-        ("fmt", &["fmt", "--all", "--", "--check"], &[]),
-        (
-            "clippy",
-            &[
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--all-features",
-                "--",
-                "-D",
-                "warnings",
-            ],
-            &[],
-        ),
-        ("test", &["test", "--workspace", "--all-features"], &[]),
-        (
-            "doc",
-            &["doc", "--workspace", "--no-deps", "--all-features"],
-            &[("RUSTDOCFLAGS", "-D warnings")],
-        ),
-    ];
-    for (name, args, env) in steps {
-        eprintln!("==> cargo {}", args.join(" "));
-        let status = Command::new(env!("CARGO"))
-            .args(*args)
-            .envs(env.iter().copied())
-            .status();
-        match status {
-            Ok(s) if s.success() => {}
-            Ok(s) => {
-                eprintln!("xtask ci: step `{name}` failed ({s})");
-                return ExitCode::FAILURE;
-            }
-            Err(err) => {
-                eprintln!("xtask ci: could not run cargo for `{name}`: {err}");
-                return ExitCode::FAILURE;
-            }
-        }
-    }
-    eprintln!("xtask ci: all steps passed");
-    ExitCode::SUCCESS
 }

@@ -1,0 +1,483 @@
+//! `cargo xtask bench`: the end-to-end benchmark of issue 6.
+//!
+//! Run from `cargo xtask` (a debug build), it first builds the release xtask and the release
+//! `ghl-bench-server` (crates/benches), then re-executes the release xtask, so that neither the
+//! load generator nor the servers run unoptimized. The release xtask then, for each round and
+//! each server in turn (`a b c [d] a b c [d] ...`):
+//!
+//! 1. starts the server as its own process on `127.0.0.1:0` (pinned to core 0 with one worker
+//!    thread where `taskset` exists and there are two cores or more; this process pins itself
+//!    to core 1), and waits for its `listening on ADDR` line;
+//! 2. warms it up at N connections (unmeasured);
+//! 3. loads it at N connections, reading its CPU ticks (`/proc/<pid>/stat`) before and after,
+//!    then its peak RSS (`VmHWM`);
+//! 4. loads it at 1 connection, likewise;
+//! 5. kills it (also on any error: [`Running`] kills on drop).
+//!
+//! Every server gets the same requests: distinct pre-signed ContactCreate deliveries (one
+//! `webhookId` each), cycled without restarting between phases.
+
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+mod flags;
+mod load;
+mod peers;
+mod procfs;
+mod report;
+mod stats;
+
+use flags::{Options, Parsed, USAGE};
+use load::{Outcome, Phase};
+
+/// Set on the release xtask that the debug one re-executes.
+const INNER_ENV: &str = "GHL_XTASK_BENCH_RELEASE";
+/// The path every server answers on.
+const PATH: &str = "/webhooks/highlevel";
+/// How long a server may take to print its address.
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Runs `cargo xtask bench` with the arguments after `bench`.
+pub fn run(args: &[String]) -> ExitCode {
+    let options = match flags::parse(args) {
+        Ok(Parsed::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Parsed::Run(options)) => options,
+        Err(message) => {
+            eprintln!("xtask bench: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = if cfg!(debug_assertions) && std::env::var_os(INNER_ENV).is_none() {
+        build_and_reexec(args)
+    } else {
+        bench(&options, args).map(|()| ExitCode::SUCCESS)
+    };
+    result.unwrap_or_else(|message| {
+        eprintln!("xtask bench: {message}");
+        ExitCode::FAILURE
+    })
+}
+
+fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// Builds the release binaries, then runs the release xtask with the same arguments.
+fn build_and_reexec(args: &[String]) -> Result<ExitCode, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let build = [
+        "build",
+        "--release",
+        "-p",
+        "xtask",
+        "-p",
+        "ghl-webhook-benches",
+        "--bins",
+    ];
+    eprintln!("==> cargo {}", build.join(" "));
+    let status = Command::new(&cargo)
+        .args(build)
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("the release build failed ({status})"));
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("cannot locate the xtask: {e}"))?;
+    let release = exe
+        .parent()
+        .and_then(Path::parent)
+        .zip(exe.file_name())
+        .map(|(target, name)| target.join("release").join(name))
+        .ok_or_else(|| format!("cannot derive the release xtask from {}", exe.display()))?;
+    let status = Command::new(&release)
+        .arg("bench")
+        .args(args)
+        .env(INNER_ENV, "1")
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", release.display()))?;
+    Ok(match status.code() {
+        Some(0) => ExitCode::SUCCESS,
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => ExitCode::FAILURE,
+    })
+}
+
+/// A server process; killed and reaped when dropped, whatever happened.
+struct Running {
+    child: Child,
+}
+
+impl Running {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `command` and waits for its `listening on ADDR` line; the address must be loopback.
+fn start(mut command: Command, name: &'static str) -> Result<(Running, SocketAddr), String> {
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("cannot start {name}: {e}"))?;
+    let stdout = child.stdout.take();
+    let running = Running { child };
+    let stdout = stdout.ok_or_else(|| format!("{name}: no stdout"))?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if !sent && let Some(addr) = line.trim().strip_prefix("listening on ") {
+                let _ = tx.send(addr.to_owned());
+                sent = true;
+            }
+        }
+    });
+    let text = rx.recv_timeout(START_TIMEOUT).map_err(|_| {
+        format!("{name} did not print `listening on ADDR` within {START_TIMEOUT:?}")
+    })?;
+    let addr: SocketAddr = text
+        .parse()
+        .map_err(|_| format!("{name} printed an unreadable address `{text}`"))?;
+    if !addr.ip().is_loopback() {
+        return Err(format!("{name} listens on {addr}, not on loopback"));
+    }
+    Ok((running, addr))
+}
+
+/// One server in one round.
+#[derive(Debug, Clone)]
+pub struct Measurement {
+    /// `a`, `b`, `c` or `d`.
+    pub server: char,
+    /// The round, from 1.
+    pub round: usize,
+    /// The phase at N connections.
+    pub loaded: Outcome,
+    /// The phase at 1 connection.
+    pub single: Outcome,
+    /// Server CPU time per request answered 200 at N connections, µs.
+    pub cpu_us_loaded: f64,
+    /// Server CPU time per request answered 200 at 1 connection, µs.
+    pub cpu_us_single: f64,
+    /// Peak resident memory after the N-connection phase, KiB.
+    pub peak_rss_kib: u64,
+}
+
+/// The display name of a server.
+pub fn server_name(id: char) -> &'static str {
+    match id {
+        'a' => "(a) bare hyper",
+        'b' => "(b) hand-written verify_strict + from_slice",
+        'c' => "(c) SDK WebhookService",
+        'd' => "(d) Node SDK + Express",
+        _ => "(?)",
+    }
+}
+
+/// Everything needed to start the servers.
+struct Setup {
+    server_bin: PathBuf,
+    pinned: bool,
+    threads: usize,
+    dedupe_capacity: usize,
+    node: Option<peers::NodePeer>,
+    pem: String,
+    client_id: String,
+}
+
+impl Setup {
+    fn command(&self, id: char) -> Result<Command, String> {
+        let mut command = if self.pinned {
+            let mut c = Command::new("taskset");
+            c.args(["-c", "0"]);
+            c
+        } else {
+            // `env` runs the program itself: the same shape of command line either way.
+            Command::new("env")
+        };
+        match id {
+            'a' | 'b' | 'c' => {
+                command.arg(&self.server_bin).args([
+                    "serve",
+                    &id.to_string(),
+                    "--threads",
+                    &self.threads.to_string(),
+                    "--dedupe-capacity",
+                    &self.dedupe_capacity.to_string(),
+                    "--max-seconds",
+                    "900",
+                    "--exit-on-stdin-eof",
+                ]);
+            }
+            'd' => {
+                let node = self.node.as_ref().ok_or("the Node peer is not installed")?;
+                command
+                    .args(["node", "app.js"])
+                    .current_dir(&node.dir)
+                    .env("WEBHOOK_SIGNATURE_PUBLIC_KEY", &self.pem)
+                    .env("GHL_BENCH_CLIENT_ID", &self.client_id)
+                    .env("NODE_ENV", "production");
+            }
+            other => return Err(format!("no server `{other}`")),
+        }
+        Ok(command)
+    }
+}
+
+fn captured(server_bin: &Path, args: &[&str]) -> Result<String, String> {
+    let output = Command::new(server_bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", server_bin.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`ghl-bench-server {}` failed ({}): {}",
+            args.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|_| "non-UTF-8 output".to_owned())
+}
+
+fn taskset_available() -> bool {
+    Command::new("taskset")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn bench(options: &Options, args: &[String]) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot locate the xtask: {e}"))?;
+    let server_bin = exe
+        .parent()
+        .map(|dir| dir.join("ghl-bench-server"))
+        .filter(|path| path.exists())
+        .ok_or(
+            "ghl-bench-server is not built next to this xtask: run `cargo xtask bench` \
+             (it builds both in release mode)",
+        )?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Read before pinning narrows this process's view to one core.
+    let machine = procfs::machine();
+    let pinned = options.pin && cores >= 2 && taskset_available();
+    if pinned {
+        // This process (the load generator) on core 1; servers on core 0. Threads started
+        // from here on inherit the mask.
+        let status = Command::new("taskset")
+            .args(["-p", "-c", "1", &std::process::id().to_string()])
+            .stdout(Stdio::null())
+            .status()
+            .map_err(|e| format!("cannot run taskset: {e}"))?;
+        if !status.success() {
+            return Err(format!(
+                "taskset could not pin the load generator ({status})"
+            ));
+        }
+    }
+    let threads = if pinned {
+        1
+    } else {
+        options.threads.unwrap_or(cores)
+    };
+
+    let mut notes = Vec::new();
+    let mut servers = options.servers.clone();
+    let mut node = None;
+    if servers.contains(&'d') {
+        match peers::prepare(&options.peers_dir, &workspace_root()) {
+            Ok(peer) => node = Some(peer),
+            Err(message) => {
+                eprintln!("xtask bench: the Node SDK peer (d) is skipped: {message}");
+                notes.push(format!("The Node SDK peer (d) was skipped: {message}."));
+                servers.retain(|&s| s != 'd');
+            }
+        }
+    }
+    if servers.is_empty() {
+        return Err("no server left to run".to_owned());
+    }
+
+    let payload_text = captured(
+        &server_bin,
+        &["payloads", "--count", &options.payloads.to_string()],
+    )?;
+    let payloads: Vec<(String, String)> = payload_text
+        .lines()
+        .map(|line| {
+            let mut parts = line.splitn(3, '\t');
+            let (_id, signature, body) = (parts.next(), parts.next(), parts.next());
+            signature
+                .zip(body)
+                .map(|(s, b)| (s.to_owned(), b.to_owned()))
+                .ok_or_else(|| format!("malformed payload line `{line}`"))
+        })
+        .collect::<Result<_, _>>()?;
+    if payloads.len() != options.payloads {
+        return Err(format!(
+            "expected {} payloads, got {}",
+            options.payloads,
+            payloads.len()
+        ));
+    }
+    let body_len = payloads.first().map_or(0, |(_, b)| b.len());
+    let setup = Setup {
+        server_bin: server_bin.clone(),
+        pinned,
+        threads,
+        // Fewer ids than payloads: every id is evicted before it comes round again, so every
+        // request to (c) is a first delivery (see BENCHMARKS.md).
+        dedupe_capacity: (options.payloads / 2).max(1),
+        node,
+        pem: captured(&server_bin, &["pem"])?,
+        client_id: captured(&server_bin, &["client-id"])?.trim().to_owned(),
+    };
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the load generator's runtime: {e}"))?;
+    let ticks = procfs::ticks_per_second();
+    let mut results = Vec::new();
+    for round in 1..=options.rounds {
+        for &id in &servers {
+            let m = measure(&setup, id, round, options, &payloads, &runtime, ticks)?;
+            eprintln!(
+                "round {round}/{}: {:<44} {:>8.0} req/s p50 {:>7.1} µs p99 {:>7.1} µs {:>6.2} CPU µs/req | 1 conn {:>7.0} req/s p50 {:>6.1} µs | peak RSS {:.1} MiB",
+                options.rounds,
+                server_name(id),
+                m.loaded.rps(),
+                m.loaded.p50.as_secs_f64() * 1e6,
+                m.loaded.p99.as_secs_f64() * 1e6,
+                m.cpu_us_loaded,
+                m.single.rps(),
+                m.single.p50.as_secs_f64() * 1e6,
+                m.peak_rss_kib as f64 / 1024.0
+            );
+            results.push(m);
+        }
+    }
+
+    let context = report::Context {
+        command: format!("cargo xtask bench {}", args.join(" "))
+            .trim_end()
+            .to_owned(),
+        machine,
+        pinning: if pinned {
+            "servers pinned to core 0 (`taskset -c 0`, one worker thread), load generator to core 1"
+                .to_owned()
+        } else {
+            format!("not pinned; servers with {threads} worker thread(s)")
+        },
+        node: setup.node.as_ref().map(|n| n.versions.clone()),
+        options: options.clone(),
+        body_len,
+        notes,
+    };
+    let text = report::render(&results, &context);
+    println!("{text}");
+    if let Some(path) = &options.markdown {
+        std::fs::write(path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("xtask bench: report written to {}", path.display());
+    }
+    Ok(())
+}
+
+fn measure(
+    setup: &Setup,
+    id: char,
+    round: usize,
+    options: &Options,
+    payloads: &[(String, String)],
+    runtime: &tokio::runtime::Runtime,
+    ticks_per_second: u64,
+) -> Result<Measurement, String> {
+    let name = server_name(id);
+    let (server, addr) = start(setup.command(id)?, name)?;
+    let pid = server.pid();
+    let requests: Arc<Vec<Vec<u8>>> = Arc::new(
+        payloads
+            .iter()
+            .map(|(signature, body)| load::request_bytes(addr, PATH, signature, body))
+            .collect(),
+    );
+    let phase = |connections: usize, duration: Duration, first_index: u64| Phase {
+        addr,
+        connections,
+        duration,
+        max_requests: options.max_requests,
+        timeout: options.timeout,
+        first_index,
+    };
+    let in_phase = |what: &str, e: String| format!("{name}, round {round}, {what}: {e}");
+    let mut next_index = 0;
+    if !options.warmup.is_zero() {
+        let warm = runtime
+            .block_on(load::run(
+                &phase(options.connections, options.warmup, next_index),
+                requests.clone(),
+            ))
+            .map_err(|e| in_phase("warm-up", e))?;
+        next_index += warm.ok + warm.errors;
+    }
+    let cpu_before = procfs::cpu_ticks(pid).map_err(|e| in_phase("CPU", e))?;
+    let loaded = runtime
+        .block_on(load::run(
+            &phase(options.connections, options.duration, next_index),
+            requests.clone(),
+        ))
+        .map_err(|e| in_phase("loaded phase", e))?;
+    next_index += loaded.ok + loaded.errors;
+    let cpu_loaded = procfs::cpu_ticks(pid).map_err(|e| in_phase("CPU", e))?;
+    let peak_rss_kib = procfs::vm_hwm_kib(pid).map_err(|e| in_phase("VmHWM", e))?;
+    let single = runtime
+        .block_on(load::run(&phase(1, options.duration, next_index), requests))
+        .map_err(|e| in_phase("1-connection phase", e))?;
+    let cpu_single = procfs::cpu_ticks(pid).map_err(|e| in_phase("CPU", e))?;
+    drop(server);
+
+    let us_per_request =
+        |ticks: u64, ok: u64| ticks as f64 * 1e6 / ticks_per_second as f64 / ok.max(1) as f64;
+    for (what, outcome) in [("loaded", &loaded), ("1-connection", &single)] {
+        if outcome.errors > 0 {
+            eprintln!(
+                "xtask bench: {name}, round {round}, {what} phase: {} error(s), first: {}",
+                outcome.errors,
+                outcome.first_error.as_deref().unwrap_or("?")
+            );
+        }
+    }
+    Ok(Measurement {
+        server: id,
+        round,
+        cpu_us_loaded: us_per_request(cpu_loaded.saturating_sub(cpu_before), loaded.ok),
+        cpu_us_single: us_per_request(cpu_single.saturating_sub(cpu_loaded), single.ok),
+        loaded,
+        single,
+        peak_rss_kib,
+    })
+}

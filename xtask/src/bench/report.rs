@@ -1,0 +1,285 @@
+//! The markdown report: the table (medians and min–max across rounds), the ratios, the targets.
+
+use std::fmt::Write as _;
+
+use super::flags::Options;
+use super::stats::Spread;
+use super::{Measurement, server_name};
+
+/// What the report says about the run besides the numbers.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The command as typed.
+    pub command: String,
+    /// Cores, CPU model, kernel.
+    pub machine: String,
+    /// How the processes were placed.
+    pub pinning: String,
+    /// Versions of the Node peer, when it ran.
+    pub node: Option<String>,
+    /// The options in force.
+    pub options: Options,
+    /// Size of one request body.
+    pub body_len: usize,
+    /// Anything skipped or odd.
+    pub notes: Vec<String>,
+}
+
+/// Targets of issue 6.
+const TARGET_THROUGHPUT: f64 = 0.95;
+const TARGET_CPU: f64 = 1.05;
+const TARGET_RSS_MIB: f64 = 8.0;
+const TARGET_NODE: f64 = 8.0;
+
+fn values(results: &[Measurement], server: char, f: impl Fn(&Measurement) -> f64) -> Vec<f64> {
+    results
+        .iter()
+        .filter(|m| m.server == server)
+        .map(f)
+        .collect()
+}
+
+/// Per-round ratios `num / den` of `f` (rounds where both ran).
+fn ratios(
+    results: &[Measurement],
+    num: char,
+    den: char,
+    f: impl Fn(&Measurement) -> f64,
+) -> Option<Spread> {
+    let mut out = Vec::new();
+    for m in results.iter().filter(|m| m.server == num) {
+        if let Some(d) = results
+            .iter()
+            .find(|d| d.server == den && d.round == m.round)
+        {
+            let (a, b) = (f(m), f(d));
+            if b > 0.0 {
+                out.push(a / b);
+            }
+        }
+    }
+    Spread::of(&out)
+}
+
+fn cell(spread: Option<Spread>, decimals: usize) -> String {
+    match spread {
+        Some(s) if s.min == s.max => format!("{:.*}", decimals, s.median),
+        Some(s) => format!(
+            "{:.*} ({:.*}–{:.*})",
+            decimals, s.median, decimals, s.min, decimals, s.max
+        ),
+        None => "–".to_owned(),
+    }
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "**met**" } else { "**not met**" }
+}
+
+/// Renders the report.
+pub fn render(results: &[Measurement], context: &Context) -> String {
+    let o = &context.options;
+    let n = o.connections;
+    let mut servers: Vec<char> = results.iter().map(|m| m.server).collect();
+    servers.sort_unstable();
+    servers.dedup();
+    let us = |d: std::time::Duration| d.as_secs_f64() * 1e6;
+
+    let mut out = String::new();
+    let _ = writeln!(out, "Command: `{}`  ", context.command);
+    let _ = writeln!(out, "Machine: {}  ", context.machine);
+    let _ = writeln!(out, "Placement: {}  ", context.pinning);
+    let _ = writeln!(
+        out,
+        "Load: closed loop, HTTP/1.1 keep-alive, {n} connections then 1, {:.1} s each after a {:.1} s warm-up, {} rounds interleaved ({}); {} distinct signed ContactCreate deliveries of {} bytes, cycled  ",
+        o.duration.as_secs_f64(),
+        o.warmup.as_secs_f64(),
+        o.rounds,
+        servers
+            .iter()
+            .map(char::to_string)
+            .collect::<Vec<_>>()
+            .join(" "),
+        o.payloads,
+        context.body_len,
+    );
+    if let Some(node) = &context.node {
+        let _ = writeln!(out, "Node peer: {node}  ");
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "| server | req/s @{n} | p50 µs @{n} | p99 µs @{n} | req/s @1 | p50 µs @1 | p99 µs @1 | CPU µs/req @{n} | CPU µs/req @1 | peak RSS MiB |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
+    for &s in &servers {
+        let col =
+            |f: &dyn Fn(&Measurement) -> f64, d: usize| cell(Spread::of(&values(results, s, f)), d);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            server_name(s),
+            col(&|m| m.loaded.rps(), 0),
+            col(&|m| us(m.loaded.p50), 0),
+            col(&|m| us(m.loaded.p99), 0),
+            col(&|m| m.single.rps(), 0),
+            col(&|m| us(m.single.p50), 1),
+            col(&|m| us(m.single.p99), 1),
+            col(&|m| m.cpu_us_loaded, 2),
+            col(&|m| m.cpu_us_single, 2),
+            col(&|m| m.peak_rss_kib as f64 / 1024.0, 1),
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Ratios, per round then median (min–max) across rounds:\n"
+    );
+    let _ = writeln!(out, "| ratio | @{n} connections | @1 connection |");
+    let _ = writeln!(out, "|---|---|---|");
+    let pairs = [('c', 'b'), ('c', 'a'), ('b', 'a'), ('c', 'd')];
+    for (num, den) in pairs {
+        if !(servers.contains(&num) && servers.contains(&den)) {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "| ({num})/({den}) throughput | {} | {} |",
+            cell(ratios(results, num, den, |m| m.loaded.rps()), 3),
+            cell(ratios(results, num, den, |m| m.single.rps()), 3),
+        );
+        if den != 'a' || num == 'c' {
+            let _ = writeln!(
+                out,
+                "| ({num})/({den}) CPU per request | {} | {} |",
+                cell(ratios(results, num, den, |m| m.cpu_us_loaded), 3),
+                cell(ratios(results, num, den, |m| m.cpu_us_single), 3),
+            );
+        }
+    }
+    let _ = writeln!(out);
+
+    let _ = writeln!(out, "Targets of issue 6:\n");
+    let _ = writeln!(out, "| target | measured (median of rounds) | |");
+    let _ = writeln!(out, "|---|---|---|");
+    if servers.contains(&'c') && servers.contains(&'b') {
+        if let Some(r) = ratios(results, 'c', 'b', |m| m.loaded.rps()) {
+            let _ = writeln!(
+                out,
+                "| (c)/(b) throughput ≥ {TARGET_THROUGHPUT} @{n} | {} | {} |",
+                cell(Some(r), 3),
+                verdict(r.median >= TARGET_THROUGHPUT)
+            );
+        }
+        if let Some(r) = ratios(results, 'c', 'b', |m| m.cpu_us_loaded) {
+            let _ = writeln!(
+                out,
+                "| (c)/(b) CPU per request ≤ {TARGET_CPU} @{n} | {} | {} |",
+                cell(Some(r), 3),
+                verdict(r.median <= TARGET_CPU)
+            );
+        }
+    }
+    if let Some(rss) = Spread::of(&values(results, 'c', |m| m.peak_rss_kib as f64 / 1024.0)) {
+        let _ = writeln!(
+            out,
+            "| peak RSS of (c) ≤ {TARGET_RSS_MIB} MiB @{n} | max {:.1} MiB | {} |",
+            rss.max,
+            verdict(rss.max <= TARGET_RSS_MIB)
+        );
+    }
+    match ratios(results, 'c', 'd', |m| m.loaded.rps()) {
+        Some(r) => {
+            let _ = writeln!(
+                out,
+                "| (c) ≥ {TARGET_NODE}× the Node SDK @{n} | {} | {} |",
+                cell(Some(r), 2),
+                verdict(r.median >= TARGET_NODE)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "| (c) ≥ {TARGET_NODE}× the Node SDK | not measured (`--peers`) | |"
+            );
+        }
+    }
+    let errors: Vec<String> = results
+        .iter()
+        .filter(|m| m.loaded.errors + m.single.errors > 0)
+        .map(|m| {
+            format!(
+                "{} round {}: {} failed request(s), first: {}",
+                server_name(m.server),
+                m.round,
+                m.loaded.errors + m.single.errors,
+                m.loaded
+                    .first_error
+                    .as_deref()
+                    .or(m.single.first_error.as_deref())
+                    .unwrap_or("?")
+            )
+        })
+        .collect();
+    if !errors.is_empty() || !context.notes.is_empty() {
+        let _ = writeln!(out, "\nNotes:\n");
+        for line in context.notes.iter().chain(&errors) {
+            let _ = writeln!(out, "- {line}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::load::Outcome;
+    use std::time::Duration;
+
+    fn m(server: char, round: usize, ok: u64, cpu: f64) -> Measurement {
+        let outcome = Outcome {
+            ok,
+            elapsed: Duration::from_secs(1),
+            p50: Duration::from_micros(100),
+            p99: Duration::from_micros(300),
+            ..Outcome::default()
+        };
+        Measurement {
+            server,
+            round,
+            loaded: outcome.clone(),
+            single: outcome,
+            cpu_us_loaded: cpu,
+            cpu_us_single: cpu,
+            peak_rss_kib: 4096,
+        }
+    }
+
+    #[test]
+    fn ratios_are_per_round() {
+        let results = [
+            m('b', 1, 100, 10.0),
+            m('c', 1, 90, 11.0),
+            m('b', 2, 200, 10.0),
+            m('c', 2, 200, 10.0),
+        ];
+        let r = ratios(&results, 'c', 'b', |m| m.loaded.rps()).expect("two rounds");
+        assert!((r.min - 0.9).abs() < 1e-9 && (r.max - 1.0).abs() < 1e-9);
+        assert!((r.median - 0.95).abs() < 1e-9);
+        let text = render(
+            &results,
+            &Context {
+                command: "cargo xtask bench".into(),
+                machine: "test".into(),
+                pinning: "none".into(),
+                node: None,
+                options: Options::default(),
+                body_len: 1,
+                notes: vec![],
+            },
+        );
+        assert!(text.contains("| (c)/(b) throughput ≥ 0.95 @50 | 0.950 (0.900–1.000) | **met** |"));
+        assert!(text.contains("| peak RSS of (c) ≤ 8 MiB @50 | max 4.0 MiB | **met** |"));
+        assert!(text.contains("not measured"));
+    }
+}
