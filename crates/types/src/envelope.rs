@@ -5,7 +5,6 @@
 //! unexpected type (a `webhookId` that is a number is treated as absent, as PROTOCOL.md says to
 //! expect any envelope field to be absent or `null`).
 
-use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -79,16 +78,16 @@ impl<'de> Visitor<'de> for ProbeVisitor {
             is_object: true,
             ..Probe::default()
         };
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let slot = match key.as_ref() {
-                "type" => &mut probe.type_field,
-                "webhookId" => &mut probe.envelope.webhook_id,
-                "timestamp" => &mut probe.envelope.timestamp,
-                "appId" => &mut probe.envelope.app_id,
-                "versionId" => &mut probe.envelope.version_id,
-                "locationId" => &mut probe.envelope.location_id,
-                "companyId" => &mut probe.envelope.company_id,
-                _ => {
+        while let Some(key) = map.next_key::<Field>()? {
+            let slot = match key {
+                Field::Type => &mut probe.type_field,
+                Field::WebhookId => &mut probe.envelope.webhook_id,
+                Field::Timestamp => &mut probe.envelope.timestamp,
+                Field::AppId => &mut probe.envelope.app_id,
+                Field::VersionId => &mut probe.envelope.version_id,
+                Field::LocationId => &mut probe.envelope.location_id,
+                Field::CompanyId => &mut probe.envelope.company_id,
+                Field::Other => {
                     map.next_value::<IgnoredAny>()?;
                     continue;
                 }
@@ -120,6 +119,48 @@ impl<'de> Visitor<'de> for ProbeVisitor {
     }
     fn visit_unit<E>(self) -> Result<Probe, E> {
         Ok(Probe::default())
+    }
+}
+
+/// A key of the body, told apart without allocating (keys are matched where they lie in the
+/// input; only keys with escapes are unescaped into a scratch buffer by serde_json).
+enum Field {
+    Type,
+    WebhookId,
+    Timestamp,
+    AppId,
+    VersionId,
+    LocationId,
+    CompanyId,
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_identifier(FieldVisitor)
+    }
+}
+
+struct FieldVisitor;
+
+impl Visitor<'_> for FieldVisitor {
+    type Value = Field;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Field, E> {
+        Ok(match key {
+            "type" => Field::Type,
+            "webhookId" => Field::WebhookId,
+            "timestamp" => Field::Timestamp,
+            "appId" => Field::AppId,
+            "versionId" => Field::VersionId,
+            "locationId" => Field::LocationId,
+            "companyId" => Field::CompanyId,
+            _ => Field::Other,
+        })
     }
 }
 
