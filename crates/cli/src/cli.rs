@@ -70,7 +70,8 @@ pub struct TriggerArgs {
     /// string otherwise. Repeatable.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
-    /// Send this JSON file instead of the built-in fixture.
+    /// Send this JSON file instead of the built-in fixture: as the payload, with only the
+    /// envelope fields it lacks added (`webhookId`, `timestamp`, `appId`, `versionId`).
     #[arg(long, value_name = "FILE")]
     pub fixture: Option<PathBuf>,
     /// The signature header(s) to send. Default: the scheme of the --key files given

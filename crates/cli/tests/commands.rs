@@ -210,8 +210,10 @@ fn sign_refuses_unusable_keys_and_input_with_exit_2() {
     );
     let empty = write(&dir, "empty.pem", "");
     let binary = write(&dir, "binary.pem", [0xff, 0xfe, 0x00]);
-    let cases: [(&[&str], &str); 7] = [
+    let directory = dir.to_string_lossy().into_owned();
+    let cases: [(&[&str], &str); 8] = [
         (&["sign", "--key", "/nonexistent/key.pem"], "cannot read"),
+        (&["sign", "--key", &directory], "cannot read"),
         (
             &["sign", "--key", &garbage],
             "neither an Ed25519 nor an RSA private key",
