@@ -18,6 +18,8 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{Map, Value};
 
 use crate::keys::TestKeys;
+#[cfg(feature = "legacy-rsa")]
+use crate::keys::rsa_keys::RsaSigner;
 use crate::retry::RetryPolicy;
 
 /// The `appId` MockSender puts in the envelope unless told otherwise.
@@ -90,6 +92,9 @@ enum HeaderSource {
     /// Sign the body with the RSA test key.
     #[cfg(feature = "legacy-rsa")]
     RsaTestKey,
+    /// Sign the body with this RSA key.
+    #[cfg(feature = "legacy-rsa")]
+    Rsa(RsaSigner),
     /// Send this literal value.
     Literal(String),
 }
@@ -118,6 +123,9 @@ pub struct MockSender {
     client: Client<HttpConnector, Full<Bytes>>,
     url: String,
     keys: TestKeys,
+    /// The RSA key of `X-WH-Signature`; `None`: the RSA test key.
+    #[cfg(feature = "legacy-rsa")]
+    rsa: Option<RsaSigner>,
     retry: RetryPolicy,
 }
 
@@ -137,6 +145,8 @@ impl MockSender {
             client,
             url: url.trim_end_matches('/').to_owned(),
             keys: TestKeys::primary(),
+            #[cfg(feature = "legacy-rsa")]
+            rsa: None,
             retry: RetryPolicy::none(),
         })
     }
@@ -144,6 +154,13 @@ impl MockSender {
     /// Signs with other keys by default.
     pub fn with_keys(mut self, keys: TestKeys) -> Self {
         self.keys = keys;
+        self
+    }
+
+    /// Signs `X-WH-Signature` (the RSA schemes) with this key instead of the RSA test key.
+    #[cfg(feature = "legacy-rsa")]
+    pub fn with_rsa_key(mut self, key: RsaSigner) -> Self {
+        self.rsa = Some(key);
         self
     }
 
@@ -280,7 +297,7 @@ impl Delivery<'_> {
     }
 
     /// Chooses the signature headers (default [`Scheme::Ed25519`]). RSA signatures use the
-    /// RSA test key.
+    /// sender's RSA key ([`MockSender::with_rsa_key`]), by default the RSA test key.
     pub fn scheme(mut self, scheme: Scheme) -> Self {
         let ed25519 = || {
             Some(HeaderSource::Ed25519(
@@ -288,7 +305,12 @@ impl Delivery<'_> {
             ))
         };
         #[cfg(feature = "legacy-rsa")]
-        let rsa = || Some(HeaderSource::RsaTestKey);
+        let rsa = || {
+            Some(match &self.sender.rsa {
+                Some(key) => HeaderSource::Rsa(key.clone()),
+                None => HeaderSource::RsaTestKey,
+            })
+        };
         #[cfg(not(feature = "legacy-rsa"))]
         let rsa = || None;
         (self.ed25519, self.rsa) = match scheme {
@@ -320,6 +342,13 @@ impl Delivery<'_> {
     /// Signs with another key (e.g. [`TestKeys::other`]).
     pub fn signed_by(mut self, keys: &TestKeys) -> Self {
         self.ed25519 = Some(HeaderSource::Ed25519(keys.signing_key().clone()));
+        self
+    }
+
+    /// Signs `X-WH-Signature` with this RSA key (adding the header if the scheme had none).
+    #[cfg(feature = "legacy-rsa")]
+    pub fn signed_by_rsa(mut self, key: &RsaSigner) -> Self {
+        self.rsa = Some(HeaderSource::Rsa(key.clone()));
         self
     }
 
@@ -401,6 +430,8 @@ impl Delivery<'_> {
             HeaderSource::Ed25519(key) => crate::keys::sign_with(key, &bytes),
             #[cfg(feature = "legacy-rsa")]
             HeaderSource::RsaTestKey => crate::keys::rsa_keys::sign(&bytes),
+            #[cfg(feature = "legacy-rsa")]
+            HeaderSource::Rsa(key) => key.sign(&bytes),
             HeaderSource::Literal(value) => value.clone(),
         };
         let mut headers = Vec::new();

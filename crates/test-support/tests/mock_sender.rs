@@ -259,3 +259,79 @@ async fn connection_errors_are_retried_then_reported_with_the_attempt_count() {
     }
     assert!(started.elapsed() < Duration::from_secs(60));
 }
+
+#[cfg(feature = "legacy-rsa")]
+#[tokio::test]
+async fn rsa_deliveries_are_signed_by_the_chosen_rsa_key() {
+    use ghl_webhook_router::{RsaKey, Verifier};
+    use ghl_webhook_test_support::Scheme;
+    use ghl_webhook_test_support::rsa_keys::{RSA_OTHER_TEST_PUBLIC_PEM, RsaSigner};
+
+    let other = RsaKey::parse("other", RSA_OTHER_TEST_PUBLIC_PEM).expect("public key");
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(signed_by(Verifier::empty().with_rsa_key(other)))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+
+    let default = MockSender::new(server.uri()).expect("url");
+    let by_test_key = default.event(&delete_event()).scheme(Scheme::Rsa);
+    assert_eq!(by_test_key.send().await.expect("sent").status, 404);
+    let by_delivery = default
+        .event(&delete_event())
+        .scheme(Scheme::Rsa)
+        .signed_by_rsa(&RsaSigner::other_test_key());
+    assert_eq!(by_delivery.send().await.expect("sent").status, 200);
+
+    let sender = MockSender::new(server.uri())
+        .expect("url")
+        .with_rsa_key(RsaSigner::other_test_key());
+    let (bytes, headers) = sender
+        .event(&delete_event())
+        .scheme(Scheme::Rsa)
+        .into_signed()
+        .expect("signed");
+    assert_eq!(
+        headers,
+        vec![("x-wh-signature", RsaSigner::other_test_key().sign(&bytes))]
+    );
+    let sent = sender
+        .event(&delete_event())
+        .scheme(Scheme::Rsa)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(sent.status, 200);
+}
+
+#[tokio::test]
+async fn a_sender_signs_with_a_key_loaded_from_pem() {
+    let pem = include_str!("../keys/ed25519-test-private.pem");
+    let keys = TestKeys::from_private_key_pem(pem).expect("pem");
+    let server = verifying_server().await;
+    let sender = MockSender::new(server.uri()).expect("url").with_keys(keys);
+    assert_eq!(
+        sender
+            .event(&delete_event())
+            .send()
+            .await
+            .expect("sent")
+            .status,
+        200
+    );
+    let other = MockSender::new(server.uri())
+        .expect("url")
+        .with_keys(TestKeys::from_signing_key(
+            TestKeys::other().signing_key().clone(),
+        ));
+    assert_eq!(
+        other
+            .event(&delete_event())
+            .send()
+            .await
+            .expect("sent")
+            .status,
+        404
+    );
+}

@@ -1,0 +1,208 @@
+//! The command line: clap definitions. The doc comments here are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The exit codes, shown at the end of `--help`.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (trigger: every delivery answered 2xx; verify: the signature is valid)
+  1  trigger: a delivery was answered non-2xx; verify: the signature is invalid
+  2  unusable arguments: a bad or missing option, an unknown event name, a bad --set,
+     an invalid URL or address, an unreadable or malformed key or fixture file, empty stdin
+  3  I/O failure: no answer from the URL, cannot listen on the address, cannot write output";
+
+/// Play HighLevel locally: send signed webhook deliveries, sign and verify bodies, and run a
+/// receiver that prints every delivery.
+///
+/// TEST KEYS ARE TEST-ONLY: `trigger` signs with published test keys by default; never trust
+/// them in production (`ghl-webhook keys` shows which keys are which).
+#[derive(Debug, Parser)]
+#[command(name = "ghl-webhook", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send a built-in fixture of EVENT to URL, signed like HighLevel, and print the answer.
+    ///
+    /// The payload gets a fresh `webhookId` and `timestamp` (kept across --repeat, as
+    /// HighLevel's retries keep them) and `appId`/`versionId` when it has none.
+    #[command(after_help = EXIT_CODES)]
+    Trigger(TriggerArgs),
+    /// Read a body on stdin (the exact bytes) and print the signature header line(s) to send.
+    #[command(after_help = EXIT_CODES)]
+    Sign(SignArgs),
+    /// Check a signature over the body on stdin (the exact bytes): prints `valid` (exit 0) or
+    /// `invalid: <reason>` (exit 1).
+    #[command(after_help = EXIT_CODES)]
+    Verify(VerifyArgs),
+    /// Print HighLevel's published public keys and the TEST-ONLY test public keys, PEM.
+    Keys,
+    /// Print every event kind, its `type` value(s) and whether it needs a route binding.
+    List,
+    /// Run a local receiver that verifies, identifies and decodes every delivery and prints
+    /// one line per delivery as it is answered.
+    ///
+    /// `POST /` identifies the kind from the payload's `type`; `POST /<EventName>` binds the
+    /// route to that kind (needed for events without a `type`). The bound address is printed
+    /// on stderr first. Ctrl-C or SIGTERM stops it cleanly.
+    #[command(after_help = EXIT_CODES)]
+    Listen(ListenArgs),
+}
+
+/// `trigger`'s arguments.
+#[derive(Debug, Args)]
+pub struct TriggerArgs {
+    /// The event name, as `ghl-webhook list` prints it (case-sensitive), e.g. ContactCreate.
+    #[arg(value_name = "EVENT")]
+    pub event: String,
+    /// The receiver's URL (plain http://), e.g. http://127.0.0.1:3000/webhooks/highlevel.
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// Override a field: a dotted path into the payload (`contact.email`, `tags.0`) and a
+    /// value, parsed as JSON when it parses (`true`, `42`, `null`, `{"a":1}`) and taken as a
+    /// string otherwise. Repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Send this JSON file instead of the built-in fixture: as the payload, with only the
+    /// envelope fields it lacks added (`webhookId`, `timestamp`, `appId`, `versionId`).
+    #[arg(long, value_name = "FILE")]
+    pub fixture: Option<PathBuf>,
+    /// The signature header(s) to send. Default: the scheme of the --key files given
+    /// (ed25519 when none).
+    #[arg(long, value_enum, value_name = "SCHEME")]
+    pub scheme: Option<SendScheme>,
+    /// Sign with this private key (PKCS#8 PEM, Ed25519 or RSA; RSA also PKCS#1) instead of
+    /// the test keys. Give an Ed25519 and an RSA key for --scheme both.
+    #[arg(long = "key", value_name = "PRIVATE_PEM")]
+    pub keys: Vec<PathBuf>,
+    /// Change one byte of the body after signing it (the receiver must answer 401).
+    #[arg(long)]
+    pub tamper: bool,
+    /// Send the same delivery N times (same bytes, same `webhookId`), like HighLevel's
+    /// retries.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub repeat: u32,
+    /// Post to URL/EVENT: a route bound to the event's kind (how events without a `type`
+    /// are identified, see `ghl-webhook list`).
+    #[arg(long)]
+    pub bound: bool,
+    /// Give up on an answer after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+}
+
+/// `sign`'s arguments.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The private key (PKCS#8 PEM, Ed25519 or RSA; RSA also PKCS#1). Give an Ed25519 and an
+    /// RSA key for --scheme both.
+    #[arg(long = "key", value_name = "PRIVATE_PEM", required = true)]
+    pub keys: Vec<PathBuf>,
+    /// The header(s) to print. Default: the scheme of the key(s) given.
+    #[arg(long, value_enum, value_name = "SCHEME")]
+    pub scheme: Option<SignScheme>,
+}
+
+/// `verify`'s arguments.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A trusted public key: SPKI PEM (Ed25519 or RSA; RSA also PKCS#1), or an Ed25519 key as
+    /// its raw 32 bytes in base64 or hex. Repeatable (key rotation).
+    #[arg(long = "key", value_name = "PUBLIC_PEM", required = true)]
+    pub keys: Vec<PathBuf>,
+    /// The signature, base64 (the header's value), or the whole header line as `sign`
+    /// prints it (`X-GHL-Signature: ...`).
+    #[arg(long, value_name = "B64")]
+    pub signature: String,
+    /// The scheme of the signature. Default: the header named in --signature, else the
+    /// scheme of the key(s) given.
+    #[arg(long, value_enum, value_name = "SCHEME")]
+    pub scheme: Option<VerifyScheme>,
+}
+
+/// `listen`'s arguments.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// The address to listen on (port 0 picks a free port; the bound address is printed).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:3000")]
+    pub addr: String,
+    /// Trust this Ed25519 public key (SPKI PEM, or raw 32 bytes as base64 or hex).
+    /// Repeatable. Replaces the default keys (HighLevel's published ones).
+    #[arg(long = "key", value_name = "PUBLIC_PEM")]
+    pub keys: Vec<PathBuf>,
+    /// Trust this RSA public key for the legacy X-WH-Signature (SPKI or PKCS#1 PEM).
+    /// Repeatable. Replaces the default keys.
+    #[arg(long = "rsa-key", value_name = "PUBLIC_PEM")]
+    pub rsa_keys: Vec<PathBuf>,
+    /// Trust the TEST-ONLY test keys (what `trigger` signs with by default) instead of
+    /// HighLevel's published keys.
+    #[arg(long)]
+    pub test_keys: bool,
+    /// Print each delivery as a JSON object: status, kind, webhookId, message, and event (the
+    /// decoded event) or error.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The signature schemes `trigger` can send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SendScheme {
+    /// X-GHL-Signature (Ed25519): what HighLevel sends today.
+    Ed25519,
+    /// X-WH-Signature only (legacy RSA PKCS#1 v1.5, SHA-256).
+    Rsa,
+    /// Both headers.
+    Both,
+    /// No signature header.
+    None,
+}
+
+/// The signature schemes `sign` can print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignScheme {
+    /// X-GHL-Signature (Ed25519).
+    Ed25519,
+    /// X-WH-Signature (legacy RSA).
+    Rsa,
+    /// Both headers.
+    Both,
+}
+
+/// The signature schemes `verify` can check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyScheme {
+    /// X-GHL-Signature (Ed25519).
+    Ed25519,
+    /// X-WH-Signature (legacy RSA).
+    Rsa,
+}
+
+impl From<SignScheme> for SendScheme {
+    fn from(scheme: SignScheme) -> Self {
+        match scheme {
+            SignScheme::Ed25519 => Self::Ed25519,
+            SignScheme::Rsa => Self::Rsa,
+            SignScheme::Both => Self::Both,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,189 @@
+//! One module per subcommand, plus what several of them share.
+
+pub mod keys;
+pub mod list;
+pub mod listen;
+pub mod sign;
+pub mod trigger;
+pub mod verify;
+
+use std::io::Read as _;
+
+use ghl_webhook_types::EventKind;
+
+use crate::cli::SendScheme;
+use crate::error::CliError;
+use crate::keyfile::SigningKeys;
+
+/// A single-threaded tokio runtime: one delivery or one local server at a time is plenty.
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| CliError::Io {
+            what: "cannot start the async runtime",
+            source,
+        })
+}
+
+/// Reads all of stdin, exactly; empty input is an error (it is almost always a missing pipe).
+pub fn read_stdin(command: &'static str) -> Result<Vec<u8>, CliError> {
+    let mut body = Vec::new();
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut body)
+        .map_err(CliError::Stdin)?;
+    if body.is_empty() {
+        return Err(CliError::EmptyStdin(command));
+    }
+    Ok(body)
+}
+
+/// The kind named `name`, or an error that suggests the right name.
+pub fn parse_event(name: &str) -> Result<EventKind, CliError> {
+    EventKind::from_name(name).ok_or_else(|| {
+        let hint = EventKind::ALL
+            .iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(name))
+            .map(|k| format!(" (did you mean `{k}`?)"))
+            .or_else(|| {
+                EventKind::from_type_field(name)
+                    .map(|k| format!(" (`{name}` is the `type` value of `{k}`: use `{k}`)"))
+            })
+            .unwrap_or_default();
+        CliError::UnknownEvent {
+            name: name.to_owned(),
+            hint,
+        }
+    })
+}
+
+impl SendScheme {
+    /// The name as given on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ed25519 => "ed25519",
+            Self::Rsa => "rsa",
+            Self::Both => "both",
+            Self::None => "none",
+        }
+    }
+
+    /// Whether the scheme sends `X-GHL-Signature` and `X-WH-Signature`.
+    pub fn headers(self) -> (bool, bool) {
+        match self {
+            Self::Ed25519 => (true, false),
+            Self::Rsa => (false, true),
+            Self::Both => (true, true),
+            Self::None => (false, false),
+        }
+    }
+}
+
+/// The scheme to sign with: the one asked for, else the one of the keys given (ed25519 when
+/// none). When keys were given they must be exactly the ones the scheme signs with; when none
+/// were, the test keys sign.
+pub fn resolve_scheme(
+    asked: Option<SendScheme>,
+    keys: &SigningKeys,
+) -> Result<SendScheme, CliError> {
+    let (ed, rsa) = (keys.ed25519.is_some(), keys.rsa.is_some());
+    let scheme = asked.unwrap_or(match (ed, rsa) {
+        (false, true) => SendScheme::Rsa,
+        (true, true) => SendScheme::Both,
+        _ => SendScheme::Ed25519,
+    });
+    if !ed && !rsa {
+        return Ok(scheme);
+    }
+    let (need_ed, need_rsa) = scheme.headers();
+    let name = scheme.name();
+    let problem = if need_ed && !ed {
+        Some(format!(
+            "--scheme {name} signs X-GHL-Signature: add an Ed25519 private key with --key"
+        ))
+    } else if need_rsa && !rsa {
+        Some(format!(
+            "--scheme {name} signs X-WH-Signature: add an RSA private key with --key"
+        ))
+    } else if ed && !need_ed {
+        Some(format!(
+            "an Ed25519 --key was given, but --scheme {name} sends no X-GHL-Signature"
+        ))
+    } else if rsa && !need_rsa {
+        Some(format!(
+            "an RSA --key was given, but --scheme {name} sends no X-WH-Signature"
+        ))
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(CliError::Usage(problem)),
+        None => Ok(scheme),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ghl_webhook_test_support::TestKeys;
+    use ghl_webhook_test_support::rsa_keys::RsaSigner;
+
+    fn keys(ed: bool, rsa: bool) -> SigningKeys {
+        SigningKeys {
+            ed25519: ed.then(TestKeys::primary),
+            rsa: rsa.then(RsaSigner::test_key),
+        }
+    }
+
+    #[test]
+    fn the_scheme_defaults_to_the_keys_given() {
+        let resolve = |ed, rsa| resolve_scheme(None, &keys(ed, rsa)).expect("resolves");
+        assert_eq!(resolve(false, false), SendScheme::Ed25519);
+        assert_eq!(resolve(true, false), SendScheme::Ed25519);
+        assert_eq!(resolve(false, true), SendScheme::Rsa);
+        assert_eq!(resolve(true, true), SendScheme::Both);
+    }
+
+    #[test]
+    fn without_keys_any_scheme_uses_the_test_keys() {
+        for scheme in [
+            SendScheme::Ed25519,
+            SendScheme::Rsa,
+            SendScheme::Both,
+            SendScheme::None,
+        ] {
+            assert_eq!(
+                resolve_scheme(Some(scheme), &keys(false, false)).expect("ok"),
+                scheme
+            );
+        }
+    }
+
+    #[test]
+    fn given_keys_must_match_the_scheme() {
+        let err = |scheme, ed, rsa| {
+            resolve_scheme(Some(scheme), &keys(ed, rsa))
+                .expect_err("mismatch")
+                .to_string()
+        };
+        assert!(err(SendScheme::Both, true, false).contains("RSA private key"));
+        assert!(err(SendScheme::Rsa, true, false).contains("RSA private key"));
+        assert!(err(SendScheme::Ed25519, false, true).contains("Ed25519 private key"));
+        assert!(err(SendScheme::None, true, false).contains("sends no X-GHL-Signature"));
+        assert!(err(SendScheme::Ed25519, true, true).contains("sends no X-WH-Signature"));
+    }
+
+    #[test]
+    fn unknown_event_names_suggest_the_right_one() {
+        assert_eq!(
+            parse_event("ContactCreate").expect("known"),
+            EventKind::ContactCreate
+        );
+        let hint = |name| parse_event(name).expect_err("unknown").to_string();
+        assert!(hint("contactcreate").contains("did you mean `ContactCreate`"));
+        assert!(hint("INSTALL").contains("`type` value of `AppInstall`"));
+        assert!(hint("Nope").contains("`ghl-webhook list`"));
+        assert!(hint("").contains("is not a HighLevel event name"));
+    }
+}

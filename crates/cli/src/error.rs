@@ -1,0 +1,135 @@
+//! The CLI's errors and their exit codes (the table is [`crate::cli::EXIT_CODES`]).
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::json_set::SetError;
+
+/// Exit code: unusable arguments, files or input.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: an I/O failure (network, listening, output).
+pub const EXIT_IO: u8 = 3;
+
+/// Why a command could not run. Outcomes that are answers (a non-2xx status, an invalid
+/// signature) are not errors: they are reported and give exit code 1.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A file that cannot be read.
+    #[error("cannot read `{}`: {source}", path.display())]
+    ReadFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// A key file that holds no usable key.
+    #[error("`{}`: {reason}", path.display())]
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A fixture file that is not JSON.
+    #[error("`{}` is not JSON: {source}", path.display())]
+    FixtureNotJson {
+        /// The file.
+        path: PathBuf,
+        /// The parse error.
+        source: serde_json::Error,
+    },
+    /// Stdin could not be read.
+    #[error("cannot read stdin: {0}")]
+    Stdin(io::Error),
+    /// Stdin was empty.
+    #[error("stdin is empty: pipe the exact body bytes in, e.g. `ghl-webhook {0} ... < body.json`")]
+    EmptyStdin(&'static str),
+    /// An event name that is not documented.
+    #[error("`{name}` is not a HighLevel event name{hint}; `ghl-webhook list` prints them all")]
+    UnknownEvent {
+        /// The name given.
+        name: String,
+        /// ` (did you mean ...?)` when a name matches ignoring case, else empty.
+        hint: String,
+    },
+    /// A `--set` that cannot be applied.
+    #[error("--set {arg}: {source}")]
+    Set {
+        /// The argument as given.
+        arg: String,
+        /// Why.
+        source: SetError,
+    },
+    /// Any other unusable argument (the message says which and why).
+    #[error("{0}")]
+    Usage(String),
+    /// No answer from the receiver.
+    #[error("no answer from {url}: {reason}")]
+    NoAnswer {
+        /// The URL posted to.
+        url: String,
+        /// Why (the error chain).
+        reason: String,
+    },
+    /// The address could not be listened on.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// Why.
+        source: io::Error,
+    },
+    /// Any other I/O failure (the runtime, the server, writing the output).
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+impl CliError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::ReadFile { .. }
+            | Self::Key { .. }
+            | Self::FixtureNotJson { .. }
+            | Self::Stdin(_)
+            | Self::EmptyStdin(_)
+            | Self::UnknownEvent { .. }
+            | Self::Set { .. }
+            | Self::Usage(_) => EXIT_USAGE,
+            Self::NoAnswer { .. } | Self::Listen { .. } | Self::Io { .. } => EXIT_IO,
+        }
+    }
+
+    /// True for a write to a closed pipe (`ghl-webhook list | head`): not worth a message.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Self::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
+    }
+
+    /// An error writing the command's output.
+    pub fn output(source: io::Error) -> Self {
+        Self::Io {
+            what: "cannot write the output",
+            source,
+        }
+    }
+}
+
+/// `error` and its sources, joined with `: ` (hyper's errors keep the cause in the chain).
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
