@@ -297,7 +297,13 @@ impl<S: Send + Sync + 'static> WebhookService<S> {
         future: BoxFuture<'static, crate::HandlerResult>,
     ) -> Result<Result<crate::HandlerResult, Box<dyn Any + Send>>, tokio::time::error::Elapsed>
     {
-        let guarded = AssertUnwindSafe(future).catch_unwind();
+        let mut guarded = AssertUnwindSafe(future).catch_unwind();
+        // Handlers that answer fast (the recommended "enqueue and return") finish on their
+        // first poll: no timer is armed for them. Polling again below re-registers the real
+        // waker, so a handler that is not ready loses no wake-up.
+        if let Some(outcome) = (&mut guarded).now_or_never() {
+            return Ok(outcome);
+        }
         match self.router.handler_timeout {
             Some(limit) => tokio::time::timeout(limit, guarded).await,
             None => Ok(guarded.await),

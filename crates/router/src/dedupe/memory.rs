@@ -2,7 +2,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -30,7 +30,7 @@ struct Inner {
     capacity: usize,
     done_ttl: Duration,
     in_flight_ttl: Duration,
-    map: HashMap<Key, Entry>,
+    map: HashMap<Key, Entry, BuildHasherDefault<KeyHasher>>,
     order: VecDeque<(Key, u32)>,
     next_seq: u32,
     /// Expiry times are milliseconds since this instant.
@@ -39,7 +39,36 @@ struct Inner {
 }
 
 /// A 128-bit keyed hash of a `webhookId` (two independent SipHash keys).
-type Key = [u64; 2];
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key(u64, u64);
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Already a keyed hash: the map uses its first half as is.
+        state.write_u64(self.0);
+    }
+}
+
+/// The map's hasher: passes a [`Key`]'s first half through instead of hashing it again.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by `Key`; kept correct for any other input.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -68,7 +97,10 @@ impl InMemoryStore {
                 capacity,
                 done_ttl: ttl,
                 in_flight_ttl: ttl,
-                map: HashMap::with_capacity(capacity.min(4096)),
+                map: HashMap::with_capacity_and_hasher(
+                    capacity.min(4096),
+                    BuildHasherDefault::default(),
+                ),
                 order: VecDeque::with_capacity(capacity.min(4096)),
                 next_seq: 0,
                 epoch: Instant::now(),
@@ -136,10 +168,10 @@ fn millis(d: Duration) -> u64 {
 
 impl Inner {
     fn key(&self, webhook_id: &str) -> Key {
-        [
+        Key(
             self.hashers.0.hash_one(webhook_id),
             self.hashers.1.hash_one(webhook_id),
-        ]
+        )
     }
 
     /// Milliseconds since the store was made.
