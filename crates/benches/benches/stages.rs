@@ -3,7 +3,8 @@
 //!
 //! `cargo bench -p ghl-webhook-benches` (filter: `cargo bench -p ghl-webhook-benches -- decode`).
 //!
-//! RSA (`X-WH-Signature`) is not benchmarked: the legacy RSA feature does not exist yet.
+//! RSA (`X-WH-Signature`, the `legacy-rsa` feature) is benchmarked beside the `rsa` crate's
+//! own PKCS#1 v1.5 verification.
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -120,6 +121,36 @@ fn verification(c: &mut Criterion) {
     });
     group.bench_function("sdk: Verifier::verify", |b| {
         b.iter(|| verifier.verify(black_box(&headers), black_box(&p.body)))
+    });
+    group.finish();
+
+    // Legacy RSA-4096 (`X-WH-Signature`).
+    use ghl_webhook_test_support::rsa_keys;
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::signature::Verifier as _;
+    let rsa_header = rsa_keys::sign(&p.body);
+    let mut rsa_headers = HeaderMap::new();
+    rsa_headers.insert(
+        "x-wh-signature",
+        HeaderValue::from_str(&rsa_header).expect("header"),
+    );
+    let rsa_verifier = Verifier::empty().with_rsa_key(rsa_keys::public_key());
+    let rsa_key = rsa::pkcs1v15::VerifyingKey::<rsa::sha2::Sha256>::new(
+        rsa::RsaPublicKey::from_public_key_pem(rsa_keys::RSA_TEST_PUBLIC_PEM).expect("key"),
+    );
+    let mut group = c.benchmark_group(format!("verify RSA-4096/ContactCreate {} B", p.body.len()));
+    group.bench_function("baseline: header base64 + rsa pkcs1v15 verify", |b| {
+        b.iter(|| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(black_box(&rsa_header))
+                .expect("base64");
+            let signature =
+                rsa::pkcs1v15::Signature::try_from(bytes.as_slice()).expect("signature");
+            rsa_key.verify(black_box(&p.body), &signature)
+        })
+    });
+    group.bench_function("sdk: Verifier::verify (X-WH-Signature)", |b| {
+        b.iter(|| rsa_verifier.verify(black_box(&rsa_headers), black_box(&p.body)))
     });
     group.finish();
 }
