@@ -42,30 +42,3 @@ pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
         _ => return None,
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ghl_webhook_types::WebhookEvent;
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-
-    #[test]
-    fn campaign_status_update_round_trips_and_has_a_strategy() {
-        let mut runner = TestRunner::deterministic();
-        let strategy = campaign_status_update();
-        for _ in 0..64 {
-            let value = strategy.new_tree(&mut runner).expect("generates").current();
-            let bytes = serde_json::to_vec(&value).expect("serializes");
-            let decoded = Event::decode(CampaignStatusUpdate::KIND, &bytes)
-                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes)));
-            assert_eq!(decoded, value.into_event());
-        }
-        let event = event_of(EventKind::CampaignStatusUpdate)
-            .expect("has a strategy")
-            .new_tree(&mut runner)
-            .expect("generates")
-            .current();
-        assert_eq!(event.kind(), Some(EventKind::CampaignStatusUpdate));
-    }
-}

@@ -60,20 +60,3 @@ pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
         _ => return None,
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use super::super::contact::tests::assert_round_trips;
-    use super::*;
-
-    #[test]
-    fn generated_conversation_events_round_trip() {
-        assert_round_trips(
-            event_of,
-            &[
-                EventKind::ConversationUnreadWebhook,
-                EventKind::ConversationUpdate,
-            ],
-        );
-    }
-}

@@ -47,38 +47,3 @@ pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
         _ => return None,
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ghl_webhook_types::WebhookEvent;
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-
-    /// 64 generated values of `T` each decode, from their serialized bytes, to themselves.
-    fn round_trips<T: WebhookEvent>(strategy: impl Strategy<Value = T>) {
-        let mut runner = TestRunner::deterministic();
-        for _ in 0..64 {
-            let value = strategy.new_tree(&mut runner).expect("generates").current();
-            let bytes = serde_json::to_vec(&value).expect("serializes");
-            let decoded = Event::decode(T::KIND, &bytes)
-                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes)));
-            assert_eq!(decoded, value.into_event());
-        }
-    }
-
-    #[test]
-    fn every_location_kind_round_trips_and_has_a_strategy() {
-        round_trips(location_create());
-        round_trips(location_update());
-        for kind in [EventKind::LocationCreate, EventKind::LocationUpdate] {
-            let mut runner = TestRunner::deterministic();
-            let event = event_of(kind)
-                .expect("has a strategy")
-                .new_tree(&mut runner)
-                .expect("generates")
-                .current();
-            assert_eq!(event.kind(), Some(kind));
-        }
-    }
-}

@@ -93,6 +93,28 @@ mod tests {
     use super::*;
     use proptest::test_runner::TestRunner;
 
+    /// 64 generated values per kind survive serialize (the flat struct, as HighLevel sends
+    /// it) → decode unchanged: what MockSender and the router rely on.
+    #[test]
+    fn every_kind_round_trips_through_its_flat_json() {
+        let mut runner = TestRunner::deterministic();
+        for &kind in EventKind::ALL {
+            let strategy = event_of(kind);
+            for _ in 0..64 {
+                let value = strategy.new_tree(&mut runner).expect("generates").current();
+                let tagged = serde_json::to_value(&value).expect("serializes");
+                let body = serde_json::to_vec(&tagged["event"]).expect("serializes");
+                let decoded = Event::decode(kind, &body).unwrap_or_else(|e| {
+                    panic!(
+                        "{kind} does not decode: {e}\n{}",
+                        String::from_utf8_lossy(&body)
+                    )
+                });
+                assert_eq!(decoded, value, "{kind} changed in a round trip");
+            }
+        }
+    }
+
     #[test]
     fn every_kind_has_a_strategy_that_produces_that_kind() {
         let mut runner = TestRunner::deterministic();

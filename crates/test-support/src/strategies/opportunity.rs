@@ -115,24 +115,3 @@ pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
         _ => return None,
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_opportunity_kind_round_trips() {
-        super::super::invoice::assert_round_trips(
-            &[
-                EventKind::OpportunityAssignedToUpdate,
-                EventKind::OpportunityCreate,
-                EventKind::OpportunityDelete,
-                EventKind::OpportunityMonetaryValueUpdate,
-                EventKind::OpportunityStageUpdate,
-                EventKind::OpportunityStatusUpdate,
-                EventKind::OpportunityUpdate,
-            ],
-            event_of,
-        );
-    }
-}

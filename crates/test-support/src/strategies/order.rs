@@ -225,16 +225,3 @@ pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
         _ => return None,
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_order_kind_round_trips() {
-        super::super::invoice::assert_round_trips(
-            &[EventKind::OrderCreate, EventKind::OrderStatusUpdate],
-            event_of,
-        );
-    }
-}

@@ -129,20 +129,3 @@ pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
         _ => return None,
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_price_kind_round_trips() {
-        super::super::invoice::assert_round_trips(
-            &[
-                EventKind::PriceCreate,
-                EventKind::PriceDelete,
-                EventKind::PriceUpdate,
-            ],
-            event_of,
-        );
-    }
-}

@@ -118,20 +118,3 @@ pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
         _ => return None,
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_product_kind_round_trips() {
-        super::super::invoice::assert_round_trips(
-            &[
-                EventKind::ProductCreate,
-                EventKind::ProductDelete,
-                EventKind::ProductUpdate,
-            ],
-            event_of,
-        );
-    }
-}

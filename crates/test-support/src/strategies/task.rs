@@ -64,21 +64,3 @@ pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
         _ => return None,
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use super::super::contact::tests::assert_round_trips;
-    use super::*;
-
-    #[test]
-    fn generated_task_events_round_trip() {
-        assert_round_trips(
-            event_of,
-            &[
-                EventKind::TaskCreate,
-                EventKind::TaskComplete,
-                EventKind::TaskDelete,
-            ],
-        );
-    }
-}
