@@ -86,13 +86,60 @@ pub(crate) trait ErasedHandler<S>: Send + Sync {
     ) -> Result<BoxFuture<'static, HandlerResult>, DecodeError>;
 }
 
-/// A handler of one typed event.
-pub(crate) struct Typed<T, H, M> {
-    handler: H,
-    _types: PhantomData<fn() -> (T, M)>,
+/// How the argument of one kind of handler is made from a delivery.
+pub(crate) trait Extract: 'static {
+    /// What the handler receives.
+    type Event;
+    /// Decodes (or wraps) the body for the handler.
+    fn extract(body: &[u8], delivery: &Delivery) -> Result<Self::Event, DecodeError>;
 }
 
-impl<T, H, M> Typed<T, H, M> {
+/// `on::<T>`: the body decoded straight into `T`.
+pub(crate) struct Typed<T>(PhantomData<fn() -> T>);
+
+impl<T: WebhookEvent> Extract for Typed<T> {
+    type Event = T;
+    fn extract(body: &[u8], _: &Delivery) -> Result<T, DecodeError> {
+        T::decode(body)
+    }
+}
+
+/// `on_any`: any delivery as the [`Event`] enum (`Unknown` when the kind is not known).
+pub(crate) struct AnyEvent;
+
+impl Extract for AnyEvent {
+    type Event = Event;
+    fn extract(body: &[u8], delivery: &Delivery) -> Result<Event, DecodeError> {
+        match delivery.kind() {
+            Some(kind) => Event::decode(kind, body),
+            None => Ok(Event::Unknown {
+                type_field: delivery.type_field.clone(),
+                raw: delivery.raw.clone(),
+            }),
+        }
+    }
+}
+
+/// `on_unknown`: the raw delivery.
+pub(crate) struct Unknown;
+
+impl Extract for Unknown {
+    type Event = UnknownEvent;
+    fn extract(_: &[u8], delivery: &Delivery) -> Result<UnknownEvent, DecodeError> {
+        Ok(UnknownEvent {
+            type_field: delivery.type_field.clone(),
+            raw: delivery.raw.clone(),
+        })
+    }
+}
+
+/// A registered handler: `X` makes its argument, `H` is the user's function.
+pub(crate) struct Erased<X, H, M> {
+    handler: H,
+    _types: PhantomData<fn() -> (X, M)>,
+}
+
+impl<X, H, M> Erased<X, H, M> {
     pub(crate) fn new(handler: H) -> Self {
         Self {
             handler,
@@ -101,10 +148,10 @@ impl<T, H, M> Typed<T, H, M> {
     }
 }
 
-impl<T, H, M, S> ErasedHandler<S> for Typed<T, H, M>
+impl<X, H, M, S> ErasedHandler<S> for Erased<X, H, M>
 where
-    T: WebhookEvent,
-    H: Handler<T, S, M>,
+    X: Extract,
+    H: Handler<X::Event, S, M>,
     M: 'static,
 {
     fn call(
@@ -113,78 +160,7 @@ where
         delivery: Delivery,
         state: &S,
     ) -> Result<BoxFuture<'static, HandlerResult>, DecodeError> {
-        let event = T::decode(body)?;
-        Ok(self.handler.call(event, delivery, state))
-    }
-}
-
-/// The catch-all: any known kind, decoded into the [`Event`] enum.
-pub(crate) struct CatchAll<H, M> {
-    handler: H,
-    _marker: PhantomData<fn() -> M>,
-}
-
-impl<H, M> CatchAll<H, M> {
-    pub(crate) fn new(handler: H) -> Self {
-        Self {
-            handler,
-            _marker: PhantomData,
-        }
-    }
-}
-
-impl<H, M, S> ErasedHandler<S> for CatchAll<H, M>
-where
-    H: Handler<Event, S, M>,
-    M: 'static,
-{
-    fn call(
-        &self,
-        body: &[u8],
-        delivery: Delivery,
-        state: &S,
-    ) -> Result<BoxFuture<'static, HandlerResult>, DecodeError> {
-        let event = match delivery.kind() {
-            Some(kind) => Event::decode(kind, body)?,
-            None => Event::Unknown {
-                type_field: delivery.type_field.clone(),
-                raw: delivery.raw.clone(),
-            },
-        };
-        Ok(self.handler.call(event, delivery, state))
-    }
-}
-
-/// The handler of unknown events.
-pub(crate) struct Unknown<H, M> {
-    handler: H,
-    _marker: PhantomData<fn() -> M>,
-}
-
-impl<H, M> Unknown<H, M> {
-    pub(crate) fn new(handler: H) -> Self {
-        Self {
-            handler,
-            _marker: PhantomData,
-        }
-    }
-}
-
-impl<H, M, S> ErasedHandler<S> for Unknown<H, M>
-where
-    H: Handler<UnknownEvent, S, M>,
-    M: 'static,
-{
-    fn call(
-        &self,
-        _body: &[u8],
-        delivery: Delivery,
-        state: &S,
-    ) -> Result<BoxFuture<'static, HandlerResult>, DecodeError> {
-        let event = UnknownEvent {
-            type_field: delivery.type_field.clone(),
-            raw: delivery.raw.clone(),
-        };
+        let event = X::extract(body, &delivery)?;
         Ok(self.handler.call(event, delivery, state))
     }
 }

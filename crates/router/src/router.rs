@@ -7,7 +7,7 @@ use ghl_webhook_types::{Event, EventKind, WebhookEvent};
 
 use crate::UnknownEvent;
 use crate::dedupe::{Dedupe, IdempotencyStore, InMemoryStore, OnStoreError};
-use crate::handler::{CatchAll, ErasedHandler, Handler, Typed, Unknown};
+use crate::handler::{AnyEvent, Erased, ErasedHandler, Handler, Typed, Unknown};
 use crate::response::{Answer, StatusPolicy};
 use crate::service::WebhookService;
 use crate::verify::Verifier;
@@ -100,7 +100,7 @@ impl<S: Send + Sync + 'static> WebhookRouter<S> {
         H: Handler<T, S, M>,
         M: 'static,
     {
-        self.handlers[T::KIND.index()] = Some(Box::new(Typed::<T, H, M>::new(handler)));
+        self.handlers[T::KIND.index()] = Some(Box::new(Erased::<Typed<T>, H, M>::new(handler)));
         self
     }
 
@@ -110,7 +110,7 @@ impl<S: Send + Sync + 'static> WebhookRouter<S> {
         H: Handler<UnknownEvent, S, M>,
         M: 'static,
     {
-        self.unknown = Some(Box::new(Unknown::<H, M>::new(handler)));
+        self.unknown = Some(Box::new(Erased::<Unknown, H, M>::new(handler)));
         self
     }
 
@@ -121,7 +121,7 @@ impl<S: Send + Sync + 'static> WebhookRouter<S> {
         H: Handler<Event, S, M>,
         M: 'static,
     {
-        self.catch_all = Some(Box::new(CatchAll::<H, M>::new(handler)));
+        self.catch_all = Some(Box::new(Erased::<AnyEvent, H, M>::new(handler)));
         self
     }
 
