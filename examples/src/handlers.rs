@@ -26,6 +26,21 @@ impl AppState {
     }
 }
 
+/// The keys the example servers trust: HighLevel's published key, or the test keys when
+/// `GHL_TEST_KEYS` is set (to try them with `ghl-webhook trigger` or MockSender).
+pub fn verifier_from_env() -> Verifier {
+    if std::env::var_os("GHL_TEST_KEYS").is_some() {
+        ghl_webhook_test_support::TestKeys::primary().verifier()
+    } else {
+        Verifier::highlevel()
+    }
+}
+
+/// Where the example servers listen: `ADDR`, default `127.0.0.1:3000`.
+pub fn listen_addr_from_env() -> String {
+    std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into())
+}
+
 /// The webhook service of the app, trusting `verifier`'s keys.
 ///
 /// In production pass `Verifier::highlevel()` (HighLevel's published key); tests and the
