@@ -7,7 +7,7 @@ pub mod redis_server;
 use std::sync::{Arc, Mutex};
 
 use ghl_webhook_router::serve::{Server, spawn};
-use ghl_webhook_router::types::{Event, EventKind, WebhookEvent};
+use ghl_webhook_router::types::{Event, WebhookEvent};
 use ghl_webhook_router::{Delivery, UnknownEvent, WebhookRouter, WebhookService};
 use ghl_webhook_test_support::{MockSender, TestKeys};
 
@@ -71,8 +71,4 @@ pub async fn serve(service: WebhookService<Recorder>) -> (Server, MockSender) {
         .expect("bind loopback");
     let sender = MockSender::new(server.url()).expect("url");
     (server, sender)
-}
-
-pub fn kind_of(event: &Event) -> Option<EventKind> {
-    event.kind()
 }
