@@ -6,6 +6,7 @@
 //!   a hand-written verify + parse server and the SDK's service (and, with `--peers`,
 //!   HighLevel's official Node SDK) under the same closed-loop load, rounds interleaved;
 //!   `cargo xtask bench --help` lists the flags.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 use std::process::ExitCode;
 

@@ -8,6 +8,7 @@
 //! - [`strategies`]: proptest strategies of valid payloads, one per event, and `any_event()`.
 //! - [`signed_by`]: a wiremock matcher accepting only validly signed requests.
 #![warn(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod keys;
 mod matcher;
