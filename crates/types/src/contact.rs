@@ -33,9 +33,13 @@ pub struct CustomFieldValue {
     pub value: Option<serde_json::Value>,
 }
 
-/// The body shared by ContactCreate, ContactUpdate, ContactDelete and ContactTagUpdate.
+/// The body shared by the five Contact events.
 ///
 /// `id` identifies the contact and is required; every other field may be absent or `null`.
+/// ContactDndUpdate documents the contact fields plus `dndSettings`/`inboundDndSettings` (and
+/// no `attachments`); the others document `attachments` and no DND settings. One body with all
+/// of them optional reads every documented shape, and DND settings that show up on another
+/// Contact event are kept rather than dropped.
 #[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -62,6 +66,13 @@ pub struct Contact {
     pub date_of_birth: Option<String>,
     /// Whether do-not-disturb is on for all channels.
     pub dnd: Option<bool>,
+    /// Outbound DND per channel (ContactDndUpdate). A map, so that channels the docs do not
+    /// list (`RCS` in real payloads, and any added later) are kept: look one up with
+    /// `dnd_settings.get(&DndChannel::Sms)`.
+    pub dnd_settings: Option<BTreeMap<DndChannel, DndSetting>>,
+    /// Inbound DND per channel (ContactDndUpdate); the docs show only the key `all`. Same map
+    /// shape as `dnd_settings`, for the same reason.
+    pub inbound_dnd_settings: Option<BTreeMap<DndChannel, DndSetting>>,
     /// E-mail address.
     pub email: Option<String>,
     /// Full name.
@@ -102,6 +113,8 @@ same_shape! {
     ContactDelete,
     /// A contact's tags were added or removed. Identified by `"type": "ContactTagUpdate"`.
     ContactTagUpdate,
+    /// A contact's DND settings changed. Identified by `"type": "ContactDndUpdate"`.
+    ContactDndUpdate,
 }
 
 open_enum! {
@@ -168,70 +181,6 @@ pub struct DndSetting {
     pub message: Option<String>,
     /// A code for the change, sent as a string (e.g. `"101"`); absent from inbound settings.
     pub code: Option<String>,
-}
-
-/// A contact's DND settings changed. Identified by `"type": "ContactDndUpdate"`.
-///
-/// `id` identifies the contact and is required; every other field may be absent or `null`.
-/// The contact fields are those of [`Contact`] (without `attachments`, which this event never
-/// documented).
-#[skip_serializing_none]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ContactDndUpdate {
-    /// The contact's id.
-    pub id: String,
-    /// The location (sub-account) the contact belongs to.
-    pub location_id: Option<String>,
-    /// Street address, first line.
-    pub address1: Option<String>,
-    /// City.
-    pub city: Option<String>,
-    /// State or region.
-    pub state: Option<String>,
-    /// Company name.
-    pub company_name: Option<String>,
-    /// Country code, e.g. `DE`.
-    pub country: Option<String>,
-    /// Where the contact came from (free text).
-    pub source: Option<String>,
-    /// When the contact was created (ISO-8601, as sent).
-    pub date_added: Option<String>,
-    /// Date of birth (ISO-8601, as sent).
-    pub date_of_birth: Option<String>,
-    /// Whether do-not-disturb is on for all channels.
-    pub dnd: Option<bool>,
-    /// Outbound DND per channel. A map, so that channels the docs do not list (`RCS` in real
-    /// payloads, and any added later) are kept: look one up with
-    /// `dnd_settings.get(&DndChannel::Sms)`.
-    pub dnd_settings: Option<BTreeMap<DndChannel, DndSetting>>,
-    /// Inbound DND per channel; the docs show only the key `all`. Same map shape as
-    /// `dnd_settings`, for the same reason.
-    pub inbound_dnd_settings: Option<BTreeMap<DndChannel, DndSetting>>,
-    /// E-mail address.
-    pub email: Option<String>,
-    /// Full name.
-    pub name: Option<String>,
-    /// First name.
-    pub first_name: Option<String>,
-    /// Last name.
-    pub last_name: Option<String>,
-    /// Phone number.
-    pub phone: Option<String>,
-    /// Label of the phone number, e.g. `Mobile`.
-    pub phone_label: Option<String>,
-    /// Postal code.
-    pub postal_code: Option<String>,
-    /// The contact's tags.
-    #[serde(default, deserialize_with = "crate::lenient::null_as_empty")]
-    pub tags: Vec<String>,
-    /// Website URL.
-    pub website: Option<String>,
-    /// The user the contact is assigned to.
-    pub assigned_to: Option<String>,
-    /// Custom field values.
-    #[serde(default, deserialize_with = "crate::lenient::null_as_empty")]
-    pub custom_fields: Vec<CustomFieldValue>,
 }
 
 #[cfg(test)]

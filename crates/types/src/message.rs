@@ -2,7 +2,7 @@
 //! (OutboundMessage), or HighLevel asks a Conversation Provider to deliver one
 //! (ProviderOutboundMessage).
 //!
-//! InboundMessage and OutboundMessage each cover every channel in one struct: the docs give
+//! InboundMessage and OutboundMessage share one body, [`Message`], covering every channel: the docs give
 //! one shape for SMS/Call/Voicemail/chat messages and an extended one for e-mail (`subject`,
 //! `emailMessageId`, `threadId`, `cc`/`bcc`, `ccList`/`bccList`, ...), and the channel is only
 //! known from `messageType`, so the channel-specific fields are all optional.
@@ -23,6 +23,7 @@ use serde_with::skip_serializing_none;
 
 use crate::lenient::OneOrMany;
 use crate::open_enum;
+use crate::shape::same_shape;
 
 open_enum! {
     /// The channel of a message (`messageType` in InboundMessage/OutboundMessage).
@@ -214,99 +215,27 @@ where
     }
 }
 
-/// A contact sent a message to the location, on any channel. Identified by
-/// `"type": "InboundMessage"`.
+/// The body shared by InboundMessage and OutboundMessage: every channel in one struct.
 ///
-/// No field of the payload is always present except `conversationId` (the SMS example has no
+/// The two documented shapes are the same but for three fields OutboundMessage adds
+/// (`source`, `plainText`, `mentions`), which are optional here and simply absent on inbound
+/// messages. No field is always present except `conversationId` (the SMS example has no
 /// `messageId`, e-mails carry `emailMessageId` instead), so `conversation_id` is the required
 /// identifier; every other field may be absent or `null`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct InboundMessage {
-    /// The conversation the message belongs to.
-    pub conversation_id: String,
-    /// The message's id (absent from some doc examples).
-    pub message_id: Option<String>,
-    /// The location (sub-account).
-    pub location_id: Option<String>,
-    /// The contact who sent the message.
-    pub contact_id: Option<String>,
-    /// The user assigned to the conversation (or who took the call).
-    pub user_id: Option<String>,
-    /// The channel: `SMS`, `CALL`, `VoiceMail`, `Email`, ... (open set).
-    pub message_type: Option<MessageType>,
-    /// The Conversations API's numeric message type, e.g. `2` for SMS.
-    pub message_type_id: Option<u32>,
-    /// The Conversations API's message type name, e.g. `TYPE_SMS` (open set).
-    pub message_type_string: Option<MessageTypeString>,
-    /// `inbound` for this event (open set).
-    pub direction: Option<MessageDirection>,
-    /// Delivery status, e.g. `delivered`, `completed`, `voicemail` (open set).
-    pub status: Option<MessageStatus>,
-    /// MIME type of `body`, e.g. `text/plain`.
-    pub content_type: Option<String>,
-    /// The text; HTML for e-mails; absent for calls.
-    pub body: Option<String>,
-    /// Attachment URLs (call recordings and voicemails too).
-    #[serde(default, deserialize_with = "crate::lenient::null_as_empty")]
-    pub attachments: Vec<String>,
-    /// When the message was received (ISO-8601, as sent).
-    pub date_added: Option<String>,
-    /// The conversation provider that received the message.
-    pub conversation_provider_id: Option<String>,
-    /// The chat widget the message came through.
-    pub chat_widget_id: Option<String>,
-    /// The sender: a phone number, or `Name <address>` for e-mails. An object (custom
-    /// providers) reads as `None`.
-    #[serde(default, deserialize_with = "object_as_none")]
-    pub from: Option<String>,
-    /// The recipient(s): a phone number, or e-mail address(es) sent as a string or a list
-    /// depending on the doc version; always serialized as a list. An object reads as `None`.
-    #[serde(default, deserialize_with = "object_as_none")]
-    pub to: Option<OneOrMany>,
-    /// Call length in seconds (calls only).
-    pub call_duration: Option<u64>,
-    /// How the call ended (calls only; open set).
-    pub call_status: Option<CallStatus>,
-    /// The e-mail's id (e-mails only).
-    pub email_message_id: Option<String>,
-    /// The e-mail thread's id (e-mails only).
-    pub thread_id: Option<String>,
-    /// The e-mail provider (e-mails only).
-    pub provider: Option<String>,
-    /// The e-mail's subject (e-mails only).
-    pub subject: Option<String>,
-    /// Cc recipients: documented as a string, read as a string or a list.
-    pub cc: Option<OneOrMany>,
-    /// Bcc recipients: documented as a string, read as a string or a list.
-    pub bcc: Option<OneOrMany>,
-    /// Cc recipients as a list (newer e-mail shape).
-    #[serde(default, deserialize_with = "crate::lenient::null_as_empty")]
-    pub cc_list: Vec<String>,
-    /// Bcc recipients as a list (newer e-mail shape).
-    #[serde(default, deserialize_with = "crate::lenient::null_as_empty")]
-    pub bcc_list: Vec<String>,
-}
-
-/// A user (or a workflow, campaign, the API, ...) sent a message to a contact, on any channel,
-/// or posted an internal comment. Identified by `"type": "OutboundMessage"`.
-///
-/// As for [`InboundMessage`], `conversation_id` is the required identifier; every other field
-/// may be absent or `null`.
-#[skip_serializing_none]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OutboundMessage {
+pub struct Message {
     /// The conversation the message belongs to.
     pub conversation_id: String,
     /// The message's id.
     pub message_id: Option<String>,
     /// The location (sub-account).
     pub location_id: Option<String>,
-    /// The contact the message was sent to.
+    /// The contact who sent (inbound) or received (outbound) the message.
     pub contact_id: Option<String>,
-    /// The user who sent the message or posted the comment.
+    /// The user who sent the message or posted the comment (outbound), or whose number or
+    /// inbox received it (inbound).
     pub user_id: Option<String>,
     /// The channel: `SMS`, `CALL`, `VoiceMail`, `Email`, `InternalComment`, ... (open set).
     pub message_type: Option<MessageType>,
@@ -314,11 +243,11 @@ pub struct OutboundMessage {
     pub message_type_id: Option<u32>,
     /// The Conversations API's message type name, e.g. `TYPE_SMS` (open set).
     pub message_type_string: Option<MessageTypeString>,
-    /// `outbound` for this event (open set).
+    /// `inbound` or `outbound` (open set).
     pub direction: Option<MessageDirection>,
     /// Delivery status (open set).
     pub status: Option<MessageStatus>,
-    /// What sent the message: `app`, `workflow`, `api`, ... (open set).
+    /// What sent the message: `app`, `workflow`, `api`, ... (open set; outbound only).
     pub source: Option<MessageSource>,
     /// MIME type of `body`, e.g. `text/plain`.
     pub content_type: Option<String>,
@@ -330,7 +259,7 @@ pub struct OutboundMessage {
     /// Attachment URLs (call recordings and voicemails too).
     #[serde(default, deserialize_with = "crate::lenient::null_as_empty")]
     pub attachments: Vec<String>,
-    /// User ids mentioned in an internal comment; empty when none.
+    /// User ids mentioned in an internal comment (outbound only); empty when none.
     #[serde(default, deserialize_with = "crate::lenient::null_as_empty")]
     pub mentions: Vec<String>,
     /// When the message was sent (ISO-8601, as sent).
@@ -368,6 +297,16 @@ pub struct OutboundMessage {
     /// Bcc recipients as a list.
     #[serde(default, deserialize_with = "crate::lenient::null_as_empty")]
     pub bcc_list: Vec<String>,
+}
+
+same_shape! {
+    Message =>
+    /// A contact sent a message to the location, on any channel. Identified by
+    /// `"type": "InboundMessage"`.
+    InboundMessage,
+    /// A user (or a workflow, campaign, the API, ...) sent a message to a contact, on any
+    /// channel, or posted an internal comment. Identified by `"type": "OutboundMessage"`.
+    OutboundMessage,
 }
 
 /// HighLevel asks a Conversation Provider app to deliver a message (SMS or e-mail) that a
@@ -610,7 +549,10 @@ mod tests {
         }
         let inbound = InboundMessage::decode(body).expect("decodes");
         assert_eq!(inbound.conversation_id, "cv");
-        assert_eq!((inbound.from, inbound.to, inbound.cc), (None, None, None));
+        assert_eq!(
+            (&inbound.from, &inbound.to, &inbound.cc),
+            (&None, &None, &None)
+        );
         assert!(inbound.attachments.is_empty() && inbound.cc_list.is_empty());
 
         let provider = ProviderOutboundMessage::decode(

@@ -101,6 +101,8 @@ pub fn contact() -> impl Strategy<Value = Contact> {
                 date_added,
                 date_of_birth,
                 dnd,
+                dnd_settings: None,
+                inbound_dnd_settings: None,
                 email,
                 name,
                 first_name,
@@ -160,35 +162,14 @@ pub fn dnd_map() -> impl Strategy<Value = BTreeMap<DndChannel, DndSetting>> {
     )
 }
 
-/// A ContactDndUpdate: the contact fields (without `attachments`) plus the DND maps.
+/// A ContactDndUpdate: the contact fields (without `attachments`, as documented) plus the
+/// DND maps.
 pub fn contact_dnd_update() -> impl Strategy<Value = ContactDndUpdate> {
-    (contact(), of(dnd_map()), of(dnd_map())).prop_map(|(c, dnd_settings, inbound)| {
-        ContactDndUpdate {
-            id: c.id,
-            location_id: c.location_id,
-            address1: c.address1,
-            city: c.city,
-            state: c.state,
-            company_name: c.company_name,
-            country: c.country,
-            source: c.source,
-            date_added: c.date_added,
-            date_of_birth: c.date_of_birth,
-            dnd: c.dnd,
-            dnd_settings,
-            inbound_dnd_settings: inbound,
-            email: c.email,
-            name: c.name,
-            first_name: c.first_name,
-            last_name: c.last_name,
-            phone: c.phone,
-            phone_label: c.phone_label,
-            postal_code: c.postal_code,
-            tags: c.tags,
-            website: c.website,
-            assigned_to: c.assigned_to,
-            custom_fields: c.custom_fields,
-        }
+    (contact(), of(dnd_map()), of(dnd_map())).prop_map(|(mut c, dnd_settings, inbound)| {
+        c.attachments.clear();
+        c.dnd_settings = dnd_settings;
+        c.inbound_dnd_settings = inbound;
+        ContactDndUpdate(c)
     })
 }
 

@@ -3,8 +3,8 @@
 
 use ghl_webhook_types::lenient::OneOrMany;
 use ghl_webhook_types::message::{
-    CallStatus, InboundMessage, MessageDirection, MessageSource, MessageStatus, MessageType,
-    MessageTypeString, OutboundMessage, ProviderMessageType, ProviderOutboundMessage,
+    CallStatus, InboundMessage, Message, MessageDirection, MessageSource, MessageStatus,
+    MessageType, MessageTypeString, OutboundMessage, ProviderMessageType, ProviderOutboundMessage,
 };
 use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
@@ -162,10 +162,20 @@ fn email_fields() -> impl Strategy<Value = EmailFields> {
         )
 }
 
-/// An InboundMessage, with channel-specific fields (call, e-mail) independently present or
-/// absent.
-pub fn inbound_message() -> impl Strategy<Value = InboundMessage> {
-    (common(), email_fields()).prop_map(|(c, e)| InboundMessage {
+/// The Message body: every channel's fields independently present or absent; the three
+/// outbound-only fields (`source`, `plainText`, `mentions`) only when `outbound`.
+pub fn message(outbound: bool) -> impl Strategy<Value = Message> {
+    let extras = if outbound {
+        (
+            of(open_value::<MessageSource>(MessageSource::KNOWN)),
+            of(free_text()),
+            vec(id(), 0..3),
+        )
+            .boxed()
+    } else {
+        Just((None, None, Vec::new())).boxed()
+    };
+    (common(), email_fields(), extras).prop_map(|(c, e, (source, plain_text, mentions))| Message {
         conversation_id: c.conversation_id,
         message_id: c.message_id,
         location_id: c.location_id,
@@ -176,9 +186,12 @@ pub fn inbound_message() -> impl Strategy<Value = InboundMessage> {
         message_type_string: c.message_type_string,
         direction: c.direction,
         status: c.status,
+        source,
         content_type: c.content_type,
         body: c.body,
+        plain_text,
         attachments: c.attachments,
+        mentions,
         date_added: c.date_added,
         conversation_provider_id: c.conversation_provider_id,
         chat_widget_id: c.chat_widget_id,
@@ -197,48 +210,15 @@ pub fn inbound_message() -> impl Strategy<Value = InboundMessage> {
     })
 }
 
+/// An InboundMessage, with channel-specific fields (call, e-mail) independently present or
+/// absent.
+pub fn inbound_message() -> impl Strategy<Value = InboundMessage> {
+    message(false).prop_map(InboundMessage)
+}
+
 /// An OutboundMessage, including internal comments with mentions and e-mails.
 pub fn outbound_message() -> impl Strategy<Value = OutboundMessage> {
-    (
-        common(),
-        email_fields(),
-        of(open_value::<MessageSource>(MessageSource::KNOWN)),
-        of(free_text()),
-        vec(id(), 0..3),
-    )
-        .prop_map(|(c, e, source, plain_text, mentions)| OutboundMessage {
-            conversation_id: c.conversation_id,
-            message_id: c.message_id,
-            location_id: c.location_id,
-            contact_id: c.contact_id,
-            user_id: c.user_id,
-            message_type: c.message_type,
-            message_type_id: c.message_type_id,
-            message_type_string: c.message_type_string,
-            direction: c.direction,
-            status: c.status,
-            source,
-            content_type: c.content_type,
-            body: c.body,
-            plain_text,
-            attachments: c.attachments,
-            mentions,
-            date_added: c.date_added,
-            conversation_provider_id: c.conversation_provider_id,
-            chat_widget_id: c.chat_widget_id,
-            from: c.from,
-            to: c.to,
-            call_duration: c.call_duration,
-            call_status: c.call_status,
-            email_message_id: e.email_message_id,
-            thread_id: e.thread_id,
-            provider: e.provider,
-            subject: e.subject,
-            cc: e.cc,
-            bcc: e.bcc,
-            cc_list: e.cc_list,
-            bcc_list: e.bcc_list,
-        })
+    message(true).prop_map(OutboundMessage)
 }
 
 /// A ProviderOutboundMessage, its `type` a documented channel (SMS, Email) or an unknown one.
