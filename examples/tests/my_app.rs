@@ -8,16 +8,9 @@ use ghl_webhook_test_support::{MockSender, TestKeys};
 
 fn deleted(id: &str) -> AssociationDelete {
     AssociationDelete(Association {
-        id: id.into(),
-        association_type: None,
-        first_object_key: None,
-        first_object_label: None,
-        first_object_to_second_object_cardinality: None,
-        second_object_key: None,
-        second_object_label: None,
-        second_object_to_first_object_cardinality: None,
         key: Some("buyer_property_interest".into()),
         location_id: Some("loc".into()),
+        ..Association::new(id)
     })
 }
 

@@ -18,16 +18,8 @@ use http::StatusCode;
 
 fn event(key: &str) -> AssociationDelete {
     AssociationDelete(Association {
-        id: "67ade73d1119d2ac7ad0c475".into(),
-        association_type: None,
-        first_object_key: None,
-        first_object_label: None,
-        first_object_to_second_object_cardinality: None,
-        second_object_key: None,
-        second_object_label: None,
-        second_object_to_first_object_cardinality: None,
         key: Some(key.into()),
-        location_id: None,
+        ..Association::new("67ade73d1119d2ac7ad0c475")
     })
 }
 

@@ -107,13 +107,7 @@ enum HeaderSource {
 /// use ghl_webhook_types::association::{Association, AssociationDelete};
 ///
 /// let sender = MockSender::new("http://127.0.0.1:3000/webhooks/highlevel")?;
-/// let event = AssociationDelete(Association {
-///     id: "67ade73d1119d2ac7ad0c475".into(),
-///     association_type: None, first_object_key: None, first_object_label: None,
-///     first_object_to_second_object_cardinality: None, second_object_key: None,
-///     second_object_label: None, second_object_to_first_object_cardinality: None,
-///     key: None, location_id: None,
-/// });
+/// let event = AssociationDelete(Association::new("67ade73d1119d2ac7ad0c475"));
 /// let sent = sender.event(&event).bound().send().await?;
 /// assert_eq!(sent.status, 200);
 /// # Ok(()) }

@@ -9,16 +9,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn delete_event() -> AssociationDelete {
     AssociationDelete(Association {
-        id: "67ade73d1119d2ac7ad0c475".into(),
-        association_type: None,
         first_object_key: Some("custom_objects.real_estate_buyer".into()),
-        first_object_label: None,
-        first_object_to_second_object_cardinality: None,
-        second_object_key: None,
-        second_object_label: None,
-        second_object_to_first_object_cardinality: None,
         key: Some("buyer_property_interest".into()),
         location_id: Some("eHy2cOSZxMQzQ6Yyvl8P".into()),
+        ..Association::new("67ade73d1119d2ac7ad0c475")
     })
 }
 

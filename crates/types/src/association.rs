@@ -65,6 +65,25 @@ pub struct Association {
     pub location_id: Option<String>,
 }
 
+impl Association {
+    /// An association with only its id: the other fields are `None`, to be set as needed
+    /// (`Association { key: Some(..), ..Association::new(id) }`).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            association_type: None,
+            first_object_key: None,
+            first_object_label: None,
+            first_object_to_second_object_cardinality: None,
+            second_object_key: None,
+            second_object_label: None,
+            second_object_to_first_object_cardinality: None,
+            key: None,
+            location_id: None,
+        }
+    }
+}
+
 same_shape! {
     Association =>
     /// An association was created. Identified by route binding (no `type`).
@@ -73,4 +92,16 @@ same_shape! {
     AssociationUpdate,
     /// An association was deleted. Identified by route binding (no `type`).
     AssociationDelete,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::WebhookEvent;
+
+    #[test]
+    fn new_is_the_event_with_only_its_id() {
+        let decoded = AssociationDelete::decode(br#"{"id":"a1"}"#).expect("decodes");
+        assert_eq!(decoded, AssociationDelete(Association::new("a1")));
+    }
 }
