@@ -438,6 +438,19 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "legacy-rsa")]
+    #[test]
+    fn highlevel_with_legacy_rsa_trusts_both_published_keys() {
+        let v = Verifier::highlevel_with_legacy_rsa();
+        assert_eq!(v.keys().len(), 1);
+        assert_eq!(v.keys()[0].to_bytes(), Ed25519Key::highlevel().to_bytes());
+        assert_eq!(v.rsa_keys().len(), 1);
+        assert_eq!(
+            (v.rsa_keys()[0].label(), v.rsa_keys()[0].bits()),
+            ("highlevel-rsa", 4096)
+        );
+    }
+
     #[test]
     fn the_unsigned_opt_out_accepts_anything() {
         let v = Verifier::dangerously_accept_unsigned();

@@ -233,3 +233,89 @@ async fn an_unavailable_store_answers_retry_by_default_or_processes_when_configu
     assert_eq!(sent.status, StatusCode::OK);
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn the_legacy_policy_answers_429_for_every_retryable_outcome() {
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let router = WebhookRouter::with_state(gate.clone())
+        .verifier(TestKeys::primary().verifier())
+        .statuses(ghl_webhook_router::StatusPolicy::legacy_429())
+        .on(
+            |e: AssociationDelete, _: Delivery, gate: Arc<tokio::sync::Notify>| async move {
+                match e.key.as_deref() {
+                    Some("wait") => {
+                        gate.notified().await;
+                        Ok(())
+                    }
+                    _ => Err("failing"),
+                }
+            },
+        );
+    let (_server, sender) = start(router).await;
+    let failed = sender.event(&event("fail")).send().await.expect("sent");
+    assert_eq!(
+        failed.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "handler error"
+    );
+
+    let first = {
+        let sender = sender.clone();
+        tokio::spawn(async move {
+            sender
+                .event(&event("wait"))
+                .webhook_id("legacy-1")
+                .send()
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let dup = sender
+        .event(&event("wait"))
+        .webhook_id("legacy-1")
+        .send()
+        .await
+        .expect("dup");
+    assert_eq!(
+        dup.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "duplicate in flight"
+    );
+    gate.notify_one();
+    assert_eq!(first.await.expect("joined").expect("first").status, 200);
+
+    let undecodable = sender
+        .json(serde_json::json!({"id": 5}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        undecodable.status,
+        StatusCode::OK,
+        "retries cannot fix a decode failure"
+    );
+}
+
+#[tokio::test]
+async fn without_a_timeout_a_slow_handler_runs_to_completion() {
+    let router = WebhookRouter::new()
+        .verifier(TestKeys::primary().verifier())
+        .handler_timeout(None)
+        .on(|_: AssociationDelete, _: Delivery| async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        });
+    let (_server, sender) = start(router).await;
+    let sent = sender.event(&event("slow")).send().await.expect("sent");
+    assert_eq!(sent.status, StatusCode::OK);
+
+    let limited = WebhookRouter::new()
+        .verifier(TestKeys::primary().verifier())
+        .handler_timeout(Some(Duration::from_millis(100)))
+        .on(|_: AssociationDelete, _: Delivery| async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        });
+    let (_server, sender) = start(limited).await;
+    let sent = sender.event(&event("slow")).send().await.expect("sent");
+    assert_eq!(sent.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(sent.body_text().contains("timed out"));
+}

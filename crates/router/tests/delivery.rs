@@ -481,3 +481,37 @@ async fn a_405_names_the_allowed_method() {
         "text/plain; charset=utf-8"
     );
 }
+
+#[tokio::test]
+async fn a_path_that_names_no_event_falls_back_to_the_type_field() {
+    let rec = Recorder::default();
+    let (_server, sender) = serve(association_router(&rec).into_service()).await;
+    let mut typed = serde_json::to_value(seed_event()).expect("json");
+    typed["type"] = "AssociationDelete".into();
+    let sent = sender
+        .json(typed)
+        .path("/NotAnEvent")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(sent.status, 200);
+    assert_eq!(rec.events().len(), 1);
+    assert_eq!(
+        rec.events()[0].1.identified_by(),
+        Some(IdentifiedBy::TypeField)
+    );
+
+    let sent = sender
+        .event(&seed_event())
+        .path("/associationdelete")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(sent.status, 200);
+    assert_eq!(
+        rec.events().len(),
+        1,
+        "names are case-sensitive: not bound, no type: unknown"
+    );
+    assert_eq!(rec.unknown().len(), 1);
+}

@@ -72,7 +72,7 @@ async fn claims_are_atomic_and_follow_the_claim_lifecycle() {
 }
 
 #[tokio::test]
-async fn an_in_flight_claim_expires_after_its_ttl() {
+async fn in_flight_and_done_claims_expire_after_their_ttls() {
     let Some(redis) = RedisServer::start() else {
         return;
     };
@@ -88,6 +88,24 @@ async fn an_in_flight_claim_expires_after_its_ttl() {
     assert_eq!(store.claim("x").await.expect("claim"), Claim::InFlight);
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(store.claim("x").await.expect("claim"), Claim::Acquired);
+
+    let short_done = RedisStore::new(
+        &redis.url(),
+        RedisStoreConfig {
+            done_ttl: Duration::from_millis(200),
+            ..config("done-ttl")
+        },
+    )
+    .expect("store");
+    assert_eq!(short_done.claim("y").await.expect("claim"), Claim::Acquired);
+    short_done.complete("y").await.expect("complete");
+    assert_eq!(short_done.claim("y").await.expect("claim"), Claim::Done);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        short_done.claim("y").await.expect("claim"),
+        Claim::Acquired,
+        "a handled id is forgotten after done_ttl"
+    );
 }
 
 #[test]

@@ -329,3 +329,41 @@ async fn a_sender_signs_with_a_key_loaded_from_pem() {
         404
     );
 }
+
+#[tokio::test]
+async fn the_type_highlevel_sends_is_added_for_typed_kinds_unless_told_not_to() {
+    use ghl_webhook_types::contact::ContactCreate;
+    let server = verifying_server().await;
+    let sender = MockSender::new(server.uri()).expect("url");
+    let contact: ContactCreate = serde_json::from_slice(include_bytes!(
+        "../../types/tests/fixtures/ContactCreate.json"
+    ))
+    .expect("fixture");
+    assert!(
+        serde_json::to_value(&contact)
+            .expect("json")
+            .get("type")
+            .is_none()
+    );
+
+    let typed = sender.event(&contact).send().await.expect("sent");
+    let body: serde_json::Value = serde_json::from_slice(&typed.payload).expect("json");
+    assert_eq!(body["type"], "ContactCreate");
+
+    let untyped = sender
+        .event(&contact)
+        .without_type()
+        .send()
+        .await
+        .expect("sent");
+    let body: serde_json::Value = serde_json::from_slice(&untyped.payload).expect("json");
+    assert!(body.get("type").is_none());
+
+    // Aliased kinds get HighLevel's alias, not the event name.
+    let install: ghl_webhook_types::app::AppInstall =
+        serde_json::from_slice(include_bytes!("../../types/tests/fixtures/AppInstall.json"))
+            .expect("fixture");
+    let sent = sender.event(&install).send().await.expect("sent");
+    let body: serde_json::Value = serde_json::from_slice(&sent.payload).expect("json");
+    assert_eq!(body["type"], "INSTALL");
+}

@@ -322,4 +322,24 @@ mod tests {
             "the map does not keep growing"
         );
     }
+
+    #[test]
+    fn an_unfinished_claim_expires_after_the_in_flight_ttl_but_a_done_one_stays() {
+        let store = InMemoryStore::new(10, Duration::from_secs(3600))
+            .with_in_flight_ttl(Duration::from_millis(1));
+        assert_eq!(store.claim_now("stuck"), Claim::Acquired);
+        assert_eq!(store.claim_now("done"), Claim::Acquired);
+        store.complete_now("done");
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(
+            store.claim_now("stuck"),
+            Claim::Acquired,
+            "the stale claim expired"
+        );
+        assert_eq!(
+            store.claim_now("done"),
+            Claim::Done,
+            "completion uses the long ttl"
+        );
+    }
 }
