@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Recorder, record, serve, test_router};
+use common::{Recorder, record, runtime, serve, test_router};
 use ghl_webhook_router::WebhookRouter;
 use ghl_webhook_router::types::{
     Event, EventKind, VisitEventTypes, WebhookEvent, visit_event_types,
@@ -23,14 +23,6 @@ fn every_kind_router(rec: &Recorder) -> WebhookRouter<Recorder> {
     let mut register = Register(Some(test_router(rec)));
     visit_event_types(&mut register);
     register.0.expect("router")
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
 }
 
 #[test]

@@ -4,17 +4,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Recorder, association_router, serve, test_router};
+use common::{Recorder, association_router, seed_event, serve, test_router};
 use ghl_webhook_router::types::association::AssociationDelete;
 use ghl_webhook_router::types::{Event, EventKind};
 use ghl_webhook_router::{Delivery, IdentifiedBy, StatusPolicy, VerifiedBy, WebhookRouter};
 use ghl_webhook_test_support::{MockSender, TestKeys};
 use http::{Method, StatusCode};
-
-fn seed_event() -> AssociationDelete {
-    let body = include_bytes!("../../types/tests/fixtures/AssociationDelete.json");
-    serde_json::from_slice(body).expect("seed example decodes")
-}
 
 #[tokio::test]
 async fn a_valid_association_delete_reaches_its_handler_as_an_equal_value() {

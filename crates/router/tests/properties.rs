@@ -3,20 +3,12 @@
 
 mod common;
 
-use common::{Recorder, association_router, serve};
+use common::{Recorder, association_router, runtime, serve};
 use ghl_webhook_router::types::{Event, EventKind};
 use ghl_webhook_test_support::TestKeys;
 use ghl_webhook_test_support::strategies::event_of;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
 
 #[test]
 fn any_generated_association_event_reaches_its_handler_equal() {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use common::exactly_once::{Effects, assert_exactly_once, effect_router, send_all};
 use common::redis_server::RedisServer;
+use common::seed_event;
 use ghl_webhook_router::serve::{Server, spawn};
 use ghl_webhook_router::types::EventKind;
 use ghl_webhook_router::{Claim, IdempotencyStore, RedisStore, RedisStoreConfig, WebhookRouter};
@@ -190,7 +191,7 @@ async fn while_redis_is_down_deliveries_are_answered_busy_and_processed_once_it_
     .await;
     redis.kill();
     let sent = sender
-        .event(&common_event())
+        .event(&seed_event())
         .webhook_id("down-1")
         .send()
         .await
@@ -201,7 +202,7 @@ async fn while_redis_is_down_deliveries_are_answered_busy_and_processed_once_it_
     let mut status = 0;
     for _ in 0..50 {
         let sent = sender
-            .event(&common_event())
+            .event(&seed_event())
             .webhook_id("down-1")
             .send()
             .await
@@ -214,11 +215,4 @@ async fn while_redis_is_down_deliveries_are_answered_busy_and_processed_once_it_
     }
     assert_eq!(status, 200, "processed once Redis is back");
     assert_eq!(fx.done.lock().expect("lock").get("down-1"), Some(&1));
-}
-
-fn common_event() -> ghl_webhook_router::types::association::AssociationDelete {
-    serde_json::from_slice(include_bytes!(
-        "../../types/tests/fixtures/AssociationDelete.json"
-    ))
-    .expect("seed")
 }

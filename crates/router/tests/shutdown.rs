@@ -1,6 +1,9 @@
 //! Graceful shutdown: stop accepting, let in-flight handlers finish up to a deadline, answer
 //! nothing half-done.
 
+mod common;
+
+use common::seed_event;
 use std::time::{Duration, Instant};
 
 use ghl_webhook_router::serve::spawn;
@@ -8,13 +11,6 @@ use ghl_webhook_router::types::EventKind;
 use ghl_webhook_router::types::association::AssociationDelete;
 use ghl_webhook_router::{Delivery, WebhookRouter};
 use ghl_webhook_test_support::{MockSender, TestKeys};
-
-fn seed() -> AssociationDelete {
-    serde_json::from_slice(include_bytes!(
-        "../../types/tests/fixtures/AssociationDelete.json"
-    ))
-    .expect("seed")
-}
 
 async fn slow_server(handler_time: Duration) -> (ghl_webhook_router::serve::Server, MockSender) {
     let router = WebhookRouter::new()
@@ -38,7 +34,7 @@ async fn in_flight_deliveries_finish_and_new_connections_are_refused() {
     let addr = server.addr();
     let in_flight = {
         let sender = sender.clone();
-        tokio::spawn(async move { sender.event(&seed()).send().await })
+        tokio::spawn(async move { sender.event(&seed_event()).send().await })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
@@ -63,7 +59,7 @@ async fn past_the_grace_period_busy_connections_are_dropped_without_an_answer() 
     let (server, sender) = slow_server(Duration::from_secs(30)).await;
     let in_flight = {
         let sender = sender.clone();
-        tokio::spawn(async move { sender.event(&seed()).send().await })
+        tokio::spawn(async move { sender.event(&seed_event()).send().await })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();

@@ -4,20 +4,12 @@
 mod common;
 
 use base64::Engine as _;
-use common::{Recorder, association_router};
+use common::{Recorder, association_router, seed_event};
 use ghl_webhook_router::serve::spawn;
 use ghl_webhook_router::types::EventKind;
-use ghl_webhook_router::types::association::AssociationDelete;
 use ghl_webhook_router::{SignatureError, VerifiedBy, Verifier};
 use ghl_webhook_test_support::{MockSender, Scheme, TestKeys, rsa_keys};
 use http::{HeaderMap, HeaderValue, StatusCode};
-
-fn seed_event() -> AssociationDelete {
-    serde_json::from_slice(include_bytes!(
-        "../../types/tests/fixtures/AssociationDelete.json"
-    ))
-    .expect("seed")
-}
 
 async fn start(
     verifier: Verifier,

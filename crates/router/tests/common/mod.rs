@@ -72,3 +72,20 @@ pub async fn serve(service: WebhookService<Recorder>) -> (Server, MockSender) {
     let sender = MockSender::new(server.url()).expect("url");
     (server, sender)
 }
+
+/// The example payload of HighLevel's AssociationDelete doc page (the SDK's first event).
+pub fn seed_event() -> ghl_webhook_router::types::association::AssociationDelete {
+    serde_json::from_slice(include_bytes!(
+        "../../../types/tests/fixtures/AssociationDelete.json"
+    ))
+    .expect("the seed example decodes")
+}
+
+/// A two-worker runtime for the property tests, which drive HTTP from synchronous runners.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
