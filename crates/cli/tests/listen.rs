@@ -196,6 +196,20 @@ fn a_fixture_file_is_sent_with_the_sets_applied() {
 }
 
 #[test]
+fn an_undecodable_delivery_prints_the_decode_error_with_its_path() {
+    let listener = Listener::start(&["--test-keys", "--json"]);
+    trigger("ContactDelete", &listener.url, &["--set", "id=null"]).expect_code(0);
+    let line = listener.next_json();
+    assert_eq!(line["status"], 200, "undecodable payloads are acknowledged");
+    assert_eq!(line["kind"], "ContactDelete");
+    assert!(line.get("event").is_none(), "{line}");
+    let error = line["error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("undecodable payload"), "{line}");
+    assert!(error.contains("id"), "the error names the path: {line}");
+    stop(listener);
+}
+
+#[test]
 fn by_default_only_highlevel_keys_are_trusted_and_lines_are_plain() {
     let listener = Listener::start(&[]);
     // Signed with the test key: HighLevel's key does not verify it.

@@ -1,14 +1,16 @@
-//! Reading the request body, bounded.
+//! Reading the request: a `POST` whose `Content-Type`, if any, is JSON, and its body, bounded.
 //!
 //! A declared `Content-Length` over the limit is refused before a single byte is read; a body
 //! without one (chunked) is read until it crosses the limit and then dropped, so an oversized
 //! delivery never costs more than `limit` bytes of memory.
 
 use bytes::Bytes;
+use http::{HeaderMap, Method, header};
 use http_body::Body;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::BoxError;
+use crate::outcome::Outcome;
 
 /// Why a body could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -26,8 +28,32 @@ pub enum BodyError {
     Read(#[source] BoxError),
 }
 
-/// Reads the whole body, refusing anything over `limit` bytes.
+/// Accepts only a `POST` with no `Content-Type` or a JSON one (405, 415).
+pub(crate) fn check_request(parts: &http::request::Parts) -> Result<(), Outcome> {
+    if parts.method != Method::POST {
+        return Err(Outcome::MethodNotAllowed);
+    }
+    if !content_type_is_json(&parts.headers) {
+        return Err(Outcome::UnsupportedMediaType);
+    }
+    Ok(())
+}
+
+/// Reads the whole body, refusing anything over `limit` bytes (413 before reading a byte when
+/// the `Content-Length` in `headers` already says so).
 pub(crate) async fn read_body<B>(
+    body: B,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<Bytes, BodyError>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    read_limited(body, content_length(headers), limit).await
+}
+
+async fn read_limited<B>(
     body: B,
     content_length: Option<u64>,
     limit: usize,
@@ -47,13 +73,28 @@ where
 }
 
 /// The declared `Content-Length`, when there is a valid one.
-pub(crate) fn content_length(headers: &http::HeaderMap) -> Option<u64> {
+fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers
-        .get(http::header::CONTENT_LENGTH)?
+        .get(header::CONTENT_LENGTH)?
         .to_str()
         .ok()?
         .parse()
         .ok()
+}
+
+/// True when there is no `Content-Type`, or it is JSON (`application/json`, `*/*+json`).
+fn content_type_is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return true;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() > 5
+            && essence.is_char_boundary(essence.len() - 5)
+            && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"))
 }
 
 #[cfg(test)]
@@ -70,7 +111,7 @@ mod tests {
     fn a_body_within_the_limit_is_read_whole() {
         let body = Full::new(Bytes::from_static(b"{\"a\":1}"));
         assert_eq!(
-            block_on(read_body(body, Some(7), 7)).expect("fits"),
+            block_on(read_limited(body, Some(7), 7)).expect("fits"),
             &b"{\"a\":1}"[..]
         );
     }
@@ -79,7 +120,7 @@ mod tests {
     fn a_declared_length_over_the_limit_is_refused_without_reading() {
         let body = Full::new(Bytes::from_static(b"x"));
         assert!(matches!(
-            block_on(read_body(body, Some(11), 10)),
+            block_on(read_limited(body, Some(11), 10)),
             Err(BodyError::TooLarge { limit: 10 })
         ));
     }
@@ -91,7 +132,7 @@ mod tests {
         });
         let body = StreamBody::new(futures_util::stream::iter(chunks));
         assert!(matches!(
-            block_on(read_body(body, None, 50)),
+            block_on(read_limited(body, None, 50)),
             Err(BodyError::TooLarge { limit: 50 })
         ));
     }
@@ -100,9 +141,41 @@ mod tests {
     fn a_lying_content_length_does_not_bypass_the_limit() {
         let body = Full::new(Bytes::from(vec![b'x'; 64]));
         assert!(matches!(
-            block_on(read_body(body, Some(3), 10)),
+            block_on(read_limited(body, Some(3), 10)),
             Err(BodyError::TooLarge { .. })
         ));
+    }
+
+    fn with_content_type(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            http::HeaderValue::from_str(value).expect("header"),
+        );
+        h
+    }
+
+    #[test]
+    fn json_content_types_are_recognised() {
+        assert!(content_type_is_json(&HeaderMap::new()));
+        for ok in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "APPLICATION/JSON",
+            "application/vnd.ghl+json",
+        ] {
+            assert!(content_type_is_json(&with_content_type(ok)), "{ok}");
+        }
+        for bad in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "",
+            "json",
+            "+json",
+            "application/jsonx",
+        ] {
+            assert!(!content_type_is_json(&with_content_type(bad)), "{bad}");
+        }
     }
 
     #[test]

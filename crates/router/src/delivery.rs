@@ -1,60 +1,138 @@
-//! [`Delivery`]: what a handler knows about the delivery besides the typed event.
+//! [`Delivery`]: one verified delivery, as handlers and observers see it.
+
+use std::sync::Arc;
 
 use bytes::Bytes;
-use ghl_webhook_types::{Envelope, EventKind};
+use ghl_webhook_types::{Envelope, EventKind, Probe, ProbeError};
 
-use crate::identify::IdentifiedBy;
+use crate::identify::{Binding, IdentifiedBy, identify_body};
 use crate::verify::VerifiedBy;
 
-/// The context of one delivery, handed to every handler with its event.
+/// One verified delivery: its exact bytes, envelope, kind and the key that verified it. Handed
+/// to every handler with its event, and to the `on_answer` observer.
+///
+/// Cheap to clone (an `Arc` inside): a handler may keep it, e.g. to move it into a task.
 #[derive(Debug, Clone)]
 pub struct Delivery {
-    pub(crate) envelope: Envelope,
-    pub(crate) kind: Option<(EventKind, IdentifiedBy)>,
-    pub(crate) type_field: Option<String>,
-    pub(crate) verified_by: VerifiedBy,
-    pub(crate) raw: Bytes,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Clone)]
+struct Inner {
+    envelope: Envelope,
+    kind: Option<(EventKind, IdentifiedBy)>,
+    type_field: Option<String>,
+    verified_by: VerifiedBy,
+    raw: Bytes,
+    attempt: u32,
 }
 
 impl Delivery {
+    /// A delivery from the results of the earlier steps: the probe of the bytes, the kind it
+    /// was identified as, the key that verified them, and the bytes themselves.
+    pub(crate) fn new(
+        probe: Probe,
+        kind: Option<(EventKind, IdentifiedBy)>,
+        verified_by: VerifiedBy,
+        raw: Bytes,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                envelope: probe.envelope,
+                kind,
+                type_field: probe.type_field,
+                verified_by,
+                raw,
+                attempt: 1,
+            }),
+        }
+    }
+
+    /// The delivery of bytes whose signature was checked elsewhere (by `verified_by`), as the
+    /// pipeline makes it: envelope and `type` read from the bytes, the kind identified by
+    /// `type`. For unit tests of handlers, and for replaying bytes kept from a verified
+    /// delivery.
+    ///
+    /// ```
+    /// use ghl_webhook_router::{Delivery, VerifiedBy};
+    /// use ghl_webhook_router::types::EventKind;
+    ///
+    /// let body = br#"{"type":"AssociationDelete","id":"a-1","webhookId":"w-1"}"#;
+    /// let delivery = Delivery::from_verified_bytes(&body[..], VerifiedBy::Unverified)?;
+    /// assert_eq!(delivery.kind(), Some(EventKind::AssociationDelete));
+    /// assert_eq!(delivery.webhook_id(), Some("w-1"));
+    /// # Ok::<(), ghl_webhook_router::types::ProbeError>(())
+    /// ```
+    pub fn from_verified_bytes(
+        raw: impl Into<Bytes>,
+        verified_by: VerifiedBy,
+    ) -> Result<Self, ProbeError> {
+        let raw = raw.into();
+        let identified = identify_body(Binding::None, "", &raw)?;
+        Ok(Self::new(
+            identified.probe,
+            identified.kind,
+            verified_by,
+            raw,
+        ))
+    }
+
+    /// The same delivery taken as `kind`, as a route bound to the kind would take it.
+    pub fn bound_to(mut self, kind: EventKind) -> Self {
+        Arc::make_mut(&mut self.inner).kind = Some((kind, IdentifiedBy::Route));
+        self
+    }
+
+    /// The same delivery at attempt `attempt` (1 for the first).
+    pub fn with_attempt(mut self, attempt: u32) -> Self {
+        Arc::make_mut(&mut self.inner).attempt = attempt;
+        self
+    }
+
     /// The envelope fields (webhookId, timestamp, appId, versionId, locationId, companyId).
     pub fn envelope(&self) -> &Envelope {
-        &self.envelope
+        &self.inner.envelope
     }
 
     /// The `webhookId`: unique per delivery, repeated on retries.
     pub fn webhook_id(&self) -> Option<&str> {
-        self.envelope.webhook_id.as_deref()
+        self.inner.envelope.webhook_id.as_deref()
     }
 
     /// The location (sub-account) of the event, when there is one.
     pub fn location_id(&self) -> Option<&str> {
-        self.envelope.location_id.as_deref()
+        self.inner.envelope.location_id.as_deref()
     }
 
     /// The identified kind, or `None` for an unknown event.
     pub fn kind(&self) -> Option<EventKind> {
-        self.kind.map(|(kind, _)| kind)
+        self.inner.kind.map(|(kind, _)| kind)
     }
 
     /// How the kind was identified (route binding or `type` field).
     pub fn identified_by(&self) -> Option<IdentifiedBy> {
-        self.kind.map(|(_, by)| by)
+        self.inner.kind.map(|(_, by)| by)
     }
 
     /// The payload's `type` field, when it was a string.
     pub fn type_field(&self) -> Option<&str> {
-        self.type_field.as_deref()
+        self.inner.type_field.as_deref()
     }
 
     /// Which trusted key verified the signature.
     pub fn verified_by(&self) -> &VerifiedBy {
-        &self.verified_by
+        &self.inner.verified_by
     }
 
     /// The exact body bytes that were verified.
     pub fn raw(&self) -> &Bytes {
-        &self.raw
+        &self.inner.raw
+    }
+
+    /// Which attempt of ours this is at handling the delivery: 1 for the first (always 1 when
+    /// handled inline, where HighLevel's retries are new deliveries of the same `webhookId`).
+    pub fn attempt(&self) -> u32 {
+        self.inner.attempt
     }
 }
 
@@ -65,4 +143,14 @@ pub struct UnknownEvent {
     pub type_field: Option<String>,
     /// The exact body bytes.
     pub raw: Bytes,
+}
+
+impl UnknownEvent {
+    /// The unknown event of a delivery.
+    pub(crate) fn of(delivery: &Delivery) -> Self {
+        Self {
+            type_field: delivery.inner.type_field.clone(),
+            raw: delivery.inner.raw.clone(),
+        }
+    }
 }

@@ -76,11 +76,10 @@ where
     }
 }
 
-/// A handler with its event type erased: decodes the body itself.
+/// A handler with its event type erased: decodes the delivery's bytes itself.
 pub(crate) trait ErasedHandler<S>: Send + Sync {
     fn call(
         &self,
-        body: &[u8],
         delivery: Delivery,
         state: &S,
     ) -> Result<BoxFuture<'static, HandlerResult>, DecodeError>;
@@ -90,8 +89,8 @@ pub(crate) trait ErasedHandler<S>: Send + Sync {
 pub(crate) trait Extract: 'static {
     /// What the handler receives.
     type Event;
-    /// Decodes (or wraps) the body for the handler.
-    fn extract(body: &[u8], delivery: &Delivery) -> Result<Self::Event, DecodeError>;
+    /// Decodes (or wraps) the delivery's bytes for the handler.
+    fn extract(delivery: &Delivery) -> Result<Self::Event, DecodeError>;
 }
 
 /// `on::<T>`: the body decoded straight into `T`.
@@ -99,8 +98,8 @@ pub(crate) struct Typed<T>(PhantomData<fn() -> T>);
 
 impl<T: WebhookEvent> Extract for Typed<T> {
     type Event = T;
-    fn extract(body: &[u8], _: &Delivery) -> Result<T, DecodeError> {
-        T::decode(body)
+    fn extract(delivery: &Delivery) -> Result<T, DecodeError> {
+        T::decode(delivery.raw())
     }
 }
 
@@ -109,13 +108,13 @@ pub(crate) struct AnyEvent;
 
 impl Extract for AnyEvent {
     type Event = Event;
-    fn extract(body: &[u8], delivery: &Delivery) -> Result<Event, DecodeError> {
+    fn extract(delivery: &Delivery) -> Result<Event, DecodeError> {
         match delivery.kind() {
-            Some(kind) => Event::decode(kind, body),
-            None => Ok(Event::Unknown {
-                type_field: delivery.type_field.clone(),
-                raw: delivery.raw.clone(),
-            }),
+            Some(kind) => Event::decode(kind, delivery.raw()),
+            None => {
+                let UnknownEvent { type_field, raw } = UnknownEvent::of(delivery);
+                Ok(Event::Unknown { type_field, raw })
+            }
         }
     }
 }
@@ -125,11 +124,8 @@ pub(crate) struct Unknown;
 
 impl Extract for Unknown {
     type Event = UnknownEvent;
-    fn extract(_: &[u8], delivery: &Delivery) -> Result<UnknownEvent, DecodeError> {
-        Ok(UnknownEvent {
-            type_field: delivery.type_field.clone(),
-            raw: delivery.raw.clone(),
-        })
+    fn extract(delivery: &Delivery) -> Result<UnknownEvent, DecodeError> {
+        Ok(UnknownEvent::of(delivery))
     }
 }
 
@@ -156,11 +152,10 @@ where
 {
     fn call(
         &self,
-        body: &[u8],
         delivery: Delivery,
         state: &S,
     ) -> Result<BoxFuture<'static, HandlerResult>, DecodeError> {
-        let event = X::extract(body, &delivery)?;
+        let event = X::extract(&delivery)?;
         Ok(self.handler.call(event, delivery, state))
     }
 }

@@ -2,9 +2,12 @@
 //!
 //! Order: the kind bound to the route (typeless events delivered to a URL per kind), then the
 //! `type` field through the catalogue's alias table, else unknown. A `type` that is not an event
-//! name (ProviderOutboundMessage's `SMS`, Price's `one_time`) identifies nothing.
+//! name (ProviderOutboundMessage's `SMS`, Price's `one_time`) identifies nothing, and neither
+//! does a body that is JSON but not an object: HighLevel always sends an object, so such a
+//! body is no event of any kind, even on a bound route. It is acknowledged as unknown and
+//! handed to `on_unknown` with its bytes, never dropped unseen.
 
-use ghl_webhook_types::{EventKind, Probe};
+use ghl_webhook_types::{EventKind, Probe, ProbeError};
 
 /// How a kind was identified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,11 +18,52 @@ pub enum IdentifiedBy {
     TypeField,
 }
 
-/// The kind of a delivery, and how it was found; `None` when unknown.
-pub(crate) fn identify(
-    bound: Option<EventKind>,
-    probe: &Probe,
-) -> Option<(EventKind, IdentifiedBy)> {
+/// Which kind, if any, the route a service is mounted on is bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Binding {
+    /// Identify by the `type` field.
+    #[default]
+    None,
+    /// Every delivery on this route is this kind.
+    Kind(EventKind),
+    /// The last path segment, when it is an event name, is the kind.
+    PathSegment,
+}
+
+impl Binding {
+    /// The kind this binding gives a request for `path`, if any.
+    fn kind(self, path: &str) -> Option<EventKind> {
+        match self {
+            Binding::None => None,
+            Binding::Kind(kind) => Some(kind),
+            Binding::PathSegment => kind_from_path(path),
+        }
+    }
+}
+
+/// What identification learns of a body: its envelope and `type` (the probe), and its kind.
+#[derive(Debug)]
+pub(crate) struct Identified {
+    pub(crate) probe: Probe,
+    pub(crate) kind: Option<(EventKind, IdentifiedBy)>,
+}
+
+/// Probes the body (one pass: envelope and `type`) and identifies its kind under `binding`.
+pub(crate) fn identify_body(
+    binding: Binding,
+    path: &str,
+    body: &[u8],
+) -> Result<Identified, ProbeError> {
+    let probe = Probe::read(body)?;
+    let kind = identify(binding.kind(path), &probe);
+    Ok(Identified { probe, kind })
+}
+
+/// The kind of a probed delivery, and how it was found; `None` when unknown.
+fn identify(bound: Option<EventKind>, probe: &Probe) -> Option<(EventKind, IdentifiedBy)> {
+    if !probe.is_object {
+        return None;
+    }
     if let Some(kind) = bound {
         return Some((kind, IdentifiedBy::Route));
     }
@@ -69,6 +113,37 @@ mod tests {
         assert_eq!(identify(None, &probe(None)), None);
         assert_eq!(identify(None, &probe(Some("SMS"))), None);
         assert_eq!(identify(None, &probe(Some("one_time"))), None);
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_unknown_even_on_a_bound_route() {
+        let array = Probe::default();
+        assert_eq!(identify(Some(EventKind::AssociationDelete), &array), None);
+        let found = identify_body(Binding::Kind(EventKind::AssociationDelete), "/", b"[1,2]")
+            .expect("valid JSON");
+        assert_eq!(found.kind, None);
+    }
+
+    #[test]
+    fn bindings_give_the_kind_of_their_route() {
+        let body = br#"{"type":"AssociationCreate"}"#;
+        let by_type = identify_body(Binding::None, "/hooks/AssociationDelete", body).expect("JSON");
+        assert_eq!(
+            by_type.kind,
+            Some((EventKind::AssociationCreate, IdentifiedBy::TypeField))
+        );
+        let by_path =
+            identify_body(Binding::PathSegment, "/hooks/AssociationDelete", body).expect("JSON");
+        assert_eq!(
+            by_path.kind,
+            Some((EventKind::AssociationDelete, IdentifiedBy::Route))
+        );
+        let other_path = identify_body(Binding::PathSegment, "/hooks", body).expect("JSON");
+        assert_eq!(
+            other_path.kind,
+            Some((EventKind::AssociationCreate, IdentifiedBy::TypeField))
+        );
+        assert!(identify_body(Binding::None, "/", b"{").is_err());
     }
 
     #[test]

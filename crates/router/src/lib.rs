@@ -4,13 +4,20 @@
 //! [`WebhookService`] and mount that in the hyper or axum app you already have. Every delivery
 //! then goes through the same steps, each in its own module:
 //!
-//! 1. [`body`]: read the body, bounded (413);
-//! 2. [`verify`]: check `X-GHL-Signature` (Ed25519) over the exact bytes, failing closed (401);
-//! 3. [`identify`]: route binding, then `type` through the alias table, else unknown;
-//! 4. [`dedupe`]: claim the `webhookId` (duplicates acknowledged without a handler call);
-//! 5. decode straight from the bytes into the handler's event type ([`types`]);
-//! 6. [`handler`]: run it under a timeout and a panic guard;
-//! 7. [`response`]: answer the status that makes HighLevel do the right thing.
+//! ## The way of one delivery
+//!
+//! | step | module | ends the delivery with |
+//! |---|---|---|
+//! | check the request is a JSON `POST`, read the body, bounded | [`body`] | 405, 415, 413, 400 |
+//! | verify `X-GHL-Signature` (Ed25519) over the exact bytes, failing closed | [`verify`] | 401 |
+//! | probe the envelope and `type`, identify the kind (route binding, then `type`) | [`identify`] | 400 (not JSON) |
+//! | claim the `webhookId` | [`dedupe`] | 200 duplicate, 503 in flight / store down |
+//! | find the handler, decode the event, run it under a timeout and a panic guard | `dispatch` | 200, 500 |
+//! | settle the claim by the outcome (complete, or release for HighLevel's retry) | [`dedupe`] | |
+//! | answer the status of the [`Outcome`] under the [`StatusPolicy`] | [`outcome`], [`response`] | |
+//!
+//! `pipeline` runs the steps in that order; [`WebhookService`] is the hyper and tower shell
+//! around it and [`WebhookRouter`] the builder that configures it. Dispatch knows no HTTP.
 //!
 //! ```no_run
 //! use ghl_webhook_router::{Delivery, WebhookRouter};
@@ -32,9 +39,12 @@
 pub mod body;
 pub mod dedupe;
 mod delivery;
+mod dispatch;
 pub mod handler;
 pub mod identify;
 pub mod keys;
+pub mod outcome;
+mod pipeline;
 pub mod response;
 mod router;
 #[cfg(feature = "server")]
@@ -53,7 +63,8 @@ pub use identify::IdentifiedBy;
 #[cfg(feature = "legacy-rsa")]
 pub use keys::RsaKey;
 pub use keys::{Ed25519Key, KeyError};
-pub use response::{Answer, ResponseBody, StatusPolicy};
+pub use outcome::{Outcome, StatusPolicy};
+pub use response::{Answer, ResponseBody};
 pub use router::{DEFAULT_BODY_LIMIT, DEFAULT_HANDLER_TIMEOUT, WebhookRouter};
 pub use service::WebhookService;
 pub use verify::{LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, SignatureError, VerifiedBy, Verifier};

@@ -70,6 +70,24 @@ async fn identification_by_route_by_type_or_unknown() {
 }
 
 #[tokio::test]
+async fn a_verified_body_that_is_not_an_object_is_handed_to_on_unknown_even_when_bound() {
+    let rec = Recorder::default();
+    let (_server, sender) = serve(association_router(&rec).into_service()).await;
+    for (bound, body) in [(false, &b"[1,2]"[..]), (true, &b"\"text\""[..])] {
+        let request = sender.raw(body.to_vec());
+        let request = if bound { request.bound() } else { request };
+        let sent = request.send().await.expect("sent");
+        assert_eq!(sent.status, 200, "{}", sent.body_text());
+        assert_eq!(sent.body_text(), "handled", "by the on_unknown handler");
+    }
+    assert!(rec.events().is_empty(), "no typed handler ran");
+    let unknown = rec.unknown();
+    assert_eq!(unknown.len(), 2);
+    assert_eq!(unknown[0].0.raw, &b"[1,2]"[..]);
+    assert_eq!(unknown[1].1.kind(), None);
+}
+
+#[tokio::test]
 async fn every_bad_signature_is_401_with_its_reason_and_no_handler_runs() {
     let rec = Recorder::default();
     let (_server, sender) = serve(association_router(&rec).into_service()).await;
@@ -419,11 +437,11 @@ async fn the_observer_sees_every_answer_with_its_kind_id_and_reason() {
     let log = seen.clone();
     let router = association_router(&rec).on_answer(move |a| {
         log.lock().expect("lock").push((
-            a.status.as_u16(),
-            a.kind,
-            a.webhook_id.map(str::to_owned),
-            a.message_text().into_owned(),
-            a.raw.is_some(),
+            a.status().as_u16(),
+            a.kind(),
+            a.webhook_id().map(str::to_owned),
+            a.message().into_owned(),
+            a.raw().is_some(),
         ));
     });
     let (_server, sender) = serve(router.into_service()).await;

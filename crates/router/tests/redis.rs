@@ -153,7 +153,7 @@ async fn redis_killed_and_restarted_mid_run_loses_and_doubles_nothing() {
             .handler_timeout(Some(Duration::from_secs(1)))
             .dedupe_with(RedisStore::new(&redis.url(), config("outage")).expect("store"))
             .on_answer(move |a| {
-                if a.status == 503 && a.message_text().contains("store unavailable") {
+                if a.status() == 503 && a.message().contains("store unavailable") {
                     busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
             })

@@ -4,10 +4,9 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bytes::Bytes;
 use ghl_webhook_router::serve::serve;
 use ghl_webhook_router::types::{Event, EventKind};
-use ghl_webhook_router::{Answer, Delivery, Verifier, WebhookRouter};
+use ghl_webhook_router::{Answer, Delivery, Outcome, Verifier, WebhookRouter};
 use ghl_webhook_test_support::TestKeys;
 use serde::Serialize;
 use serde_json::Value;
@@ -44,12 +43,17 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, CliError> {
             addr: args.addr.clone(),
             source,
         })?;
+        // A handled delivery is printed by the handler, with the event the pipeline decoded;
+        // every other answer by the observer. A closed stdout must not stop the receiver.
         let service = WebhookRouter::new()
             .verifier(verifier)
-            .on_any(|_event: Event, _delivery: Delivery| async {})
+            .on_any(move |event: Event, delivery: Delivery| async move {
+                let _ = output::line(Line::handled(&event, &delivery).render(json));
+            })
             .on_answer(move |answer| {
-                // A closed stdout must not stop the receiver: the answer was already sent.
-                let _ = output::line(render(answer, json));
+                if !matches!(answer.outcome(), Outcome::Handled) {
+                    let _ = output::line(Line::answered(answer).render(json));
+                }
             })
             .into_service()
             .bind_by_path();
@@ -148,72 +152,78 @@ fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
     }
 }
 
-/// One delivery as a line: `STATUS KIND WEBHOOKID MESSAGE` (`-` for what is unknown), or with
-/// `json` an object with `status`, `kind`, `webhookId`, `message`, and `event` (the decoded
+/// One delivery as a line: `STATUS KIND WEBHOOKID MESSAGE` (`-` for what is unknown), or as
+/// JSON an object with `status`, `kind`, `webhookId`, `message`, and `event` (the decoded
 /// event, serialized) or `error`.
-pub fn render(answer: &Answer<'_>, json: bool) -> String {
-    let message = answer.message_text();
-    if !json {
-        return format!(
-            "{} {} {} {}",
-            answer.status.as_u16(),
-            answer.kind.map_or("-", EventKind::as_str),
-            answer.webhook_id.unwrap_or("-"),
-            message
-        );
-    }
-    let (event, error) = if !answer.status.is_success() {
-        (None, Some(message.clone().into_owned()))
-    } else {
-        match answer.raw.map(|raw| decode(answer.kind, raw)) {
-            Some(Ok(event)) => (Some(event), None),
-            Some(Err(error)) => (None, Some(error)),
-            None => (None, None),
-        }
-    };
-    let line = JsonLine {
-        status: answer.status.as_u16(),
-        kind: answer.kind.map(EventKind::as_str),
-        webhook_id: answer.webhook_id,
-        message: &message,
-        event,
-        error,
-    };
-    serde_json::to_string(&line).unwrap_or_else(|e| {
-        // Unreachable (a Value and strings always serialize); still, never panic here.
-        format!(
-            r#"{{"status":{},"error":"cannot serialize the line: {e}"}}"#,
-            line.status
-        )
-    })
-}
-
-/// One `--json` line, fields in this order.
-#[derive(Serialize)]
-struct JsonLine<'a> {
+#[derive(Debug, Serialize)]
+pub struct Line<'a> {
     status: u16,
     kind: Option<&'a str>,
     #[serde(rename = "webhookId")]
     webhook_id: Option<&'a str>,
-    message: &'a str,
+    message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     event: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
 
-/// The decoded event (an unknown kind decodes to its `type` and raw payload), serialized.
-fn decode(kind: Option<EventKind>, raw: &Bytes) -> Result<Value, String> {
-    let event = match kind {
-        Some(kind) => Event::decode(kind, raw).map_err(|e| format!("undecodable payload: {e}"))?,
-        None => Event::Unknown {
-            type_field: serde_json::from_slice::<Value>(raw)
-                .ok()
-                .and_then(|v| v.get("type")?.as_str().map(str::to_owned)),
-            raw: raw.clone(),
-        },
-    };
-    let mut tagged = serde_json::to_value(&event)
+impl<'a> Line<'a> {
+    /// A delivery that reached the handler, with the event the pipeline decoded for it (an
+    /// unknown kind is its `type` and raw payload).
+    pub fn handled(event: &Event, delivery: &'a Delivery) -> Self {
+        let (event, error) = match serialize(event) {
+            Ok(event) => (Some(event), None),
+            Err(error) => (None, Some(error)),
+        };
+        Self {
+            status: 200,
+            kind: delivery.kind().map(EventKind::as_str),
+            webhook_id: delivery.webhook_id(),
+            message: Outcome::Handled.message().into_owned(),
+            event,
+            error,
+        }
+    }
+
+    /// Any other answer: a rejection, a duplicate, an undecodable payload. The error is the
+    /// outcome's message (for an undecodable payload, the JSON path that failed).
+    pub fn answered(answer: &Answer<'a>) -> Self {
+        let message = answer.message().into_owned();
+        Self {
+            status: answer.status().as_u16(),
+            kind: answer.kind().map(EventKind::as_str),
+            webhook_id: answer.webhook_id(),
+            error: Some(message.clone()),
+            message,
+            event: None,
+        }
+    }
+
+    /// The line, as text or as one JSON object.
+    pub fn render(&self, json: bool) -> String {
+        if !json {
+            return format!(
+                "{} {} {} {}",
+                self.status,
+                self.kind.unwrap_or("-"),
+                self.webhook_id.unwrap_or("-"),
+                self.message
+            );
+        }
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            // Unreachable (a Value and strings always serialize); still, never panic here.
+            format!(
+                r#"{{"status":{},"error":"cannot serialize the line: {e}"}}"#,
+                self.status
+            )
+        })
+    }
+}
+
+/// The event's own JSON (without the `kind` tag of [`Event`]'s serialization).
+fn serialize(event: &Event) -> Result<Value, String> {
+    let mut tagged = serde_json::to_value(event)
         .map_err(|e| format!("the event could not be serialized: {e}"))?;
     Ok(tagged
         .get_mut("event")
@@ -224,33 +234,26 @@ fn decode(kind: Option<EventKind>, raw: &Bytes) -> Result<Value, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::StatusCode;
-
-    fn answer<'a>(
-        status: u16,
-        message: &'a str,
-        kind: Option<EventKind>,
-        raw: Option<&'a Bytes>,
-    ) -> Answer<'a> {
-        Answer {
-            status: StatusCode::from_u16(status).expect("status"),
-            message: message.as_bytes(),
-            kind,
-            webhook_id: raw.map(|_| "w-1"),
-            raw,
-        }
-    }
+    use ghl_webhook_router::VerifiedBy;
+    use ghl_webhook_router::types::WebhookEvent;
+    use ghl_webhook_router::types::contact::ContactDelete;
 
     fn parse(line: &str) -> Value {
         serde_json::from_str(line).expect("one JSON object per line")
     }
 
+    fn delivery(body: &'static [u8]) -> Delivery {
+        Delivery::from_verified_bytes(body, VerifiedBy::Unverified).expect("JSON")
+    }
+
     #[test]
     fn a_handled_delivery_prints_its_decoded_event() {
-        let raw = Bytes::from_static(br#"{"type":"ContactDelete","id":"c-1","locationId":"l"}"#);
-        let a = answer(200, "handled", Some(EventKind::ContactDelete), Some(&raw));
-        assert_eq!(render(&a, false), "200 ContactDelete w-1 handled");
-        let line = parse(&render(&a, true));
+        let d =
+            delivery(br#"{"type":"ContactDelete","id":"c-1","locationId":"l","webhookId":"w-1"}"#);
+        let event = Event::ContactDelete(ContactDelete::decode(d.raw()).expect("decodes"));
+        let line = Line::handled(&event, &d);
+        assert_eq!(line.render(false), "200 ContactDelete w-1 handled");
+        let line = parse(&line.render(true));
         assert_eq!(line["status"], 200);
         assert_eq!(line["kind"], "ContactDelete");
         assert_eq!(line["webhookId"], "w-1");
@@ -259,41 +262,16 @@ mod tests {
     }
 
     #[test]
-    fn rejections_print_the_reason_as_the_error() {
-        let a = answer(401, "invalid signature: nope", None, None);
-        assert_eq!(render(&a, false), "401 - - invalid signature: nope");
-        let line = parse(&render(&a, true));
-        assert_eq!(line["status"], 401);
-        assert_eq!(line["kind"], Value::Null);
-        assert_eq!(line["webhookId"], Value::Null);
-        assert_eq!(line["error"], "invalid signature: nope");
-        assert!(line.get("event").is_none());
-    }
-
-    #[test]
-    fn unknown_and_undecodable_deliveries_are_reported() {
-        let raw = Bytes::from_static(br#"{"type":"SomethingNew","x":1}"#);
-        let line = parse(&render(&answer(200, "handled", None, Some(&raw)), true));
+    fn an_unknown_delivery_prints_its_type_and_raw_payload() {
+        let d = delivery(br#"{"type":"SomethingNew","x":1}"#);
+        let event = Event::Unknown {
+            type_field: d.type_field().map(str::to_owned),
+            raw: d.raw().clone(),
+        };
+        let line = parse(&Line::handled(&event, &d).render(true));
         assert_eq!(line["kind"], Value::Null);
         assert_eq!(line["event"]["type_field"], "SomethingNew");
         assert_eq!(line["event"]["raw"]["x"], 1);
-
-        let raw = Bytes::from_static(br#"{"type":"ContactDelete"}"#);
-        let line = parse(&render(
-            &answer(
-                200,
-                "undecodable payload",
-                Some(EventKind::ContactDelete),
-                Some(&raw),
-            ),
-            true,
-        ));
-        assert!(
-            line["error"]
-                .as_str()
-                .is_some_and(|e| e.starts_with("undecodable payload")),
-            "{line}"
-        );
     }
 
     #[test]

@@ -12,6 +12,8 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 
 use crate::BoxError;
+use crate::delivery::Delivery;
+use crate::outcome::Outcome;
 
 mod memory;
 #[cfg(feature = "redis")]
@@ -107,7 +109,60 @@ pub(crate) enum Dedupe {
     Store(Arc<dyn IdempotencyStore>),
 }
 
+/// The claim step's result for a delivery that may run its handler.
+#[must_use = "a held claim must be settled once the outcome is known"]
+pub(crate) enum Claimed<'a> {
+    /// This delivery holds the claim on its `webhookId`.
+    Held { dedupe: &'a Dedupe, id: &'a str },
+    /// Nothing to settle: no `webhookId`, or the store is down and the policy says to process.
+    Unclaimed,
+}
+
+impl Claimed<'_> {
+    /// Completes the claim after a success (later duplicates are acknowledged), releases it
+    /// otherwise (HighLevel's retry runs the handler again).
+    pub(crate) async fn settle(self, succeeded: bool) {
+        let Claimed::Held { dedupe, id } = self else {
+            return;
+        };
+        let settled = if succeeded {
+            dedupe.complete(id).await
+        } else {
+            dedupe.release(id).await
+        };
+        if let Err(err) = settled {
+            tracing::error!(error = %err, "could not settle the claim; it will expire");
+        }
+    }
+}
+
 impl Dedupe {
+    /// The claim step: claims the delivery's `webhookId`, or says how the delivery ends
+    /// without running its handler (a duplicate, or the store is down under
+    /// [`OnStoreError::Retry`]).
+    pub(crate) async fn claim_for<'a>(
+        &'a self,
+        delivery: &'a Delivery,
+        on_error: OnStoreError,
+    ) -> Result<Claimed<'a>, Outcome> {
+        let Some(id) = delivery.webhook_id() else {
+            tracing::info!("no webhookId: processed without deduplication");
+            return Ok(Claimed::Unclaimed);
+        };
+        match self.claim(id).await {
+            Ok(Claim::Acquired) => Ok(Claimed::Held { dedupe: self, id }),
+            Ok(Claim::Done) => Err(Outcome::Duplicate),
+            Ok(Claim::InFlight) => Err(Outcome::DuplicateInFlight),
+            Err(err) => match on_error {
+                OnStoreError::Retry => Err(Outcome::StoreUnavailable(err)),
+                OnStoreError::ProcessAnyway => {
+                    tracing::error!(error = %err, "idempotency store unavailable: processing without deduplication");
+                    Ok(Claimed::Unclaimed)
+                }
+            },
+        }
+    }
+
     pub(crate) async fn claim(&self, id: &str) -> Result<Claim, StoreError> {
         match self {
             Dedupe::Off => Ok(Claim::Acquired),

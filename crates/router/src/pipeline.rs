@@ -1,0 +1,139 @@
+//! The way of one delivery, one line per step: read, verify, identify, claim, dispatch,
+//! settle, answer. Each step lives in its own module and returns what the next step needs or
+//! the [`Outcome`] that ends the delivery.
+
+use std::time::Duration;
+
+use ghl_webhook_types::EventKind;
+use http::{Request, Response};
+use http_body::Body;
+use tracing::{Instrument, field};
+
+use crate::BoxError;
+use crate::body::{check_request, read_body};
+use crate::dedupe::{Dedupe, InMemoryStore, OnStoreError};
+use crate::delivery::Delivery;
+use crate::dispatch::Dispatcher;
+use crate::identify::{Binding, identify_body};
+use crate::outcome::{Outcome, StatusPolicy};
+use crate::response::{Answer, ResponseBody, respond};
+use crate::verify::Verifier;
+
+/// A callback told of every answered delivery.
+pub(crate) type Observer = Box<dyn Fn(&Answer<'_>) + Send + Sync>;
+
+/// Everything a delivery goes through, as configured on the router.
+pub(crate) struct Pipeline<S> {
+    pub(crate) verifier: Verifier,
+    pub(crate) body_limit: usize,
+    pub(crate) dedupe: Dedupe,
+    pub(crate) on_store_error: OnStoreError,
+    pub(crate) statuses: StatusPolicy,
+    pub(crate) dispatcher: Dispatcher<S>,
+    pub(crate) observer: Option<Observer>,
+}
+
+impl<S> Pipeline<S> {
+    /// The default pipeline: `verifier`, in-memory deduplication, no handlers.
+    pub(crate) fn new(
+        state: S,
+        verifier: Verifier,
+        body_limit: usize,
+        timeout: Option<Duration>,
+    ) -> Self {
+        Self {
+            verifier,
+            body_limit,
+            dedupe: Dedupe::Memory(InMemoryStore::default()),
+            on_store_error: OnStoreError::default(),
+            statuses: StatusPolicy::default(),
+            dispatcher: Dispatcher::new(state, timeout),
+            observer: None,
+        }
+    }
+
+    /// Runs one request through every step, in a span of its own, and answers it.
+    pub(crate) async fn run<B>(
+        &self,
+        binding: Binding,
+        request: Request<B>,
+    ) -> Response<ResponseBody>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let span = tracing::info_span!(
+            "ghl_webhook",
+            kind = field::Empty,
+            webhook_id = field::Empty,
+            location_id = field::Empty,
+            status = field::Empty,
+        );
+        let (outcome, delivery) = async {
+            let (outcome, delivery) = match self.receive(binding, request).await {
+                Ok(delivery) => (self.deliver(delivery.clone()).await, Some(delivery)),
+                Err(rejected) => (rejected, None),
+            };
+            outcome.log();
+            (outcome, delivery)
+        }
+        .instrument(span.clone())
+        .await;
+        let status = outcome.status(&self.statuses);
+        span.record("status", status.as_u16());
+        if let Some(observer) = &self.observer {
+            observer(&Answer {
+                outcome: &outcome,
+                status,
+                delivery: delivery.as_ref(),
+            });
+        }
+        respond(status, &outcome)
+    }
+
+    /// The steps before anything is known of the delivery but its bytes: a JSON `POST`
+    /// (405/415), the body within the limit (413/400), the signature (401), the kind (400 when
+    /// the body is not JSON).
+    async fn receive<B>(&self, binding: Binding, request: Request<B>) -> Result<Delivery, Outcome>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let (parts, body) = request.into_parts();
+        check_request(&parts)?;
+        let raw = read_body(body, &parts.headers, self.body_limit).await?;
+        let verified_by = self.verifier.verify(&parts.headers, &raw)?;
+        let identified = identify_body(binding, parts.uri.path(), &raw)?;
+        let delivery = Delivery::new(identified.probe, identified.kind, verified_by, raw);
+        record_in_span(&delivery);
+        Ok(delivery)
+    }
+
+    /// The steps of a verified delivery: claim its `webhookId` (duplicates end here), dispatch
+    /// it, settle the claim by the outcome.
+    async fn deliver(&self, delivery: Delivery) -> Outcome {
+        let claim = match self.dedupe.claim_for(&delivery, self.on_store_error).await {
+            Ok(claim) => claim,
+            Err(duplicate_or_unavailable) => return duplicate_or_unavailable,
+        };
+        let outcome = self.dispatcher.dispatch(delivery.clone()).await;
+        claim
+            .settle(outcome.status(&self.statuses).is_success())
+            .await;
+        outcome
+    }
+}
+
+/// Names the delivery in the current span: kind, `webhookId`, `locationId`.
+fn record_in_span(delivery: &Delivery) {
+    let span = tracing::Span::current();
+    if let Some(kind) = delivery.kind() {
+        span.record("kind", EventKind::as_str(kind));
+    }
+    if let Some(id) = delivery.webhook_id() {
+        span.record("webhook_id", id);
+    }
+    if let Some(id) = delivery.location_id() {
+        span.record("location_id", id);
+    }
+}
