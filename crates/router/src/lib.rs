@@ -34,6 +34,7 @@ pub mod dedupe;
 mod delivery;
 pub mod handler;
 pub mod identify;
+pub mod journal;
 pub mod keys;
 pub mod response;
 mod router;
