@@ -35,6 +35,12 @@ use sha2::{Digest, Sha256};
 use crate::BoxError;
 use crate::identify::IdentifiedBy;
 
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteConfig, SqliteJournal, Synchronous};
+
 /// The prefix of keys derived from a delivery's bytes (deliveries without a `webhookId`).
 pub const DERIVED_KEY_PREFIX: &str = "sha256:";
 
