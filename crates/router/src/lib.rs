@@ -42,6 +42,7 @@ mod delivery;
 mod dispatch;
 pub mod handler;
 pub mod identify;
+pub mod journal;
 pub mod keys;
 pub mod outcome;
 mod pipeline;
