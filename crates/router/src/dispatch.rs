@@ -59,6 +59,11 @@ impl<S> Dispatcher<S> {
         self.timeout = timeout;
     }
 
+    /// The timeout of each handler call.
+    pub(crate) fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
     /// Runs the handler of `delivery` and says how it ended.
     pub(crate) async fn dispatch(&self, delivery: Delivery) -> Outcome {
         let kind = delivery.kind();

@@ -40,6 +40,7 @@ pub mod body;
 pub mod dedupe;
 mod delivery;
 mod dispatch;
+pub mod durable;
 pub mod handler;
 pub mod identify;
 pub mod journal;
@@ -59,6 +60,7 @@ pub use dedupe::{Claim, IdempotencyStore, InMemoryStore, OnStoreError, StoreErro
 #[cfg(feature = "redis")]
 pub use dedupe::{RedisStore, RedisStoreConfig};
 pub use delivery::{Delivery, UnknownEvent};
+pub use durable::DurableConfig;
 pub use handler::{Handler, HandlerResult, IntoHandlerResult};
 pub use identify::IdentifiedBy;
 #[cfg(feature = "legacy-rsa")]

@@ -8,6 +8,9 @@
 //! | outcome (`code`) | default status | `legacy_429` | why |
 //! |---|---|---|---|
 //! | `handled` | 200 | 200 | done |
+//! | `journaled` | 200 | 200 | durable mode: on disk, the workers handle it |
+//! | `already_journaled` | 200 | 200 | durable mode: a delivery with this `webhookId` is already journaled |
+//! | `journal_unavailable` | 503 | 429 | durable mode: the journal cannot be written; nothing was kept, HighLevel retries |
 //! | `unknown` | 200 | 200 | unknown kind, no handler for it: acknowledged and logged; a retry cannot help |
 //! | `no_handler` | 200 | 200 | known kind, no handler registered: acknowledged and logged |
 //! | `duplicate` | 200 | 200 | a delivery with this `webhookId` was already handled |
@@ -34,6 +37,7 @@ use tracing::Level;
 use crate::BoxError;
 use crate::body::BodyError;
 use crate::dedupe::StoreError;
+use crate::journal::JournalError;
 use crate::verify::SignatureError;
 
 /// The configurable status codes (see the module table).
@@ -74,6 +78,12 @@ impl StatusPolicy {
 pub enum Outcome {
     /// The handler ran and succeeded.
     Handled,
+    /// Durable mode: the delivery is in the journal, durably; a worker will handle it.
+    Journaled,
+    /// Durable mode: a delivery with this key is already in the journal.
+    AlreadyJournaled,
+    /// Durable mode: the journal could not be written, and nothing of the delivery was kept.
+    JournalUnavailable(JournalError),
     /// The kind is unknown and no handler takes unknown events.
     Unknown,
     /// The kind is known but no handler is registered for it (and no catch-all).
@@ -113,8 +123,15 @@ impl Outcome {
     /// The status answered under `policy`.
     pub fn status(&self, policy: &StatusPolicy) -> StatusCode {
         match self {
-            Self::Handled | Self::Unknown | Self::NoHandler(_) | Self::Duplicate => StatusCode::OK,
-            Self::DuplicateInFlight | Self::StoreUnavailable(_) => policy.busy,
+            Self::Handled
+            | Self::Journaled
+            | Self::AlreadyJournaled
+            | Self::Unknown
+            | Self::NoHandler(_)
+            | Self::Duplicate => StatusCode::OK,
+            Self::DuplicateInFlight | Self::StoreUnavailable(_) | Self::JournalUnavailable(_) => {
+                policy.busy
+            }
             Self::Undecodable(_) => policy.decode_failure,
             Self::HandlerFailed(_) | Self::HandlerPanicked(_) | Self::HandlerTimedOut(_) => {
                 policy.failure
@@ -131,6 +148,9 @@ impl Outcome {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Handled => "handled",
+            Self::Journaled => "journaled",
+            Self::AlreadyJournaled => "already_journaled",
+            Self::JournalUnavailable(_) => "journal_unavailable",
             Self::Unknown => "unknown",
             Self::NoHandler(_) => "no_handler",
             Self::Duplicate => "duplicate",
@@ -154,6 +174,9 @@ impl Outcome {
     pub fn message(&self) -> Cow<'static, str> {
         match self {
             Self::Handled => "handled".into(),
+            Self::Journaled => "accepted: journaled".into(),
+            Self::AlreadyJournaled => "duplicate: already journaled".into(),
+            Self::JournalUnavailable(_) => "journal unavailable: retry later".into(),
             Self::Unknown => "acknowledged: unknown event".into(),
             Self::NoHandler(_) => "acknowledged: no handler for this event".into(),
             Self::Duplicate => "duplicate: already handled".into(),
@@ -179,6 +202,8 @@ impl Outcome {
     pub fn level(&self) -> Level {
         match self {
             Self::Handled
+            | Self::Journaled
+            | Self::AlreadyJournaled
             | Self::Unknown
             | Self::NoHandler(_)
             | Self::Duplicate
@@ -188,6 +213,7 @@ impl Outcome {
             | Self::BodyTooLarge { .. }
             | Self::NotJson(_) => Level::WARN,
             Self::StoreUnavailable(_)
+            | Self::JournalUnavailable(_)
             | Self::HandlerFailed(_)
             | Self::HandlerPanicked(_)
             | Self::HandlerTimedOut(_) => Level::ERROR,
@@ -204,6 +230,7 @@ impl Outcome {
             self,
             Self::DuplicateInFlight
                 | Self::StoreUnavailable(_)
+                | Self::JournalUnavailable(_)
                 | Self::HandlerFailed(_)
                 | Self::HandlerPanicked(_)
                 | Self::HandlerTimedOut(_)
@@ -226,6 +253,7 @@ impl Outcome {
         }
         match self {
             Self::StoreUnavailable(err) => at_level!(error = %err, "{}", self.message()),
+            Self::JournalUnavailable(err) => at_level!(error = %err, "{}", self.message()),
             Self::Undecodable(err) => at_level!(path = %err.path, "{}", self.message()),
             Self::HandlerFailed(err) => at_level!(error = %err, "{}", self.message()),
             Self::HandlerPanicked(panic) => at_level!(panic = %panic, "{}", self.message()),
@@ -275,6 +303,9 @@ mod tests {
         let probe = ghl_webhook_types::Probe::read(b"{").expect_err("not JSON");
         let all = vec![
             Outcome::Handled,
+            Outcome::Journaled,
+            Outcome::AlreadyJournaled,
+            Outcome::JournalUnavailable(JournalError::Closed),
             Outcome::Unknown,
             Outcome::NoHandler(EventKind::AssociationDelete),
             Outcome::Duplicate,
@@ -294,6 +325,9 @@ mod tests {
         for outcome in &all {
             match outcome {
                 Outcome::Handled
+                | Outcome::Journaled
+                | Outcome::AlreadyJournaled
+                | Outcome::JournalUnavailable(_)
                 | Outcome::Unknown
                 | Outcome::NoHandler(_)
                 | Outcome::Duplicate

@@ -1,5 +1,5 @@
 //! The way of one delivery, one line per step: read, verify, identify, claim, dispatch,
-//! settle, answer. Each step lives in its own module and returns what the next step needs or
+//! settle, answer (in durable mode: read, verify, identify, append, answer). Each step lives in its own module and returns what the next step needs or
 //! the [`Outcome`] that ends the delivery.
 
 use std::time::Duration;
@@ -14,6 +14,7 @@ use crate::body::{check_request, read_body};
 use crate::dedupe::{Dedupe, InMemoryStore, OnStoreError};
 use crate::delivery::Delivery;
 use crate::dispatch::Dispatcher;
+use crate::durable::Durable;
 use crate::identify::{Binding, identify_body};
 use crate::outcome::{Outcome, StatusPolicy};
 use crate::response::{Answer, ResponseBody, respond};
@@ -31,6 +32,8 @@ pub(crate) struct Pipeline<S> {
     pub(crate) statuses: StatusPolicy,
     pub(crate) dispatcher: Dispatcher<S>,
     pub(crate) observer: Option<Observer>,
+    /// Durable mode: the journal the edge appends to, and the workers' configuration.
+    pub(crate) durable: Option<Durable>,
 }
 
 impl<S> Pipeline<S> {
@@ -49,6 +52,7 @@ impl<S> Pipeline<S> {
             statuses: StatusPolicy::default(),
             dispatcher: Dispatcher::new(state, timeout),
             observer: None,
+            durable: None,
         }
     }
 
@@ -109,9 +113,13 @@ impl<S> Pipeline<S> {
         Ok(delivery)
     }
 
-    /// The steps of a verified delivery: claim its `webhookId` (duplicates end here), dispatch
-    /// it, settle the claim by the outcome.
+    /// The steps of a verified delivery: in durable mode, append it to the journal (the
+    /// workers take it from there); inline, claim its `webhookId` (duplicates end here),
+    /// dispatch it, settle the claim by the outcome.
     async fn deliver(&self, delivery: Delivery) -> Outcome {
+        if let Some(durable) = &self.durable {
+            return durable.append(&delivery).await;
+        }
         let claim = match self.dedupe.claim_for(&delivery, self.on_store_error).await {
             Ok(claim) => claim,
             Err(duplicate_or_unavailable) => return duplicate_or_unavailable,

@@ -7,7 +7,9 @@ use ghl_webhook_types::{Event, WebhookEvent};
 
 use crate::UnknownEvent;
 use crate::dedupe::{Dedupe, IdempotencyStore, InMemoryStore, OnStoreError};
+use crate::durable::{Durable, DurableConfig};
 use crate::handler::{AnyEvent, Erased, Handler, Typed, Unknown};
+use crate::journal::Journal;
 use crate::outcome::StatusPolicy;
 use crate::pipeline::Pipeline;
 use crate::response::Answer;
@@ -160,6 +162,17 @@ impl<S: Send + Sync + 'static> WebhookRouter<S> {
         F: Fn(&Answer<'_>) + Send + Sync + 'static,
     {
         self.pipeline.observer = Some(Box::new(observer));
+        self
+    }
+
+    /// Durable mode: every verified delivery is appended to `journal` and answered 200 once
+    /// the append is durable (503 when it cannot be written); the workers of the service
+    /// ([`WebhookService::workers`], run by [`serve`](crate::serve::serve)) then run the same
+    /// handlers, retrying failures with backoff and keeping what cannot be handled as dead
+    /// letters. The journal deduplicates on `webhookId`, so the idempotency store is not used.
+    /// See [`crate::durable`] for the guarantees.
+    pub fn durable(mut self, journal: impl Journal, config: DurableConfig) -> Self {
+        self.pipeline.durable = Some(Durable::new(Arc::new(journal), config));
         self
     }
 

@@ -7,6 +7,8 @@
 //! keep-alive connections are closed, and requests in flight run to completion, up to `grace`;
 //! connections still busy after that are dropped, so their claims are never completed and
 //! HighLevel's retry processes the delivery again (nothing is half-answered as a success).
+//! A durable service's workers run beside the server and stop after it, each within its own
+//! grace ([`DurableConfig::grace`](crate::DurableConfig::grace)).
 
 use std::future::Future;
 use std::io;
@@ -32,6 +34,15 @@ where
     S: Send + Sync + 'static,
     F: Future<Output = ()>,
 {
+    // A durable service's workers run beside the server and stop after it, so that nothing
+    // is appended once they stopped.
+    let (stop_workers, workers_stop) = tokio::sync::oneshot::channel::<()>();
+    let mut workers = tokio::task::JoinSet::new();
+    if let Some(durable) = service.workers() {
+        workers.spawn(durable.run(async move {
+            let _ = workers_stop.await;
+        }));
+    }
     let graceful = GracefulShutdown::new();
     // Owning the connection tasks lets shutdown drop the ones still busy past the grace
     // period (and dropping this future drops them all).
@@ -74,6 +85,8 @@ where
         connections.abort_all();
     }
     while connections.join_next().await.is_some() {}
+    drop(stop_workers);
+    while workers.join_next().await.is_some() {}
     Ok(())
 }
 

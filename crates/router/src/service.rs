@@ -10,6 +10,7 @@ use http::{Request, Response};
 use http_body::Body;
 
 use crate::BoxError;
+use crate::durable::Workers;
 use crate::identify::Binding;
 use crate::pipeline::Pipeline;
 use crate::response::ResponseBody;
@@ -66,6 +67,24 @@ impl<S: Send + Sync + 'static> WebhookService<S> {
             pipeline: self.pipeline.clone(),
             binding: Binding::PathSegment,
         }
+    }
+
+    /// The workers of a durable service (built with
+    /// [`WebhookRouter::durable`](crate::WebhookRouter::durable)), to run beside the server;
+    /// `None` for an inline one. [`serve`](crate::serve::serve) runs them itself.
+    ///
+    /// ```no_run
+    /// # async fn run(service: ghl_webhook_router::WebhookService) {
+    /// if let Some(workers) = service.workers() {
+    ///     tokio::spawn(workers.run(std::future::pending()));
+    /// }
+    /// # }
+    /// ```
+    pub fn workers(&self) -> Option<Workers<S>> {
+        self.pipeline
+            .durable
+            .as_ref()
+            .map(|_| Workers::new(self.pipeline.clone()))
     }
 
     /// Handles one request. Never fails; see the status table in [`crate::outcome`].

@@ -98,6 +98,29 @@ pub enum VerifiedBy {
     Unverified,
 }
 
+impl VerifiedBy {
+    /// The text form kept in a journal: `ed25519:LABEL`, `rsa:LABEL` or `unverified`.
+    pub fn to_text(&self) -> String {
+        match self {
+            Self::Ed25519(label) => format!("ed25519:{label}"),
+            Self::Rsa(label) => format!("rsa:{label}"),
+            Self::Unverified => "unverified".to_owned(),
+        }
+    }
+
+    /// Reads [`to_text`](Self::to_text)'s form back; `None` for any other text.
+    pub fn from_text(text: &str) -> Option<Self> {
+        if text == "unverified" {
+            return Some(Self::Unverified);
+        }
+        match text.split_once(':')? {
+            ("ed25519", label) => Some(Self::Ed25519(label.into())),
+            ("rsa", label) => Some(Self::Rsa(label.into())),
+            _ => None,
+        }
+    }
+}
+
 /// The set of trusted public keys, and the check of one delivery against them.
 ///
 /// [`Verifier::highlevel`] (the default of a router) trusts HighLevel's published Ed25519 key;
@@ -309,6 +332,20 @@ mod tests {
     use ed25519_dalek::{Signer, SigningKey};
 
     const GHL: &str = "X-GHL-Signature";
+
+    #[test]
+    fn verified_by_round_trips_through_its_text_form() {
+        for by in [
+            VerifiedBy::Ed25519("key:with:colons".into()),
+            VerifiedBy::Rsa("legacy".into()),
+            VerifiedBy::Unverified,
+        ] {
+            assert_eq!(VerifiedBy::from_text(&by.to_text()), Some(by));
+        }
+        for bad in ["", "ed25519", "dsa:x", "Unverified"] {
+            assert_eq!(VerifiedBy::from_text(bad), None, "{bad}");
+        }
+    }
 
     fn signer(seed: u8) -> SigningKey {
         SigningKey::from_bytes(&[seed; 32])

@@ -35,6 +35,8 @@ use sha2::{Digest, Sha256};
 use crate::BoxError;
 use crate::identify::IdentifiedBy;
 
+mod shared;
+
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 

@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod exactly_once;
+#[cfg(feature = "sqlite")]
+pub mod journal;
 pub mod redis_server;
 
 use std::sync::{Arc, Mutex};

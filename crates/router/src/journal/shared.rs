@@ -1,0 +1,70 @@
+//! A journal shared by reference: the router and the app (or a test) can hold the same one.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use futures_util::future::BoxFuture;
+
+use super::{
+    Appended, Entry, Journal, JournalError, LeaseToken, Leased, ListFilter, NewEntry,
+    ReplaySelector, Stats,
+};
+
+/// `Arc<J>` is a journal: keep a clone to inspect or replay the journal a router writes to.
+impl<J: Journal + ?Sized> Journal for Arc<J> {
+    fn append(&self, entry: NewEntry) -> BoxFuture<'_, Result<Appended, JournalError>> {
+        (**self).append(entry)
+    }
+    fn lease(
+        &self,
+        max: usize,
+        lease_for: Duration,
+    ) -> BoxFuture<'_, Result<Vec<Leased>, JournalError>> {
+        (**self).lease(max, lease_for)
+    }
+    fn complete<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
+        (**self).complete(token)
+    }
+    fn retry<'a>(
+        &'a self,
+        token: &'a LeaseToken,
+        error: &'a str,
+        not_before: SystemTime,
+    ) -> BoxFuture<'a, Result<(), JournalError>> {
+        (**self).retry(token, error, not_before)
+    }
+    fn dead<'a>(
+        &'a self,
+        token: &'a LeaseToken,
+        error: &'a str,
+    ) -> BoxFuture<'a, Result<(), JournalError>> {
+        (**self).dead(token, error)
+    }
+    fn release<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
+        (**self).release(token)
+    }
+    fn stats(&self) -> BoxFuture<'_, Result<Stats, JournalError>> {
+        (**self).stats()
+    }
+    fn list<'a>(
+        &'a self,
+        filter: &'a ListFilter,
+    ) -> BoxFuture<'a, Result<Vec<Entry>, JournalError>> {
+        (**self).list(filter)
+    }
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Entry>, JournalError>> {
+        (**self).get(key)
+    }
+    fn replay<'a>(
+        &'a self,
+        selector: &'a ReplaySelector,
+    ) -> BoxFuture<'a, Result<usize, JournalError>> {
+        (**self).replay(selector)
+    }
+    fn purge(&self, older_than: SystemTime) -> BoxFuture<'_, Result<usize, JournalError>> {
+        (**self).purge(older_than)
+    }
+    fn prune_done(&self, older_than: SystemTime) -> BoxFuture<'_, Result<usize, JournalError>> {
+        (**self).prune_done(older_than)
+    }
+}

@@ -1,0 +1,556 @@
+//! Durable mode end to end, over real HTTP, against every journal engine: acknowledged once
+//! journaled, handled once by the workers, dead letters and replay, and a receiver process
+//! killed with SIGKILL mid-run.
+#![cfg(feature = "sqlite")]
+
+mod common;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::exactly_once::{Effects, assert_exactly_once, effect_router};
+use common::journal::{Engine, keys, scratch, settled};
+use ghl_webhook_router::journal::{EntryState, Journal, ReplaySelector};
+use ghl_webhook_router::serve::spawn;
+use ghl_webhook_router::types::association::{Association, AssociationDelete};
+use ghl_webhook_router::types::{Event, EventKind, WebhookEvent};
+use ghl_webhook_router::{Delivery, DurableConfig, WebhookRouter};
+use ghl_webhook_test_support::{MockSender, RetryPolicy, TestKeys};
+
+/// Workers that retry fast, so a test's retries take milliseconds.
+fn fast() -> DurableConfig {
+    DurableConfig::default()
+        .backoff(Duration::from_millis(5), Duration::from_millis(50))
+        .poll_interval(Duration::from_millis(20))
+}
+
+fn event() -> AssociationDelete {
+    AssociationDelete(Association::new("67ade73d1119d2ac7ad0c475"))
+}
+
+/// Sends `deliveries` distinct ids (30% of them two or three times, concurrently), 64 at a
+/// time, retried like HighLevel; returns the ids and the most attempts any copy needed.
+async fn send_with_duplicates(sender: &MockSender, deliveries: usize) -> (Vec<String>, u32) {
+    let limit = Arc::new(tokio::sync::Semaphore::new(64));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut ids = Vec::with_capacity(deliveries);
+    for i in 0..deliveries {
+        let id = format!("durable-{i:05}");
+        ids.push(id.clone());
+        let copies = if i % 10 < 3 { 2 + i % 2 } else { 1 };
+        for _ in 0..copies {
+            let (sender, id, limit) = (sender.clone(), id.clone(), limit.clone());
+            tasks.spawn(async move {
+                let _permit = limit.acquire_owned().await.expect("semaphore");
+                sender.event(&event()).bound().webhook_id(&id).send().await
+            });
+        }
+    }
+    let mut most_attempts = 0;
+    while let Some(joined) = tasks.join_next().await {
+        let sent = joined.expect("task").expect("delivered");
+        assert_eq!(sent.status, 200, "{}", sent.body_text());
+        most_attempts = most_attempts.max(sent.attempts);
+    }
+    (ids, most_attempts)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_delivery_is_acknowledged_on_its_first_attempt_and_handled_once() {
+    for engine in Engine::all() {
+        let dir = scratch();
+        let journal = engine.open(dir.path(), "load");
+        let fx = Effects::default();
+        let router = effect_router(&fx, 0.2).durable(journal.clone(), fast());
+        let server = spawn(
+            "127.0.0.1:0".parse().expect("addr"),
+            router.into_service().bind_by_path(),
+        )
+        .await
+        .expect("bind");
+        let sender = MockSender::new(server.url())
+            .expect("url")
+            .with_retry(RetryPolicy::highlevel().time_scale(0.001));
+
+        let (ids, most_attempts) = send_with_duplicates(&sender, 2_000).await;
+        assert_eq!(
+            most_attempts, 1,
+            "{engine:?}: HighLevel sees 2xx on the first attempt of every delivery"
+        );
+        let stats = settled(&*journal, Duration::from_secs(120)).await;
+        assert_eq!(
+            (stats.pending, stats.in_progress, stats.dead, stats.done),
+            (0, 0, 0, 2_000),
+            "{engine:?}"
+        );
+        let journaled = keys(&*journal).await;
+        assert_eq!(journaled.len(), 2_000, "{engine:?}: each id journaled once");
+        assert_eq!(
+            journaled.iter().collect::<HashSet<_>>(),
+            ids.iter().collect::<HashSet<_>>()
+        );
+        assert_exactly_once(&fx, &ids, true);
+        server.shutdown(Duration::from_secs(5)).await.expect("stop");
+    }
+}
+
+/// AssociationDelete as a later SDK release might model it: an `id` of any JSON type.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct FixedAssociationDelete {
+    id: serde_json::Value,
+}
+
+impl WebhookEvent for FixedAssociationDelete {
+    const KIND: EventKind = EventKind::AssociationDelete;
+    fn into_event(self) -> Event {
+        Event::Unknown {
+            type_field: None,
+            raw: serde_json::to_vec(&self).unwrap_or_default().into(),
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_undecodable_delivery_is_a_dead_letter_with_its_path_and_replays_once_fixed() {
+    for engine in Engine::all() {
+        let dir = scratch();
+        let journal = engine.open(dir.path(), "dead");
+        let handled = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = handled.clone();
+        let router = WebhookRouter::new()
+            .verifier(TestKeys::primary().verifier())
+            .on(move |_: AssociationDelete, _: Delivery| {
+                let count = count.clone();
+                async move {
+                    count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            })
+            .durable(journal.clone(), fast());
+        let server = spawn(
+            "127.0.0.1:0".parse().expect("addr"),
+            router.into_service().bind_by_path(),
+        )
+        .await
+        .expect("bind");
+        let sender = MockSender::new(server.url()).expect("url");
+        let body = br#"{"type":"AssociationDelete","id":12345,"webhookId":"drifted-1"}"#;
+        let sent = sender.raw(body.to_vec()).send().await.expect("sent");
+        assert_eq!(
+            (sent.status.as_u16(), sent.body_text().as_str()),
+            (200, "accepted: journaled"),
+            "{engine:?}"
+        );
+        let stats = settled(&*journal, Duration::from_secs(10)).await;
+        assert_eq!(stats.dead, 1, "{engine:?}: a dead letter");
+        let entry = journal
+            .get("drifted-1")
+            .await
+            .expect("get")
+            .expect("journaled");
+        assert_eq!(entry.state, EntryState::Dead);
+        assert_eq!(&entry.raw[..], &body[..], "the exact bytes are kept");
+        let error = entry.last_error.unwrap_or_default();
+        assert!(
+            error.contains("at `id`"),
+            "the error names the path: {error}"
+        );
+        assert_eq!(handled.load(std::sync::atomic::Ordering::SeqCst), 0);
+        server.shutdown(Duration::from_secs(5)).await.expect("stop");
+
+        // The model is fixed (a release that accepts the payload); replay the dead letters.
+        let fixed = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = fixed.clone();
+        let router = WebhookRouter::new()
+            .verifier(TestKeys::primary().verifier())
+            .on(move |event: FixedAssociationDelete, d: Delivery| {
+                let seen = seen.clone();
+                async move {
+                    seen.lock().expect("lock").push((event.id, d.attempt()));
+                }
+            })
+            .durable(journal.clone(), fast());
+        let replayed = journal
+            .replay(&ReplaySelector::AllDead)
+            .await
+            .expect("replay");
+        assert_eq!(replayed, 1);
+        let server = spawn(
+            "127.0.0.1:0".parse().expect("addr"),
+            router.into_service().bind_by_path(),
+        )
+        .await
+        .expect("bind");
+        let stats = settled(&*journal, Duration::from_secs(10)).await;
+        assert_eq!((stats.dead, stats.done), (0, 1), "{engine:?}");
+        assert_eq!(
+            fixed.lock().expect("lock").as_slice(),
+            &[(serde_json::json!(12345), 1)]
+        );
+        server.shutdown(Duration::from_secs(5)).await.expect("stop");
+    }
+}
+
+#[tokio::test]
+async fn a_handler_that_keeps_failing_ends_as_a_dead_letter_after_its_attempts() {
+    for engine in Engine::all() {
+        let dir = scratch();
+        let journal = engine.open(dir.path(), "failing");
+        let attempts = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = attempts.clone();
+        let router = WebhookRouter::new()
+            .verifier(TestKeys::primary().verifier())
+            .on(move |_: AssociationDelete, d: Delivery| {
+                let seen = seen.clone();
+                async move {
+                    seen.lock().expect("lock").push(d.attempt());
+                    Err::<(), _>("the CRM is down")
+                }
+            })
+            .durable(journal.clone(), fast().max_attempts(3));
+        let server = spawn(
+            "127.0.0.1:0".parse().expect("addr"),
+            router.into_service().bind_by_path(),
+        )
+        .await
+        .expect("bind");
+        let sender = MockSender::new(server.url()).expect("url");
+        let sent = sender
+            .event(&event())
+            .bound()
+            .webhook_id("failing-1")
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(
+            sent.status, 200,
+            "acknowledged: the workers retry, not HighLevel"
+        );
+        let stats = settled(&*journal, Duration::from_secs(10)).await;
+        assert_eq!(stats.dead, 1, "{engine:?}");
+        assert_eq!(attempts.lock().expect("lock").as_slice(), &[1, 2, 3]);
+        let entry = journal.get("failing-1").await.expect("get").expect("entry");
+        assert_eq!(entry.attempts, 3);
+        assert_eq!(
+            entry.last_error.as_deref(),
+            Some("handler failed: the CRM is down")
+        );
+        server.shutdown(Duration::from_secs(5)).await.expect("stop");
+    }
+}
+
+#[tokio::test]
+async fn unknown_kinds_are_journaled_and_rejected_requests_never_are() {
+    for engine in Engine::all() {
+        let dir = scratch();
+        let journal = engine.open(dir.path(), "unknown");
+        let unknown = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = unknown.clone();
+        let router = WebhookRouter::new()
+            .verifier(TestKeys::primary().verifier())
+            .on_unknown(
+                move |event: ghl_webhook_router::UnknownEvent, _: Delivery| {
+                    let seen = seen.clone();
+                    async move { seen.lock().expect("lock").push(event.type_field) }
+                },
+            )
+            .durable(journal.clone(), fast());
+        let server = spawn(
+            "127.0.0.1:0".parse().expect("addr"),
+            router.into_service().bind_by_path(),
+        )
+        .await
+        .expect("bind");
+        let sender = MockSender::new(server.url()).expect("url");
+        let new_kind = br#"{"type":"SomethingNew","webhookId":"new-1"}"#.to_vec();
+        assert_eq!(
+            sender
+                .raw(new_kind.clone())
+                .send()
+                .await
+                .expect("sent")
+                .status,
+            200
+        );
+        let again = sender.raw(new_kind).send().await.expect("sent");
+        assert_eq!(
+            (again.status.as_u16(), again.body_text().as_str()),
+            (200, "duplicate: already journaled")
+        );
+        let forged = sender
+            .event(&event())
+            .bound()
+            .signed_by(&TestKeys::other())
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(forged.status, 401);
+        let not_json = sender.raw(b"{".to_vec()).send().await.expect("sent");
+        assert_eq!(not_json.status, 400);
+        let stats = settled(&*journal, Duration::from_secs(10)).await;
+        assert_eq!(keys(&*journal).await, ["new-1"], "{engine:?}");
+        assert_eq!(stats.done, 1);
+        assert_eq!(
+            unknown.lock().expect("lock").as_slice(),
+            &[Some("SomethingNew".to_owned())]
+        );
+        server.shutdown(Duration::from_secs(5)).await.expect("stop");
+    }
+}
+
+#[tokio::test]
+async fn a_journal_that_cannot_be_written_answers_503_and_keeps_nothing() {
+    let dir = scratch();
+    let journal = Engine::Sqlite.open(dir.path(), "broken");
+    let router = WebhookRouter::new()
+        .verifier(TestKeys::primary().verifier())
+        .durable(journal.clone(), fast());
+    let server = spawn(
+        "127.0.0.1:0".parse().expect("addr"),
+        router.into_service().bind_by_path(),
+    )
+    .await
+    .expect("bind");
+    let sender = MockSender::new(server.url()).expect("url");
+    // Another process holds the write lock for longer than the journal's busy timeout.
+    let path = Engine::Sqlite.location(dir.path(), "broken");
+    let blocker = rusqlite_lock(&path);
+    let sent = sender
+        .event(&event())
+        .bound()
+        .webhook_id("locked-1")
+        .send()
+        .await
+        .expect("sent");
+    drop(blocker);
+    assert_eq!(
+        (sent.status.as_u16(), sent.body_text().as_str()),
+        (503, "journal unavailable: retry later")
+    );
+    assert!(journal.get("locked-1").await.expect("get").is_none());
+    server.shutdown(Duration::from_secs(5)).await.expect("stop");
+}
+
+/// Holds SQLite's write lock on `path` from a `sqlite3`-like second connection until dropped.
+fn rusqlite_lock(path: &str) -> impl Drop {
+    struct Lock(Option<std::process::Child>);
+    impl Drop for Lock {
+        fn drop(&mut self) {
+            if let Some(mut child) = self.0.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+    let mut child = Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", "child_process_entry_point", "--nocapture"])
+        .env("GHL_DURABLE_CHILD", "lock")
+        .env("GHL_DURABLE_JOURNAL", path)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn the lock holder");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    while let Some(Ok(line)) = lines.next() {
+        if line == "locked" {
+            break;
+        }
+    }
+    Lock(Some(child))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_killed_mid_run_loses_nothing_and_appends_nothing_twice() {
+    let engine = Engine::Sqlite;
+    let dir = scratch();
+    let location = engine.location(dir.path(), "crash");
+    let handled_log = dir.path().join("handled.log");
+    let start = || Receiver::start(engine, &location, &handled_log);
+
+    let first = start();
+    let sender = MockSender::new(first.url.clone()).expect("url");
+    let mut tasks = tokio::task::JoinSet::new();
+    let limit = Arc::new(tokio::sync::Semaphore::new(16));
+    for i in 0..400 {
+        let (sender, limit) = (sender.clone(), limit.clone());
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await.expect("semaphore");
+            let id = format!("crash-{i:04}");
+            let sent = sender.event(&event()).bound().webhook_id(&id).send().await;
+            (id, sent.map(|s| s.status.as_u16()).unwrap_or(0))
+        });
+    }
+    // Kill it once part of the load is acknowledged, with requests and handlers in flight.
+    let mut acknowledged = HashSet::new();
+    let mut unanswered = Vec::new();
+    let mut first = Some(first);
+    while let Some(joined) = tasks.join_next().await {
+        let (id, status) = joined.expect("task");
+        if status == 200 {
+            acknowledged.insert(id);
+        } else {
+            unanswered.push(id);
+        }
+        if acknowledged.len() >= 150
+            && let Some(receiver) = first.take()
+        {
+            receiver.kill();
+        }
+    }
+    assert!(first.is_none(), "killed mid-run");
+    let journal = engine.reopen(dir.path(), "crash");
+    let at_kill = journal.stats().await.expect("stats");
+    assert!(
+        at_kill.pending + at_kill.in_progress > 0,
+        "the kill left work unfinished: {at_kill:?}"
+    );
+    assert!(!unanswered.is_empty(), "the kill cut requests in flight");
+
+    // Restart on the same journal; HighLevel retries what was not answered.
+    let second = start();
+    let sender = MockSender::new(second.url.clone()).expect("url");
+    for id in &unanswered {
+        let sent = sender
+            .event(&event())
+            .bound()
+            .webhook_id(id)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(sent.status, 200, "{}", sent.body_text());
+        acknowledged.insert(id.clone());
+    }
+    let stats = settled(&*journal, Duration::from_secs(60)).await;
+    assert_eq!((stats.pending, stats.in_progress, stats.dead), (0, 0, 0));
+    second.stop();
+
+    let journaled = keys(&*journal).await;
+    assert_eq!(
+        journaled.len(),
+        journaled.iter().collect::<HashSet<_>>().len(),
+        "nothing appended twice"
+    );
+    let journaled: HashSet<String> = journaled.into_iter().collect();
+    assert_eq!(
+        journaled, acknowledged,
+        "every acknowledged delivery is journaled"
+    );
+    let handled: HashSet<String> = std::fs::read_to_string(&handled_log)
+        .expect("handled log")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    for id in &acknowledged {
+        assert!(
+            handled.contains(id),
+            "{id} was acknowledged but never handled"
+        );
+    }
+}
+
+/// A durable receiver in a child process (this test binary, re-executed).
+struct Receiver {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Receiver {
+    fn start(engine: Engine, location: &str, handled_log: &std::path::Path) -> Self {
+        let mut child = Command::new(std::env::current_exe().expect("test binary"))
+            .args(["--exact", "child_process_entry_point", "--nocapture"])
+            .env("GHL_DURABLE_CHILD", format!("{engine:?}"))
+            .env("GHL_DURABLE_JOURNAL", location)
+            .env("GHL_DURABLE_HANDLED_LOG", handled_log)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn the receiver");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(url) = line.strip_prefix("listening on ") {
+                        break url.to_owned();
+                    }
+                }
+                _ => panic!("the receiver did not start"),
+            }
+        };
+        Self { child, url }
+    }
+
+    /// SIGKILL, no goodbye.
+    fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Not a test of its own: the entry point of the child processes above, run only when
+/// `GHL_DURABLE_CHILD` says which role to play (a receiver, or a holder of the write lock).
+#[test]
+fn child_process_entry_point() {
+    let Ok(role) = std::env::var("GHL_DURABLE_CHILD") else {
+        return;
+    };
+    let location = std::env::var("GHL_DURABLE_JOURNAL").expect("GHL_DURABLE_JOURNAL");
+    if role == "lock" {
+        let connection = rusqlite::Connection::open(&location).expect("open");
+        connection
+            .execute_batch("BEGIN IMMEDIATE")
+            .expect("take the write lock");
+        println!("locked");
+        std::thread::sleep(Duration::from_secs(60));
+        return;
+    }
+    let engine = match role.as_str() {
+        "Sqlite" => Engine::Sqlite,
+        other => panic!("unknown engine {other}"),
+    };
+    let log_path = std::env::var("GHL_DURABLE_HANDLED_LOG").expect("GHL_DURABLE_HANDLED_LOG");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let journal = engine.open_location(&location);
+        let log = Arc::new(std::sync::Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log_path)
+                .expect("handled log"),
+        ));
+        let router = WebhookRouter::new()
+            .verifier(TestKeys::primary().verifier())
+            .on(move |_: AssociationDelete, d: Delivery| {
+                let log = log.clone();
+                async move {
+                    // Slow enough that a kill finds handlers in progress.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    let line = format!("{}\n", d.webhook_id().unwrap_or("-"));
+                    log.lock()
+                        .expect("lock")
+                        .write_all(line.as_bytes())
+                        .expect("log");
+                }
+            })
+            .durable(journal, fast().concurrency(4).lease(Duration::from_secs(2)));
+        let server = spawn(
+            "127.0.0.1:0".parse().expect("addr"),
+            router.into_service().bind_by_path(),
+        )
+        .await
+        .expect("bind");
+        println!("listening on {}", server.url());
+        std::future::pending::<()>().await;
+    });
+}
