@@ -855,6 +855,7 @@ fn closing_finishes_queued_work_and_later_operations_are_closed() {
         results
     });
     drop(journal);
+    assert_eq!(dir.files(), ["journal.db"]);
     let reopened = dir.journal();
     rt.block_on(async {
         for (key, result) in results {
@@ -952,8 +953,10 @@ fn open_existing_on_a_missing_path_fails_and_creates_nothing() {
 fn open_creates_a_missing_journal_but_not_a_missing_directory() {
     let dir = Scratch::new();
     let journal = dir.journal();
+    runtime().block_on(async { journal.append(entry("a")).await.unwrap() });
     drop(journal);
-    assert!(dir.path().is_file());
+    // Closed, the journal is one file again: the WAL was checkpointed into it and removed.
+    assert_eq!(dir.files(), ["journal.db"]);
 
     let nested = dir.root().join("no/such/dir/journal.db");
     let err = SqliteJournal::open(&nested).unwrap_err();
@@ -1105,5 +1108,29 @@ fn odd_keys_and_bodies_are_stored_as_they_are() {
         assert_eq!(all.len(), odd_keys.len());
         assert_eq!(journal.purge(far).await.unwrap(), 0);
         assert_eq!(journal.prune_done(SystemTime::UNIX_EPOCH).await.unwrap(), 0);
+    });
+}
+
+#[test]
+fn extreme_times_and_durations_are_clamped_not_panics() {
+    let dir = Scratch::new();
+    let journal = dir.journal();
+    runtime().block_on(async {
+        let mut ancient = entry("ancient");
+        ancient.received_at = SystemTime::UNIX_EPOCH - Duration::from_secs(10);
+        journal.append(ancient).await.unwrap();
+        assert_eq!(
+            journal.get("ancient").await.unwrap().unwrap().received_at,
+            SystemTime::UNIX_EPOCH
+        );
+
+        let lease = journal.lease(1, Duration::MAX).await.unwrap().remove(0);
+        assert!(lease.entry.lease_until.unwrap() > SystemTime::now() + HOUR);
+        let far = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(u32::MAX) * 1000);
+        journal.retry(&lease.token, "later", far).await.unwrap();
+        assert!(journal.lease(1, LONG).await.unwrap().is_empty());
+        assert_eq!(journal.replay(&ReplaySelector::AllDead).await.unwrap(), 0);
+        let stats = journal.stats().await.unwrap();
+        assert_eq!(stats.oldest_pending, Some(SystemTime::UNIX_EPOCH));
     });
 }
