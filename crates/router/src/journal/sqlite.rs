@@ -218,6 +218,7 @@ pub struct SqliteJournal {
     config: SqliteConfig,
     writer: mpsc::Sender<WriteMsg>,
     reader: mpsc::Sender<ReadMsg>,
+    /// The reader's thread, then the writer's.
     threads: Mutex<Vec<JoinHandle<()>>>,
     closed: AtomicBool,
     commits: Arc<AtomicU64>,
@@ -334,7 +335,7 @@ impl SqliteJournal {
             config,
             writer,
             reader,
-            threads: Mutex::new(vec![writer_thread, reader_thread]),
+            threads: Mutex::new(vec![reader_thread, writer_thread]),
             closed: AtomicBool::new(false),
             commits,
         })
@@ -357,13 +358,17 @@ impl SqliteJournal {
         if self.closed.swap(true, Ordering::SeqCst) {
             return;
         }
-        let (writer_done, writer_closed) = oneshot::channel();
-        let (reader_done, reader_closed) = oneshot::channel();
-        let _ = self.writer.send(WriteMsg::Close(Some(writer_done)));
-        let _ = self.reader.send(ReadMsg::Close(Some(reader_done)));
-        // An error means the thread is gone already.
-        let _ = writer_closed.await;
-        let _ = reader_closed.await;
+        // The reader first: the last connection to close checkpoints the WAL into the file
+        // and removes it, which only the writer's read-write connection can do.
+        let (done, closed) = oneshot::channel();
+        if self.reader.send(ReadMsg::Close(Some(done))).is_ok() {
+            // An error means the thread is gone already.
+            let _ = closed.await;
+        }
+        let (done, closed) = oneshot::channel();
+        if self.writer.send(WriteMsg::Close(Some(done))).is_ok() {
+            let _ = closed.await;
+        }
         let threads =
             std::mem::take(&mut *self.threads.lock().unwrap_or_else(PoisonError::into_inner));
         for thread in threads {
@@ -409,16 +414,21 @@ impl SqliteJournal {
 
 impl Drop for SqliteJournal {
     fn drop(&mut self) {
-        if !*self.closed.get_mut() {
-            let _ = self.writer.send(WriteMsg::Close(None));
-            let _ = self.reader.send(ReadMsg::Close(None));
+        // As in `close`, the reader first. A close already sent (by an interrupted `close`)
+        // makes these sends fail, which is fine.
+        let mut threads = std::mem::take(
+            self.threads
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+        .into_iter();
+        let _ = self.reader.send(ReadMsg::Close(None));
+        if let Some(reader) = threads.next() {
+            let _ = reader.join();
         }
-        let threads = self
-            .threads
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
-        for thread in threads.drain(..) {
-            let _ = thread.join();
+        let _ = self.writer.send(WriteMsg::Close(None));
+        for writer in threads {
+            let _ = writer.join();
         }
     }
 }

@@ -1,0 +1,148 @@
+//! Helpers of the journal tests: scratch directories holding one journal file, entries, and a
+//! way to make a file read-only that holds for root too.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use ghl_webhook_router::journal::{NewEntry, SqliteJournal};
+use ghl_webhook_router::types::EventKind;
+
+/// A temporary directory (removed on drop) and the path of a journal file in it.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl Scratch {
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("ghl-journal-")
+            .tempdir()
+            .expect("temp dir");
+        let path = dir.path().join("journal.db");
+        Self { dir, path }
+    }
+
+    /// The journal file (it may not exist yet).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The directory.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Opens (creating if need be) the journal.
+    pub fn journal(&self) -> SqliteJournal {
+        SqliteJournal::open(&self.path).expect("open the journal")
+    }
+
+    /// A plain SQLite connection to the file, beside the journal's own.
+    pub fn connection(&self) -> rusqlite::Connection {
+        let conn = rusqlite::Connection::open(&self.path).expect("sqlite connection");
+        conn.busy_timeout(Duration::from_secs(5))
+            .expect("busy timeout");
+        conn
+    }
+
+    /// Runs SQL on the file through a plain connection, closed before returning.
+    pub fn sql(&self, sql: &str) {
+        let conn = self.connection();
+        conn.execute_batch(sql).expect("sql");
+        conn.close().map_err(|(_, err)| err).expect("close");
+    }
+
+    /// The names of the files in the directory, sorted.
+    pub fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.dir.path())
+            .expect("read dir")
+            .map(|entry| {
+                entry
+                    .expect("dir entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// An entry of unknown kind whose body names its key.
+pub fn entry(key: &str) -> NewEntry {
+    NewEntry::new(key, format!("{{\"webhookId\":\"{key}\"}}"), "test-primary")
+}
+
+/// An entry with an order key.
+pub fn ordered(key: &str, order_key: &str) -> NewEntry {
+    NewEntry {
+        order_key: Some(order_key.to_owned()),
+        ..entry(key)
+    }
+}
+
+/// An entry of a kind.
+pub fn kinded(key: &str, kind: EventKind) -> NewEntry {
+    NewEntry {
+        kind: Some(kind),
+        type_field: Some(kind.as_str().to_owned()),
+        ..entry(key)
+    }
+}
+
+/// A current-thread runtime with timers.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Undoes [`make_read_only`].
+pub struct ReadOnly {
+    path: PathBuf,
+    immutable: bool,
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        if self.immutable {
+            let _ = Command::new("chattr").arg("-i").arg(&self.path).status();
+        }
+        let _ = set_mode(&self.path, 0o644);
+    }
+}
+
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+fn writable(path: &Path) -> bool {
+    std::fs::OpenOptions::new().write(true).open(path).is_ok()
+}
+
+/// Makes `path` read-only to this process: `chmod 0444`, and where that does not stop this
+/// process (root ignores file modes) the immutable attribute (`chattr +i`), which stops root
+/// too. Panics when neither does, rather than letting a test pass without testing anything.
+pub fn make_read_only(path: &Path) -> ReadOnly {
+    set_mode(path, 0o444).expect("chmod 0444");
+    let mut guard = ReadOnly {
+        path: path.to_owned(),
+        immutable: false,
+    };
+    if writable(path) {
+        let status = Command::new("chattr").arg("+i").arg(path).status();
+        guard.immutable = matches!(status, Ok(status) if status.success());
+    }
+    assert!(
+        !writable(path),
+        "cannot make {} read-only to this process (running as root on a file system without \
+         `chattr +i`?)",
+        path.display()
+    );
+    guard
+}
