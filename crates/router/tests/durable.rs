@@ -450,6 +450,163 @@ async fn a_receiver_killed_mid_run_loses_nothing_and_appends_nothing_twice() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_with_one_order_key_run_one_at_a_time_in_arrival_order() {
+    for engine in Engine::all() {
+        let dir = scratch();
+        let journal = engine.open(dir.path(), "order");
+        // (location, webhookId, started, finished) per handler call.
+        type Calls = Vec<(String, String, std::time::Instant, std::time::Instant)>;
+        let calls: Arc<std::sync::Mutex<Calls>> = Default::default();
+        let log = calls.clone();
+        let router = WebhookRouter::new()
+            .verifier(TestKeys::primary().verifier())
+            .on(move |_: AssociationDelete, d: Delivery| {
+                let log = log.clone();
+                async move {
+                    let started = std::time::Instant::now();
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    log.lock().expect("lock").push((
+                        d.location_id().unwrap_or("-").to_owned(),
+                        d.webhook_id().unwrap_or("-").to_owned(),
+                        started,
+                        std::time::Instant::now(),
+                    ));
+                }
+            })
+            .durable(
+                journal.clone(),
+                fast()
+                    .concurrency(8)
+                    .order_by(|d| d.location_id().map(str::to_owned)),
+            );
+        let server = spawn(
+            "127.0.0.1:0".parse().expect("addr"),
+            router.into_service().bind_by_path(),
+        )
+        .await
+        .expect("bind");
+        let sender = MockSender::new(server.url()).expect("url");
+        // Sent one after the other, so arrival order is the order of `i`.
+        for i in 0..40 {
+            let mut event = event();
+            event.0.location_id = Some(format!("loc-{}", i % 2));
+            let sent = sender
+                .event(&event)
+                .bound()
+                .webhook_id(format!("order-{i:02}"))
+                .send()
+                .await
+                .expect("sent");
+            assert_eq!(sent.status, 200);
+        }
+        let stats = settled(&*journal, Duration::from_secs(30)).await;
+        assert_eq!(stats.done, 40, "{engine:?}");
+        let calls = calls.lock().expect("lock").clone();
+        for location in ["loc-0", "loc-1"] {
+            let mut mine: Vec<_> = calls.iter().filter(|c| c.0 == location).collect();
+            mine.sort_by_key(|c| c.2);
+            let ids: Vec<&str> = mine.iter().map(|c| c.1.as_str()).collect();
+            let mut sorted = ids.clone();
+            sorted.sort_unstable();
+            assert_eq!(ids, sorted, "{location} ran in arrival order");
+            for pair in mine.windows(2) {
+                assert!(pair[0].3 <= pair[1].2, "{location} ran one at a time");
+            }
+        }
+        server.shutdown(Duration::from_secs(5)).await.expect("stop");
+    }
+}
+
+#[tokio::test]
+async fn shutdown_hands_entries_in_progress_back_without_counting_the_attempt() {
+    for engine in Engine::all() {
+        let dir = scratch();
+        let journal = engine.open(dir.path(), "shutdown");
+        let (started, mut has_started) = tokio::sync::mpsc::channel::<()>(1);
+        let router = WebhookRouter::new()
+            .verifier(TestKeys::primary().verifier())
+            .on(move |_: AssociationDelete, _: Delivery| {
+                let started = started.clone();
+                async move {
+                    let _ = started.send(()).await;
+                    tokio::time::sleep(Duration::from_secs(600)).await;
+                }
+            })
+            .durable(journal.clone(), fast().grace(Duration::from_millis(100)));
+        let server = spawn(
+            "127.0.0.1:0".parse().expect("addr"),
+            router.into_service().bind_by_path(),
+        )
+        .await
+        .expect("bind");
+        let sender = MockSender::new(server.url()).expect("url");
+        let sent = sender
+            .event(&event())
+            .bound()
+            .webhook_id("slow-1")
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(sent.status, 200);
+        has_started.recv().await.expect("the handler started");
+        server.shutdown(Duration::from_secs(5)).await.expect("stop");
+        let entry = journal.get("slow-1").await.expect("get").expect("entry");
+        assert_eq!(
+            (entry.state, entry.attempts),
+            (EntryState::Pending, 0),
+            "{engine:?}: handed back, due again, the attempt not counted"
+        );
+    }
+}
+
+#[tokio::test]
+async fn done_entries_are_pruned_after_the_retention_so_the_journal_stays_bounded() {
+    for engine in Engine::all() {
+        let dir = scratch();
+        let journal = engine.open(dir.path(), "retention");
+        let router = WebhookRouter::new()
+            .verifier(TestKeys::primary().verifier())
+            .on(|_: AssociationDelete, _: Delivery| async {})
+            .durable(
+                journal.clone(),
+                fast().retention(Duration::from_millis(200)),
+            );
+        let server = spawn(
+            "127.0.0.1:0".parse().expect("addr"),
+            router.into_service().bind_by_path(),
+        )
+        .await
+        .expect("bind");
+        let sender = MockSender::new(server.url()).expect("url");
+        for i in 0..20 {
+            let sent = sender
+                .event(&event())
+                .bound()
+                .webhook_id(format!("kept-{i}"))
+                .send()
+                .await
+                .expect("sent");
+            assert_eq!(sent.status, 200);
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let stats = loop {
+            let stats = journal.stats().await.expect("stats");
+            let total = stats.pending + stats.in_progress + stats.done + stats.dead;
+            if total == 0 || std::time::Instant::now() > deadline {
+                break stats;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(
+            (stats.pending, stats.in_progress, stats.done, stats.dead),
+            (0, 0, 0, 0),
+            "{engine:?}: every done entry pruned"
+        );
+        server.shutdown(Duration::from_secs(5)).await.expect("stop");
+    }
+}
+
 /// A durable receiver in a child process (this test binary, re-executed).
 struct Receiver {
     child: std::process::Child,
