@@ -5,11 +5,9 @@ use ghl_webhook_types::app::{
     ExternalAuthConnected, PaymentStatus, PlanChange, SaaSPlanCreate, SaasPlanPrice, Trial,
     WhitelabelDetails,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{envelope, free_text, id, open_value};
 
@@ -258,17 +256,12 @@ pub fn saas_plan_create() -> impl Strategy<Value = SaaSPlanCreate> {
         )
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::AppInstall => app_install().prop_map(Event::from).boxed(),
-        EventKind::AppUninstall => app_uninstall().prop_map(Event::from).boxed(),
-        EventKind::AppUpdate => app_update().prop_map(Event::from).boxed(),
-        EventKind::AppPaymentStatus => app_payment_status().prop_map(Event::from).boxed(),
-        EventKind::PlanChange => plan_change().prop_map(Event::from).boxed(),
-        EventKind::ExternalAuthConnected => external_auth_connected().prop_map(Event::from).boxed(),
-        EventKind::SaaSPlanCreate => saas_plan_create().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    AppInstall => app_install(),
+    AppUninstall => app_uninstall(),
+    AppUpdate => app_update(),
+    AppPaymentStatus => app_payment_status(),
+    PlanChange => plan_change(),
+    ExternalAuthConnected => external_auth_connected(),
+    SaaSPlanCreate => saas_plan_create(),
 }

@@ -4,11 +4,9 @@ use ghl_webhook_types::appointment::{
     Appointment, AppointmentCreate, AppointmentDelete, AppointmentPayload, AppointmentSource,
     AppointmentStatus, AppointmentUpdate,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{free_text, id, open_value};
 
@@ -86,13 +84,8 @@ pub fn appointment_update() -> impl Strategy<Value = AppointmentUpdate> {
     appointment_payload().prop_map(AppointmentUpdate)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::AppointmentCreate => appointment_create().prop_map(Event::from).boxed(),
-        EventKind::AppointmentDelete => appointment_delete().prop_map(Event::from).boxed(),
-        EventKind::AppointmentUpdate => appointment_update().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    AppointmentCreate => appointment_create(),
+    AppointmentDelete => appointment_delete(),
+    AppointmentUpdate => appointment_update(),
 }

@@ -4,10 +4,8 @@ use ghl_webhook_types::association::{
     Association, AssociationCreate, AssociationDelete, AssociationType, AssociationUpdate,
     Cardinality,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{free_text, id, open_value};
 
@@ -66,13 +64,8 @@ pub fn association_delete() -> impl Strategy<Value = AssociationDelete> {
     association().prop_map(AssociationDelete)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::AssociationCreate => association_create().prop_map(Event::from).boxed(),
-        EventKind::AssociationUpdate => association_update().prop_map(Event::from).boxed(),
-        EventKind::AssociationDelete => association_delete().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    AssociationCreate => association_create(),
+    AssociationUpdate => association_update(),
+    AssociationDelete => association_delete(),
 }

@@ -1,10 +1,8 @@
 //! Strategies for the Campaign events.
 
 use ghl_webhook_types::campaign::{CampaignStatus, CampaignStatusUpdate};
-use ghl_webhook_types::{Event, EventKind};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{free_text, id, open_value};
 
@@ -34,11 +32,6 @@ pub fn campaign_status_update() -> impl Strategy<Value = CampaignStatusUpdate> {
         )
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::CampaignStatusUpdate => campaign_status_update().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    CampaignStatusUpdate => campaign_status_update(),
 }

@@ -6,11 +6,9 @@ use ghl_webhook_types::contact::{
     Contact, ContactCreate, ContactDelete, ContactDndUpdate, ContactTagUpdate, ContactUpdate,
     CustomFieldValue, DndChannel, DndSetting, DndStatus,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::{btree_map, vec};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{free_text, id, open_value};
 
@@ -173,15 +171,10 @@ pub fn contact_dnd_update() -> impl Strategy<Value = ContactDndUpdate> {
     })
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::ContactCreate => contact_create().prop_map(Event::from).boxed(),
-        EventKind::ContactUpdate => contact_update().prop_map(Event::from).boxed(),
-        EventKind::ContactDelete => contact_delete().prop_map(Event::from).boxed(),
-        EventKind::ContactTagUpdate => contact_tag_update().prop_map(Event::from).boxed(),
-        EventKind::ContactDndUpdate => contact_dnd_update().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    ContactCreate => contact_create(),
+    ContactUpdate => contact_update(),
+    ContactDelete => contact_delete(),
+    ContactTagUpdate => contact_tag_update(),
+    ContactDndUpdate => contact_dnd_update(),
 }

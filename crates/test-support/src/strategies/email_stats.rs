@@ -4,11 +4,9 @@ use ghl_webhook_types::email_stats::{
     DeliveryStatus, EmailEvent, EmailEventType, EmailFlags, EmailHeaders, EmailMessage,
     LCEmailStats, LogLevel, SendingEnvelope, Severity,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::{btree_map, vec};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 use serde_json::Value;
 
 use super::common::{free_text, id, open_value};
@@ -217,11 +215,6 @@ pub fn lc_email_stats() -> impl Strategy<Value = LCEmailStats> {
     })
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::LCEmailStats => lc_email_stats().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    LCEmailStats => lc_email_stats(),
 }

@@ -6,11 +6,9 @@ use ghl_webhook_types::invoice::{
     InvoicePartiallyPaid, InvoiceSent, InvoiceStatus, InvoiceUpdate, InvoiceVoid, TotalSummary,
 };
 use ghl_webhook_types::lenient::Number;
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{free_text, id, open_value};
 
@@ -274,17 +272,12 @@ pub fn invoice_void() -> impl Strategy<Value = InvoiceVoid> {
     invoice().prop_map(InvoiceVoid)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::InvoiceCreate => invoice_create().prop_map(Event::from).boxed(),
-        EventKind::InvoiceDelete => invoice_delete().prop_map(Event::from).boxed(),
-        EventKind::InvoicePaid => invoice_paid().prop_map(Event::from).boxed(),
-        EventKind::InvoicePartiallyPaid => invoice_partially_paid().prop_map(Event::from).boxed(),
-        EventKind::InvoiceSent => invoice_sent().prop_map(Event::from).boxed(),
-        EventKind::InvoiceUpdate => invoice_update().prop_map(Event::from).boxed(),
-        EventKind::InvoiceVoid => invoice_void().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    InvoiceCreate => invoice_create(),
+    InvoiceDelete => invoice_delete(),
+    InvoicePaid => invoice_paid(),
+    InvoicePartiallyPaid => invoice_partially_paid(),
+    InvoiceSent => invoice_sent(),
+    InvoiceUpdate => invoice_update(),
+    InvoiceVoid => invoice_void(),
 }

@@ -6,11 +6,9 @@ use ghl_webhook_types::message::{
     CallStatus, InboundMessage, Message, MessageDirection, MessageSource, MessageStatus,
     MessageType, MessageTypeString, OutboundMessage, ProviderMessageType, ProviderOutboundMessage,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{free_text, id, open_value};
 
@@ -265,15 +263,8 @@ pub fn provider_outbound_message() -> impl Strategy<Value = ProviderOutboundMess
         )
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::InboundMessage => inbound_message().prop_map(Event::from).boxed(),
-        EventKind::OutboundMessage => outbound_message().prop_map(Event::from).boxed(),
-        EventKind::ProviderOutboundMessage => {
-            provider_outbound_message().prop_map(Event::from).boxed()
-        }
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    InboundMessage => inbound_message(),
+    OutboundMessage => outbound_message(),
+    ProviderOutboundMessage => provider_outbound_message(),
 }

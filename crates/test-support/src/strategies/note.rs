@@ -1,10 +1,8 @@
 //! Strategies for the Note events.
 
 use ghl_webhook_types::note::{Note, NoteCreate, NoteDelete, NoteUpdate};
-use ghl_webhook_types::{Event, EventKind};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{free_text, id};
 
@@ -41,13 +39,8 @@ pub fn note_delete() -> impl Strategy<Value = NoteDelete> {
     note().prop_map(NoteDelete)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::NoteCreate => note_create().prop_map(Event::from).boxed(),
-        EventKind::NoteUpdate => note_update().prop_map(Event::from).boxed(),
-        EventKind::NoteDelete => note_delete().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    NoteCreate => note_create(),
+    NoteUpdate => note_update(),
+    NoteDelete => note_delete(),
 }

@@ -5,11 +5,9 @@ use std::collections::BTreeMap;
 use ghl_webhook_types::object_schema::{
     ObjectLabels, ObjectSchema, ObjectSchemaCreate, ObjectSchemaUpdate, ObjectType,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::{btree_map, vec};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{envelope, free_text, id, open_value};
 
@@ -94,12 +92,7 @@ pub fn object_schema_update() -> impl Strategy<Value = ObjectSchemaUpdate> {
     object_schema().prop_map(ObjectSchemaUpdate)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::ObjectSchemaCreate => object_schema_create().prop_map(Event::from).boxed(),
-        EventKind::ObjectSchemaUpdate => object_schema_update().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    ObjectSchemaCreate => object_schema_create(),
+    ObjectSchemaUpdate => object_schema_update(),
 }

@@ -5,10 +5,8 @@ use ghl_webhook_types::opportunity::{
     OpportunityMonetaryValueUpdate, OpportunityStageUpdate, OpportunityStatus,
     OpportunityStatusUpdate, OpportunityUpdate,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{free_text, id, open_value};
 use super::invoice::amount;
@@ -93,25 +91,12 @@ pub fn opportunity_update() -> impl Strategy<Value = OpportunityUpdate> {
     opportunity().prop_map(OpportunityUpdate)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::OpportunityAssignedToUpdate => opportunity_assigned_to_update()
-            .prop_map(Event::from)
-            .boxed(),
-        EventKind::OpportunityCreate => opportunity_create().prop_map(Event::from).boxed(),
-        EventKind::OpportunityDelete => opportunity_delete().prop_map(Event::from).boxed(),
-        EventKind::OpportunityMonetaryValueUpdate => opportunity_monetary_value_update()
-            .prop_map(Event::from)
-            .boxed(),
-        EventKind::OpportunityStageUpdate => {
-            opportunity_stage_update().prop_map(Event::from).boxed()
-        }
-        EventKind::OpportunityStatusUpdate => {
-            opportunity_status_update().prop_map(Event::from).boxed()
-        }
-        EventKind::OpportunityUpdate => opportunity_update().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    OpportunityAssignedToUpdate => opportunity_assigned_to_update(),
+    OpportunityCreate => opportunity_create(),
+    OpportunityDelete => opportunity_delete(),
+    OpportunityMonetaryValueUpdate => opportunity_monetary_value_update(),
+    OpportunityStageUpdate => opportunity_stage_update(),
+    OpportunityStatusUpdate => opportunity_status_update(),
+    OpportunityUpdate => opportunity_update(),
 }

@@ -5,11 +5,9 @@ use ghl_webhook_types::order::{
     AmountSummary, ContactSnapshot, FulfillmentStatus, Order, OrderCreate, OrderItem, OrderSource,
     OrderSourceType, OrderStatus, OrderStatusUpdate, TaxCalculation, TaxLine,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{free_text, id, open_value};
 use super::invoice::{amount, simple_value};
@@ -216,12 +214,7 @@ pub fn order_status_update() -> impl Strategy<Value = OrderStatusUpdate> {
     order().prop_map(OrderStatusUpdate)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::OrderCreate => order_create().prop_map(Event::from).boxed(),
-        EventKind::OrderStatusUpdate => order_status_update().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    OrderCreate => order_create(),
+    OrderStatusUpdate => order_status_update(),
 }

@@ -5,11 +5,9 @@ use ghl_webhook_types::price::{
     MembershipOffer, Price, PriceCreate, PriceDelete, PriceType, PriceUpdate, Recurring,
     RecurringInterval,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{free_text, id, open_value};
 use super::invoice::amount;
@@ -119,13 +117,8 @@ pub fn price_update() -> impl Strategy<Value = PriceUpdate> {
     price().prop_map(PriceUpdate)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::PriceCreate => price_create().prop_map(Event::from).boxed(),
-        EventKind::PriceDelete => price_delete().prop_map(Event::from).boxed(),
-        EventKind::PriceUpdate => price_update().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    PriceCreate => price_create(),
+    PriceDelete => price_delete(),
+    PriceUpdate => price_update(),
 }

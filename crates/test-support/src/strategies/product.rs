@@ -4,11 +4,9 @@ use ghl_webhook_types::product::{
     MediaType, Product, ProductCreate, ProductDelete, ProductMedia, ProductType, ProductUpdate,
     ProductVariant, VariantOption,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{free_text, id, open_value};
 
@@ -108,13 +106,8 @@ pub fn product_update() -> impl Strategy<Value = ProductUpdate> {
     product().prop_map(ProductUpdate)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::ProductCreate => product_create().prop_map(Event::from).boxed(),
-        EventKind::ProductDelete => product_delete().prop_map(Event::from).boxed(),
-        EventKind::ProductUpdate => product_update().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    ProductCreate => product_create(),
+    ProductDelete => product_delete(),
+    ProductUpdate => product_update(),
 }

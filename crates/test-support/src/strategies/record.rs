@@ -3,11 +3,9 @@
 use ghl_webhook_types::record::{
     Record, RecordCreate, RecordDelete, RecordProperty, RecordType, RecordUpdate,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{envelope, free_text, id, open_value};
 
@@ -66,13 +64,8 @@ pub fn record_delete() -> impl Strategy<Value = RecordDelete> {
     record().prop_map(RecordDelete)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::RecordCreate => record_create().prop_map(Event::from).boxed(),
-        EventKind::RecordUpdate => record_update().prop_map(Event::from).boxed(),
-        EventKind::RecordDelete => record_delete().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    RecordCreate => record_create(),
+    RecordUpdate => record_update(),
+    RecordDelete => record_delete(),
 }

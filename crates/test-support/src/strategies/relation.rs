@@ -1,10 +1,8 @@
 //! Strategies for the Relation events.
 
 use ghl_webhook_types::relation::{Relation, RelationCreate, RelationDelete};
-use ghl_webhook_types::{Event, EventKind};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::id;
 
@@ -47,12 +45,7 @@ pub fn relation_delete() -> impl Strategy<Value = RelationDelete> {
     relation().prop_map(RelationDelete)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::RelationCreate => relation_create().prop_map(Event::from).boxed(),
-        EventKind::RelationDelete => relation_delete().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    RelationCreate => relation_create(),
+    RelationDelete => relation_delete(),
 }

@@ -1,10 +1,8 @@
 //! Strategies for the Task events.
 
 use ghl_webhook_types::task::{Task, TaskComplete, TaskCreate, TaskDelete};
-use ghl_webhook_types::{Event, EventKind};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{free_text, id};
 
@@ -54,13 +52,8 @@ pub fn task_delete() -> impl Strategy<Value = TaskDelete> {
     task().prop_map(TaskDelete)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::TaskCreate => task_create().prop_map(Event::from).boxed(),
-        EventKind::TaskComplete => task_complete().prop_map(Event::from).boxed(),
-        EventKind::TaskDelete => task_delete().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    TaskCreate => task_create(),
+    TaskComplete => task_complete(),
+    TaskDelete => task_delete(),
 }

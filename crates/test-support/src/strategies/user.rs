@@ -3,11 +3,9 @@
 use ghl_webhook_types::user::{
     User, UserCreate, UserDelete, UserPermissions, UserRole, UserUpdate,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{free_text, id, open_value};
 
@@ -113,15 +111,10 @@ pub fn user_delete() -> impl Strategy<Value = UserDelete> {
     user().prop_map(UserDelete)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::UserCreate => user_create().prop_map(Event::from).boxed(),
-        EventKind::UserUpdate => user_update().prop_map(Event::from).boxed(),
-        EventKind::UserDelete => user_delete().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    UserCreate => user_create(),
+    UserUpdate => user_update(),
+    UserDelete => user_delete(),
 }
 
 #[cfg(test)]

@@ -11,11 +11,9 @@ use ghl_webhook_types::voice_ai::{
     CustomActionParameter, ExecutedCallAction, HttpMethod, TransferToType, Translation,
     VoiceAiCallEnd,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::{btree_map, vec};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{free_text, id, open_value};
 
@@ -334,11 +332,6 @@ pub fn voice_ai_call_end() -> impl Strategy<Value = VoiceAiCallEnd> {
         )
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::VoiceAiCallEnd => voice_ai_call_end().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    VoiceAiCallEnd => voice_ai_call_end(),
 }
