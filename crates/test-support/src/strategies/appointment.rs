@@ -8,12 +8,7 @@ use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
 
-use super::common::{free_text, id, open_value};
-
-/// An ISO-8601 date-time with an offset, as Appointment events send them.
-fn date_time() -> impl Strategy<Value = String> {
-    "20[0-9]{2}-(0[1-9]|1[0-2])-[0-2][0-9]T[0-2][0-9]:[0-5][0-9]:00(Z|[+-](0[0-9]|1[0-2]):(00|30))"
-}
+use super::common::{free_text, id, open_value, timestamp_with_offset};
 
 /// The appointment itself.
 pub fn appointment() -> impl Strategy<Value = Appointment> {
@@ -26,8 +21,8 @@ pub fn appointment() -> impl Strategy<Value = Appointment> {
         vec(id(), 0..3),
         of(free_text()),
         of(open_value::<AppointmentSource>(AppointmentSource::KNOWN)),
-        (of(date_time()), of(date_time())),
-        (of(date_time()), of(date_time())),
+        (of(timestamp_with_offset()), of(timestamp_with_offset())),
+        (of(timestamp_with_offset()), of(timestamp_with_offset())),
     )
         .prop_map(
             |(

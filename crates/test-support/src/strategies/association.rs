@@ -7,17 +7,17 @@ use ghl_webhook_types::association::{
 use proptest::option::of;
 use proptest::prelude::*;
 
-use super::common::{free_text, id, open_value};
+use super::common::{custom_object_key, free_text, id, open_value};
 
 /// The shared Association body.
 pub fn association() -> impl Strategy<Value = Association> {
-    let object_key = "(contact|custom_objects\\.[a-z_]{1,16})";
+    let object_key = || prop_oneof![Just("contact".to_owned()), custom_object_key()];
     (
         id(),
         of(open_value::<AssociationType>(AssociationType::KNOWN)),
-        (of(object_key), of(free_text())),
+        (of(object_key()), of(free_text())),
         of(open_value::<Cardinality>(Cardinality::KNOWN)),
-        (of(object_key), of(free_text())),
+        (of(object_key()), of(free_text())),
         of(open_value::<Cardinality>(Cardinality::KNOWN)),
         of("[a-z_]{1,24}"),
         of(id()),

@@ -4,14 +4,14 @@ use ghl_webhook_types::location::{Location, LocationCreate, LocationUpdate};
 use proptest::option::of;
 use proptest::prelude::*;
 
-use super::common::{free_text, id};
+use super::common::{email, free_text, id};
 
 /// The shared Location body.
 pub fn location() -> impl Strategy<Value = Location> {
     (
         id(),
         of(free_text()),
-        of("[a-z0-9._+-]{1,16}@[a-z]{1,12}\\.(com|io)"),
+        of(email()),
         of("prod_[a-zA-Z0-9]{14}"),
         of(id()),
     )

@@ -4,7 +4,8 @@
 //! optional fields both present and absent, strings with escapes and non-ASCII text, and open
 //! string sets with both documented and unknown values. Each event type implements
 //! [`EventStrategy`] (`ContactCreate::strategy()`); [`event_of`] gives the strategy of one
-//! kind as an [`Event`], [`any_event`] a mix of every kind.
+//! kind as an [`Event`], [`any_event`] a mix of every kind. The value strategies the families
+//! share (identifiers, timestamps, amounts, ...) are at the top level of this module.
 //!
 //! `event_of` is expanded from the catalogue of the types crate, so an event type without an
 //! `EventStrategy` impl is a compile error of this crate, not a panic in someone's test.
@@ -80,7 +81,11 @@ pub mod user;
 pub mod voice_ai;
 
 mod common;
-pub use common::{envelope, free_text, id, open_value};
+pub use common::{
+    amount, country_code, currency, custom_object_key, date, domain, email, envelope, file_url,
+    free_text, hundredths, id, ip_address, json_object, json_value, open_value, phone, postal_code,
+    short_id, timestamp, timestamp_with_offset, url, uuid,
+};
 
 /// Defines [`event_of`] from the catalogue's lines: one arm per kind, each the
 /// [`EventStrategy`] of the kind's type.

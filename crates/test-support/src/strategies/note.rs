@@ -4,24 +4,19 @@ use ghl_webhook_types::note::{Note, NoteCreate, NoteDelete, NoteUpdate};
 use proptest::option::of;
 use proptest::prelude::*;
 
-use super::common::{free_text, id};
+use super::common::{free_text, id, timestamp};
 
 /// The shared Note body; `locationId` is absent as often as not, as in real deliveries.
 pub fn note() -> impl Strategy<Value = Note> {
-    (
-        id(),
-        of(free_text()),
-        of(id()),
-        of("20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T[01][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"),
-        of(id()),
-    )
-        .prop_map(|(id, body, contact_id, date_added, location_id)| Note {
+    (id(), of(free_text()), of(id()), of(timestamp()), of(id())).prop_map(
+        |(id, body, contact_id, date_added, location_id)| Note {
             id,
             body,
             contact_id,
             date_added,
             location_id,
-        })
+        },
+    )
 }
 
 /// A NoteCreate.

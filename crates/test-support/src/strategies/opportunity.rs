@@ -8,8 +8,7 @@ use ghl_webhook_types::opportunity::{
 use proptest::option::of;
 use proptest::prelude::*;
 
-use super::common::{free_text, id, open_value};
-use super::invoice::amount;
+use super::common::{amount, free_text, id, open_value, timestamp, uuid};
 
 /// The shared Opportunity body (`assignedTo` absent half the time, as in unassigned deals).
 pub fn opportunity() -> impl Strategy<Value = Opportunity> {
@@ -21,10 +20,10 @@ pub fn opportunity() -> impl Strategy<Value = Opportunity> {
         of(amount()),
         of(free_text()),
         of(id()),
-        of("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+        of(uuid()),
         of(free_text()),
         of(open_value::<OpportunityStatus>(OpportunityStatus::KNOWN)),
-        of("20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T[01][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"),
+        of(timestamp()),
     )
         .prop_map(
             |(

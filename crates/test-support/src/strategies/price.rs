@@ -9,13 +9,9 @@ use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
 
-use super::common::{free_text, id, open_value};
-use super::invoice::amount;
+use super::common::{amount, currency, free_text, id, open_value, short_id, timestamp};
 
-fn timestamp() -> impl Strategy<Value = String> {
-    "20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T[01][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"
-}
-
+/// A whole count (an interval count, a stock level).
 fn count() -> impl Strategy<Value = Number> {
     (0i64..100_000).prop_map(|n| Number(n as f64))
 }
@@ -47,7 +43,7 @@ pub fn price() -> impl Strategy<Value = Price> {
         (
             id(),
             vec(membership_offer(), 0..3),
-            vec("[a-z0-9]{11}", 0..3),
+            vec(short_id(), 0..3),
             of(id()),
             of(id()),
             of(id()),
@@ -56,7 +52,7 @@ pub fn price() -> impl Strategy<Value = Price> {
         (
             of(open_value::<PriceType>(PriceType::KNOWN)),
             of(open_value::<PriceType>(PriceType::KNOWN)),
-            of("[A-Z]{3}"),
+            of(currency()),
             of(amount()),
             of(recurring()),
             of(timestamp()),

@@ -7,13 +7,13 @@ use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
 
-use super::common::{envelope, free_text, id, open_value};
+use super::common::{custom_object_key, envelope, free_text, id, open_value, timestamp};
 
 /// A record type: a documented one, an undocumented one, or a custom object key.
 fn record_type() -> impl Strategy<Value = RecordType> {
     prop_oneof![
         open_value::<RecordType>(RecordType::KNOWN),
-        "custom_objects\\.[a-z_]{1,16}".prop_map(RecordType::from),
+        custom_object_key().prop_map(RecordType::from),
     ]
 }
 
@@ -32,9 +32,7 @@ pub fn record() -> impl Strategy<Value = Record> {
         vec(id(), 0..3),
         vec(id(), 0..3),
         vec(record_property(), 0..3),
-        envelope(
-            "20[0-9]{2}-(0[1-9]|1[0-2])-[0-2][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z",
-        ),
+        envelope(timestamp()),
     )
         .prop_map(
             |(id, record_type, location_id, owners, followers, properties, timestamp)| Record {

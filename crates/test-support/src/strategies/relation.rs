@@ -4,15 +4,21 @@ use ghl_webhook_types::relation::{Relation, RelationCreate, RelationDelete};
 use proptest::option::of;
 use proptest::prelude::*;
 
-use super::common::id;
+use super::common::{custom_object_key, id};
 
 /// The body shared by RelationCreate and RelationDelete.
 pub fn relation() -> impl Strategy<Value = Relation> {
-    let object_key = "(contact|business|custom_objects\\.[a-z_]{1,16})";
+    let object_key = || {
+        prop_oneof![
+            Just("contact".to_owned()),
+            Just("business".to_owned()),
+            custom_object_key(),
+        ]
+    };
     (
         id(),
-        (of(object_key), of(id())),
-        (of(object_key), of(id())),
+        (of(object_key()), of(id())),
+        (of(object_key()), of(id())),
         of(id()),
         of(id()),
     )

@@ -4,11 +4,7 @@ use ghl_webhook_types::task::{Task, TaskComplete, TaskCreate, TaskDelete};
 use proptest::option::of;
 use proptest::prelude::*;
 
-use super::common::{free_text, id};
-
-fn date() -> impl Strategy<Value = String> {
-    "20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T[01][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"
-}
+use super::common::{free_text, id, timestamp};
 
 /// The shared Task body; `contactId` and `body` are absent as often as not, as in real
 /// TaskCreate deliveries.
@@ -20,8 +16,8 @@ pub fn task() -> impl Strategy<Value = Task> {
         of(free_text()),
         of(id()),
         of(free_text()),
-        of(date()),
-        of(date()),
+        of(timestamp()),
+        of(timestamp()),
     )
         .prop_map(
             |(id, location_id, assigned_to, body, contact_id, title, date_added, due_date)| Task {

@@ -7,7 +7,7 @@ use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
 
-use super::common::{free_text, id, open_value};
+use super::common::{email, free_text, id, open_value, phone};
 
 /// Number of permission flags of [`UserPermissions`].
 const PERMISSION_FLAGS: usize = 37;
@@ -65,8 +65,8 @@ pub fn user() -> impl Strategy<Value = User> {
     (
         (id(), of(id()), of(id()), vec(id(), 0..3)),
         (of(free_text()), of(free_text())),
-        of("[a-z0-9._+-]{1,16}@[a-z]{1,12}\\.(com|io)"),
-        of("\\+1[0-9]{10}"),
+        of(email()),
+        of(phone()),
         of("[0-9]{1,5}"),
         of(open_value::<UserRole>(UserRole::KNOWN)),
         of(user_permissions()),
