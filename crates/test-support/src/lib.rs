@@ -22,5 +22,5 @@ pub use keys::{ED25519_OTHER_TEST_SEED, ED25519_TEST_SEED, PrivateKeyError, Test
 pub use matcher::{SignedBy, signed_by};
 pub use retry::{RetryOn, RetryPolicy};
 pub use sender::{
-    Delivery, MockSender, Scheme, SendError, Sent, SignatureHeaders, TEST_APP_ID, TEST_VERSION_ID,
+    MockSender, Outgoing, Scheme, SendError, Sent, SignatureHeaders, TEST_APP_ID, TEST_VERSION_ID,
 };
