@@ -19,7 +19,7 @@
 //!    `WebhookEvent` impl, the name and alias lookups and the routing rule.
 //! 3. What the compiler then asks for, because it is expanded from the table:
 //!    - an `EventStrategy` impl in test-support's `strategies/<family>.rs` (a missing one is a
-//!      compile error of test-support);
+//!      compile error of test-support with its `strategies` feature, on by default);
 //!    - the fixture `tests/fixtures/<Kind>.json` (a missing one is a compile error of this
 //!      crate's tests; the CLI embeds the same file as its built-in payload).
 //! 4. What the tests then ask for:

@@ -7,6 +7,8 @@
 //! kind as an [`Event`], [`any_event`] a mix of every kind. The value strategies the families
 //! share (identifiers, timestamps, amounts, ...) are at the top level of this module.
 //!
+//! Needs the `strategies` feature (on by default).
+//!
 //! `event_of` is expanded from the catalogue of the types crate, so an event type without an
 //! `EventStrategy` impl is a compile error of this crate, not a panic in someone's test.
 //!
