@@ -100,7 +100,7 @@ async fn every_bad_signature_is_401_with_its_reason_and_no_handler_runs() {
     let sig_over_reserialized = TestKeys::primary().sign(&reserialized);
     let short = base64_of(&[7u8; 32]);
 
-    let cases: Vec<(&str, ghl_webhook_test_support::Delivery<'_>, &str)> = vec![
+    let cases: Vec<(&str, ghl_webhook_test_support::Outgoing<'_>, &str)> = vec![
         (
             "missing",
             sender.event(&event).bound().unsigned(),

@@ -8,12 +8,16 @@ use ghl_webhook_router::Verifier;
 use wiremock::{Match, Request};
 
 /// Matches requests whose signature verifies over their exact body with the given keys.
+///
+/// Needs the `wiremock` feature (on by default).
 #[derive(Debug, Clone)]
 pub struct SignedBy {
     verifier: Verifier,
 }
 
 /// A matcher accepting only requests validly signed for `verifier`.
+///
+/// Needs the `wiremock` feature (on by default).
 pub fn signed_by(verifier: Verifier) -> SignedBy {
     SignedBy { verifier }
 }

@@ -170,16 +170,16 @@ impl MockSender {
     }
 
     /// A delivery of a typed event, with the envelope added.
-    pub fn event<E: WebhookEvent>(&self, event: &E) -> Delivery<'_> {
+    pub fn event<E: WebhookEvent>(&self, event: &E) -> Outgoing<'_> {
         let payload = serde_json::to_value(event).map(|v| Payload::Json {
             value: v,
             kind: Some(E::KIND),
         });
-        self.delivery(payload.map_err(SendError::from), Some(E::KIND))
+        self.outgoing(payload.map_err(SendError::from), Some(E::KIND))
     }
 
     /// A delivery of an [`Event`] (an `Unknown` one is sent as its raw bytes).
-    pub fn any_event(&self, event: &Event) -> Delivery<'_> {
+    pub fn any_event(&self, event: &Event) -> Outgoing<'_> {
         let kind = event.kind();
         let payload = match event {
             Event::Unknown { raw, .. } => Ok(Payload::Raw(raw.clone())),
@@ -193,25 +193,25 @@ impl MockSender {
                 })
                 .map_err(SendError::from),
         };
-        self.delivery(payload, kind)
+        self.outgoing(payload, kind)
     }
 
     /// A delivery of a JSON value, with the envelope added.
-    pub fn json(&self, value: Value) -> Delivery<'_> {
-        self.delivery(Ok(Payload::Json { value, kind: None }), None)
+    pub fn json(&self, value: Value) -> Outgoing<'_> {
+        self.outgoing(Ok(Payload::Json { value, kind: None }), None)
     }
 
     /// A delivery of exactly these bytes: no envelope is added, they are signed as they are.
-    pub fn raw(&self, bytes: impl Into<Bytes>) -> Delivery<'_> {
-        self.delivery(Ok(Payload::Raw(bytes.into())), None)
+    pub fn raw(&self, bytes: impl Into<Bytes>) -> Outgoing<'_> {
+        self.outgoing(Ok(Payload::Raw(bytes.into())), None)
     }
 
-    fn delivery(
+    fn outgoing(
         &self,
         payload: Result<Payload, SendError>,
         kind: Option<EventKind>,
-    ) -> Delivery<'_> {
-        Delivery {
+    ) -> Outgoing<'_> {
+        Outgoing {
             sender: self,
             payload,
             kind,
@@ -248,10 +248,13 @@ enum WebhookId {
     Omitted,
 }
 
-/// One mock delivery being prepared; [`Delivery::send`] posts it.
+/// One outgoing mock delivery being prepared (a builder: its knobs, then [`Outgoing::send`]).
+///
+/// Not to be confused with the router's `Delivery`, which describes a delivery a handler
+/// received.
 #[must_use = "a delivery does nothing until `send` is awaited"]
 #[derive(Debug)]
-pub struct Delivery<'a> {
+pub struct Outgoing<'a> {
     sender: &'a MockSender,
     payload: Result<Payload, SendError>,
     kind: Option<EventKind>,
@@ -266,7 +269,7 @@ pub struct Delivery<'a> {
     repeat_type: bool,
 }
 
-impl Delivery<'_> {
+impl Outgoing<'_> {
     /// Uses this `webhookId` (e.g. to send duplicates) instead of a fresh one.
     pub fn webhook_id(mut self, id: impl Into<String>) -> Self {
         self.webhook_id = WebhookId::Chosen(id.into());

@@ -1,5 +1,8 @@
 //! The catalogue: the one table that ties each event kind to its name, its `type` values and
-//! its Rust type. Adding an event is one struct in its family module and one line here.
+//! its Rust type. Everything generated per kind (the [`EventKind`] and [`Event`] variants, the
+//! [`WebhookEvent`] impls, [`visit_event_types`], and outside this crate the proptest strategy
+//! table and the fixture list of the tests) is expanded from this one table by
+//! [`with_catalogue!`](crate::with_catalogue).
 //!
 //! A line reads `Kind => module::Type, [aliases], by;`:
 //! - `aliases`: the `type` values other than the event's own name that mean this kind
@@ -7,12 +10,126 @@
 //! - `by`: `type` when real payloads carry a `type` naming the event; `route` when they carry
 //!   none, or one that means something else (ProviderOutboundMessage's channel, Price's price
 //!   type), so deliveries of that kind can only be identified by the route they arrive on.
+//!
+//! # Adding an event
+//! 1. The struct in its family module (`src/<family>.rs`; a new family is also a `pub mod` in
+//!    `lib.rs` and in test-support's `strategies/mod.rs`), deriving `Debug, Clone, PartialEq,
+//!    Serialize, Deserialize`.
+//! 2. Its line in the table below. That alone gives the kind, the `Event` variant, the
+//!    `WebhookEvent` impl, the name and alias lookups and the routing rule.
+//! 3. What the compiler then asks for, because it is expanded from the table:
+//!    - an `EventStrategy` impl in test-support's `strategies/<family>.rs` (a missing one is a
+//!      compile error of test-support with its `strategies` feature, on by default);
+//!    - the fixture `tests/fixtures/<Kind>.json` (a missing one is a compile error of this
+//!      crate's tests; the CLI embeds the same file as its built-in payload).
+//! 4. What the tests then ask for:
+//!    - the fixture's insta snapshot `tests/snapshots/fixtures__<Kind>.snap` (`cargo insta
+//!      review` after the first run of `cargo test -p ghl-webhook-types`);
+//!    - its row in the README's "Supported events" table, and the count in that heading
+//!      (`tests/readme.rs` compares the table with the catalogue).
 
 use bytes::Bytes;
 use serde::Serialize;
 
 use crate::event::{DecodeError, WebhookEvent, decode};
 use crate::*;
+
+/// Expands `$callback! { $crate; Kind => module::Type, [aliases], by; ... }` with every line of
+/// the catalogue, in catalogue order: the one table, for code that must be written once per
+/// event kind (here the enums and impls; in test-support the strategy table; in the tests the
+/// fixture list).
+///
+/// `$crate` comes first so that the callback can name the types as `$types::module::Type`
+/// from any crate. The grammar of a line is the one documented on the catalogue module; a
+/// callback matches it as
+/// `$( $kind:ident => $module:ident :: $ty:ident, [$($alias:literal),*], $by:ident; )+`.
+/// Not a stable API: the grammar changes with the catalogue.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! with_catalogue {
+    ($callback:ident) => {
+        $callback! {
+            $crate;
+            AssociationCreate => association::AssociationCreate, [], route;
+            AssociationDelete => association::AssociationDelete, [], route;
+            AssociationUpdate => association::AssociationUpdate, [], route;
+            AppInstall => app::AppInstall, ["INSTALL"], type;
+            AppPaymentStatus => app::AppPaymentStatus, ["APP_PAYMENT_STATUS"], type;
+            AppUninstall => app::AppUninstall, ["UNINSTALL"], type;
+            AppUpdate => app::AppUpdate, ["UPDATE"], type;
+            CampaignStatusUpdate => campaign::CampaignStatusUpdate, [], type;
+            ExternalAuthConnected => app::ExternalAuthConnected, ["EXTERNAL_AUTH_CONNECTED"], type;
+            LCEmailStats => email_stats::LCEmailStats, [], type;
+            LocationCreate => location::LocationCreate, [], type;
+            LocationUpdate => location::LocationUpdate, [], type;
+            PlanChange => app::PlanChange, ["PLAN_CHANGE"], type;
+            SaaSPlanCreate => app::SaaSPlanCreate, ["SaasPlanCreate"], type;
+            UserCreate => user::UserCreate, [], type;
+            UserDelete => user::UserDelete, [], type;
+            UserUpdate => user::UserUpdate, [], type;
+            ContactCreate => contact::ContactCreate, [], type;
+            ContactDelete => contact::ContactDelete, [], type;
+            ContactDndUpdate => contact::ContactDndUpdate, [], type;
+            ContactTagUpdate => contact::ContactTagUpdate, [], type;
+            ContactUpdate => contact::ContactUpdate, [], type;
+            ConversationUnreadWebhook => conversation::ConversationUnreadWebhook, ["ConversationUnreadUpdate"], type;
+            ConversationUpdate => conversation::ConversationUpdate, [], type;
+            InboundMessage => message::InboundMessage, [], type;
+            NoteCreate => note::NoteCreate, [], type;
+            NoteDelete => note::NoteDelete, [], type;
+            NoteUpdate => note::NoteUpdate, [], type;
+            OutboundMessage => message::OutboundMessage, [], type;
+            ProviderOutboundMessage => message::ProviderOutboundMessage, [], route;
+            TaskComplete => task::TaskComplete, [], type;
+            TaskCreate => task::TaskCreate, [], type;
+            TaskDelete => task::TaskDelete, [], type;
+            InvoiceCreate => invoice::InvoiceCreate, [], route;
+            InvoiceDelete => invoice::InvoiceDelete, [], route;
+            InvoicePaid => invoice::InvoicePaid, [], route;
+            InvoicePartiallyPaid => invoice::InvoicePartiallyPaid, [], route;
+            InvoiceSent => invoice::InvoiceSent, [], route;
+            InvoiceUpdate => invoice::InvoiceUpdate, [], route;
+            InvoiceVoid => invoice::InvoiceVoid, [], route;
+            OpportunityAssignedToUpdate => opportunity::OpportunityAssignedToUpdate, [], type;
+            OpportunityCreate => opportunity::OpportunityCreate, [], type;
+            OpportunityDelete => opportunity::OpportunityDelete, [], type;
+            OpportunityMonetaryValueUpdate => opportunity::OpportunityMonetaryValueUpdate, [], type;
+            OpportunityStageUpdate => opportunity::OpportunityStageUpdate, [], type;
+            OpportunityStatusUpdate => opportunity::OpportunityStatusUpdate, [], type;
+            OpportunityUpdate => opportunity::OpportunityUpdate, [], type;
+            OrderCreate => order::OrderCreate, [], type;
+            OrderStatusUpdate => order::OrderStatusUpdate, [], type;
+            PriceCreate => price::PriceCreate, [], route;
+            PriceDelete => price::PriceDelete, [], route;
+            PriceUpdate => price::PriceUpdate, [], route;
+            ProductCreate => product::ProductCreate, [], route;
+            ProductDelete => product::ProductDelete, [], route;
+            ProductUpdate => product::ProductUpdate, [], route;
+            AppointmentCreate => appointment::AppointmentCreate, [], type;
+            AppointmentDelete => appointment::AppointmentDelete, [], type;
+            AppointmentUpdate => appointment::AppointmentUpdate, [], type;
+            KnowledgeBaseCreate => knowledge_base::KnowledgeBaseCreate, [], type;
+            KnowledgeBaseDelete => knowledge_base::KnowledgeBaseDelete, [], type;
+            KnowledgeBaseFaqChange => knowledge_base::KnowledgeBaseFaqChange, [], type;
+            KnowledgeBaseFileChange => knowledge_base::KnowledgeBaseFileChange, [], type;
+            KnowledgeBaseRichTextChange => knowledge_base::KnowledgeBaseRichTextChange, [], type;
+            KnowledgeBaseTableFileChange => knowledge_base::KnowledgeBaseTableFileChange, [], type;
+            KnowledgeBaseTrainedUrlChange => knowledge_base::KnowledgeBaseTrainedUrlChange, [], type;
+            KnowledgeBaseUpdate => knowledge_base::KnowledgeBaseUpdate, [], type;
+            ObjectSchemaCreate => object_schema::ObjectSchemaCreate, [], route;
+            ObjectSchemaUpdate => object_schema::ObjectSchemaUpdate, [], route;
+            RecordCreate => record::RecordCreate, [], route;
+            RecordDelete => record::RecordDelete, [], route;
+            RecordUpdate => record::RecordUpdate, [], route;
+            RelationCreate => relation::RelationCreate, [], route;
+            RelationDelete => relation::RelationDelete, [], route;
+            SupportTicketCreate => support_ticket::SupportTicketCreate, [], type;
+            SupportTicketDelete => support_ticket::SupportTicketDelete, [], type;
+            SupportTicketUpdate => support_ticket::SupportTicketUpdate, [], type;
+            VoiceAiCallEnd => voice_ai::VoiceAiCallEnd, [], route;
+        }
+    };
+}
 
 macro_rules! catalogue {
     (@route type) => { false };
@@ -22,7 +139,7 @@ macro_rules! catalogue {
     (@sent type $kind:ident []) => { Some(stringify!($kind)) };
     (@sent type $kind:ident [$first:literal $(, $rest:literal)*]) => { Some($first) };
     (@how route) => { "route binding" };
-    ($( $kind:ident => $module:ident :: $ty:ident, [$($alias:literal),*], $by:ident; )+) => {
+    ($types:tt; $( $kind:ident => $module:ident :: $ty:ident, [$($alias:literal),*], $by:ident; )+) => {
         /// Every documented HighLevel webhook event.
         ///
         /// `as_str` is the event's name in HighLevel's docs (the page name), which is also the
@@ -168,98 +285,7 @@ macro_rules! catalogue {
     };
 }
 
-catalogue! {
-    AssociationCreate => association::AssociationCreate, [], route;
-    AssociationDelete => association::AssociationDelete, [], route;
-    AssociationUpdate => association::AssociationUpdate, [], route;
-
-    // Family group A: app, location, user, campaign, email_stats
-    AppInstall => app::AppInstall, ["INSTALL"], type;
-    AppPaymentStatus => app::AppPaymentStatus, ["APP_PAYMENT_STATUS"], type;
-    AppUninstall => app::AppUninstall, ["UNINSTALL"], type;
-    AppUpdate => app::AppUpdate, ["UPDATE"], type;
-    CampaignStatusUpdate => campaign::CampaignStatusUpdate, [], type;
-    ExternalAuthConnected => app::ExternalAuthConnected, ["EXTERNAL_AUTH_CONNECTED"], type;
-    LCEmailStats => email_stats::LCEmailStats, [], type;
-    LocationCreate => location::LocationCreate, [], type;
-    LocationUpdate => location::LocationUpdate, [], type;
-    PlanChange => app::PlanChange, ["PLAN_CHANGE"], type;
-    SaaSPlanCreate => app::SaaSPlanCreate, ["SaasPlanCreate"], type;
-    UserCreate => user::UserCreate, [], type;
-    UserDelete => user::UserDelete, [], type;
-    UserUpdate => user::UserUpdate, [], type;
-
-
-    // Family group B: contact, conversation, message, note, task
-    ContactCreate => contact::ContactCreate, [], type;
-    ContactDelete => contact::ContactDelete, [], type;
-    ContactDndUpdate => contact::ContactDndUpdate, [], type;
-    ContactTagUpdate => contact::ContactTagUpdate, [], type;
-    ContactUpdate => contact::ContactUpdate, [], type;
-    ConversationUnreadWebhook => conversation::ConversationUnreadWebhook, ["ConversationUnreadUpdate"], type;
-    ConversationUpdate => conversation::ConversationUpdate, [], type;
-    InboundMessage => message::InboundMessage, [], type;
-    NoteCreate => note::NoteCreate, [], type;
-    NoteDelete => note::NoteDelete, [], type;
-    NoteUpdate => note::NoteUpdate, [], type;
-    OutboundMessage => message::OutboundMessage, [], type;
-    ProviderOutboundMessage => message::ProviderOutboundMessage, [], route;
-    TaskComplete => task::TaskComplete, [], type;
-    TaskCreate => task::TaskCreate, [], type;
-    TaskDelete => task::TaskDelete, [], type;
-
-
-    // Family group C: invoice, order, product, price, opportunity
-    InvoiceCreate => invoice::InvoiceCreate, [], route;
-    InvoiceDelete => invoice::InvoiceDelete, [], route;
-    InvoicePaid => invoice::InvoicePaid, [], route;
-    InvoicePartiallyPaid => invoice::InvoicePartiallyPaid, [], route;
-    InvoiceSent => invoice::InvoiceSent, [], route;
-    InvoiceUpdate => invoice::InvoiceUpdate, [], route;
-    InvoiceVoid => invoice::InvoiceVoid, [], route;
-    OpportunityAssignedToUpdate => opportunity::OpportunityAssignedToUpdate, [], type;
-    OpportunityCreate => opportunity::OpportunityCreate, [], type;
-    OpportunityDelete => opportunity::OpportunityDelete, [], type;
-    OpportunityMonetaryValueUpdate => opportunity::OpportunityMonetaryValueUpdate, [], type;
-    OpportunityStageUpdate => opportunity::OpportunityStageUpdate, [], type;
-    OpportunityStatusUpdate => opportunity::OpportunityStatusUpdate, [], type;
-    OpportunityUpdate => opportunity::OpportunityUpdate, [], type;
-    OrderCreate => order::OrderCreate, [], type;
-    OrderStatusUpdate => order::OrderStatusUpdate, [], type;
-    PriceCreate => price::PriceCreate, [], route;
-    PriceDelete => price::PriceDelete, [], route;
-    PriceUpdate => price::PriceUpdate, [], route;
-    ProductCreate => product::ProductCreate, [], route;
-    ProductDelete => product::ProductDelete, [], route;
-    ProductUpdate => product::ProductUpdate, [], route;
-
-
-    // Family group D: appointment, knowledge_base, object_schema, record, relation, support_ticket, voice_ai
-    AppointmentCreate => appointment::AppointmentCreate, [], type;
-    AppointmentDelete => appointment::AppointmentDelete, [], type;
-    AppointmentUpdate => appointment::AppointmentUpdate, [], type;
-    KnowledgeBaseCreate => knowledge_base::KnowledgeBaseCreate, [], type;
-    KnowledgeBaseDelete => knowledge_base::KnowledgeBaseDelete, [], type;
-    KnowledgeBaseFaqChange => knowledge_base::KnowledgeBaseFaqChange, [], type;
-    KnowledgeBaseFileChange => knowledge_base::KnowledgeBaseFileChange, [], type;
-    KnowledgeBaseRichTextChange => knowledge_base::KnowledgeBaseRichTextChange, [], type;
-    KnowledgeBaseTableFileChange => knowledge_base::KnowledgeBaseTableFileChange, [], type;
-    KnowledgeBaseTrainedUrlChange => knowledge_base::KnowledgeBaseTrainedUrlChange, [], type;
-    KnowledgeBaseUpdate => knowledge_base::KnowledgeBaseUpdate, [], type;
-    ObjectSchemaCreate => object_schema::ObjectSchemaCreate, [], route;
-    ObjectSchemaUpdate => object_schema::ObjectSchemaUpdate, [], route;
-    RecordCreate => record::RecordCreate, [], route;
-    RecordDelete => record::RecordDelete, [], route;
-    RecordUpdate => record::RecordUpdate, [], route;
-    RelationCreate => relation::RelationCreate, [], route;
-    RelationDelete => relation::RelationDelete, [], route;
-    SupportTicketCreate => support_ticket::SupportTicketCreate, [], type;
-    SupportTicketDelete => support_ticket::SupportTicketDelete, [], type;
-    SupportTicketUpdate => support_ticket::SupportTicketUpdate, [], type;
-    VoiceAiCallEnd => voice_ai::VoiceAiCallEnd, [], route;
-
-
-}
+crate::with_catalogue!(catalogue);
 
 /// Serializes raw body bytes as the JSON they hold, or as a string when they are not JSON.
 fn raw_json<S: serde::Serializer>(raw: &Bytes, serializer: S) -> Result<S::Ok, S::Error> {

@@ -33,36 +33,29 @@ pub mod lenient;
 mod open_enum;
 mod shape;
 
-pub mod association;
-
-// Family group A: app, location, user, campaign, email_stats
+// One module per event family; the catalogue (`catalogue.rs`) ties their event types to kinds.
 pub mod app;
+pub mod appointment;
+pub mod association;
 pub mod campaign;
-pub mod email_stats;
-pub mod location;
-pub mod user;
-
-// Family group B: contact, conversation, message, note, task
 pub mod contact;
 pub mod conversation;
+pub mod email_stats;
+pub mod invoice;
+pub mod knowledge_base;
+pub mod location;
 pub mod message;
 pub mod note;
-pub mod task;
-
-// Family group C: invoice, order, product, price, opportunity
-pub mod invoice;
+pub mod object_schema;
 pub mod opportunity;
 pub mod order;
 pub mod price;
 pub mod product;
-
-// Family group D: appointment, knowledge_base, object_schema, record, relation, support_ticket, voice_ai
-pub mod appointment;
-pub mod knowledge_base;
-pub mod object_schema;
 pub mod record;
 pub mod relation;
 pub mod support_ticket;
+pub mod task;
+pub mod user;
 pub mod voice_ai;
 
 pub use catalogue::{Event, EventKind, UnknownEventName, VisitEventTypes, visit_event_types};

@@ -5,41 +5,31 @@ use ghl_webhook_types::app::{
     ExternalAuthConnected, PaymentStatus, PlanChange, SaaSPlanCreate, SaasPlanPrice, Trial,
     WhitelabelDetails,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
-use super::common::{envelope, free_text, id, open_value};
-
-/// An ISO-8601 date-time as HighLevel sends them.
-fn date_time() -> impl Strategy<Value = String> {
-    "20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9])T[01][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"
-}
-
-/// A non-negative number with at most two decimals (exact through a JSON round trip).
-fn amount() -> impl Strategy<Value = f64> {
-    (0i64..10_000_000).prop_map(|n| n as f64 / 100.0)
-}
+use super::common::{
+    currency, domain, envelope, file_url, free_text, hundredths, id, open_value, timestamp, uuid,
+};
 
 /// The trial of an installation.
 pub fn trial() -> impl Strategy<Value = Trial> {
-    (of(any::<bool>()), of(amount()), of(date_time())).prop_map(
-        |(on_trial, trial_duration, trial_start_date)| Trial {
+    (
+        of(any::<bool>()),
+        of(hundredths(0..10_000_000)),
+        of(timestamp()),
+    )
+        .prop_map(|(on_trial, trial_duration, trial_start_date)| Trial {
             on_trial,
             trial_duration,
             trial_start_date,
-        },
-    )
+        })
 }
 
 /// White-label branding of an agency.
 pub fn whitelabel_details() -> impl Strategy<Value = WhitelabelDetails> {
-    (
-        of("[a-z]{1,12}\\.(com|io|app)"),
-        of("https://[a-z]{1,12}\\.com/[a-z]{1,8}\\.png"),
-    )
+    (of(domain()), of(file_url()))
         .prop_map(|(domain, logo_url)| WhitelabelDetails { domain, logo_url })
 }
 
@@ -171,8 +161,8 @@ pub fn external_auth_connected() -> impl Strategy<Value = ExternalAuthConnected>
         of(open_value::<AuthType>(AuthType::KNOWN)),
         of("[a-z]{1,10}\\.(readonly|write)( [a-z]{1,10}\\.(readonly|write)){0,3}"),
         of(any::<bool>()),
-        envelope(date_time()),
-        envelope("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"),
+        envelope(timestamp()),
+        envelope(uuid()),
     )
         .prop_map(
             |(
@@ -203,8 +193,8 @@ pub fn saas_plan_price() -> impl Strategy<Value = SaasPlanPrice> {
         of("price_[a-zA-Z0-9]{14}"),
         of(open_value::<BillingInterval>(BillingInterval::KNOWN)),
         of(any::<bool>()),
-        of(amount()),
-        of("[a-z]{3}"),
+        of(hundredths(0..10_000_000)),
+        of(currency().prop_map(|c| c.to_lowercase())),
         of("(\\$|€|£|¥|R\\$)"),
     )
         .prop_map(
@@ -224,11 +214,11 @@ pub fn saas_plan_create() -> impl Strategy<Value = SaaSPlanCreate> {
     (
         (id(), of(free_text()), of(free_text())),
         (vec(free_text(), 0..3), vec(free_text(), 0..3)),
-        (of(amount()), of(amount())),
+        (of(hundredths(0..10_000_000)), of(hundredths(0..10_000_000))),
         vec(saas_plan_price(), 0..3),
         (of(id()), of(id()), of(id())),
         of(any::<bool>()),
-        (of(date_time()), of(date_time())),
+        (of(timestamp()), of(timestamp())),
     )
         .prop_map(
             |(
@@ -258,17 +248,12 @@ pub fn saas_plan_create() -> impl Strategy<Value = SaaSPlanCreate> {
         )
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::AppInstall => app_install().prop_map(Event::from).boxed(),
-        EventKind::AppUninstall => app_uninstall().prop_map(Event::from).boxed(),
-        EventKind::AppUpdate => app_update().prop_map(Event::from).boxed(),
-        EventKind::AppPaymentStatus => app_payment_status().prop_map(Event::from).boxed(),
-        EventKind::PlanChange => plan_change().prop_map(Event::from).boxed(),
-        EventKind::ExternalAuthConnected => external_auth_connected().prop_map(Event::from).boxed(),
-        EventKind::SaaSPlanCreate => saas_plan_create().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    AppInstall => app_install(),
+    AppUninstall => app_uninstall(),
+    AppUpdate => app_update(),
+    AppPaymentStatus => app_payment_status(),
+    PlanChange => plan_change(),
+    ExternalAuthConnected => external_auth_connected(),
+    SaaSPlanCreate => saas_plan_create(),
 }

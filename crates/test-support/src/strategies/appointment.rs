@@ -4,18 +4,11 @@ use ghl_webhook_types::appointment::{
     Appointment, AppointmentCreate, AppointmentDelete, AppointmentPayload, AppointmentSource,
     AppointmentStatus, AppointmentUpdate,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
-use super::common::{free_text, id, open_value};
-
-/// An ISO-8601 date-time with an offset, as Appointment events send them.
-fn date_time() -> impl Strategy<Value = String> {
-    "20[0-9]{2}-(0[1-9]|1[0-2])-[0-2][0-9]T[0-2][0-9]:[0-5][0-9]:00(Z|[+-](0[0-9]|1[0-2]):(00|30))"
-}
+use super::common::{free_text, id, open_value, timestamp_with_offset};
 
 /// The appointment itself.
 pub fn appointment() -> impl Strategy<Value = Appointment> {
@@ -28,8 +21,8 @@ pub fn appointment() -> impl Strategy<Value = Appointment> {
         vec(id(), 0..3),
         of(free_text()),
         of(open_value::<AppointmentSource>(AppointmentSource::KNOWN)),
-        (of(date_time()), of(date_time())),
-        (of(date_time()), of(date_time())),
+        (of(timestamp_with_offset()), of(timestamp_with_offset())),
+        (of(timestamp_with_offset()), of(timestamp_with_offset())),
     )
         .prop_map(
             |(
@@ -86,13 +79,8 @@ pub fn appointment_update() -> impl Strategy<Value = AppointmentUpdate> {
     appointment_payload().prop_map(AppointmentUpdate)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::AppointmentCreate => appointment_create().prop_map(Event::from).boxed(),
-        EventKind::AppointmentDelete => appointment_delete().prop_map(Event::from).boxed(),
-        EventKind::AppointmentUpdate => appointment_update().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    AppointmentCreate => appointment_create(),
+    AppointmentDelete => appointment_delete(),
+    AppointmentUpdate => appointment_update(),
 }

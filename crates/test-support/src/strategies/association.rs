@@ -4,22 +4,20 @@ use ghl_webhook_types::association::{
     Association, AssociationCreate, AssociationDelete, AssociationType, AssociationUpdate,
     Cardinality,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
-use super::common::{free_text, id, open_value};
+use super::common::{custom_object_key, free_text, id, open_value};
 
 /// The shared Association body.
 pub fn association() -> impl Strategy<Value = Association> {
-    let object_key = "(contact|custom_objects\\.[a-z_]{1,16})";
+    let object_key = || prop_oneof![Just("contact".to_owned()), custom_object_key()];
     (
         id(),
         of(open_value::<AssociationType>(AssociationType::KNOWN)),
-        (of(object_key), of(free_text())),
+        (of(object_key()), of(free_text())),
         of(open_value::<Cardinality>(Cardinality::KNOWN)),
-        (of(object_key), of(free_text())),
+        (of(object_key()), of(free_text())),
         of(open_value::<Cardinality>(Cardinality::KNOWN)),
         of("[a-z_]{1,24}"),
         of(id()),
@@ -66,13 +64,8 @@ pub fn association_delete() -> impl Strategy<Value = AssociationDelete> {
     association().prop_map(AssociationDelete)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::AssociationCreate => association_create().prop_map(Event::from).boxed(),
-        EventKind::AssociationUpdate => association_update().prop_map(Event::from).boxed(),
-        EventKind::AssociationDelete => association_delete().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    AssociationCreate => association_create(),
+    AssociationUpdate => association_update(),
+    AssociationDelete => association_delete(),
 }

@@ -6,45 +6,18 @@ use ghl_webhook_types::contact::{
     Contact, ContactCreate, ContactDelete, ContactDndUpdate, ContactTagUpdate, ContactUpdate,
     CustomFieldValue, DndChannel, DndSetting, DndStatus,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::{btree_map, vec};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
-use super::common::{free_text, id, open_value};
-
-fn date() -> impl Strategy<Value = String> {
-    "20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T[01][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"
-}
-
-fn email() -> impl Strategy<Value = String> {
-    "[a-z0-9.]{1,12}@[a-z]{1,10}\\.(com|io|de)"
-}
-
-fn phone() -> impl Strategy<Value = String> {
-    "\\+[1-9][0-9]{9,12}"
-}
-
-/// A custom field value: a string, an integer or an object of strings (never `null`, which
-/// would read back as absent).
-fn custom_value() -> impl Strategy<Value = serde_json::Value> {
-    prop_oneof![
-        free_text().prop_map(serde_json::Value::String),
-        any::<i64>().prop_map(serde_json::Value::from),
-        btree_map("[a-zA-Z]{1,8}", free_text(), 0..3).prop_map(|m| {
-            serde_json::Value::Object(
-                m.into_iter()
-                    .map(|(k, v)| (k, serde_json::Value::String(v)))
-                    .collect(),
-            )
-        }),
-    ]
-}
+use super::common::{
+    country_code, email, file_url, free_text, id, json_value, open_value, phone, postal_code,
+    timestamp, url,
+};
 
 /// One `customFields` entry.
 pub fn custom_field() -> impl Strategy<Value = CustomFieldValue> {
-    (of(id()), of(custom_value())).prop_map(|(id, value)| CustomFieldValue { id, value })
+    (of(id()), of(json_value())).prop_map(|(id, value)| CustomFieldValue { id, value })
 }
 
 /// The shared Contact body (ContactCreate, ContactUpdate, ContactDelete, ContactTagUpdate).
@@ -56,10 +29,10 @@ pub fn contact() -> impl Strategy<Value = Contact> {
             of(free_text()),
             of(free_text()),
             of(free_text()),
-            of("[A-Z]{2}"),
+            of(country_code()),
             of(free_text()),
         ),
-        (of(date()), of(date()), of(any::<bool>())),
+        (of(timestamp()), of(timestamp()), of(any::<bool>())),
         (
             of(email()),
             of(free_text()),
@@ -67,14 +40,11 @@ pub fn contact() -> impl Strategy<Value = Contact> {
             of(free_text()),
             of(phone()),
             of(free_text()),
-            of("[0-9A-Z -]{3,10}"),
+            of(postal_code()),
         ),
         vec(free_text(), 0..3),
-        of("https://[a-z]{1,12}\\.example\\.com/[a-z]{0,8}"),
-        vec(
-            "https://files\\.example\\.com/[a-z0-9]{1,12}".prop_map(serde_json::Value::String),
-            0..3,
-        ),
+        of(url()),
+        vec(file_url().prop_map(serde_json::Value::String), 0..3),
         of(id()),
         vec(custom_field(), 0..3),
     )
@@ -173,15 +143,10 @@ pub fn contact_dnd_update() -> impl Strategy<Value = ContactDndUpdate> {
     })
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::ContactCreate => contact_create().prop_map(Event::from).boxed(),
-        EventKind::ContactUpdate => contact_update().prop_map(Event::from).boxed(),
-        EventKind::ContactDelete => contact_delete().prop_map(Event::from).boxed(),
-        EventKind::ContactTagUpdate => contact_tag_update().prop_map(Event::from).boxed(),
-        EventKind::ContactDndUpdate => contact_dnd_update().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    ContactCreate => contact_create(),
+    ContactUpdate => contact_update(),
+    ContactDelete => contact_delete(),
+    ContactTagUpdate => contact_tag_update(),
+    ContactDndUpdate => contact_dnd_update(),
 }

@@ -1,10 +1,8 @@
 //! Strategies for the Conversation events.
 
 use ghl_webhook_types::conversation::{ConversationUnreadWebhook, ConversationUpdate};
-use ghl_webhook_types::{Event, EventKind};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::id;
 
@@ -49,14 +47,7 @@ pub fn conversation_update() -> impl Strategy<Value = ConversationUpdate> {
     )
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::ConversationUnreadWebhook => {
-            conversation_unread_webhook().prop_map(Event::from).boxed()
-        }
-        EventKind::ConversationUpdate => conversation_update().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    ConversationUnreadWebhook => conversation_unread_webhook(),
+    ConversationUpdate => conversation_update(),
 }

@@ -4,35 +4,13 @@ use ghl_webhook_types::email_stats::{
     DeliveryStatus, EmailEvent, EmailEventType, EmailFlags, EmailHeaders, EmailMessage,
     LCEmailStats, LogLevel, SendingEnvelope, Severity,
 };
-use ghl_webhook_types::{Event, EventKind};
-use proptest::collection::{btree_map, vec};
+use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
-use serde_json::Value;
 
-use super::common::{free_text, id, open_value};
-
-/// An e-mail address.
-fn email() -> impl Strategy<Value = String> {
-    "[a-z0-9._+-]{1,16}@[a-z]{1,12}\\.(com|io)"
-}
-
-/// Seconds with two decimals (exact through a JSON round trip).
-fn seconds() -> impl Strategy<Value = f64> {
-    (0i64..1_000_000).prop_map(|n| n as f64 / 100.0)
-}
-
-/// A free-form JSON value: a string, an integer, or an object of strings (never `null`, which
-/// an optional field reads as absent).
-fn json_value() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        free_text().prop_map(Value::from),
-        any::<i32>().prop_map(Value::from),
-        btree_map("[a-zA-Z_-]{1,10}", free_text(), 0..3)
-            .prop_map(|map| Value::Object(map.into_iter().map(|(k, v)| (k, v.into())).collect())),
-    ]
-}
+use super::common::{
+    domain, email, free_text, hundredths, id, ip_address, json_value, open_value, url,
+};
 
 /// Mailgun's flags.
 pub fn email_flags() -> impl Strategy<Value = EmailFlags> {
@@ -91,11 +69,11 @@ pub fn delivery_status() -> impl Strategy<Value = DeliveryStatus> {
         of(200i64..600),
         of(free_text()),
         of(free_text()),
-        of(seconds()),
+        of(hundredths(0..1_000_000)),
         of("[245]\\.[0-9]\\.[0-9]"),
         of("[a-z]{1,10}\\.[a-z]{1,10}\\.com"),
         of(any::<bool>()),
-        of(seconds()),
+        of(hundredths(0..1_000_000)),
     )
         .prop_map(
             |(
@@ -128,7 +106,7 @@ pub fn sending_envelope() -> impl Strategy<Value = SendingEnvelope> {
         of(email()),
         of(email()),
         of("(smtp|http)"),
-        of("[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}"),
+        of(ip_address()),
         of("[0-9a-f]{24}"),
         of(free_text()),
     )
@@ -152,15 +130,11 @@ pub fn email_event() -> impl Strategy<Value = EmailEvent> {
         (
             id(),
             of(open_value::<EmailEventType>(EmailEventType::KNOWN)),
-            of((0i64..400_000_000_000).prop_map(|n| n as f64 / 100.0)),
+            of(hundredths(0..400_000_000_000)),
         ),
         (of(email_flags()), of(email_message())),
         of(open_value::<LogLevel>(LogLevel::KNOWN)),
-        (
-            of(email()),
-            of("[a-z]{1,12}\\.(com|io)"),
-            of("(Gmail|Yahoo|Other)"),
-        ),
+        (of(email()), of(domain()), of("(Gmail|Yahoo|Other)")),
         (
             vec("[a-z]{3}_[a-zA-Z0-9]{1,20}", 0..3),
             vec(json_value(), 0..3),
@@ -169,8 +143,8 @@ pub fn email_event() -> impl Strategy<Value = EmailEvent> {
         (
             of(open_value::<Severity>(Severity::KNOWN)),
             of(free_text()),
-            of("https://[a-z]{1,12}\\.com/[a-z]{0,8}"),
-            of("[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}"),
+            of(url()),
+            of(ip_address()),
             of(json_value()),
         ),
     )
@@ -217,11 +191,6 @@ pub fn lc_email_stats() -> impl Strategy<Value = LCEmailStats> {
     })
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::LCEmailStats => lc_email_stats().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    LCEmailStats => lc_email_stats(),
 }

@@ -5,53 +5,23 @@ use ghl_webhook_types::invoice::{
     DiscountType, Invoice, InvoiceCreate, InvoiceDelete, InvoiceItem, InvoicePaid,
     InvoicePartiallyPaid, InvoiceSent, InvoiceStatus, InvoiceUpdate, InvoiceVoid, TotalSummary,
 };
-use ghl_webhook_types::lenient::Number;
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
-use super::common::{free_text, id, open_value};
-
-/// An amount with two decimals, as HighLevel shows money (`(i64) / 100.0`, never NaN).
-pub fn amount() -> impl Strategy<Value = Number> {
-    (-1_000_000_000i64..1_000_000_000).prop_map(|cents| Number(cents as f64 / 100.0))
-}
-
-/// A free-form JSON value as custom fields and metadata carry: a string, an integer or an
-/// object of strings (never `null`, which would read back as absent).
-pub fn simple_value() -> impl Strategy<Value = serde_json::Value> {
-    prop_oneof![
-        free_text().prop_map(serde_json::Value::from),
-        any::<i64>().prop_map(serde_json::Value::from),
-        vec(("[a-zA-Z]{1,8}", free_text()), 0..3).prop_map(|pairs| {
-            serde_json::Value::Object(
-                pairs
-                    .into_iter()
-                    .map(|(k, v)| (k, serde_json::Value::from(v)))
-                    .collect(),
-            )
-        }),
-    ]
-}
-
-fn date() -> impl Strategy<Value = String> {
-    "20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
-}
-
-fn timestamp() -> impl Strategy<Value = String> {
-    "20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T[01][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"
-}
+use super::common::{
+    amount, country_code, currency, date, email, file_url, free_text, id, json_value, open_value,
+    phone, postal_code, timestamp, url,
+};
 
 fn business_details() -> impl Strategy<Value = BusinessDetails> {
     (
         of(free_text()),
         of(free_text()),
-        of("\\+1-[0-9]{3}-[0-9]{3}-[0-9]{4}"),
-        of("https://[a-z]{1,12}\\.example\\.com"),
-        of("https://[a-z]{1,12}\\.example\\.com/[a-z]{1,8}\\.png"),
-        vec(simple_value(), 0..3),
+        of(phone()),
+        of(url()),
+        of(file_url()),
+        vec(json_value(), 0..3),
     )
         .prop_map(
             |(name, address, phone_no, website, logo_url, custom_values)| BusinessDetails {
@@ -67,12 +37,12 @@ fn business_details() -> impl Strategy<Value = BusinessDetails> {
 
 fn contact_address() -> impl Strategy<Value = ContactAddress> {
     (
-        of("[A-Z]{2}"),
+        of(country_code()),
         of(free_text()),
         of(free_text()),
         of(free_text()),
-        of("[A-Z]{2}"),
-        of("[0-9]{5}"),
+        of(country_code()),
+        of(postal_code()),
     )
         .prop_map(
             |(country_code, address_line1, address_line2, city, state, postal_code)| {
@@ -88,16 +58,12 @@ fn contact_address() -> impl Strategy<Value = ContactAddress> {
         )
 }
 
-fn email() -> impl Strategy<Value = String> {
-    "[a-z]{1,10}@[a-z]{1,10}\\.(com|io)"
-}
-
 fn contact_details() -> impl Strategy<Value = ContactDetails> {
     (
         of(id()),
-        of("\\+1[0-9]{10}"),
+        of(phone()),
         of(email()),
-        vec(simple_value(), 0..3),
+        vec(json_value(), 0..3),
         of(free_text()),
         of(contact_address()),
         vec(
@@ -142,10 +108,10 @@ fn discount() -> impl Strategy<Value = Discount> {
 
 fn invoice_item() -> impl Strategy<Value = InvoiceItem> {
     (
-        vec(simple_value(), 0..3),
+        vec(json_value(), 0..3),
         of(id()),
         (of(id()), of(id())),
-        of("[A-Z]{3}"),
+        of(currency()),
         of(free_text()),
         of(amount()),
         of(amount()),
@@ -179,7 +145,7 @@ pub fn invoice() -> impl Strategy<Value = Invoice> {
         (
             of(business_details()),
             of("[0-9]{1,6}"),
-            of("[A-Z]{3}"),
+            of(currency()),
             of(contact_details()),
             of(date()),
             of(date()),
@@ -274,17 +240,12 @@ pub fn invoice_void() -> impl Strategy<Value = InvoiceVoid> {
     invoice().prop_map(InvoiceVoid)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::InvoiceCreate => invoice_create().prop_map(Event::from).boxed(),
-        EventKind::InvoiceDelete => invoice_delete().prop_map(Event::from).boxed(),
-        EventKind::InvoicePaid => invoice_paid().prop_map(Event::from).boxed(),
-        EventKind::InvoicePartiallyPaid => invoice_partially_paid().prop_map(Event::from).boxed(),
-        EventKind::InvoiceSent => invoice_sent().prop_map(Event::from).boxed(),
-        EventKind::InvoiceUpdate => invoice_update().prop_map(Event::from).boxed(),
-        EventKind::InvoiceVoid => invoice_void().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    InvoiceCreate => invoice_create(),
+    InvoiceDelete => invoice_delete(),
+    InvoicePaid => invoice_paid(),
+    InvoicePartiallyPaid => invoice_partially_paid(),
+    InvoiceSent => invoice_sent(),
+    InvoiceUpdate => invoice_update(),
+    InvoiceVoid => invoice_void(),
 }

@@ -6,10 +6,8 @@ use ghl_webhook_types::knowledge_base::{
     KnowledgeBaseRichTextChange, KnowledgeBaseTableFileChange, KnowledgeBaseTrainedUrlChange,
     KnowledgeBaseUpdate,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{free_text, id, open_value};
 
@@ -99,28 +97,13 @@ pub fn knowledge_base_trained_url_change() -> impl Strategy<Value = KnowledgeBas
     knowledge_base_asset().prop_map(KnowledgeBaseTrainedUrlChange)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::KnowledgeBaseCreate => knowledge_base_create().prop_map(Event::from).boxed(),
-        EventKind::KnowledgeBaseUpdate => knowledge_base_update().prop_map(Event::from).boxed(),
-        EventKind::KnowledgeBaseDelete => knowledge_base_delete().prop_map(Event::from).boxed(),
-        EventKind::KnowledgeBaseFaqChange => {
-            knowledge_base_faq_change().prop_map(Event::from).boxed()
-        }
-        EventKind::KnowledgeBaseFileChange => {
-            knowledge_base_file_change().prop_map(Event::from).boxed()
-        }
-        EventKind::KnowledgeBaseRichTextChange => knowledge_base_rich_text_change()
-            .prop_map(Event::from)
-            .boxed(),
-        EventKind::KnowledgeBaseTableFileChange => knowledge_base_table_file_change()
-            .prop_map(Event::from)
-            .boxed(),
-        EventKind::KnowledgeBaseTrainedUrlChange => knowledge_base_trained_url_change()
-            .prop_map(Event::from)
-            .boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    KnowledgeBaseCreate => knowledge_base_create(),
+    KnowledgeBaseUpdate => knowledge_base_update(),
+    KnowledgeBaseDelete => knowledge_base_delete(),
+    KnowledgeBaseFaqChange => knowledge_base_faq_change(),
+    KnowledgeBaseFileChange => knowledge_base_file_change(),
+    KnowledgeBaseRichTextChange => knowledge_base_rich_text_change(),
+    KnowledgeBaseTableFileChange => knowledge_base_table_file_change(),
+    KnowledgeBaseTrainedUrlChange => knowledge_base_trained_url_change(),
 }

@@ -6,26 +6,16 @@ use ghl_webhook_types::message::{
     CallStatus, InboundMessage, Message, MessageDirection, MessageSource, MessageStatus,
     MessageType, MessageTypeString, OutboundMessage, ProviderMessageType, ProviderOutboundMessage,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
-use super::common::{free_text, id, open_value};
-
-fn date() -> impl Strategy<Value = String> {
-    "20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T[01][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"
-}
-
-fn email() -> impl Strategy<Value = String> {
-    "[a-z0-9.]{1,12}@[a-z]{1,10}\\.(com|io|de)"
-}
+use super::common::{email, file_url, free_text, id, open_value, phone, timestamp};
 
 /// A phone number, an e-mail address, or `Name <address>`.
 fn address() -> impl Strategy<Value = String> {
     prop_oneof![
-        "\\+[1-9][0-9]{9,12}",
+        phone(),
         email(),
         ("[A-Za-z ]{1,16}", email()).prop_map(|(name, addr)| format!("{name} <{addr}>")),
     ]
@@ -37,10 +27,7 @@ fn addresses() -> impl Strategy<Value = OneOrMany> {
 }
 
 fn attachments() -> impl Strategy<Value = Vec<String>> {
-    vec(
-        "https://files\\.example\\.com/[a-z0-9]{1,12}\\.(png|mp3|pdf)",
-        0..3,
-    )
+    vec(file_url(), 0..3)
 }
 
 /// The fields InboundMessage and OutboundMessage share, except the e-mail ones.
@@ -95,7 +82,7 @@ fn common() -> impl Strategy<Value = Common> {
             of("text/(plain|html)"),
             of(free_text()),
             attachments(),
-            of(date()),
+            of(timestamp()),
         ),
         (of(id()), of(id()), of(address()), of(addresses())),
         (
@@ -234,7 +221,7 @@ pub fn provider_outbound_message() -> impl Strategy<Value = ProviderOutboundMess
             of(id()),
             of(id()),
         ),
-        (of(free_text()), of("\\+[1-9][0-9]{9,12}"), attachments()),
+        (of(free_text()), of(phone()), attachments()),
         (
             of(addresses()),
             of(address()),
@@ -265,15 +252,8 @@ pub fn provider_outbound_message() -> impl Strategy<Value = ProviderOutboundMess
         )
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::InboundMessage => inbound_message().prop_map(Event::from).boxed(),
-        EventKind::OutboundMessage => outbound_message().prop_map(Event::from).boxed(),
-        EventKind::ProviderOutboundMessage => {
-            provider_outbound_message().prop_map(Event::from).boxed()
-        }
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    InboundMessage => inbound_message(),
+    OutboundMessage => outbound_message(),
+    ProviderOutboundMessage => provider_outbound_message(),
 }

@@ -2,86 +2,110 @@
 //!
 //! One strategy per event (in one module per family, mirroring the types crate), each giving
 //! optional fields both present and absent, strings with escapes and non-ASCII text, and open
-//! string sets with both documented and unknown values. [`event_of`] gives the strategy of one
-//! kind as an [`Event`], [`any_event`] a mix of every kind.
+//! string sets with both documented and unknown values. Each event type implements
+//! [`EventStrategy`] (`ContactCreate::strategy()`); [`event_of`] gives the strategy of one
+//! kind as an [`Event`], [`any_event`] a mix of every kind. The value strategies the families
+//! share (identifiers, timestamps, amounts, ...) are at the top level of this module.
+//!
+//! Needs the `strategies` feature (on by default).
+//!
+//! `event_of` is expanded from the catalogue of the types crate, so an event type without an
+//! `EventStrategy` impl is a compile error of this crate, not a panic in someone's test.
+//!
+//! ```
+//! use ghl_webhook_test_support::strategies::{EventStrategy, any_event, event_of};
+//! use ghl_webhook_types::{EventKind, association::AssociationDelete};
+//! use proptest::prelude::*;
+//!
+//! proptest!(|(event in AssociationDelete::strategy())| {
+//!     prop_assert!(!event.id.is_empty());
+//! });
+//! proptest!(|(event in event_of(EventKind::ContactCreate))| {
+//!     prop_assert_eq!(event.kind(), Some(EventKind::ContactCreate));
+//! });
+//! proptest!(|(event in any_event())| {
+//!     prop_assert!(event.kind().is_some());
+//! });
+//! ```
 
-use ghl_webhook_types::{Event, EventKind};
+use ghl_webhook_types::{Event, EventKind, WebhookEvent};
 use proptest::prelude::*;
 use proptest::strategy::{BoxedStrategy, Union};
 
-pub mod association;
+/// The proptest strategy of an event type: payloads valid by HighLevel's docs.
+///
+/// Implemented for every event type of the catalogue, in the module of its family.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no proptest strategy",
+    note = "every event type of the catalogue needs `impl EventStrategy for {Self}` in its family module of `crates/test-support/src/strategies`"
+)]
+pub trait EventStrategy: WebhookEvent {
+    /// Values of this event type, optional fields both present and absent.
+    fn strategy() -> BoxedStrategy<Self>;
+}
 
-// Family group A: app, location, user, campaign, email_stats
+/// Implements [`EventStrategy`] for event types, each from the expression building its
+/// strategy: `event_strategies! { NoteCreate => note_create(), ... }`.
+macro_rules! event_strategies {
+    ($( $ty:ty => $strategy:expr ),+ $(,)?) => {
+        $(
+            impl $crate::strategies::EventStrategy for $ty {
+                fn strategy() -> ::proptest::strategy::BoxedStrategy<Self> {
+                    ::proptest::strategy::Strategy::boxed($strategy)
+                }
+            }
+        )+
+    };
+}
+
 pub mod app;
+pub mod appointment;
+pub mod association;
 pub mod campaign;
-pub mod email_stats;
-pub mod location;
-pub mod user;
-
-// Family group B: contact, conversation, message, note, task
 pub mod contact;
 pub mod conversation;
+pub mod email_stats;
+pub mod invoice;
+pub mod knowledge_base;
+pub mod location;
 pub mod message;
 pub mod note;
-pub mod task;
-
-// Family group C: invoice, order, product, price, opportunity
-pub mod invoice;
+pub mod object_schema;
 pub mod opportunity;
 pub mod order;
 pub mod price;
 pub mod product;
-
-// Family group D: appointment, knowledge_base, object_schema, record, relation, support_ticket, voice_ai
-pub mod appointment;
-pub mod knowledge_base;
-pub mod object_schema;
 pub mod record;
 pub mod relation;
 pub mod support_ticket;
+pub mod task;
+pub mod user;
 pub mod voice_ai;
 
 mod common;
-pub use common::{envelope, free_text, id, open_value};
+pub use common::{
+    amount, country_code, currency, custom_object_key, date, domain, email, envelope, file_url,
+    free_text, hundredths, id, ip_address, json_object, json_value, open_value, phone, postal_code,
+    short_id, timestamp, timestamp_with_offset, url, uuid,
+};
 
-/// The strategy of one kind, as an [`Event`].
-///
-/// # Panics
-/// If a kind of the catalogue has no strategy: a bug of this crate, caught by its tests.
-pub fn event_of(kind: EventKind) -> BoxedStrategy<Event> {
-    let found = None
-        .or_else(|| association::event_of(kind))
-        // Family group A
-        .or_else(|| app::event_of(kind))
-        .or_else(|| campaign::event_of(kind))
-        .or_else(|| email_stats::event_of(kind))
-        .or_else(|| location::event_of(kind))
-        .or_else(|| user::event_of(kind))
-        // Family group B
-        .or_else(|| contact::event_of(kind))
-        .or_else(|| conversation::event_of(kind))
-        .or_else(|| message::event_of(kind))
-        .or_else(|| note::event_of(kind))
-        .or_else(|| task::event_of(kind))
-        // Family group C
-        .or_else(|| invoice::event_of(kind))
-        .or_else(|| opportunity::event_of(kind))
-        .or_else(|| order::event_of(kind))
-        .or_else(|| price::event_of(kind))
-        .or_else(|| product::event_of(kind))
-        // Family group D
-        .or_else(|| appointment::event_of(kind))
-        .or_else(|| knowledge_base::event_of(kind))
-        .or_else(|| object_schema::event_of(kind))
-        .or_else(|| record::event_of(kind))
-        .or_else(|| relation::event_of(kind))
-        .or_else(|| support_ticket::event_of(kind))
-        .or_else(|| voice_ai::event_of(kind));
-    match found {
-        Some(strategy) => strategy,
-        None => panic!("no proptest strategy for {kind}: add it to its family module"),
-    }
+/// Defines [`event_of`] from the catalogue's lines: one arm per kind, each the
+/// [`EventStrategy`] of the kind's type.
+macro_rules! strategy_table {
+    ($types:tt; $( $kind:ident => $module:ident :: $ty:ident, [$($alias:literal),*], $by:ident; )+) => {
+        /// The strategy of one kind, as an [`Event`].
+        pub fn event_of(kind: EventKind) -> BoxedStrategy<Event> {
+            match kind {
+                $(
+                    EventKind::$kind => <$types::$module::$ty as EventStrategy>::strategy()
+                        .prop_map(Event::$kind)
+                        .boxed(),
+                )+
+            }
+        }
+    };
 }
+ghl_webhook_types::with_catalogue!(strategy_table);
 
 /// Any event of any kind, every kind equally likely.
 pub fn any_event() -> impl Strategy<Value = Event> {

@@ -1,29 +1,22 @@
 //! Strategies for the Note events.
 
 use ghl_webhook_types::note::{Note, NoteCreate, NoteDelete, NoteUpdate};
-use ghl_webhook_types::{Event, EventKind};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
-use super::common::{free_text, id};
+use super::common::{free_text, id, timestamp};
 
 /// The shared Note body; `locationId` is absent as often as not, as in real deliveries.
 pub fn note() -> impl Strategy<Value = Note> {
-    (
-        id(),
-        of(free_text()),
-        of(id()),
-        of("20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T[01][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"),
-        of(id()),
-    )
-        .prop_map(|(id, body, contact_id, date_added, location_id)| Note {
+    (id(), of(free_text()), of(id()), of(timestamp()), of(id())).prop_map(
+        |(id, body, contact_id, date_added, location_id)| Note {
             id,
             body,
             contact_id,
             date_added,
             location_id,
-        })
+        },
+    )
 }
 
 /// A NoteCreate.
@@ -41,13 +34,8 @@ pub fn note_delete() -> impl Strategy<Value = NoteDelete> {
     note().prop_map(NoteDelete)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::NoteCreate => note_create().prop_map(Event::from).boxed(),
-        EventKind::NoteUpdate => note_update().prop_map(Event::from).boxed(),
-        EventKind::NoteDelete => note_delete().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    NoteCreate => note_create(),
+    NoteUpdate => note_update(),
+    NoteDelete => note_delete(),
 }

@@ -5,13 +5,10 @@ use ghl_webhook_types::opportunity::{
     OpportunityMonetaryValueUpdate, OpportunityStageUpdate, OpportunityStatus,
     OpportunityStatusUpdate, OpportunityUpdate,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
-use super::common::{free_text, id, open_value};
-use super::invoice::amount;
+use super::common::{amount, free_text, id, open_value, timestamp, uuid};
 
 /// The shared Opportunity body (`assignedTo` absent half the time, as in unassigned deals).
 pub fn opportunity() -> impl Strategy<Value = Opportunity> {
@@ -23,10 +20,10 @@ pub fn opportunity() -> impl Strategy<Value = Opportunity> {
         of(amount()),
         of(free_text()),
         of(id()),
-        of("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+        of(uuid()),
         of(free_text()),
         of(open_value::<OpportunityStatus>(OpportunityStatus::KNOWN)),
-        of("20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T[01][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"),
+        of(timestamp()),
     )
         .prop_map(
             |(
@@ -93,25 +90,12 @@ pub fn opportunity_update() -> impl Strategy<Value = OpportunityUpdate> {
     opportunity().prop_map(OpportunityUpdate)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::OpportunityAssignedToUpdate => opportunity_assigned_to_update()
-            .prop_map(Event::from)
-            .boxed(),
-        EventKind::OpportunityCreate => opportunity_create().prop_map(Event::from).boxed(),
-        EventKind::OpportunityDelete => opportunity_delete().prop_map(Event::from).boxed(),
-        EventKind::OpportunityMonetaryValueUpdate => opportunity_monetary_value_update()
-            .prop_map(Event::from)
-            .boxed(),
-        EventKind::OpportunityStageUpdate => {
-            opportunity_stage_update().prop_map(Event::from).boxed()
-        }
-        EventKind::OpportunityStatusUpdate => {
-            opportunity_status_update().prop_map(Event::from).boxed()
-        }
-        EventKind::OpportunityUpdate => opportunity_update().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    OpportunityAssignedToUpdate => opportunity_assigned_to_update(),
+    OpportunityCreate => opportunity_create(),
+    OpportunityDelete => opportunity_delete(),
+    OpportunityMonetaryValueUpdate => opportunity_monetary_value_update(),
+    OpportunityStageUpdate => opportunity_stage_update(),
+    OpportunityStatusUpdate => opportunity_status_update(),
+    OpportunityUpdate => opportunity_update(),
 }

@@ -5,18 +5,14 @@ use ghl_webhook_types::order::{
     AmountSummary, ContactSnapshot, FulfillmentStatus, Order, OrderCreate, OrderItem, OrderSource,
     OrderSourceType, OrderStatus, OrderStatusUpdate, TaxCalculation, TaxLine,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
-use super::common::{free_text, id, open_value};
-use super::invoice::{amount, simple_value};
-
-fn timestamp() -> impl Strategy<Value = String> {
-    "20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T[01][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"
-}
+use super::common::{
+    amount, country_code, currency, date, email, free_text, id, json_value, open_value, phone,
+    postal_code, timestamp, url,
+};
 
 fn contact_snapshot() -> impl Strategy<Value = ContactSnapshot> {
     (
@@ -26,25 +22,25 @@ fn contact_snapshot() -> impl Strategy<Value = ContactSnapshot> {
             of(free_text()),
             of(free_text()),
             of(free_text()),
-            of("[A-Z]{2}"),
+            of(country_code()),
             of(free_text()),
         ),
         (
             of(timestamp()),
-            of("(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"),
+            of(date()),
             of(any::<bool>()),
-            of("[a-z]{1,10}@[a-z]{1,10}\\.(com|io)"),
+            of(email()),
             of(free_text()),
             of(free_text()),
             of(free_text()),
         ),
         (
-            of("\\+1[0-9]{10}"),
-            of("[0-9]{5}"),
-            of("[A-Z]{2}"),
+            of(phone()),
+            of(postal_code()),
+            of(country_code()),
             vec(free_text(), 0..3),
-            of("https://[a-z]{1,12}\\.example\\.com"),
-            vec(simple_value(), 0..3),
+            of(url()),
+            vec(json_value(), 0..3),
             of(id()),
         ),
     )
@@ -83,8 +79,8 @@ fn order_item() -> impl Strategy<Value = OrderItem> {
     (
         of(free_text()),
         of(amount()),
-        of(simple_value()),
-        of(simple_value()),
+        of(json_value()),
+        of(json_value()),
     )
         .prop_map(|(name, qty, product, price)| OrderItem {
             name,
@@ -128,7 +124,7 @@ fn order_source() -> impl Strategy<Value = OrderSource> {
         of(free_text()),
         of(open_value::<OrderSourceType>(OrderSourceType::KNOWN)),
         of("[a-z_]{1,20}"),
-        of(simple_value()),
+        of(json_value()),
     )
         .prop_map(|(id, name, source_type, sub_type, meta)| OrderSource {
             id,
@@ -150,7 +146,7 @@ pub fn order() -> impl Strategy<Value = Order> {
             of(contact_snapshot()),
             of(open_value::<OrderStatus>(OrderStatus::KNOWN)),
             of(open_value::<FulfillmentStatus>(FulfillmentStatus::KNOWN)),
-            of("[A-Z]{3}"),
+            of(currency()),
         ),
         (
             of(amount()),
@@ -216,12 +212,7 @@ pub fn order_status_update() -> impl Strategy<Value = OrderStatusUpdate> {
     order().prop_map(OrderStatusUpdate)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::OrderCreate => order_create().prop_map(Event::from).boxed(),
-        EventKind::OrderStatusUpdate => order_status_update().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    OrderCreate => order_create(),
+    OrderStatusUpdate => order_status_update(),
 }

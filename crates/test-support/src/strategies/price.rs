@@ -5,19 +5,13 @@ use ghl_webhook_types::price::{
     MembershipOffer, Price, PriceCreate, PriceDelete, PriceType, PriceUpdate, Recurring,
     RecurringInterval,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
-use super::common::{free_text, id, open_value};
-use super::invoice::amount;
+use super::common::{amount, currency, free_text, id, open_value, short_id, timestamp};
 
-fn timestamp() -> impl Strategy<Value = String> {
-    "20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T[01][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"
-}
-
+/// A whole count (an interval count, a stock level).
 fn count() -> impl Strategy<Value = Number> {
     (0i64..100_000).prop_map(|n| Number(n as f64))
 }
@@ -49,7 +43,7 @@ pub fn price() -> impl Strategy<Value = Price> {
         (
             id(),
             vec(membership_offer(), 0..3),
-            vec("[a-z0-9]{11}", 0..3),
+            vec(short_id(), 0..3),
             of(id()),
             of(id()),
             of(id()),
@@ -58,7 +52,7 @@ pub fn price() -> impl Strategy<Value = Price> {
         (
             of(open_value::<PriceType>(PriceType::KNOWN)),
             of(open_value::<PriceType>(PriceType::KNOWN)),
-            of("[A-Z]{3}"),
+            of(currency()),
             of(amount()),
             of(recurring()),
             of(timestamp()),
@@ -119,13 +113,8 @@ pub fn price_update() -> impl Strategy<Value = PriceUpdate> {
     price().prop_map(PriceUpdate)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::PriceCreate => price_create().prop_map(Event::from).boxed(),
-        EventKind::PriceDelete => price_delete().prop_map(Event::from).boxed(),
-        EventKind::PriceUpdate => price_update().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    PriceCreate => price_create(),
+    PriceDelete => price_delete(),
+    PriceUpdate => price_update(),
 }

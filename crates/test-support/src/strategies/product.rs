@@ -4,40 +4,26 @@ use ghl_webhook_types::product::{
     MediaType, Product, ProductCreate, ProductDelete, ProductMedia, ProductType, ProductUpdate,
     ProductVariant, VariantOption,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
-use super::common::{free_text, id, open_value};
-
-fn timestamp() -> impl Strategy<Value = String> {
-    "20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T[01][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"
-}
-
-fn url() -> impl Strategy<Value = String> {
-    "https://storage\\.example\\.com/[a-zA-Z0-9]{1,12}/[a-z0-9-]{1,16}\\.(png|jpg|mp4)"
-}
+use super::common::{file_url, free_text, id, open_value, short_id, timestamp};
 
 fn variant_option() -> impl Strategy<Value = VariantOption> {
-    (of("[a-z0-9]{11}"), of(free_text())).prop_map(|(id, name)| VariantOption { id, name })
+    (of(short_id()), of(free_text())).prop_map(|(id, name)| VariantOption { id, name })
 }
 
 fn product_variant() -> impl Strategy<Value = ProductVariant> {
-    (
-        of("[a-z0-9]{11}"),
-        of(free_text()),
-        vec(variant_option(), 0..3),
-    )
+    (of(short_id()), of(free_text()), vec(variant_option(), 0..3))
         .prop_map(|(id, name, options)| ProductVariant { id, name, options })
 }
 
 fn product_media() -> impl Strategy<Value = ProductMedia> {
     (
-        of("[a-z0-9]{11}"),
+        of(short_id()),
         of(free_text()),
-        of(url()),
+        of(file_url()),
         of(open_value::<MediaType>(MediaType::KNOWN)),
         of(any::<bool>()),
     )
@@ -68,7 +54,7 @@ pub fn product() -> impl Strategy<Value = Product> {
             of(timestamp()),
             of(timestamp()),
             of("[A-Za-z ]{1,22}"),
-            of(url()),
+            of(file_url()),
         ),
     )
         .prop_map(
@@ -108,13 +94,8 @@ pub fn product_update() -> impl Strategy<Value = ProductUpdate> {
     product().prop_map(ProductUpdate)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::ProductCreate => product_create().prop_map(Event::from).boxed(),
-        EventKind::ProductDelete => product_delete().prop_map(Event::from).boxed(),
-        EventKind::ProductUpdate => product_update().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    ProductCreate => product_create(),
+    ProductDelete => product_delete(),
+    ProductUpdate => product_update(),
 }

@@ -3,19 +3,17 @@
 use ghl_webhook_types::record::{
     Record, RecordCreate, RecordDelete, RecordProperty, RecordType, RecordUpdate,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
-use super::common::{envelope, free_text, id, open_value};
+use super::common::{custom_object_key, envelope, free_text, id, open_value, timestamp};
 
 /// A record type: a documented one, an undocumented one, or a custom object key.
 fn record_type() -> impl Strategy<Value = RecordType> {
     prop_oneof![
         open_value::<RecordType>(RecordType::KNOWN),
-        "custom_objects\\.[a-z_]{1,16}".prop_map(RecordType::from),
+        custom_object_key().prop_map(RecordType::from),
     ]
 }
 
@@ -34,9 +32,7 @@ pub fn record() -> impl Strategy<Value = Record> {
         vec(id(), 0..3),
         vec(id(), 0..3),
         vec(record_property(), 0..3),
-        envelope(
-            "20[0-9]{2}-(0[1-9]|1[0-2])-[0-2][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z",
-        ),
+        envelope(timestamp()),
     )
         .prop_map(
             |(id, record_type, location_id, owners, followers, properties, timestamp)| Record {
@@ -66,13 +62,8 @@ pub fn record_delete() -> impl Strategy<Value = RecordDelete> {
     record().prop_map(RecordDelete)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::RecordCreate => record_create().prop_map(Event::from).boxed(),
-        EventKind::RecordUpdate => record_update().prop_map(Event::from).boxed(),
-        EventKind::RecordDelete => record_delete().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    RecordCreate => record_create(),
+    RecordUpdate => record_update(),
+    RecordDelete => record_delete(),
 }

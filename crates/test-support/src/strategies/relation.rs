@@ -1,20 +1,24 @@
 //! Strategies for the Relation events.
 
 use ghl_webhook_types::relation::{Relation, RelationCreate, RelationDelete};
-use ghl_webhook_types::{Event, EventKind};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
-use super::common::id;
+use super::common::{custom_object_key, id};
 
 /// The body shared by RelationCreate and RelationDelete.
 pub fn relation() -> impl Strategy<Value = Relation> {
-    let object_key = "(contact|business|custom_objects\\.[a-z_]{1,16})";
+    let object_key = || {
+        prop_oneof![
+            Just("contact".to_owned()),
+            Just("business".to_owned()),
+            custom_object_key(),
+        ]
+    };
     (
         id(),
-        (of(object_key), of(id())),
-        (of(object_key), of(id())),
+        (of(object_key()), of(id())),
+        (of(object_key()), of(id())),
         of(id()),
         of(id()),
     )
@@ -47,12 +51,7 @@ pub fn relation_delete() -> impl Strategy<Value = RelationDelete> {
     relation().prop_map(RelationDelete)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::RelationCreate => relation_create().prop_map(Event::from).boxed(),
-        EventKind::RelationDelete => relation_delete().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    RelationCreate => relation_create(),
+    RelationDelete => relation_delete(),
 }

@@ -3,10 +3,8 @@
 use ghl_webhook_types::support_ticket::{
     SupportTicket, SupportTicketCreate, SupportTicketDelete, SupportTicketUpdate,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
 use super::common::{envelope, id};
 
@@ -38,13 +36,8 @@ pub fn support_ticket_delete() -> impl Strategy<Value = SupportTicketDelete> {
     support_ticket().prop_map(SupportTicketDelete)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::SupportTicketCreate => support_ticket_create().prop_map(Event::from).boxed(),
-        EventKind::SupportTicketUpdate => support_ticket_update().prop_map(Event::from).boxed(),
-        EventKind::SupportTicketDelete => support_ticket_delete().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    SupportTicketCreate => support_ticket_create(),
+    SupportTicketUpdate => support_ticket_update(),
+    SupportTicketDelete => support_ticket_delete(),
 }

@@ -1,16 +1,10 @@
 //! Strategies for the Task events.
 
 use ghl_webhook_types::task::{Task, TaskComplete, TaskCreate, TaskDelete};
-use ghl_webhook_types::{Event, EventKind};
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
-use super::common::{free_text, id};
-
-fn date() -> impl Strategy<Value = String> {
-    "20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T[01][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"
-}
+use super::common::{free_text, id, timestamp};
 
 /// The shared Task body; `contactId` and `body` are absent as often as not, as in real
 /// TaskCreate deliveries.
@@ -22,8 +16,8 @@ pub fn task() -> impl Strategy<Value = Task> {
         of(free_text()),
         of(id()),
         of(free_text()),
-        of(date()),
-        of(date()),
+        of(timestamp()),
+        of(timestamp()),
     )
         .prop_map(
             |(id, location_id, assigned_to, body, contact_id, title, date_added, due_date)| Task {
@@ -54,13 +48,8 @@ pub fn task_delete() -> impl Strategy<Value = TaskDelete> {
     task().prop_map(TaskDelete)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::TaskCreate => task_create().prop_map(Event::from).boxed(),
-        EventKind::TaskComplete => task_complete().prop_map(Event::from).boxed(),
-        EventKind::TaskDelete => task_delete().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    TaskCreate => task_create(),
+    TaskComplete => task_complete(),
+    TaskDelete => task_delete(),
 }

@@ -3,13 +3,11 @@
 use ghl_webhook_types::user::{
     User, UserCreate, UserDelete, UserPermissions, UserRole, UserUpdate,
 };
-use ghl_webhook_types::{Event, EventKind};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
-use super::common::{free_text, id, open_value};
+use super::common::{email, free_text, id, open_value, phone};
 
 /// Number of permission flags of [`UserPermissions`].
 const PERMISSION_FLAGS: usize = 37;
@@ -67,8 +65,8 @@ pub fn user() -> impl Strategy<Value = User> {
     (
         (id(), of(id()), of(id()), vec(id(), 0..3)),
         (of(free_text()), of(free_text())),
-        of("[a-z0-9._+-]{1,16}@[a-z]{1,12}\\.(com|io)"),
-        of("\\+1[0-9]{10}"),
+        of(email()),
+        of(phone()),
         of("[0-9]{1,5}"),
         of(open_value::<UserRole>(UserRole::KNOWN)),
         of(user_permissions()),
@@ -113,15 +111,10 @@ pub fn user_delete() -> impl Strategy<Value = UserDelete> {
     user().prop_map(UserDelete)
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::UserCreate => user_create().prop_map(Event::from).boxed(),
-        EventKind::UserUpdate => user_update().prop_map(Event::from).boxed(),
-        EventKind::UserDelete => user_delete().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    UserCreate => user_create(),
+    UserUpdate => user_update(),
+    UserDelete => user_delete(),
 }
 
 #[cfg(test)]

@@ -4,30 +4,16 @@
 //! shape (one of the 8), or (one time in nine) an undocumented `actionType` with a mix of
 //! fields.
 
-use std::collections::BTreeMap;
-
 use ghl_webhook_types::voice_ai::{
     ActionParameters, ActionType, CustomActionApiDetails, CustomActionHeader,
     CustomActionParameter, ExecutedCallAction, HttpMethod, TransferToType, Translation,
     VoiceAiCallEnd,
 };
-use ghl_webhook_types::{Event, EventKind};
-use proptest::collection::{btree_map, vec};
+use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
-use super::common::{free_text, id, open_value};
-
-/// An ISO-8601 UTC date-time with milliseconds.
-fn date_time() -> impl Strategy<Value = String> {
-    "20[0-9]{2}-(0[1-9]|1[0-2])-[0-2][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z"
-}
-
-/// A number that survives JSON exactly: hundredths.
-fn hundredths() -> impl Strategy<Value = f64> {
-    (0i64..100_000).prop_map(|n| n as f64 / 100.0)
-}
+use super::common::{free_text, hundredths, id, json_object, open_value, phone, timestamp, url};
 
 /// Parameters with no field set, for filling in the fields of one shape.
 fn empty_parameters() -> ActionParameters {
@@ -88,7 +74,7 @@ pub fn custom_action_parameter() -> impl Strategy<Value = CustomActionParameter>
 /// A custom action's HTTP call.
 pub fn custom_action_api_details() -> impl Strategy<Value = CustomActionApiDetails> {
     (
-        of("https://[a-z]{1,10}\\.example\\.com/[a-z]{0,10}"),
+        of(url()),
         of(open_value::<HttpMethod>(HttpMethod::KNOWN)),
         of(any::<bool>()),
         of(free_text()),
@@ -138,7 +124,7 @@ pub fn typed_action_parameters() -> impl Strategy<Value = (ActionType, ActionPar
         (
             prompts(),
             of(open_value::<TransferToType>(TransferToType::KNOWN)),
-            of("\\+[1-9][0-9]{9,12}"),
+            of(phone()),
             of(any::<bool>()),
         )
             .prop_map(
@@ -182,9 +168,9 @@ pub fn typed_action_parameters() -> impl Strategy<Value = (ActionType, ActionPar
         }),
         (
             of(id()),
-            of(hundredths()),
-            of(hundredths()),
-            of(hundredths())
+            of(hundredths(0..100_000)),
+            of(hundredths(0..100_000)),
+            of(hundredths(0..100_000))
         )
             .prop_map(|(calendar_id, days, slots, hours)| {
                 (
@@ -256,7 +242,7 @@ pub fn executed_call_action() -> impl Strategy<Value = ExecutedCallAction> {
         (any::<bool>(), any::<bool>()),
         of(free_text()),
         of(free_text()),
-        (of(date_time()), of(date_time())),
+        (of(timestamp()), of(timestamp())),
     )
         .prop_map(
             |(
@@ -278,27 +264,16 @@ pub fn executed_call_action() -> impl Strategy<Value = ExecutedCallAction> {
         )
 }
 
-/// Free-form `extractedData`: an object of strings, so it round-trips.
-fn extracted_data() -> impl Strategy<Value = serde_json::Value> {
-    btree_map("[a-zA-Z]{1,12}", free_text(), 0..3).prop_map(|m: BTreeMap<String, String>| {
-        serde_json::Value::Object(
-            m.into_iter()
-                .map(|(k, v)| (k, serde_json::Value::String(v)))
-                .collect(),
-        )
-    })
-}
-
 /// A VoiceAiCallEnd.
 pub fn voice_ai_call_end() -> impl Strategy<Value = VoiceAiCallEnd> {
     (
         id(),
         (of(id()), of(id()), of(id())),
-        of("\\+[1-9][0-9]{9,12}"),
-        of(date_time()),
-        of(hundredths()),
+        of(phone()),
+        of(timestamp()),
+        of(hundredths(0..100_000)),
         (of(free_text()), of(free_text()), of(translation())),
-        of(extracted_data()),
+        of(json_object()),
         of(id()),
         of(any::<bool>()),
         vec(executed_call_action(), 0..3),
@@ -334,11 +309,6 @@ pub fn voice_ai_call_end() -> impl Strategy<Value = VoiceAiCallEnd> {
         )
 }
 
-/// The strategy of `kind` when it belongs to this family.
-pub fn event_of(kind: EventKind) -> Option<BoxedStrategy<Event>> {
-    Some(match kind {
-        EventKind::VoiceAiCallEnd => voice_ai_call_end().prop_map(Event::from).boxed(),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    })
+event_strategies! {
+    VoiceAiCallEnd => voice_ai_call_end(),
 }
