@@ -2,8 +2,11 @@
 
 use std::sync::{Arc, Mutex};
 
+use ghl_webhook_router::journal::Journal;
 use ghl_webhook_router::types::association::{AssociationCreate, AssociationDelete};
-use ghl_webhook_router::{Delivery, UnknownEvent, Verifier, WebhookRouter, WebhookService};
+use ghl_webhook_router::{
+    Delivery, DurableConfig, UnknownEvent, Verifier, WebhookRouter, WebhookService,
+};
 
 /// The app's state: here, a log of what was received (a real app would hold a DB pool).
 #[derive(Clone, Default)]
@@ -46,6 +49,23 @@ pub fn listen_addr_from_env() -> String {
 /// In production pass `Verifier::highlevel()` (HighLevel's published key); tests and the
 /// quick start pass the test keys.
 pub fn webhook_service(state: AppState, verifier: Verifier) -> WebhookService<AppState> {
+    webhook_router(state, verifier).into_service()
+}
+
+/// The same service in durable mode: each verified delivery is appended to `journal` and
+/// answered 200 once it is on disk; the service's workers then run the same handlers.
+pub fn durable_webhook_service(
+    state: AppState,
+    verifier: Verifier,
+    journal: impl Journal,
+) -> WebhookService<AppState> {
+    webhook_router(state, verifier)
+        .durable(journal, DurableConfig::default())
+        .into_service()
+}
+
+/// The app's handlers, registered on a router: the one place both modes share.
+fn webhook_router(state: AppState, verifier: Verifier) -> WebhookRouter<AppState> {
     WebhookRouter::with_state(state)
         .verifier(verifier)
         .on(
@@ -78,5 +98,4 @@ pub fn webhook_service(state: AppState, verifier: Verifier) -> WebhookService<Ap
                 ));
             },
         )
-        .into_service()
 }

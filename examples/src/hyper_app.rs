@@ -42,8 +42,29 @@ pub async fn route(
     Ok(response)
 }
 
-/// Serves the app on `listener` until `shutdown` completes.
+/// Serves the app on `listener` until `shutdown` completes. A durable webhook service's
+/// workers run beside it, and stop after it.
 pub async fn run(
+    listener: TcpListener,
+    webhooks: WebhookService<AppState>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let (stop_workers, workers_stop) = tokio::sync::oneshot::channel::<()>();
+    let workers = webhooks.workers().map(|workers| {
+        tokio::spawn(workers.run(async move {
+            let _ = workers_stop.await;
+        }))
+    });
+    let served = accept(listener, webhooks, shutdown).await;
+    drop(stop_workers);
+    if let Some(workers) = workers {
+        let _ = workers.await;
+    }
+    served
+}
+
+/// The accept loop: a task per connection, until `shutdown` completes.
+async fn accept(
     listener: TcpListener,
     webhooks: WebhookService<AppState>,
     shutdown: impl Future<Output = ()>,

@@ -114,3 +114,68 @@ async fn the_axum_app_receives_signed_deliveries_beside_its_own_routes() {
     exercise(base, state).await;
     server.abort();
 }
+
+/// Waits until the app logged a line containing `needle`, up to 10 s.
+async fn logged(state: &AppState, needle: &str) -> bool {
+    for _ in 0..200 {
+        if state.lines().iter().any(|l| l.contains(needle)) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn the_durable_hyper_app_acknowledges_once_journaled_and_handles_afterwards() {
+    use ghl_webhook_examples::handlers::durable_webhook_service;
+    use ghl_webhook_router::journal::{Journal, SqliteJournal};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let journal =
+        std::sync::Arc::new(SqliteJournal::open(dir.path().join("app.db")).expect("journal"));
+    let state = AppState::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let webhooks = durable_webhook_service(
+        state.clone(),
+        TestKeys::primary().verifier(),
+        journal.clone(),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = tokio::spawn(hyper_app::run(listener, webhooks, async {
+        let _ = stopped.await;
+    }));
+
+    let sender = MockSender::new(format!("{base}/webhooks/highlevel")).expect("url");
+    let sent = sender
+        .event(&deleted("d-1"))
+        .bound()
+        .webhook_id("durable-app-1")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        (sent.status.as_u16(), sent.body_text().as_str()),
+        (200, "accepted: journaled")
+    );
+    assert!(
+        logged(&state, "association d-1 deleted").await,
+        "the workers ran the handler"
+    );
+    let again = sender
+        .event(&deleted("d-1"))
+        .bound()
+        .webhook_id("durable-app-1")
+        .send()
+        .await
+        .expect("dup");
+    assert_eq!(again.body_text(), "duplicate: already journaled");
+    let stats = journal.stats().await.expect("stats");
+    assert_eq!((stats.done, stats.pending + stats.in_progress), (1, 0));
+
+    let _ = stop.send(());
+    app.await.expect("joined").expect("served");
+}
