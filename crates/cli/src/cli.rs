@@ -1,7 +1,9 @@
 //! The command line: clap definitions. The doc comments here are the `--help` text.
 
+use std::fmt;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// The exit codes, shown at the end of `--help`.
@@ -76,8 +78,8 @@ pub struct TriggerArgs {
     pub fixture: Option<PathBuf>,
     /// The signature header(s) to send. Default: the scheme of the --key files given
     /// (ed25519 when none).
-    #[arg(long, value_enum, value_name = "SCHEME")]
-    pub scheme: Option<SendScheme>,
+    #[arg(long, value_name = "SCHEME", value_parser = Scheme::parser(Scheme::SEND))]
+    pub scheme: Option<Scheme>,
     /// Sign with this private key (PKCS#8 PEM, Ed25519 or RSA; RSA also PKCS#1) instead of
     /// the test keys. Give an Ed25519 and an RSA key for --scheme both.
     #[arg(long = "key", value_name = "PRIVATE_PEM")]
@@ -108,8 +110,8 @@ pub struct SignArgs {
     #[arg(long = "key", value_name = "PRIVATE_PEM", required = true)]
     pub keys: Vec<PathBuf>,
     /// The header(s) to print. Default: the scheme of the key(s) given.
-    #[arg(long, value_enum, value_name = "SCHEME")]
-    pub scheme: Option<SignScheme>,
+    #[arg(long, value_name = "SCHEME", value_parser = Scheme::parser(Scheme::SIGN))]
+    pub scheme: Option<Scheme>,
 }
 
 /// `verify`'s arguments.
@@ -125,8 +127,8 @@ pub struct VerifyArgs {
     pub signature: String,
     /// The scheme of the signature. Default: the header named in --signature, else the
     /// scheme of the key(s) given.
-    #[arg(long, value_enum, value_name = "SCHEME")]
-    pub scheme: Option<VerifyScheme>,
+    #[arg(long, value_name = "SCHEME", value_parser = Scheme::parser(Scheme::VERIFY))]
+    pub scheme: Option<Scheme>,
 }
 
 /// `listen`'s arguments.
@@ -153,12 +155,14 @@ pub struct ListenArgs {
     pub json: bool,
 }
 
-/// The signature schemes `trigger` can send.
+/// A signature scheme: which signature header(s) a delivery carries. Each command accepts
+/// the schemes that make sense for it ([`Scheme::SEND`], [`Scheme::SIGN`],
+/// [`Scheme::VERIFY`]); the names on the command line are clap's, from the variant names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SendScheme {
+pub enum Scheme {
     /// X-GHL-Signature (Ed25519): what HighLevel sends today.
     Ed25519,
-    /// X-WH-Signature only (legacy RSA PKCS#1 v1.5, SHA-256).
+    /// X-WH-Signature (legacy RSA PKCS#1 v1.5, SHA-256).
     Rsa,
     /// Both headers.
     Both,
@@ -166,32 +170,38 @@ pub enum SendScheme {
     None,
 }
 
-/// The signature schemes `sign` can print.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SignScheme {
-    /// X-GHL-Signature (Ed25519).
-    Ed25519,
-    /// X-WH-Signature (legacy RSA).
-    Rsa,
-    /// Both headers.
-    Both,
+impl Scheme {
+    /// What `trigger` can send.
+    pub const SEND: &'static [Scheme] = &[Self::Ed25519, Self::Rsa, Self::Both, Self::None];
+    /// What `sign` can print.
+    pub const SIGN: &'static [Scheme] = &[Self::Ed25519, Self::Rsa, Self::Both];
+    /// What `verify` can check: one signature.
+    pub const VERIFY: &'static [Scheme] = &[Self::Ed25519, Self::Rsa];
+
+    /// A `--scheme` parser accepting only `allowed` (and listing only those in `--help` and
+    /// in the error for any other value).
+    fn parser(allowed: &'static [Scheme]) -> impl TypedValueParser<Value = Scheme> {
+        PossibleValuesParser::new(allowed.iter().filter_map(ValueEnum::to_possible_value))
+            .try_map(|name| <Scheme as ValueEnum>::from_str(&name, false))
+    }
+
+    /// Whether the scheme sends `X-GHL-Signature` and `X-WH-Signature`.
+    pub fn headers(self) -> (bool, bool) {
+        match self {
+            Self::Ed25519 => (true, false),
+            Self::Rsa => (false, true),
+            Self::Both => (true, true),
+            Self::None => (false, false),
+        }
+    }
 }
 
-/// The signature schemes `verify` can check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum VerifyScheme {
-    /// X-GHL-Signature (Ed25519).
-    Ed25519,
-    /// X-WH-Signature (legacy RSA).
-    Rsa,
-}
-
-impl From<SignScheme> for SendScheme {
-    fn from(scheme: SignScheme) -> Self {
-        match scheme {
-            SignScheme::Ed25519 => Self::Ed25519,
-            SignScheme::Rsa => Self::Rsa,
-            SignScheme::Both => Self::Both,
+/// The name as given on the command line (`ed25519`, `rsa`, `both`, `none`).
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_possible_value() {
+            Some(value) => f.write_str(value.get_name()),
+            None => Ok(()),
         }
     }
 }
@@ -204,5 +214,11 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn schemes_are_named_as_on_the_command_line() {
+        let names: Vec<String> = Scheme::SEND.iter().map(Scheme::to_string).collect();
+        assert_eq!(names, ["ed25519", "rsa", "both", "none"]);
     }
 }

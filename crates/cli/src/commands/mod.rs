@@ -11,7 +11,7 @@ use std::io::Read as _;
 
 use ghl_webhook_types::EventKind;
 
-use crate::cli::SendScheme;
+use crate::cli::Scheme;
 use crate::error::CliError;
 use crate::keyfile::SigningKeys;
 
@@ -58,61 +58,35 @@ pub fn parse_event(name: &str) -> Result<EventKind, CliError> {
     })
 }
 
-impl SendScheme {
-    /// The name as given on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Ed25519 => "ed25519",
-            Self::Rsa => "rsa",
-            Self::Both => "both",
-            Self::None => "none",
-        }
-    }
-
-    /// Whether the scheme sends `X-GHL-Signature` and `X-WH-Signature`.
-    pub fn headers(self) -> (bool, bool) {
-        match self {
-            Self::Ed25519 => (true, false),
-            Self::Rsa => (false, true),
-            Self::Both => (true, true),
-            Self::None => (false, false),
-        }
-    }
-}
-
 /// The scheme to sign with: the one asked for, else the one of the keys given (ed25519 when
 /// none). When keys were given they must be exactly the ones the scheme signs with; when none
 /// were, the test keys sign.
-pub fn resolve_scheme(
-    asked: Option<SendScheme>,
-    keys: &SigningKeys,
-) -> Result<SendScheme, CliError> {
+pub fn resolve_scheme(asked: Option<Scheme>, keys: &SigningKeys) -> Result<Scheme, CliError> {
     let (ed, rsa) = (keys.ed25519.is_some(), keys.rsa.is_some());
     let scheme = asked.unwrap_or(match (ed, rsa) {
-        (false, true) => SendScheme::Rsa,
-        (true, true) => SendScheme::Both,
-        _ => SendScheme::Ed25519,
+        (false, true) => Scheme::Rsa,
+        (true, true) => Scheme::Both,
+        _ => Scheme::Ed25519,
     });
     if !ed && !rsa {
         return Ok(scheme);
     }
     let (need_ed, need_rsa) = scheme.headers();
-    let name = scheme.name();
     let problem = if need_ed && !ed {
         Some(format!(
-            "--scheme {name} signs X-GHL-Signature: add an Ed25519 private key with --key"
+            "--scheme {scheme} signs X-GHL-Signature: add an Ed25519 private key with --key"
         ))
     } else if need_rsa && !rsa {
         Some(format!(
-            "--scheme {name} signs X-WH-Signature: add an RSA private key with --key"
+            "--scheme {scheme} signs X-WH-Signature: add an RSA private key with --key"
         ))
     } else if ed && !need_ed {
         Some(format!(
-            "an Ed25519 --key was given, but --scheme {name} sends no X-GHL-Signature"
+            "an Ed25519 --key was given, but --scheme {scheme} sends no X-GHL-Signature"
         ))
     } else if rsa && !need_rsa {
         Some(format!(
-            "an RSA --key was given, but --scheme {name} sends no X-WH-Signature"
+            "an RSA --key was given, but --scheme {scheme} sends no X-WH-Signature"
         ))
     } else {
         None
@@ -139,20 +113,15 @@ mod tests {
     #[test]
     fn the_scheme_defaults_to_the_keys_given() {
         let resolve = |ed, rsa| resolve_scheme(None, &keys(ed, rsa)).expect("resolves");
-        assert_eq!(resolve(false, false), SendScheme::Ed25519);
-        assert_eq!(resolve(true, false), SendScheme::Ed25519);
-        assert_eq!(resolve(false, true), SendScheme::Rsa);
-        assert_eq!(resolve(true, true), SendScheme::Both);
+        assert_eq!(resolve(false, false), Scheme::Ed25519);
+        assert_eq!(resolve(true, false), Scheme::Ed25519);
+        assert_eq!(resolve(false, true), Scheme::Rsa);
+        assert_eq!(resolve(true, true), Scheme::Both);
     }
 
     #[test]
     fn without_keys_any_scheme_uses_the_test_keys() {
-        for scheme in [
-            SendScheme::Ed25519,
-            SendScheme::Rsa,
-            SendScheme::Both,
-            SendScheme::None,
-        ] {
+        for scheme in [Scheme::Ed25519, Scheme::Rsa, Scheme::Both, Scheme::None] {
             assert_eq!(
                 resolve_scheme(Some(scheme), &keys(false, false)).expect("ok"),
                 scheme
@@ -167,11 +136,11 @@ mod tests {
                 .expect_err("mismatch")
                 .to_string()
         };
-        assert!(err(SendScheme::Both, true, false).contains("RSA private key"));
-        assert!(err(SendScheme::Rsa, true, false).contains("RSA private key"));
-        assert!(err(SendScheme::Ed25519, false, true).contains("Ed25519 private key"));
-        assert!(err(SendScheme::None, true, false).contains("sends no X-GHL-Signature"));
-        assert!(err(SendScheme::Ed25519, true, true).contains("sends no X-WH-Signature"));
+        assert!(err(Scheme::Both, true, false).contains("RSA private key"));
+        assert!(err(Scheme::Rsa, true, false).contains("RSA private key"));
+        assert!(err(Scheme::Ed25519, false, true).contains("Ed25519 private key"));
+        assert!(err(Scheme::None, true, false).contains("sends no X-GHL-Signature"));
+        assert!(err(Scheme::Ed25519, true, true).contains("sends no X-WH-Signature"));
     }
 
     #[test]

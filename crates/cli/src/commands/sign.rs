@@ -11,7 +11,7 @@ use crate::output;
 /// Runs `sign`: prints `X-GHL-Signature: ...` and/or `X-WH-Signature: ...`.
 pub fn run(args: SignArgs) -> Result<ExitCode, CliError> {
     let keys = load_signing_keys(&args.keys)?;
-    let scheme = resolve_scheme(args.scheme.map(Into::into), &keys)?;
+    let scheme = resolve_scheme(args.scheme, &keys)?;
     let body = read_stdin("sign")?;
     let (ed25519, rsa) = scheme.headers();
     // `resolve_scheme` guarantees a key for each header the scheme signs.

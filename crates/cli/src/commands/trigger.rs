@@ -8,7 +8,7 @@ use ghl_webhook_test_support::{MockSender, Scheme, SendError, Sent};
 use ghl_webhook_types::EventKind;
 use serde_json::Value;
 
-use crate::cli::{SendScheme, TriggerArgs};
+use crate::cli::{self, TriggerArgs};
 use crate::commands::{parse_event, resolve_scheme, runtime};
 use crate::error::{CliError, chain};
 use crate::keyfile::load_signing_keys;
@@ -52,7 +52,7 @@ pub fn run(args: TriggerArgs) -> Result<ExitCode, CliError> {
 /// How to send.
 struct Plan {
     kind: EventKind,
-    scheme: SendScheme,
+    scheme: cli::Scheme,
     path: Option<String>,
     tamper: bool,
     repeat: u32,
@@ -134,16 +134,16 @@ async fn send_all(
     output::note(format!(
         "POST {url}  {}  webhookId={id}  signature: {}{}",
         plan.kind,
-        plan.scheme.name(),
+        plan.scheme,
         if plan.tamper { ", tampered" } else { "" }
     ));
     let mut failures = 0;
     for attempt in 1..=plan.repeat {
         let mut delivery = sender.json(payload.clone()).scheme(match plan.scheme {
-            SendScheme::Ed25519 => Scheme::Ed25519,
-            SendScheme::Rsa => Scheme::Rsa,
-            SendScheme::Both => Scheme::Both,
-            SendScheme::None => Scheme::None,
+            cli::Scheme::Ed25519 => Scheme::Ed25519,
+            cli::Scheme::Rsa => Scheme::Rsa,
+            cli::Scheme::Both => Scheme::Both,
+            cli::Scheme::None => Scheme::None,
         });
         if omit_id {
             delivery = delivery.without_webhook_id();

@@ -3,10 +3,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ghl_webhook_router::{SignatureError, VerifiedBy, Verifier};
+use ghl_webhook_router::{
+    LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, SignatureError, VerifiedBy, Verifier,
+};
 use http::HeaderValue;
 
-use crate::cli::{VerifyArgs, VerifyScheme};
+use crate::cli::{Scheme, VerifyArgs};
 use crate::commands::read_stdin;
 use crate::error::CliError;
 use crate::keyfile::{PublicKey, load_public};
@@ -40,12 +42,12 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode, CliError> {
 
 /// Splits `--signature`: a bare base64 value, or a header line `X-GHL-Signature: value`
 /// (base64 has no `:`), whose header names the scheme.
-pub fn parse_signature(arg: &str) -> Result<(Option<VerifyScheme>, &str), CliError> {
+pub fn parse_signature(arg: &str) -> Result<(Option<Scheme>, &str), CliError> {
     let (named, value) = match arg.split_once(':') {
         Some((name, value)) => {
             let scheme = match name.trim().to_ascii_lowercase().as_str() {
-                "x-ghl-signature" => VerifyScheme::Ed25519,
-                "x-wh-signature" => VerifyScheme::Rsa,
+                SIGNATURE_HEADER => Scheme::Ed25519,
+                LEGACY_SIGNATURE_HEADER => Scheme::Rsa,
                 other => {
                     return Err(CliError::Usage(format!(
                         "--signature: `{other}` is not a signature header (X-GHL-Signature or X-WH-Signature)"
@@ -62,24 +64,19 @@ pub fn parse_signature(arg: &str) -> Result<(Option<VerifyScheme>, &str), CliErr
     Ok((named, value))
 }
 
-fn name(scheme: VerifyScheme) -> &'static str {
-    match scheme {
-        VerifyScheme::Ed25519 => "ed25519",
-        VerifyScheme::Rsa => "rsa",
-    }
-}
-
 /// The scheme: `--scheme`, else the header named in `--signature`, else the keys' scheme.
+/// Always one of [`Scheme::VERIFY`] (clap already refuses any other `--scheme`).
 fn resolve(
-    asked: Option<VerifyScheme>,
-    named: Option<VerifyScheme>,
+    asked: Option<Scheme>,
+    named: Option<Scheme>,
     keys: &[(PathBuf, PublicKey)],
-) -> Result<VerifyScheme, CliError> {
+) -> Result<Scheme, CliError> {
     match (asked, named) {
+        (Some(asked), _) if !Scheme::VERIFY.contains(&asked) => Err(CliError::Usage(format!(
+            "--scheme {asked}: verify checks one signature, ed25519 or rsa"
+        ))),
         (Some(asked), Some(named)) if asked != named => Err(CliError::Usage(format!(
-            "--scheme {} contradicts the header named in --signature ({})",
-            name(asked),
-            name(named)
+            "--scheme {asked} contradicts the header named in --signature ({named})"
         ))),
         (Some(scheme), _) | (None, Some(scheme)) => Ok(scheme),
         (None, None) => {
@@ -89,29 +86,28 @@ fn resolve(
                 (true, true) => Err(CliError::Usage(
                     "Ed25519 and RSA keys were given: say which signature this is with --scheme ed25519 or --scheme rsa".into(),
                 )),
-                (false, true) => Ok(VerifyScheme::Rsa),
-                _ => Ok(VerifyScheme::Ed25519),
+                (false, true) => Ok(Scheme::Rsa),
+                _ => Ok(Scheme::Ed25519),
             }
         }
     }
 }
 
 /// A verifier trusting the keys, each of which must be of the scheme's kind.
-fn verifier(scheme: VerifyScheme, keys: Vec<(PathBuf, PublicKey)>) -> Result<Verifier, CliError> {
+fn verifier(scheme: Scheme, keys: Vec<(PathBuf, PublicKey)>) -> Result<Verifier, CliError> {
     let mut verifier = Verifier::empty();
     for (path, key) in keys {
         verifier = match (scheme, key) {
-            (VerifyScheme::Ed25519, PublicKey::Ed25519(key)) => verifier.with_key(key),
-            (VerifyScheme::Rsa, PublicKey::Rsa(key)) => verifier.with_rsa_key(key),
+            (Scheme::Ed25519, PublicKey::Ed25519(key)) => verifier.with_key(key),
+            (Scheme::Rsa, PublicKey::Rsa(key)) => verifier.with_rsa_key(key),
             (scheme, key) => {
                 let kind = match key {
                     PublicKey::Ed25519(_) => "an Ed25519",
                     PublicKey::Rsa(_) => "an RSA",
                 };
                 return Err(CliError::Usage(format!(
-                    "`{}` is {kind} key, but the signature is {}",
+                    "`{}` is {kind} key, but the signature is {scheme}",
                     path.display(),
-                    name(scheme)
                 )));
             }
         };
@@ -119,22 +115,28 @@ fn verifier(scheme: VerifyScheme, keys: Vec<(PathBuf, PublicKey)>) -> Result<Ver
     Ok(verifier)
 }
 
+/// Checks `signature` as the header of `scheme`: RSA for [`Scheme::Rsa`], else Ed25519
+/// ([`resolve`] returns no other scheme).
 fn check(
     verifier: &Verifier,
-    scheme: VerifyScheme,
+    scheme: Scheme,
     signature: &str,
     body: &[u8],
 ) -> Result<VerifiedBy, SignatureError> {
-    let header = match scheme {
-        VerifyScheme::Ed25519 => "X-GHL-Signature",
-        VerifyScheme::Rsa => "X-WH-Signature",
+    let rsa = scheme == Scheme::Rsa;
+    // The header as the router names it in its errors.
+    let header = if rsa {
+        "X-WH-Signature"
+    } else {
+        "X-GHL-Signature"
     };
     // A value that cannot even be a header value is not base64 either.
     let value =
         HeaderValue::from_str(signature).map_err(|_| SignatureError::MalformedBase64 { header })?;
-    match scheme {
-        VerifyScheme::Ed25519 => verifier.verify_ed25519(&value, body),
-        VerifyScheme::Rsa => verifier.verify_rsa(&value, body),
+    if rsa {
+        verifier.verify_rsa(&value, body)
+    } else {
+        verifier.verify_ed25519(&value, body)
     }
 }
 
@@ -147,11 +149,11 @@ mod tests {
         assert_eq!(parse_signature(" abc= ").expect("bare"), (None, "abc="));
         assert_eq!(
             parse_signature("X-GHL-Signature: abc=").expect("line"),
-            (Some(VerifyScheme::Ed25519), "abc=")
+            (Some(Scheme::Ed25519), "abc=")
         );
         assert_eq!(
             parse_signature("x-wh-signature:abc").expect("line"),
-            (Some(VerifyScheme::Rsa), "abc")
+            (Some(Scheme::Rsa), "abc")
         );
         assert!(parse_signature("").is_err());
         assert!(parse_signature("X-GHL-Signature: ").is_err());
@@ -170,18 +172,25 @@ mod tests {
         );
         assert_eq!(
             resolve(None, None, std::slice::from_ref(&ed)).expect("ok"),
-            VerifyScheme::Ed25519
+            Scheme::Ed25519
         );
         assert_eq!(
             resolve(None, None, std::slice::from_ref(&rsa)).expect("ok"),
-            VerifyScheme::Rsa
+            Scheme::Rsa
         );
         assert!(resolve(None, None, &[ed.clone(), rsa.clone()]).is_err());
         assert_eq!(
-            resolve(None, Some(VerifyScheme::Rsa), &[ed.clone(), rsa.clone()]).expect("ok"),
-            VerifyScheme::Rsa
+            resolve(None, Some(Scheme::Rsa), &[ed.clone(), rsa.clone()]).expect("ok"),
+            Scheme::Rsa
         );
-        assert!(resolve(Some(VerifyScheme::Ed25519), Some(VerifyScheme::Rsa), &[]).is_err());
-        assert!(verifier(VerifyScheme::Ed25519, vec![ed, rsa]).is_err());
+        assert!(resolve(Some(Scheme::Ed25519), Some(Scheme::Rsa), &[]).is_err());
+        assert!(verifier(Scheme::Ed25519, vec![ed, rsa]).is_err());
+    }
+
+    #[test]
+    fn schemes_of_two_headers_or_none_are_not_verified() {
+        for scheme in [Scheme::Both, Scheme::None] {
+            assert!(resolve(Some(scheme), None, &[]).is_err(), "{scheme}");
+        }
     }
 }
