@@ -22,7 +22,10 @@ use ghl_webhook_benches::payloads::{
 use ghl_webhook_router::types::association::AssociationDelete;
 use ghl_webhook_router::types::contact::ContactCreate;
 use ghl_webhook_router::types::{EventKind, Probe, WebhookEvent};
-use ghl_webhook_router::{Delivery, InMemoryStore, Verifier, WebhookRouter, WebhookService};
+use ghl_webhook_router::{
+    Delivery, InMemoryStore, LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, Verifier, WebhookRouter,
+    WebhookService,
+};
 use ghl_webhook_test_support::TestKeys;
 use http::{HeaderMap, HeaderValue, Method, Request, header};
 use http_body_util::Full;
@@ -45,7 +48,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn signature_header(p: &SignedPayload) -> HeaderMap {
     let mut headers = HeaderMap::new();
     headers.insert(
-        "x-ghl-signature",
+        SIGNATURE_HEADER,
         HeaderValue::from_str(&p.signature).expect("base64 is a valid header"),
     );
     headers
@@ -62,7 +65,7 @@ fn request(p: &Prepared) -> Request<Full<Bytes>> {
         HeaderValue::from_static("application/json"),
     );
     headers.insert(header::CONTENT_LENGTH, p.length.clone());
-    headers.insert("x-ghl-signature", p.signature.clone());
+    headers.insert(SIGNATURE_HEADER, p.signature.clone());
     request
 }
 
@@ -112,12 +115,7 @@ fn verification(c: &mut Criterion) {
         b.iter(|| key.verify_strict(black_box(&p.body), black_box(&raw_signature)))
     });
     group.bench_function("baseline: header base64 + verify_strict", |b| {
-        b.iter(|| {
-            hand.verify(
-                black_box(headers.get("x-ghl-signature")),
-                black_box(&p.body),
-            )
-        })
+        b.iter(|| hand.verify(black_box(headers.get(SIGNATURE_HEADER)), black_box(&p.body)))
     });
     group.bench_function("sdk: Verifier::verify", |b| {
         b.iter(|| verifier.verify(black_box(&headers), black_box(&p.body)))
@@ -131,7 +129,7 @@ fn verification(c: &mut Criterion) {
     let rsa_header = rsa_keys::sign(&p.body);
     let mut rsa_headers = HeaderMap::new();
     rsa_headers.insert(
-        "x-wh-signature",
+        LEGACY_SIGNATURE_HEADER,
         HeaderValue::from_str(&rsa_header).expect("header"),
     );
     let rsa_verifier = Verifier::empty().with_rsa_key(rsa_keys::public_key());
@@ -264,7 +262,7 @@ fn dispatch(c: &mut Criterion) {
 }
 
 /// One whole delivery in process: `handle()` with verification and in-memory dedupe on,
-/// beside the hand-written server (b) of `cargo xtask bench` (verify_strict + from_slice).
+/// beside the hand-written server (b) of `ghl-bench` (verify_strict + from_slice).
 fn whole_delivery(c: &mut Criterion) {
     let rt = runtime();
     let deliveries = prepared(CYCLE);

@@ -12,6 +12,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use ed25519_dalek::pkcs8::DecodePublicKey;
 use ed25519_dalek::{Signature, VerifyingKey};
+use ghl_webhook_router::SIGNATURE_HEADER;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Body;
@@ -113,7 +114,7 @@ where
         Err(_) => return Ok(status(StatusCode::BAD_REQUEST)),
     };
     Ok(
-        match receiver.accept::<T>(parts.headers.get("x-ghl-signature"), &body) {
+        match receiver.accept::<T>(parts.headers.get(SIGNATURE_HEADER), &body) {
             Ok(event) => {
                 // The no-op handler.
                 std::hint::black_box(event);

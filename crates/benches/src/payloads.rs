@@ -137,7 +137,10 @@ mod tests {
             assert_eq!(value["webhookId"], p.webhook_id.as_str());
             assert_eq!(value["type"], "ContactCreate");
             let mut headers = http::HeaderMap::new();
-            headers.insert("x-ghl-signature", p.signature.parse().expect("header"));
+            headers.insert(
+                ghl_webhook_router::SIGNATURE_HEADER,
+                p.signature.parse().expect("header"),
+            );
             assert!(verifier.verify(&headers, &p.body).is_ok());
             assert_eq!(p.to_line().split('\t').count(), 3);
         }

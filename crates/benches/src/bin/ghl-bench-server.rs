@@ -1,5 +1,5 @@
-//! The servers of `cargo xtask bench`, one per process so that each one's CPU time and peak
-//! memory can be read from `/proc/<pid>`.
+//! The servers of `ghl-bench` (the end-to-end benchmark), one per process so that each one's
+//! CPU time and peak memory can be read from `/proc/<pid>`.
 //!
 //! ```text
 //! ghl-bench-server serve <a|bare|b|hand-written|c|sdk> [--threads N] [--dedupe-capacity N]
@@ -13,6 +13,7 @@
 //! `serve` binds `127.0.0.1:0` and prints `listening on 127.0.0.1:PORT` once it accepts.
 //! Every server uses the same accept loop and the same hyper HTTP/1.1 settings; only the
 //! service differs.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 use std::convert::Infallible;
 use std::io::{Read as _, Write as _};
@@ -21,8 +22,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clap::{Args, Parser, Subcommand};
 use ghl_webhook_benches::baseline::{self, HandWritten};
 use ghl_webhook_benches::payloads::{self, contact_create_deliveries};
+use ghl_webhook_benches::servers::Server;
 use ghl_webhook_router::types::contact::ContactCreate;
 use ghl_webhook_router::{Delivery, InMemoryStore, WebhookRouter};
 use ghl_webhook_test_support::TestKeys;
@@ -31,47 +34,76 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-const USAGE: &str = "usage:
-  ghl-bench-server serve <a|bare|b|hand-written|c|sdk> [--threads N] [--dedupe-capacity N] [--max-seconds S] [--exit-on-stdin-eof]
-  ghl-bench-server payloads [--count N]
-  ghl-bench-server pem
-  ghl-bench-server client-id
-  ghl-bench-server store-footprint [--ids N]";
-
-/// Which server to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Which {
-    Bare,
-    HandWritten,
-    Sdk,
+/// The servers of the end-to-end benchmark (`ghl-bench` starts and loads them).
+#[derive(Debug, Parser)]
+#[command(name = "ghl-bench-server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve on 127.0.0.1:0; prints `listening on ADDR` once it accepts.
+    Serve(ServeOptions),
+    /// One signed delivery per line: webhookId, signature, body (tab-separated).
+    Payloads {
+        /// How many distinct deliveries.
+        #[arg(long, value_name = "N", default_value_t = 4096)]
+        count: usize,
+    },
+    /// The test public key (SPKI PEM) the servers trust.
+    Pem,
+    /// The clientId matching the payloads' appId (Node SDK peer).
+    ClientId,
+    /// Memory held by an `InMemoryStore::default()` full of N ids.
+    StoreFootprint {
+        /// How many ids.
+        #[arg(long, value_name = "N", default_value_t = 100_000)]
+        ids: usize,
+    },
+}
+
+/// `serve`'s arguments.
+#[derive(Debug, Args)]
 struct ServeOptions {
-    which: Which,
-    threads: usize,
+    /// Which server (the Node SDK peer is not one of these: `ghl-bench` runs it with node).
+    #[arg(value_name = "SERVER", value_parser = Server::parser(&Server::RUST))]
+    which: Server,
+    /// Worker threads (1: a current-thread runtime).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    threads: u64,
+    /// Ids the SDK's in-memory dedupe store holds.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
     dedupe_capacity: usize,
+    /// Exit after this many seconds whatever happens.
+    #[arg(long, value_name = "S", default_value_t = 900)]
     max_seconds: u64,
+    /// Exit when stdin closes (the parent is gone).
+    #[arg(long)]
     exit_on_stdin_eof: bool,
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("serve") => parse_serve(&args[1..]).and_then(serve),
-        Some("payloads") => number_flag(&args[1..], "--count", 4096).and_then(print_payloads),
-        Some("pem") => {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+        }
+    };
+    let result = match cli.command {
+        Command::Serve(options) => serve(options),
+        Command::Payloads { count } => print_payloads(count),
+        Command::Pem => {
             print!("{}", TestKeys::primary().public_key_pem());
             Ok(())
         }
-        Some("client-id") => {
+        Command::ClientId => {
             println!("{}", payloads::BENCH_CLIENT_ID);
             Ok(())
         }
-        Some("store-footprint") => {
-            number_flag(&args[1..], "--ids", 100_000).and_then(store_footprint)
-        }
-        _ => Err(USAGE.to_owned()),
+        Command::StoreFootprint { ids } => store_footprint(ids),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -80,49 +112,6 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// Reads `--name N` from `args` (the only flag allowed), or `default`.
-fn number_flag(args: &[String], name: &str, default: usize) -> Result<usize, String> {
-    match args {
-        [] => Ok(default),
-        [flag, value] if flag == name => value
-            .parse()
-            .map_err(|_| format!("{name} needs a whole number, got `{value}`")),
-        _ => Err(format!("unexpected arguments {args:?}\n{USAGE}")),
-    }
-}
-
-fn parse_serve(args: &[String]) -> Result<ServeOptions, String> {
-    let which = match args.first().map(String::as_str) {
-        Some("a" | "bare") => Which::Bare,
-        Some("b" | "hand-written") => Which::HandWritten,
-        Some("c" | "sdk") => Which::Sdk,
-        _ => return Err(format!("serve needs a server name\n{USAGE}")),
-    };
-    let mut options = ServeOptions {
-        which,
-        threads: 1,
-        dedupe_capacity: 100_000,
-        max_seconds: 900,
-        exit_on_stdin_eof: false,
-    };
-    let mut rest = args[1..].iter();
-    while let Some(flag) = rest.next() {
-        let mut value = |name: &str| -> Result<u64, String> {
-            let text = rest.next().ok_or(format!("{name} needs a value"))?;
-            text.parse()
-                .map_err(|_| format!("{name} needs a whole number, got `{text}`"))
-        };
-        match flag.as_str() {
-            "--threads" => options.threads = value("--threads")?.max(1) as usize,
-            "--dedupe-capacity" => options.dedupe_capacity = value("--dedupe-capacity")? as usize,
-            "--max-seconds" => options.max_seconds = value("--max-seconds")?,
-            "--exit-on-stdin-eof" => options.exit_on_stdin_eof = true,
-            other => return Err(format!("unknown flag `{other}`\n{USAGE}")),
-        }
-    }
-    Ok(options)
 }
 
 fn serve(options: ServeOptions) -> Result<(), String> {
@@ -140,13 +129,14 @@ fn serve(options: ServeOptions) -> Result<(), String> {
             std::process::exit(0);
         });
     }
-    let runtime = if options.threads == 1 {
+    let threads = options.threads.max(1) as usize;
+    let runtime = if threads == 1 {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
     } else {
         tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(options.threads)
+            .worker_threads(threads)
             .enable_all()
             .build()
     }
@@ -166,10 +156,10 @@ async fn run(options: ServeOptions) -> Result<(), String> {
     let _ = out.flush();
 
     match options.which {
-        Which::Bare => {
+        Server::Bare => {
             accept_loop(listener, || service_fn(baseline::bare)).await;
         }
-        Which::HandWritten => {
+        Server::HandWritten => {
             let receiver = Arc::new(
                 HandWritten::from_pem(&TestKeys::primary().public_key_pem())
                     .map_err(|e| format!("the test key does not parse: {e}"))?,
@@ -183,7 +173,7 @@ async fn run(options: ServeOptions) -> Result<(), String> {
             })
             .await;
         }
-        Which::Sdk => {
+        Server::Sdk => {
             let service = WebhookRouter::new()
                 .verifier(TestKeys::primary().verifier())
                 .dedupe_in_memory(InMemoryStore::new(
@@ -194,6 +184,8 @@ async fn run(options: ServeOptions) -> Result<(), String> {
                 .into_service();
             accept_loop(listener, move || service.clone()).await;
         }
+        // Refused by `serve`'s parser already: `ghl-bench` runs the Node SDK with node.
+        Server::Node => return Err(format!("{} is not served here", Server::Node.label())),
     }
     Ok(())
 }

@@ -1,9 +1,11 @@
-//! `cargo xtask bench`: the end-to-end benchmark of issue 6.
+//! `ghl-bench`: the end-to-end benchmark of issue 6 (`cargo run --release -p
+//! ghl-webhook-benches -- [flags]`; `--help` lists the flags).
 //!
-//! Run from `cargo xtask` (a debug build), it first builds the release xtask and the release
-//! `ghl-bench-server` (crates/benches), then re-executes the release xtask, so that neither the
-//! load generator nor the servers run unoptimized. The release xtask then, for each round and
-//! each server in turn (`a b c [d] a b c [d] ...`):
+//! Whichever way it is started, it first builds the release `ghl-bench` and
+//! `ghl-bench-server` (`cargo build --release -p ghl-webhook-benches --bins`), then
+//! re-executes the release `ghl-bench`, so that neither the load generator nor the servers run
+//! unoptimized or stale. The release `ghl-bench` then, for each round and each server in turn
+//! (`a b c [d] a b c [d] ...`):
 //!
 //! 1. starts the server as its own process on `127.0.0.1:0` (pinned to core 0 with one worker
 //!    thread where `taskset` exists and there are two cores or more; this process pins itself
@@ -16,6 +18,7 @@
 //!
 //! Every server gets the same requests: distinct pre-signed ContactCreate deliveries (one
 //! `webhookId` each), cycled without restarting between phases.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
@@ -32,57 +35,54 @@ mod procfs;
 mod report;
 mod stats;
 
-use flags::{Options, Parsed, USAGE};
+use flags::Options;
+use ghl_webhook_benches::servers::Server;
 use load::{Outcome, Phase};
 
-/// Set on the release xtask that the debug one re-executes.
-const INNER_ENV: &str = "GHL_XTASK_BENCH_RELEASE";
+/// Set on the release `ghl-bench` that the first one re-executes after building it.
+const INNER_ENV: &str = "GHL_BENCH_RELEASE";
+/// How the benchmark is run, for the report.
+const COMMAND: &str = "cargo run --release -p ghl-webhook-benches";
 /// The path every server answers on.
 const PATH: &str = "/webhooks/highlevel";
 /// How long a server may take to print its address.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Runs `cargo xtask bench` with the arguments after `bench`.
-pub fn run(args: &[String]) -> ExitCode {
-    let options = match flags::parse(args) {
-        Ok(Parsed::Help) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Ok(Parsed::Run(options)) => options,
-        Err(message) => {
-            eprintln!("xtask bench: {message}\n\n{USAGE}");
-            return ExitCode::from(2);
+fn main() -> ExitCode {
+    let options = match flags::parse(std::env::args_os()) {
+        Ok(options) => options,
+        Err(err) => {
+            // `--help` is an "error" that prints on stdout and exits 0; usage errors exit 2.
+            let _ = err.print();
+            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
         }
     };
-    let result = if cfg!(debug_assertions) && std::env::var_os(INNER_ENV).is_none() {
-        build_and_reexec(args)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = if std::env::var_os(INNER_ENV).is_none() {
+        build_and_reexec(&args)
     } else {
-        bench(&options, args).map(|()| ExitCode::SUCCESS)
+        bench(&options, &args).map(|()| ExitCode::SUCCESS)
     };
     result.unwrap_or_else(|message| {
-        eprintln!("xtask bench: {message}");
+        eprintln!("ghl-bench: {message}");
         ExitCode::FAILURE
     })
 }
 
 fn workspace_root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest).to_path_buf()
+    // crates/benches -> the workspace.
+    manifest
+        .ancestors()
+        .nth(2)
+        .unwrap_or(manifest)
+        .to_path_buf()
 }
 
-/// Builds the release binaries, then runs the release xtask with the same arguments.
+/// Builds the release binaries, then runs the release `ghl-bench` with the same arguments.
 fn build_and_reexec(args: &[String]) -> Result<ExitCode, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let build = [
-        "build",
-        "--release",
-        "-p",
-        "xtask",
-        "-p",
-        "ghl-webhook-benches",
-        "--bins",
-    ];
+    let build = ["build", "--release", "-p", "ghl-webhook-benches", "--bins"];
     eprintln!("==> cargo {}", build.join(" "));
     let status = Command::new(&cargo)
         .args(build)
@@ -92,15 +92,14 @@ fn build_and_reexec(args: &[String]) -> Result<ExitCode, String> {
     if !status.success() {
         return Err(format!("the release build failed ({status})"));
     }
-    let exe = std::env::current_exe().map_err(|e| format!("cannot locate the xtask: {e}"))?;
+    let exe = std::env::current_exe().map_err(|e| format!("cannot locate ghl-bench: {e}"))?;
     let release = exe
         .parent()
         .and_then(Path::parent)
         .zip(exe.file_name())
         .map(|(target, name)| target.join("release").join(name))
-        .ok_or_else(|| format!("cannot derive the release xtask from {}", exe.display()))?;
+        .ok_or_else(|| format!("cannot derive the release ghl-bench from {}", exe.display()))?;
     let status = Command::new(&release)
-        .arg("bench")
         .args(args)
         .env(INNER_ENV, "1")
         .status()
@@ -168,8 +167,8 @@ fn start(mut command: Command, name: &'static str) -> Result<(Running, SocketAdd
 /// One server in one round.
 #[derive(Debug, Clone)]
 pub struct Measurement {
-    /// `a`, `b`, `c` or `d`.
-    pub server: char,
+    /// Which server.
+    pub server: Server,
     /// The round, from 1.
     pub round: usize,
     /// The phase at N connections.
@@ -184,17 +183,6 @@ pub struct Measurement {
     pub peak_rss_kib: u64,
 }
 
-/// The display name of a server.
-pub fn server_name(id: char) -> &'static str {
-    match id {
-        'a' => "(a) bare hyper",
-        'b' => "(b) hand-written verify_strict + from_slice",
-        'c' => "(c) SDK WebhookService",
-        'd' => "(d) Node SDK + Express",
-        _ => "(?)",
-    }
-}
-
 /// Everything needed to start the servers.
 struct Setup {
     server_bin: PathBuf,
@@ -207,7 +195,7 @@ struct Setup {
 }
 
 impl Setup {
-    fn command(&self, id: char) -> Result<Command, String> {
+    fn command(&self, server: Server) -> Result<Command, String> {
         let mut command = if self.pinned {
             let mut c = Command::new("taskset");
             c.args(["-c", "0"]);
@@ -216,11 +204,11 @@ impl Setup {
             // `env` runs the program itself: the same shape of command line either way.
             Command::new("env")
         };
-        match id {
-            'a' | 'b' | 'c' => {
+        match server {
+            Server::Bare | Server::HandWritten | Server::Sdk => {
                 command.arg(&self.server_bin).args([
                     "serve",
-                    &id.to_string(),
+                    &server.to_string(),
                     "--threads",
                     &self.threads.to_string(),
                     "--dedupe-capacity",
@@ -230,7 +218,7 @@ impl Setup {
                     "--exit-on-stdin-eof",
                 ]);
             }
-            'd' => {
+            Server::Node => {
                 let node = self.node.as_ref().ok_or("the Node peer is not installed")?;
                 command
                     .args(["node", "app.js"])
@@ -239,7 +227,6 @@ impl Setup {
                     .env("GHL_BENCH_CLIENT_ID", &self.client_id)
                     .env("NODE_ENV", "production");
             }
-            other => return Err(format!("no server `{other}`")),
         }
         Ok(command)
     }
@@ -272,14 +259,14 @@ fn taskset_available() -> bool {
 }
 
 fn bench(options: &Options, args: &[String]) -> Result<(), String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot locate the xtask: {e}"))?;
+    let exe = std::env::current_exe().map_err(|e| format!("cannot locate ghl-bench: {e}"))?;
     let server_bin = exe
         .parent()
         .map(|dir| dir.join("ghl-bench-server"))
         .filter(|path| path.exists())
         .ok_or(
-            "ghl-bench-server is not built next to this xtask: run `cargo xtask bench` \
-             (it builds both in release mode)",
+            "ghl-bench-server is not built next to this ghl-bench: run \
+             `cargo run --release -p ghl-webhook-benches` (it builds both in release mode)",
         )?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // Read before pinning narrows this process's view to one core.
@@ -308,13 +295,13 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
     let mut notes = Vec::new();
     let mut servers = options.servers.clone();
     let mut node = None;
-    if servers.contains(&'d') {
+    if servers.contains(&Server::Node) {
         match peers::prepare(&options.peers_dir, &workspace_root()) {
             Ok(peer) => node = Some(peer),
             Err(message) => {
-                eprintln!("xtask bench: the Node SDK peer (d) is skipped: {message}");
+                eprintln!("ghl-bench: the Node SDK peer (d) is skipped: {message}");
                 notes.push(format!("The Node SDK peer (d) was skipped: {message}."));
-                servers.retain(|&s| s != 'd');
+                servers.retain(|&s| s != Server::Node);
             }
         }
     }
@@ -364,12 +351,12 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
     let ticks = procfs::ticks_per_second();
     let mut results = Vec::new();
     for round in 1..=options.rounds {
-        for &id in &servers {
-            let m = measure(&setup, id, round, options, &payloads, &runtime, ticks)?;
+        for &server in &servers {
+            let m = measure(&setup, server, round, options, &payloads, &runtime, ticks)?;
             eprintln!(
                 "round {round}/{}: {:<44} {:>8.0} req/s p50 {:>7.1} µs p99 {:>7.1} µs {:>6.2} CPU µs/req | 1 conn {:>7.0} req/s p50 {:>6.1} µs | peak RSS {:.1} MiB",
                 options.rounds,
-                server_name(id),
+                server.label(),
                 m.loaded.rps(),
                 m.loaded.p50.as_secs_f64() * 1e6,
                 m.loaded.p99.as_secs_f64() * 1e6,
@@ -383,9 +370,11 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
     }
 
     let context = report::Context {
-        command: format!("cargo xtask bench {}", args.join(" "))
-            .trim_end()
-            .to_owned(),
+        command: if args.is_empty() {
+            COMMAND.to_owned()
+        } else {
+            format!("{COMMAND} -- {}", args.join(" "))
+        },
         machine,
         pinning: if pinned {
             "servers pinned to core 0 (`taskset -c 0`, one worker thread), load generator to core 1"
@@ -402,22 +391,22 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
     println!("{text}");
     if let Some(path) = &options.markdown {
         std::fs::write(path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
-        eprintln!("xtask bench: report written to {}", path.display());
+        eprintln!("ghl-bench: report written to {}", path.display());
     }
     Ok(())
 }
 
 fn measure(
     setup: &Setup,
-    id: char,
+    server_id: Server,
     round: usize,
     options: &Options,
     payloads: &[(String, String)],
     runtime: &tokio::runtime::Runtime,
     ticks_per_second: u64,
 ) -> Result<Measurement, String> {
-    let name = server_name(id);
-    let (server, addr) = start(setup.command(id)?, name)?;
+    let name = server_id.label();
+    let (server, addr) = start(setup.command(server_id)?, name)?;
     let pid = server.pid();
     let requests: Arc<Vec<Vec<u8>>> = Arc::new(
         payloads
@@ -465,14 +454,14 @@ fn measure(
     for (what, outcome) in [("loaded", &loaded), ("1-connection", &single)] {
         if outcome.errors > 0 {
             eprintln!(
-                "xtask bench: {name}, round {round}, {what} phase: {} error(s), first: {}",
+                "ghl-bench: {name}, round {round}, {what} phase: {} error(s), first: {}",
                 outcome.errors,
                 outcome.first_error.as_deref().unwrap_or("?")
             );
         }
     }
     Ok(Measurement {
-        server: id,
+        server: server_id,
         round,
         cpu_us_loaded: us_per_request(cpu_loaded.saturating_sub(cpu_before), loaded.ok),
         cpu_us_single: us_per_request(cpu_single.saturating_sub(cpu_loaded), single.ok),

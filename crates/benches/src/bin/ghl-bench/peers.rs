@@ -16,7 +16,7 @@ const INSTALL_TIMEOUT: Duration = Duration::from_secs(300);
 /// set `isSignatureValid === true` (the README lets a skipped verification through), so
 /// every 200 counted is a verified delivery; the process listens on an ephemeral loopback
 /// port, prints it, and exits when its parent's pipe closes or after 15 minutes.
-pub const APP_JS: &str = r#"// Peer (d) of `cargo xtask bench --peers`; written by the xtask, not part of the repository.
+pub const APP_JS: &str = r#"// Peer (d) of `ghl-bench --peers`; written by ghl-bench, not part of the repository.
 'use strict';
 const express = require('express');
 const { HighLevel, LogLevel } = require('@gohighlevel/api-client');
@@ -85,12 +85,12 @@ pub fn prepare(dir: &Path, repo_root: &Path) -> Result<NodePeer, String> {
     if !package_json.exists() {
         std::fs::write(
             &package_json,
-            "{\n  \"name\": \"ghl-bench-peers\",\n  \"private\": true,\n  \"description\": \"scratch folder of cargo xtask bench --peers\"\n}\n",
+            "{\n  \"name\": \"ghl-bench-peers\",\n  \"private\": true,\n  \"description\": \"scratch folder of ghl-bench --peers\"\n}\n",
         )
         .map_err(|e| format!("{}: {e}", package_json.display()))?;
     }
     eprintln!(
-        "xtask bench: npm install @gohighlevel/api-client express (in {})",
+        "ghl-bench: npm install @gohighlevel/api-client express (in {})",
         dir.display()
     );
     let mut child = Command::new("npm")

@@ -2,9 +2,11 @@
 
 use std::fmt::Write as _;
 
-use super::flags::Options;
-use super::stats::Spread;
-use super::{Measurement, server_name};
+use ghl_webhook_benches::servers::Server;
+
+use crate::Measurement;
+use crate::flags::Options;
+use crate::stats::Spread;
 
 /// What the report says about the run besides the numbers.
 #[derive(Debug, Clone)]
@@ -31,7 +33,7 @@ const TARGET_CPU: f64 = 1.05;
 const TARGET_RSS_MIB: f64 = 8.0;
 const TARGET_NODE: f64 = 8.0;
 
-fn values(results: &[Measurement], server: char, f: impl Fn(&Measurement) -> f64) -> Vec<f64> {
+fn values(results: &[Measurement], server: Server, f: impl Fn(&Measurement) -> f64) -> Vec<f64> {
     results
         .iter()
         .filter(|m| m.server == server)
@@ -42,8 +44,8 @@ fn values(results: &[Measurement], server: char, f: impl Fn(&Measurement) -> f64
 /// Per-round ratios `num / den` of `f` (rounds where both ran).
 fn ratios(
     results: &[Measurement],
-    num: char,
-    den: char,
+    num: Server,
+    den: Server,
     f: impl Fn(&Measurement) -> f64,
 ) -> Option<Spread> {
     let mut out = Vec::new();
@@ -80,7 +82,7 @@ fn verdict(met: bool) -> &'static str {
 pub fn render(results: &[Measurement], context: &Context) -> String {
     let o = &context.options;
     let n = o.connections;
-    let mut servers: Vec<char> = results.iter().map(|m| m.server).collect();
+    let mut servers: Vec<Server> = results.iter().map(|m| m.server).collect();
     servers.sort_unstable();
     servers.dedup();
     let us = |d: std::time::Duration| d.as_secs_f64() * 1e6;
@@ -97,7 +99,7 @@ pub fn render(results: &[Measurement], context: &Context) -> String {
         o.rounds,
         servers
             .iter()
-            .map(char::to_string)
+            .map(Server::to_string)
             .collect::<Vec<_>>()
             .join(" "),
         o.payloads,
@@ -118,7 +120,7 @@ pub fn render(results: &[Measurement], context: &Context) -> String {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            server_name(s),
+            s.label(),
             col(&|m| m.loaded.rps(), 0),
             col(&|m| us(m.loaded.p50), 0),
             col(&|m| us(m.loaded.p99), 0),
@@ -137,7 +139,13 @@ pub fn render(results: &[Measurement], context: &Context) -> String {
     );
     let _ = writeln!(out, "| ratio | @{n} connections | @1 connection |");
     let _ = writeln!(out, "|---|---|---|");
-    let pairs = [('c', 'b'), ('c', 'a'), ('b', 'a'), ('c', 'd')];
+    use Server::{Bare, HandWritten, Node, Sdk};
+    let pairs = [
+        (Sdk, HandWritten),
+        (Sdk, Bare),
+        (HandWritten, Bare),
+        (Sdk, Node),
+    ];
     for (num, den) in pairs {
         if !(servers.contains(&num) && servers.contains(&den)) {
             continue;
@@ -148,7 +156,7 @@ pub fn render(results: &[Measurement], context: &Context) -> String {
             cell(ratios(results, num, den, |m| m.loaded.rps()), 3),
             cell(ratios(results, num, den, |m| m.single.rps()), 3),
         );
-        if den != 'a' || num == 'c' {
+        if den != Bare || num == Sdk {
             let _ = writeln!(
                 out,
                 "| ({num})/({den}) CPU per request | {} | {} |",
@@ -162,8 +170,8 @@ pub fn render(results: &[Measurement], context: &Context) -> String {
     let _ = writeln!(out, "Targets of issue 6:\n");
     let _ = writeln!(out, "| target | measured (median of rounds) | |");
     let _ = writeln!(out, "|---|---|---|");
-    if servers.contains(&'c') && servers.contains(&'b') {
-        if let Some(r) = ratios(results, 'c', 'b', |m| m.loaded.rps()) {
+    if servers.contains(&Sdk) && servers.contains(&HandWritten) {
+        if let Some(r) = ratios(results, Sdk, HandWritten, |m| m.loaded.rps()) {
             let _ = writeln!(
                 out,
                 "| (c)/(b) throughput ≥ {TARGET_THROUGHPUT} @{n} | {} | {} |",
@@ -171,7 +179,7 @@ pub fn render(results: &[Measurement], context: &Context) -> String {
                 verdict(r.median >= TARGET_THROUGHPUT)
             );
         }
-        if let Some(r) = ratios(results, 'c', 'b', |m| m.cpu_us_loaded) {
+        if let Some(r) = ratios(results, Sdk, HandWritten, |m| m.cpu_us_loaded) {
             let _ = writeln!(
                 out,
                 "| (c)/(b) CPU per request ≤ {TARGET_CPU} @{n} | {} | {} |",
@@ -180,7 +188,7 @@ pub fn render(results: &[Measurement], context: &Context) -> String {
             );
         }
     }
-    if let Some(rss) = Spread::of(&values(results, 'c', |m| m.peak_rss_kib as f64 / 1024.0)) {
+    if let Some(rss) = Spread::of(&values(results, Sdk, |m| m.peak_rss_kib as f64 / 1024.0)) {
         let _ = writeln!(
             out,
             "| peak RSS of (c) ≤ {TARGET_RSS_MIB} MiB @{n} | max {:.1} MiB | {} |",
@@ -188,7 +196,7 @@ pub fn render(results: &[Measurement], context: &Context) -> String {
             verdict(rss.max <= TARGET_RSS_MIB)
         );
     }
-    match ratios(results, 'c', 'd', |m| m.loaded.rps()) {
+    match ratios(results, Sdk, Node, |m| m.loaded.rps()) {
         Some(r) => {
             let _ = writeln!(
                 out,
@@ -210,7 +218,7 @@ pub fn render(results: &[Measurement], context: &Context) -> String {
         .map(|m| {
             format!(
                 "{} round {}: {} failed request(s), first: {}",
-                server_name(m.server),
+                m.server.label(),
                 m.round,
                 m.loaded.errors + m.single.errors,
                 m.loaded
@@ -233,10 +241,11 @@ pub fn render(results: &[Measurement], context: &Context) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::load::Outcome;
+    use crate::load::Outcome;
+    use Server::{HandWritten, Sdk};
     use std::time::Duration;
 
-    fn m(server: char, round: usize, ok: u64, cpu: f64) -> Measurement {
+    fn m(server: Server, round: usize, ok: u64, cpu: f64) -> Measurement {
         let outcome = Outcome {
             ok,
             elapsed: Duration::from_secs(1),
@@ -258,22 +267,22 @@ mod tests {
     #[test]
     fn ratios_are_per_round() {
         let results = [
-            m('b', 1, 100, 10.0),
-            m('c', 1, 90, 11.0),
-            m('b', 2, 200, 10.0),
-            m('c', 2, 200, 10.0),
+            m(HandWritten, 1, 100, 10.0),
+            m(Sdk, 1, 90, 11.0),
+            m(HandWritten, 2, 200, 10.0),
+            m(Sdk, 2, 200, 10.0),
         ];
-        let r = ratios(&results, 'c', 'b', |m| m.loaded.rps()).expect("two rounds");
+        let r = ratios(&results, Sdk, HandWritten, |m| m.loaded.rps()).expect("two rounds");
         assert!((r.min - 0.9).abs() < 1e-9 && (r.max - 1.0).abs() < 1e-9);
         assert!((r.median - 0.95).abs() < 1e-9);
         let text = render(
             &results,
             &Context {
-                command: "cargo xtask bench".into(),
+                command: "cargo run --release -p ghl-webhook-benches".into(),
                 machine: "test".into(),
                 pinning: "none".into(),
                 node: None,
-                options: Options::default(),
+                options: crate::flags::parse(["ghl-bench"]).expect("the defaults"),
                 body_len: 1,
                 notes: vec![],
             },

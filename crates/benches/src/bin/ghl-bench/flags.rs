@@ -1,0 +1,244 @@
+//! The flags of `ghl-bench`.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgAction, Parser};
+use ghl_webhook_benches::servers::Server;
+
+/// The end-to-end HTTP benchmark of ghl-webhooks.
+///
+/// Starts, one at a time on 127.0.0.1, (a) bare hyper, (b) a hand-written hyper server doing
+/// Ed25519 verify_strict + serde_json::from_slice, (c) the SDK's service (no-op handler,
+/// in-memory dedupe on) and, with --peers, (d) HighLevel's official Node SDK behind Express;
+/// loads each with a closed-loop HTTP/1.1 keep-alive generator at N connections, then at 1;
+/// interleaves rounds (a b c [d] a b c [d] ...) and prints a markdown report.
+#[derive(Debug, Clone, PartialEq, Parser)]
+#[command(name = "ghl-bench", allow_negative_numbers = true)]
+pub struct Options {
+    /// Rounds.
+    #[arg(long, value_name = "N", default_value = "3", value_parser = positive)]
+    pub rounds: usize,
+    /// Measured seconds per load phase (decimals allowed).
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = seconds)]
+    pub duration: Duration,
+    /// Unmeasured load before the measured phases of each server (0: none).
+    #[arg(long, value_name = "SECS", default_value = "1", value_parser = warmup)]
+    pub warmup: Duration,
+    /// Connections of the loaded phase (a 1-connection phase always follows).
+    #[arg(long, value_name = "N", default_value = "50", value_parser = positive)]
+    pub connections: usize,
+    /// Bound on the requests of one phase.
+    #[arg(long, value_name = "N", default_value = "5000000", value_parser = positive_u64)]
+    pub max_requests: u64,
+    /// Distinct pre-signed deliveries, cycled.
+    #[arg(long, value_name = "N", default_value = "4096", value_parser = positive)]
+    pub payloads: usize,
+    /// Which servers, e.g. a,c (or by name: bare, hand-written, sdk, node); d is added by
+    /// --peers.
+    // The full path keeps clap from reading the list as repeated values: one value, a list.
+    #[arg(long, value_name = "LIST", default_value = "a,b,c", value_parser = servers)]
+    pub servers: ::std::vec::Vec<Server>,
+    /// Also run HighLevel's Node SDK (needs node and npm).
+    #[arg(long)]
+    pub peers: bool,
+    /// Scratch folder for the Node SDK, outside the repo.
+    #[arg(long, value_name = "DIR", default_value = "/tmp/ghl-bench-peers")]
+    pub peers_dir: PathBuf,
+    /// Do not pin with taskset.
+    #[arg(long = "no-pin", action = ArgAction::SetFalse)]
+    pub pin: bool,
+    /// Server worker threads when not pinned (default: all cores).
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub threads: Option<usize>,
+    /// Per-request timeout, seconds.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
+    pub timeout: Duration,
+    /// Also write the report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
+/// Parses the command line (the program name first); `--peers` and the Node server `d` in
+/// `--servers` imply each other.
+pub fn parse<I, T>(args: I) -> Result<Options, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let mut options = Options::try_parse_from(args)?;
+    if options.peers && !options.servers.contains(&Server::Node) {
+        options.servers.push(Server::Node);
+    }
+    if options.servers.contains(&Server::Node) {
+        options.peers = true;
+    }
+    Ok(options)
+}
+
+fn positive(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("needs a whole number greater than 0, got `{text}`")),
+    }
+}
+
+fn positive_u64(text: &str) -> Result<u64, String> {
+    positive(text).map(|n| n as u64)
+}
+
+fn seconds(text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!(
+            "needs a number of seconds in (0, 3600], got `{text}`"
+        )),
+    }
+}
+
+fn warmup(text: &str) -> Result<Duration, String> {
+    if text.trim() == "0" {
+        Ok(Duration::ZERO)
+    } else {
+        seconds(text)
+    }
+}
+
+fn servers(text: &str) -> Result<Vec<Server>, String> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let server = Server::from_name(part).ok_or_else(|| {
+            format!("--servers takes a comma-separated list of a, b, c, d; got `{part}`")
+        })?;
+        if !out.contains(&server) {
+            out.push(server);
+        }
+    }
+    if out.is_empty() {
+        return Err("--servers needs at least one of a, b, c, d".to_owned());
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_list(list: &[&str]) -> Result<Options, clap::Error> {
+        parse(std::iter::once("ghl-bench").chain(list.iter().copied()))
+    }
+
+    fn run(list: &[&str]) -> Options {
+        match parse_list(list) {
+            Ok(options) => options,
+            Err(err) => panic!("{list:?} gave {err}"),
+        }
+    }
+
+    #[test]
+    fn no_flags_are_the_defaults() {
+        assert_eq!(
+            run(&[]),
+            Options {
+                rounds: 3,
+                duration: Duration::from_secs(5),
+                warmup: Duration::from_secs(1),
+                connections: 50,
+                max_requests: 5_000_000,
+                payloads: 4096,
+                servers: vec![Server::Bare, Server::HandWritten, Server::Sdk],
+                peers: false,
+                peers_dir: PathBuf::from("/tmp/ghl-bench-peers"),
+                pin: true,
+                threads: None,
+                timeout: Duration::from_secs(10),
+                markdown: None,
+            }
+        );
+    }
+
+    #[test]
+    fn every_flag_is_read() {
+        let o = run(&[
+            "--rounds",
+            "2",
+            "--duration",
+            "0.5",
+            "--warmup",
+            "0",
+            "--connections",
+            "8",
+            "--max-requests",
+            "1000",
+            "--payloads",
+            "64",
+            "--servers",
+            "c,a",
+            "--no-pin",
+            "--threads",
+            "2",
+            "--timeout",
+            "3",
+            "--markdown",
+            "/tmp/x.md",
+        ]);
+        assert_eq!(o.rounds, 2);
+        assert_eq!(o.duration, Duration::from_millis(500));
+        assert_eq!(o.warmup, Duration::ZERO);
+        assert_eq!(o.connections, 8);
+        assert_eq!(o.max_requests, 1000);
+        assert_eq!(o.payloads, 64);
+        assert_eq!(o.servers, vec![Server::Bare, Server::Sdk]);
+        assert!(!o.pin);
+        assert_eq!(o.threads, Some(2));
+        assert_eq!(o.timeout, Duration::from_secs(3));
+        assert_eq!(o.markdown, Some(PathBuf::from("/tmp/x.md")));
+    }
+
+    #[test]
+    fn peers_adds_the_node_server() {
+        let o = run(&["--peers"]);
+        assert!(o.peers);
+        assert_eq!(
+            o.servers,
+            vec![Server::Bare, Server::HandWritten, Server::Sdk, Server::Node]
+        );
+        let o = run(&["--servers", "c,d"]);
+        assert!(o.peers);
+    }
+
+    #[test]
+    fn bad_input_is_a_clear_error() {
+        for (list, needle) in [
+            // clap's own messages for a missing value and an unknown flag.
+            (&["--rounds"][..], "a value is required for '--rounds <N>'"),
+            (&["--rounds", "0"][..], "greater than 0"),
+            (&["--rounds", "-1"][..], "greater than 0"),
+            (&["--connections", "many"][..], "whole number"),
+            (&["--duration", "0"][..], "seconds"),
+            (&["--duration", "NaN"][..], "seconds"),
+            (&["--duration", "1e9"][..], "seconds"),
+            (&["--servers", "a,x"][..], "`x`"),
+            (&["--servers", ","][..], "at least one"),
+            (&["--fast"][..], "unexpected argument '--fast'"),
+        ] {
+            match parse_list(list) {
+                Err(err) => {
+                    let message = err.to_string();
+                    assert!(message.contains(needle), "{list:?}: {message}");
+                    assert_eq!(err.exit_code(), 2, "{list:?}");
+                }
+                Ok(parsed) => panic!("{list:?} was accepted: {parsed:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn help_wins() {
+        let err = parse_list(&["--rounds", "2", "-h"]).expect_err("help");
+        assert_eq!(err.kind(), clap::error::ErrorKind::DisplayHelp);
+        assert_eq!(err.exit_code(), 0);
+    }
+}

@@ -1,0 +1,84 @@
+//! The servers of the end-to-end benchmark, as both programs name them: `ghl-bench`
+//! (`--servers a,c`) and `ghl-bench-server` (`serve a`).
+
+use std::fmt;
+
+use clap::ValueEnum;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+
+/// One server of the end-to-end benchmark. On the command line each is its letter or its
+/// name (`a` or `bare`, ...); reports order them `a b c d`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ValueEnum)]
+pub enum Server {
+    /// (a) bare hyper: reads the whole body and answers 200.
+    #[value(name = "a", alias = "bare")]
+    Bare,
+    /// (b) hand-written: Ed25519 `verify_strict` + `serde_json::from_slice` ([`crate::baseline`]).
+    #[value(name = "b", alias = "hand-written")]
+    HandWritten,
+    /// (c) the SDK's `WebhookService`.
+    #[value(name = "c", alias = "sdk")]
+    Sdk,
+    /// (d) HighLevel's official Node SDK behind Express (run by `ghl-bench --peers`).
+    #[value(name = "d", alias = "node")]
+    Node,
+}
+
+impl Server {
+    /// Every server, in report order.
+    pub const ALL: [Server; 4] = [Self::Bare, Self::HandWritten, Self::Sdk, Self::Node];
+
+    /// The servers `ghl-bench-server` runs itself (all but the Node SDK).
+    pub const RUST: [Server; 3] = [Self::Bare, Self::HandWritten, Self::Sdk];
+
+    /// The name of the server in reports, e.g. `(a) bare hyper`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Bare => "(a) bare hyper",
+            Self::HandWritten => "(b) hand-written verify_strict + from_slice",
+            Self::Sdk => "(c) SDK WebhookService",
+            Self::Node => "(d) Node SDK + Express",
+        }
+    }
+
+    /// The server named `name` (a letter or a name), as on the command line.
+    pub fn from_name(name: &str) -> Option<Server> {
+        <Server as ValueEnum>::from_str(name.trim(), false).ok()
+    }
+
+    /// A clap value parser accepting only the servers in `allowed` (by letter or name).
+    pub fn parser(allowed: &'static [Server]) -> impl TypedValueParser<Value = Server> {
+        PossibleValuesParser::new(allowed.iter().filter_map(ValueEnum::to_possible_value))
+            .try_map(|name| <Server as ValueEnum>::from_str(&name, false))
+    }
+}
+
+/// The letter, as on the command line and in the reports: `a`, `b`, `c` or `d`.
+impl fmt::Display for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_possible_value() {
+            Some(value) => f.write_str(value.get_name()),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letters_and_names_name_the_same_server() {
+        let letters: Vec<String> = Server::ALL.iter().map(Server::to_string).collect();
+        assert_eq!(letters, ["a", "b", "c", "d"]);
+        for server in Server::ALL {
+            assert_eq!(Server::from_name(&server.to_string()), Some(server));
+            assert!(server.label().starts_with(&format!("({server}) ")));
+        }
+        assert_eq!(Server::from_name("bare"), Some(Server::Bare));
+        assert_eq!(Server::from_name("hand-written"), Some(Server::HandWritten));
+        assert_eq!(Server::from_name("sdk"), Some(Server::Sdk));
+        assert_eq!(Server::from_name("node"), Some(Server::Node));
+        assert_eq!(Server::from_name("x"), None);
+    }
+}
