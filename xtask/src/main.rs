@@ -2,6 +2,8 @@
 //!
 //! - `cargo xtask ci`: everything CI checks, in order: fmt, clippy (`-D warnings`, all
 //!   targets and features), the whole test suite, rustdoc (`-D warnings`).
+//! - `cargo xtask tidy`: the docs list what the code has (README.md's table of events is
+//!   exactly `EventKind::ALL`).
 //!
 //! The end-to-end benchmark is a program of its own: `cargo run --release -p
 //! ghl-webhook-benches -- --help`.
@@ -10,14 +12,17 @@
 use std::process::ExitCode;
 
 mod ci;
+mod tidy;
 
 const USAGE: &str = "usage: cargo xtask <task>
-  ci      fmt, clippy -D warnings, tests, rustdoc -D warnings (as .ci/run)";
+  ci      fmt, clippy -D warnings, tests, rustdoc -D warnings (as .ci/run)
+  tidy    README.md's table of events lists exactly EventKind::ALL";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
+        Some("tidy") => tidy::run(),
         Some("help") | Some("--help") | Some("-h") | None => {
             eprintln!("{USAGE}");
             if args.is_empty() {

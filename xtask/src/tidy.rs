@@ -1,0 +1,202 @@
+//! `cargo xtask tidy`: checks that what the docs list matches the code.
+//!
+//! Today one check: README.md's table of supported events (the section `## Supported events`)
+//! names exactly the kinds of `ghl_webhook_types::EventKind::ALL`, once each, and the count in
+//! its heading is theirs.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::ExitCode;
+
+use ghl_webhook_types::EventKind;
+
+/// The heading that opens README.md's table of events.
+const EVENTS_HEADING: &str = "## Supported events";
+
+/// `cargo xtask tidy`.
+pub fn run() -> ExitCode {
+    if check() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Runs every check, prints what differs; whether all passed.
+pub fn check() -> bool {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."));
+    let path = root.join("README.md");
+    let readme = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) => {
+            eprintln!("xtask tidy: cannot read {}: {err}", path.display());
+            return false;
+        }
+    };
+    let kinds: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+    match check_events_table(&readme, &kinds) {
+        Ok(()) => {
+            eprintln!(
+                "xtask tidy: README.md lists the {} event kinds of EventKind::ALL",
+                kinds.len()
+            );
+            true
+        }
+        Err(problems) => {
+            eprintln!(
+                "xtask tidy: README.md's table of events (`{EVENTS_HEADING}`) does not match \
+                 ghl_webhook_types::EventKind::ALL:"
+            );
+            for problem in problems {
+                eprintln!("  - {problem}");
+            }
+            false
+        }
+    }
+}
+
+/// The section of `readme` under `## Supported events`: its heading line and the event names
+/// of its table (the first cell of each row, below the header and separator rows).
+fn events_table(readme: &str) -> Option<(&str, Vec<&str>)> {
+    let mut lines = readme.lines();
+    let heading = lines.find(|l| l.starts_with(EVENTS_HEADING))?;
+    let names = lines
+        .take_while(|l| !l.starts_with("## "))
+        .skip_while(|l| !l.trim_start().starts_with('|'))
+        .take_while(|l| l.trim_start().starts_with('|'))
+        .skip(2) // the header row and the `|---|` row
+        .map(|row| {
+            row.trim()
+                .trim_start_matches('|')
+                .split('|')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches('`')
+        })
+        .collect();
+    Some((heading, names))
+}
+
+/// Compares README.md's table of events with `kinds`; on a mismatch, one line per problem:
+/// the kinds missing from the table, the names in it that are no kind, the names listed twice,
+/// a count in the heading that is not the number of kinds.
+pub fn check_events_table(readme: &str, kinds: &[&str]) -> Result<(), Vec<String>> {
+    let Some((heading, listed)) = events_table(readme) else {
+        return Err(vec![format!("README.md has no `{EVENTS_HEADING}` section")]);
+    };
+    let mut problems = Vec::new();
+    if listed.is_empty() {
+        problems.push(format!("the `{EVENTS_HEADING}` section has no table"));
+    }
+    let known: BTreeSet<&str> = kinds.iter().copied().collect();
+    let in_table: BTreeSet<&str> = listed.iter().copied().collect();
+    let missing: Vec<&str> = known.difference(&in_table).copied().collect();
+    if !missing.is_empty() {
+        problems.push(format!(
+            "missing from the table ({}): {}",
+            missing.len(),
+            missing.join(", ")
+        ));
+    }
+    let extra: Vec<&str> = in_table.difference(&known).copied().collect();
+    if !extra.is_empty() {
+        problems.push(format!(
+            "in the table but not event kinds ({}): {}",
+            extra.len(),
+            extra.join(", ")
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    let twice: BTreeSet<&str> = listed
+        .iter()
+        .copied()
+        .filter(|n| !seen.insert(*n))
+        .collect();
+    if !twice.is_empty() {
+        problems.push(format!(
+            "listed more than once: {}",
+            twice.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    // `## Supported events (77)`: the count, when the heading gives one.
+    let count = heading
+        .strip_prefix(EVENTS_HEADING)
+        .and_then(|rest| rest.trim().strip_prefix('('))
+        .and_then(|rest| rest.split_once(')'))
+        .map(|(number, _)| number.trim());
+    if let Some(count) = count
+        && count.parse::<usize>().ok() != Some(kinds.len())
+    {
+        problems.push(format!(
+            "the heading says ({count}), EventKind::ALL has {} kinds",
+            kinds.len()
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KINDS: &[&str] = &["AppInstall", "ContactCreate", "NoteCreate"];
+
+    fn readme(heading: &str, rows: &[&str]) -> String {
+        let mut text =
+            format!("# x\n\nintro\n\n{heading}\n\nSome words.\n\n| event | module |\n|---|---|\n");
+        for row in rows {
+            text.push_str(&format!("| {row} | `m` |\n"));
+        }
+        text.push_str("\n## Next section\n\n| not | events |\n|---|---|\n| Nope | x |\n");
+        text
+    }
+
+    #[test]
+    fn a_table_of_exactly_the_kinds_passes() {
+        let text = readme(
+            "## Supported events (3)",
+            &["AppInstall", "ContactCreate", "NoteCreate"],
+        );
+        assert_eq!(check_events_table(&text, KINDS), Ok(()));
+        // The order of the rows does not matter, nor a heading without a count.
+        let text = readme(
+            "## Supported events",
+            &["NoteCreate", "AppInstall", "ContactCreate"],
+        );
+        assert_eq!(check_events_table(&text, KINDS), Ok(()));
+    }
+
+    #[test]
+    fn a_wrong_table_names_every_difference() {
+        let text = readme(
+            "## Supported events (4)",
+            &["AppInstall", "ContactCreated", "AppInstall", "`Bogus`"],
+        );
+        let problems = check_events_table(&text, KINDS).expect_err("wrong table");
+        assert_eq!(
+            problems,
+            [
+                "missing from the table (2): ContactCreate, NoteCreate",
+                "in the table but not event kinds (2): Bogus, ContactCreated",
+                "listed more than once: AppInstall",
+                "the heading says (4), EventKind::ALL has 3 kinds",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_readme_without_the_table_fails() {
+        let problems = check_events_table("# x\n\nno table\n", KINDS).expect_err("no section");
+        assert_eq!(problems, ["README.md has no `## Supported events` section"]);
+        let text = "## Supported events (3)\n\nwords only\n\n## Next\n";
+        let problems = check_events_table(text, KINDS).expect_err("no table");
+        assert!(problems[0].contains("has no table"), "{problems:?}");
+    }
+}
