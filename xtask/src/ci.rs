@@ -1,56 +1,104 @@
-//! `cargo xtask ci`: everything CI checks, in order (`.ci/run` runs the same commands).
+//! `cargo xtask ci`: everything CI checks, in order. CI's `.ci/run` installs redis-server when
+//! it is missing, then runs this: the steps are listed here only.
 
 use std::process::{Command, ExitCode};
 
-/// One step: a name, cargo's arguments, extra environment.
-type Step = (
-    &'static str,
-    &'static [&'static str],
-    &'static [(&'static str, &'static str)],
-);
+/// One step of CI.
+enum Step {
+    /// `cargo ARGS` with extra environment.
+    Cargo {
+        args: &'static [&'static str],
+        env: &'static [(&'static str, &'static str)],
+    },
+    /// `cargo xtask tidy`, run in this process.
+    Tidy,
+}
 
-/// The steps of `cargo xtask ci`; `.ci/run` runs the same commands.
-pub fn run() -> ExitCode {
-    let steps: &[Step] = &[
-        ("fmt", &["fmt", "--all", "--", "--check"], &[]),
-        (
+/// The steps, cheapest first. The last one is README's test command.
+const STEPS: &[Step] = &[
+    Step::Cargo {
+        args: &["fmt", "--all", "--", "--check"],
+        env: &[],
+    },
+    Step::Tidy,
+    Step::Cargo {
+        args: &[
             "clippy",
-            &[
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--all-features",
-                "--",
-                "-D",
-                "warnings",
-            ],
-            &[],
-        ),
-        ("test", &["test", "--workspace", "--all-features"], &[]),
-        (
-            "doc",
-            &["doc", "--workspace", "--no-deps", "--all-features"],
-            &[("RUSTDOCFLAGS", "-D warnings")],
-        ),
-    ];
-    for (name, args, env) in steps {
-        eprintln!("==> cargo {}", args.join(" "));
-        let status = Command::new(env!("CARGO"))
-            .args(*args)
-            .envs(env.iter().copied())
-            .status();
-        match status {
-            Ok(s) if s.success() => {}
-            Ok(s) => {
-                eprintln!("xtask ci: step `{name}` failed ({s})");
-                return ExitCode::FAILURE;
-            }
-            Err(err) => {
-                eprintln!("xtask ci: could not run cargo for `{name}`: {err}");
-                return ExitCode::FAILURE;
-            }
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        env: &[],
+    },
+    Step::Cargo {
+        args: &["doc", "--workspace", "--no-deps", "--all-features"],
+        env: &[("RUSTDOCFLAGS", "-D warnings")],
+    },
+    Step::Cargo {
+        args: &["test", "--workspace", "--all-features"],
+        env: &[],
+    },
+];
+
+/// Runs the steps in order and stops at the first that fails.
+pub fn run() -> ExitCode {
+    for step in STEPS {
+        if let Err(message) = step.run() {
+            eprintln!("xtask ci: {message}");
+            return ExitCode::FAILURE;
         }
     }
     eprintln!("xtask ci: all steps passed");
     ExitCode::SUCCESS
+}
+
+impl Step {
+    fn run(&self) -> Result<(), String> {
+        match self {
+            Step::Tidy => {
+                eprintln!("==> cargo xtask tidy");
+                if crate::tidy::check() {
+                    Ok(())
+                } else {
+                    Err("`cargo xtask tidy` failed".to_owned())
+                }
+            }
+            Step::Cargo { args, env } => {
+                let prefix: String = env.iter().map(|(k, v)| format!("{k}='{v}' ")).collect();
+                let line = format!("{prefix}cargo {}", args.join(" "));
+                eprintln!("==> {line}");
+                let status = Command::new(env!("CARGO"))
+                    .args(*args)
+                    .envs(env.iter().copied())
+                    .status()
+                    .map_err(|err| format!("could not run `{line}`: {err}"))?;
+                if status.success() {
+                    Ok(())
+                } else {
+                    Err(format!("`{line}` failed ({status})"))
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readmes_test_command_is_the_last_step() {
+        let Some(Step::Cargo { args, env: [] }) = STEPS.last() else {
+            panic!("the last step is not a plain cargo command");
+        };
+        let command = format!("cargo {}", args.join(" "));
+        let readme = include_str!("../../README.md");
+        assert!(
+            readme.contains(&format!("```sh\n{command}\n```")),
+            "README.md does not give `{command}` as the test command"
+        );
+    }
 }

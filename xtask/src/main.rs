@@ -1,7 +1,8 @@
 //! `cargo xtask`: project automation.
 //!
-//! - `cargo xtask ci`: everything CI checks, in order: fmt, clippy (`-D warnings`, all
-//!   targets and features), the whole test suite, rustdoc (`-D warnings`).
+//! - `cargo xtask ci`: everything CI checks, in order: fmt, tidy, clippy (`-D warnings`, all
+//!   targets and features), rustdoc (`-D warnings`), the whole test suite. CI's `.ci/run`
+//!   installs what the tests need (redis-server) and then runs this.
 //! - `cargo xtask tidy`: the docs list what the code has (README.md's table of events is
 //!   exactly `EventKind::ALL`).
 //!
@@ -15,7 +16,7 @@ mod ci;
 mod tidy;
 
 const USAGE: &str = "usage: cargo xtask <task>
-  ci      fmt, clippy -D warnings, tests, rustdoc -D warnings (as .ci/run)
+  ci      fmt, tidy, clippy -D warnings, rustdoc -D warnings, tests (what .ci/run runs)
   tidy    README.md's table of events lists exactly EventKind::ALL";
 
 fn main() -> ExitCode {
