@@ -1,7 +1,7 @@
 //! Quick start: a router on an ephemeral loopback port, one signed AssociationDelete sent by
 //! MockSender exactly as HighLevel would send it, the handler's view printed, clean shutdown.
 //!
-//! Run: `cargo run --example quickstart`
+//! Run: `cargo run -p ghl-webhook-quickstart`
 
 use std::time::Duration;
 
@@ -9,6 +9,8 @@ use ghl_webhook_router::types::association::AssociationDelete;
 use ghl_webhook_router::{Delivery, WebhookRouter};
 use ghl_webhook_test_support::{MockSender, TestKeys};
 use tokio::sync::mpsc;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::prelude::*;
 
 /// The example payload of HighLevel's AssociationDelete doc page.
 const SEED: &str = r#"{
@@ -27,11 +29,13 @@ const SEED: &str = r#"{
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Logs of the router (one span per delivery); `RUST_LOG=ghl_webhook_router=debug` for more.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "ghl_webhook_router=info".into()),
-        )
+    let filter: Targets = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|directives| directives.parse().ok())
+        .unwrap_or_else(|| Targets::new().with_target("ghl_webhook_router", LevelFilter::INFO));
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer())
+        .with(filter)
         .init();
     let (tx, mut rx) = mpsc::unbounded_channel();
 
