@@ -20,6 +20,20 @@ use ghl_webhook_router::types::{Event, EventKind, WebhookEvent};
 use ghl_webhook_router::{Delivery, DurableConfig, WebhookRouter};
 use ghl_webhook_test_support::{MockSender, RetryPolicy, TestKeys};
 
+/// Serves `router` on a loopback port, bound by path (`/<EventName>`), and a sender to it.
+async fn serve<S: Send + Sync + 'static>(
+    router: WebhookRouter<S>,
+) -> (ghl_webhook_router::serve::Server, MockSender) {
+    let server = spawn(
+        "127.0.0.1:0".parse().expect("addr"),
+        router.into_service().bind_by_path(),
+    )
+    .await
+    .expect("bind");
+    let sender = MockSender::new(server.url()).expect("url");
+    (server, sender)
+}
+
 /// Workers that retry fast, so a test's retries take milliseconds.
 fn fast() -> DurableConfig {
     DurableConfig::default()
@@ -65,15 +79,8 @@ async fn every_delivery_is_acknowledged_on_its_first_attempt_and_handled_once() 
         let journal = engine.open(dir.path(), "load");
         let fx = Effects::default();
         let router = effect_router(&fx, 0.2).durable(journal.clone(), fast());
-        let server = spawn(
-            "127.0.0.1:0".parse().expect("addr"),
-            router.into_service().bind_by_path(),
-        )
-        .await
-        .expect("bind");
-        let sender = MockSender::new(server.url())
-            .expect("url")
-            .with_retry(RetryPolicy::highlevel().time_scale(0.001));
+        let (server, sender) = serve(router).await;
+        let sender = sender.with_retry(RetryPolicy::highlevel().time_scale(0.001));
 
         let (ids, most_attempts) = send_with_duplicates(&sender, 2_000).await;
         assert_eq!(
@@ -129,13 +136,7 @@ async fn an_undecodable_delivery_is_a_dead_letter_with_its_path_and_replays_once
                 }
             })
             .durable(journal.clone(), fast());
-        let server = spawn(
-            "127.0.0.1:0".parse().expect("addr"),
-            router.into_service().bind_by_path(),
-        )
-        .await
-        .expect("bind");
-        let sender = MockSender::new(server.url()).expect("url");
+        let (server, sender) = serve(router).await;
         let body = br#"{"type":"AssociationDelete","id":12345,"webhookId":"drifted-1"}"#;
         let sent = sender.raw(body.to_vec()).send().await.expect("sent");
         assert_eq!(
@@ -177,12 +178,7 @@ async fn an_undecodable_delivery_is_a_dead_letter_with_its_path_and_replays_once
             .await
             .expect("replay");
         assert_eq!(replayed, 1);
-        let server = spawn(
-            "127.0.0.1:0".parse().expect("addr"),
-            router.into_service().bind_by_path(),
-        )
-        .await
-        .expect("bind");
+        let (server, _) = serve(router).await;
         let stats = settled(&*journal, Duration::from_secs(10)).await;
         assert_eq!((stats.dead, stats.done), (0, 1), "{engine:?}");
         assert_eq!(
@@ -210,13 +206,7 @@ async fn a_handler_that_keeps_failing_ends_as_a_dead_letter_after_its_attempts()
                 }
             })
             .durable(journal.clone(), fast().max_attempts(3));
-        let server = spawn(
-            "127.0.0.1:0".parse().expect("addr"),
-            router.into_service().bind_by_path(),
-        )
-        .await
-        .expect("bind");
-        let sender = MockSender::new(server.url()).expect("url");
+        let (server, sender) = serve(router).await;
         let sent = sender
             .event(&event())
             .bound()
@@ -257,13 +247,7 @@ async fn unknown_kinds_are_journaled_and_rejected_requests_never_are() {
                 },
             )
             .durable(journal.clone(), fast());
-        let server = spawn(
-            "127.0.0.1:0".parse().expect("addr"),
-            router.into_service().bind_by_path(),
-        )
-        .await
-        .expect("bind");
-        let sender = MockSender::new(server.url()).expect("url");
+        let (server, sender) = serve(router).await;
         let new_kind = br#"{"type":"SomethingNew","webhookId":"new-1"}"#.to_vec();
         assert_eq!(
             sender
@@ -307,13 +291,7 @@ async fn a_journal_that_cannot_be_written_answers_503_and_keeps_nothing() {
     let router = WebhookRouter::new()
         .verifier(TestKeys::primary().verifier())
         .durable(journal.clone(), fast());
-    let server = spawn(
-        "127.0.0.1:0".parse().expect("addr"),
-        router.into_service().bind_by_path(),
-    )
-    .await
-    .expect("bind");
-    let sender = MockSender::new(server.url()).expect("url");
+    let (server, sender) = serve(router).await;
     // Another process holds the write lock for longer than the journal's busy timeout.
     let path = Engine::Sqlite.location(dir.path(), "broken");
     let blocker = rusqlite_lock(&path);
@@ -480,13 +458,7 @@ async fn entries_with_one_order_key_run_one_at_a_time_in_arrival_order() {
                     .concurrency(8)
                     .order_by(|d| d.location_id().map(str::to_owned)),
             );
-        let server = spawn(
-            "127.0.0.1:0".parse().expect("addr"),
-            router.into_service().bind_by_path(),
-        )
-        .await
-        .expect("bind");
-        let sender = MockSender::new(server.url()).expect("url");
+        let (server, sender) = serve(router).await;
         // Sent one after the other, so arrival order is the order of `i`.
         for i in 0..40 {
             let mut event = event();
@@ -534,13 +506,7 @@ async fn shutdown_hands_entries_in_progress_back_without_counting_the_attempt() 
                 }
             })
             .durable(journal.clone(), fast().grace(Duration::from_millis(100)));
-        let server = spawn(
-            "127.0.0.1:0".parse().expect("addr"),
-            router.into_service().bind_by_path(),
-        )
-        .await
-        .expect("bind");
-        let sender = MockSender::new(server.url()).expect("url");
+        let (server, sender) = serve(router).await;
         let sent = sender
             .event(&event())
             .bound()
@@ -572,13 +538,7 @@ async fn done_entries_are_pruned_after_the_retention_so_the_journal_stays_bounde
                 journal.clone(),
                 fast().retention(Duration::from_millis(200)),
             );
-        let server = spawn(
-            "127.0.0.1:0".parse().expect("addr"),
-            router.into_service().bind_by_path(),
-        )
-        .await
-        .expect("bind");
-        let sender = MockSender::new(server.url()).expect("url");
+        let (server, sender) = serve(router).await;
         for i in 0..20 {
             let sent = sender
                 .event(&event())
@@ -701,12 +661,7 @@ fn child_process_entry_point() {
                 }
             })
             .durable(journal, fast().concurrency(4).lease(Duration::from_secs(2)));
-        let server = spawn(
-            "127.0.0.1:0".parse().expect("addr"),
-            router.into_service().bind_by_path(),
-        )
-        .await
-        .expect("bind");
+        let (server, _) = serve(router).await;
         println!("listening on {}", server.url());
         std::future::pending::<()>().await;
     });
