@@ -6,14 +6,19 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::journal_args::JournalArgs;
+
 /// The exit codes, shown at the end of `--help`.
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  success (trigger: every delivery answered 2xx; verify: the signature is valid)
   1  trigger: a delivery was answered non-2xx; verify: the signature is invalid
   2  unusable arguments: a bad or missing option, an unknown event name, a bad --set,
-     an invalid URL or address, an unreadable or malformed key or fixture file, empty stdin
-  3  I/O failure: no answer from the URL, cannot listen on the address, cannot write output";
+     an invalid URL or address, an unreadable or malformed key or fixture file, empty stdin;
+     a --journal file that is missing (journal), not a journal, read-only or of a newer
+     schema, an unknown entry key (journal show/replay)
+  3  I/O failure: no answer from the URL, cannot listen on the address, cannot write output,
+     the journal failed while in use";
 
 /// Play HighLevel locally: send signed webhook deliveries, sign and verify bodies, and run a
 /// receiver that prints every delivery.
@@ -56,6 +61,14 @@ pub enum Command {
     /// on stderr first. Ctrl-C or SIGTERM stops it cleanly.
     #[command(after_help = EXIT_CODES)]
     Listen(ListenArgs),
+    /// Inspect and repair the journal of a durable receiver (`listen --journal FILE`): count,
+    /// list and show its entries, replay dead letters, purge old entries.
+    ///
+    /// Every subcommand takes `--journal FILE` (an existing journal: nothing is created, and
+    /// a file that is not a journal is left untouched) and `--json`. They may run while a
+    /// receiver is running on the same file.
+    #[command(after_help = EXIT_CODES)]
+    Journal(JournalArgs),
 }
 
 /// `trigger`'s arguments.
@@ -153,6 +166,18 @@ pub struct ListenArgs {
     /// decoded event) or error.
     #[arg(long)]
     pub json: bool,
+    /// Durable mode: journal every verified delivery in FILE (a SQLite file, created if
+    /// missing) and answer 200 as soon as it is on disk; workers then handle it.
+    ///
+    /// Each accepted delivery prints two lines: `200 KIND WEBHOOKID accepted: journaled` when
+    /// it is answered, then its `handled` line (the same as without --journal) when a worker
+    /// has handled it. A repeat prints `duplicate: already journaled`, and 503 `journal
+    /// unavailable` means the file could not be written. A payload that does not decode
+    /// becomes a dead letter and prints no second line: `ghl-webhook journal list --journal
+    /// FILE --state dead` shows them, `journal replay` retries them. Entries still pending
+    /// when listen stops are handled at its next start; done entries are kept 7 days.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
 }
 
 /// A signature scheme: which signature header(s) a delivery carries. Each command accepts

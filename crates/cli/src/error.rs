@@ -1,7 +1,9 @@
 //! The CLI's errors and their exit codes (the table is [`crate::cli::EXIT_CODES`]).
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use ghl_webhook_router::journal::JournalError;
 
 use crate::json_set::SetError;
 
@@ -87,6 +89,30 @@ pub enum CliError {
         /// Why.
         source: io::Error,
     },
+    /// A `--journal` file that cannot be used: missing, not a journal, read-only, of a newer
+    /// schema, or not openable. The journal's message names the file and what to do.
+    #[error("{source}{hint}")]
+    JournalFile {
+        /// What the journal reported.
+        source: JournalError,
+        /// More advice for this command, or empty.
+        hint: &'static str,
+    },
+    /// An entry key that the journal does not hold.
+    #[error(
+        "the journal {} has no entry with key `{key}`; `ghl-webhook journal list --journal {}` prints the keys",
+        path.display(),
+        path.display()
+    )]
+    NoSuchEntry {
+        /// The key given.
+        key: String,
+        /// The journal.
+        path: PathBuf,
+    },
+    /// The journal failed while in use (its engine, a lock held too long by another process).
+    #[error("{0}")]
+    Journal(JournalError),
 }
 
 impl CliError {
@@ -100,8 +126,12 @@ impl CliError {
             | Self::EmptyStdin(_)
             | Self::UnknownEvent { .. }
             | Self::Set { .. }
-            | Self::Usage(_) => EXIT_USAGE,
-            Self::NoAnswer { .. } | Self::Listen { .. } | Self::Io { .. } => EXIT_IO,
+            | Self::Usage(_)
+            | Self::JournalFile { .. }
+            | Self::NoSuchEntry { .. } => EXIT_USAGE,
+            Self::NoAnswer { .. } | Self::Listen { .. } | Self::Io { .. } | Self::Journal(_) => {
+                EXIT_IO
+            }
         }
     }
 
@@ -115,6 +145,54 @@ impl CliError {
         Self::Io {
             what: "cannot write the output",
             source,
+        }
+    }
+}
+
+/// Who opens a journal, for the advice that goes with an unusable one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JournalUse {
+    /// `listen --journal`: a receiver, which creates the file when it is missing.
+    Receive,
+    /// `journal ...`: inspection and repair of an existing journal.
+    Inspect,
+}
+
+impl CliError {
+    /// The error for `err`, met using the journal at `path` as `usage`.
+    ///
+    /// The file's problems (missing, not a journal, read-only, newer schema, cannot be opened)
+    /// and an unknown key are unusable arguments (exit 2); the engine failing, a lost lease or
+    /// a closed journal are I/O failures (exit 3).
+    pub fn journal(err: JournalError, path: &Path, usage: JournalUse) -> Self {
+        match err {
+            JournalError::Missing { .. } => Self::JournalFile {
+                source: err,
+                hint: " (e.g. `ghl-webhook listen --journal FILE`)",
+            },
+            JournalError::ReadOnly { .. } if usage == JournalUse::Inspect => Self::JournalFile {
+                source: err,
+                hint: "; the journal commands need write access even to inspect it",
+            },
+            JournalError::NewerSchema { .. } => Self::JournalFile {
+                source: err,
+                hint: "; for this command, upgrade ghl-webhook-cli",
+            },
+            JournalError::ReadOnly { .. }
+            | JournalError::NotAJournal { .. }
+            | JournalError::CannotOpen { .. } => Self::JournalFile {
+                source: err,
+                hint: "",
+            },
+            JournalError::NotFound(key) => Self::NoSuchEntry {
+                key,
+                path: path.to_path_buf(),
+            },
+            JournalError::Engine(_) | JournalError::LeaseLost(_) | JournalError::Closed => {
+                Self::Journal(err)
+            }
+            // `JournalError` is non-exhaustive: what it may add is taken as a failure in use.
+            _ => Self::Journal(err),
         }
     }
 }

@@ -4,7 +4,9 @@
 //! - `sign` / `verify`: the signature headers of a body on stdin, and their check;
 //! - `keys`: HighLevel's published keys and the TEST-ONLY test keys;
 //! - `list`: every event kind, its `type` value(s) and whether it needs a route binding;
-//! - `listen`: a local receiver printing one line per delivery.
+//! - `listen`: a local receiver printing one line per delivery (`--journal FILE`: durable);
+//! - `journal`: inspect and repair a durable receiver's journal (stats, list, show, replay,
+//!   purge).
 //!
 //! Exit codes: see [`cli::EXIT_CODES`] (also at the end of `--help`).
 #![warn(missing_docs)]
@@ -17,6 +19,7 @@ mod cli;
 mod commands;
 mod error;
 mod fixtures;
+mod journal_args;
 mod json_set;
 mod keyfile;
 mod output;
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
         Command::Keys => commands::keys::run(),
         Command::List => commands::list::run(),
         Command::Listen(args) => commands::listen::run(args),
+        Command::Journal(args) => commands::journal::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,12 +1,14 @@
-//! `listen --addr HOST:PORT`: a local receiver printing one line per delivery as it is answered.
+//! `listen --addr HOST:PORT`: a local receiver printing one line per delivery as it is answered;
+//! with `--journal FILE`, in durable mode (journaled before the answer, handled by workers).
 
 use std::future::Future;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use ghl_webhook_router::journal::SqliteJournal;
 use ghl_webhook_router::serve::serve;
 use ghl_webhook_router::types::{Event, EventKind};
-use ghl_webhook_router::{Answer, Delivery, Outcome, Verifier, WebhookRouter};
+use ghl_webhook_router::{Answer, Delivery, DurableConfig, Outcome, Verifier, WebhookRouter};
 use ghl_webhook_test_support::TestKeys;
 use serde::Serialize;
 use serde_json::Value;
@@ -14,7 +16,7 @@ use tokio::net::TcpListener;
 
 use crate::cli::ListenArgs;
 use crate::commands::runtime;
-use crate::error::CliError;
+use crate::error::{CliError, JournalUse};
 use crate::keyfile::{PublicKey, load_public};
 use crate::output;
 
@@ -26,6 +28,16 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, CliError> {
     check_addr(&args.addr)?;
     let (verifier, trusted) = verifier(&args)?;
     let json = args.json;
+    // Opened (and created or migrated) before the address is announced: an unusable file
+    // stops listen before it accepts anything.
+    let journal = match &args.journal {
+        Some(path) => Some((
+            SqliteJournal::open(path)
+                .map_err(|err| CliError::journal(err, path, JournalUse::Receive))?,
+            path.clone(),
+        )),
+        None => None,
+    };
     let runtime = runtime()?;
     runtime.block_on(async move {
         // Installed before the address is announced, so no stop request can be missed.
@@ -43,22 +55,39 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, CliError> {
             addr: args.addr.clone(),
             source,
         })?;
-        // A handled delivery is printed by the handler, with the event the pipeline decoded;
-        // every other answer by the observer. A closed stdout must not stop the receiver.
-        let service = WebhookRouter::new()
+        // A handled delivery is printed by the handler, with the event the pipeline decoded
+        // (in durable mode the handler runs in a worker, after the answer); every other answer
+        // by the observer. A closed stdout must not stop the receiver.
+        let router = WebhookRouter::new()
             .verifier(verifier)
             .on_any(move |event: Event, delivery: Delivery| async move {
                 let _ = output::line(Line::handled(&event, &delivery).render(json));
             })
-            .on_answer(move |answer| {
-                if !matches!(answer.outcome(), Outcome::Handled) {
+            .on_answer(move |answer| match answer.outcome() {
+                Outcome::Handled => {}
+                Outcome::Journaled => {
+                    let _ = output::line(Line::accepted(answer).render(json));
+                }
+                _ => {
                     let _ = output::line(Line::answered(answer).render(json));
                 }
-            })
-            .into_service()
-            .bind_by_path();
+            });
+        let (router, journaling) = match journal {
+            Some((journal, path)) => (
+                router.durable(journal, DurableConfig::default()),
+                Some(path),
+            ),
+            None => (router, None),
+        };
+        let service = router.into_service().bind_by_path();
         output::note(format!("listening on http://{addr}"));
         output::note(format!("trusting {trusted}"));
+        if let Some(path) = journaling {
+            output::note(format!(
+                "durable: journaling every verified delivery in {} before answering",
+                path.display()
+            ));
+        }
         output::note(
             "POST / identifies the event by its `type`; POST /<EventName> binds the route to \
              that event. Ctrl-C stops.",
@@ -183,6 +212,15 @@ impl<'a> Line<'a> {
             message: Outcome::Handled.message().into_owned(),
             event,
             error,
+        }
+    }
+
+    /// A delivery accepted into the journal (durable mode): its `handled` line follows when a
+    /// worker has handled it. Not an error.
+    pub fn accepted(answer: &Answer<'a>) -> Self {
+        Self {
+            error: None,
+            ..Self::answered(answer)
         }
     }
 

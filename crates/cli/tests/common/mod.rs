@@ -192,6 +192,22 @@ impl Listener {
             .expect("no delivery line on stdout")
     }
 
+    /// The next `n` delivery lines, sorted (for lines whose order is not defined).
+    #[track_caller]
+    pub fn next_lines_sorted(&self, n: usize) -> Vec<String> {
+        let mut lines: Vec<String> = (0..n).map(|_| self.next_line()).collect();
+        lines.sort();
+        lines
+    }
+
+    /// Asserts that no delivery line comes within `quiet`.
+    #[track_caller]
+    pub fn expect_no_line_within(&self, quiet: Duration) {
+        if let Ok(line) = self.stdout.recv_timeout(quiet) {
+            panic!("unexpected line on stdout: {line}");
+        }
+    }
+
     /// The next delivery line, parsed as JSON (`--json`).
     #[track_caller]
     pub fn next_json(&self) -> serde_json::Value {
