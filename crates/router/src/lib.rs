@@ -19,6 +19,11 @@
 //! `pipeline` runs the steps in that order; [`WebhookService`] is the hyper and tower shell
 //! around it and [`WebhookRouter`] the builder that configures it. Dispatch knows no HTTP.
 //!
+//! In [durable mode](durable) ([`WebhookRouter::durable`]) the edge stops after identification:
+//! the delivery is appended to a [`journal`] and answered 200 once durable; the service's
+//! [`Workers`](durable::Workers) then lease entries and run the same dispatch step, settling
+//! each entry (done, retried with backoff, or dead letter) by its [`Outcome`].
+//!
 //! ```no_run
 //! use ghl_webhook_router::{Delivery, WebhookRouter};
 //! use ghl_webhook_router::types::association::AssociationDelete;
