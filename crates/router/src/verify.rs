@@ -24,6 +24,13 @@ pub const SIGNATURE_HEADER: &str = "x-ghl-signature";
 /// The header carrying HighLevel's legacy RSA signature.
 pub const LEGACY_SIGNATURE_HEADER: &str = "x-wh-signature";
 
+/// [`SIGNATURE_HEADER`] as HighLevel's docs write it, for messages.
+const SIGNATURE_HEADER_NAME: &str = "X-GHL-Signature";
+
+/// [`LEGACY_SIGNATURE_HEADER`] as HighLevel's docs write it, for messages.
+#[cfg(feature = "legacy-rsa")]
+const LEGACY_SIGNATURE_HEADER_NAME: &str = "X-WH-Signature";
+
 /// Base64 as Node writes it, padding optional (some proxies strip it).
 pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
@@ -244,7 +251,7 @@ impl Verifier {
             .find(|k| k.key.verify_strict(body, &signature).is_ok())
             .map(|k| VerifiedBy::Ed25519(k.label.clone()))
             .ok_or(SignatureError::Mismatch {
-                header: "X-GHL-Signature",
+                header: SIGNATURE_HEADER_NAME,
                 keys: self.ed25519.len(),
             })
     }
@@ -257,7 +264,7 @@ impl Verifier {
         body: &[u8],
     ) -> Result<VerifiedBy, SignatureError> {
         use rsa::signature::Verifier as _;
-        const NAME: &str = "X-WH-Signature";
+        const NAME: &str = LEGACY_SIGNATURE_HEADER_NAME;
         let value = header.as_bytes().trim_ascii();
         if value == b"N/A" {
             return Err(SignatureError::NotApplicable { header: NAME });
@@ -299,7 +306,7 @@ impl Verifier {
 
 /// Decodes an `X-GHL-Signature` value into a signature, on the stack.
 fn parse_ed25519(value: &[u8]) -> Result<Signature, SignatureError> {
-    const NAME: &str = "X-GHL-Signature";
+    const NAME: &str = SIGNATURE_HEADER_NAME;
     let value = value.trim_ascii();
     if value == b"N/A" {
         return Err(SignatureError::NotApplicable { header: NAME });
