@@ -33,6 +33,21 @@ const STEPS: &[Step] = &[
         ],
         env: &[],
     },
+    // The library crates also build without their default features (a user's lean build).
+    Step::Cargo {
+        args: &[
+            "clippy",
+            "--package",
+            "ghl-webhook-router",
+            "--package",
+            "ghl-webhook-test-support",
+            "--no-default-features",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        env: &[],
+    },
     Step::Cargo {
         args: &["doc", "--workspace", "--no-deps", "--all-features"],
         env: &[("RUSTDOCFLAGS", "-D warnings")],

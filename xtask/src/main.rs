@@ -1,7 +1,7 @@
 //! `cargo xtask`: project automation.
 //!
 //! - `cargo xtask ci`: everything CI checks, in order: fmt, tidy, clippy (`-D warnings`, all
-//!   targets and features), rustdoc (`-D warnings`), the whole test suite. CI's `.ci/run`
+//!   targets and features; the library crates also without default features), rustdoc (`-D warnings`), the whole test suite. CI's `.ci/run`
 //!   installs what the tests need (redis-server) and then runs this.
 //! - `cargo xtask tidy`: the docs list what the code has (README.md's table of events is
 //!   exactly `EventKind::ALL`).
