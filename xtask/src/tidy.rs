@@ -1,8 +1,9 @@
 //! `cargo xtask tidy`: checks that what the docs list matches the code.
 //!
 //! Today one check: README.md's table of supported events (the section `## Supported events`)
-//! names exactly the kinds of `ghl_webhook_types::EventKind::ALL`, once each, and the count in
-//! its heading is theirs.
+//! names exactly the kinds of `ghl_webhook_types::EventKind::ALL`, once each and in name order,
+//! each row says what the catalogue says (module, `type` values, how it is identified), and
+//! the count in its heading is theirs.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -12,6 +13,38 @@ use ghl_webhook_types::EventKind;
 
 /// The heading that opens README.md's table of events.
 const EVENTS_HEADING: &str = "## Supported events";
+
+/// Defines `module_of(kind)`, the family module of every kind, from the catalogue itself.
+macro_rules! modules {
+    ($types:tt; $( $kind:ident => $module:ident :: $ty:ident, [$($alias:literal),*], $by:ident; )+) => {
+        fn module_of(kind: EventKind) -> &'static str {
+            match kind {
+                $( EventKind::$kind => stringify!($module), )+
+            }
+        }
+    };
+}
+ghl_webhook_types::with_catalogue!(modules);
+
+/// The README row of `kind` as the catalogue gives it, e.g.
+/// ``| AppInstall | `app` | `AppInstall`, `INSTALL` | `type` |``.
+fn expected_row(kind: EventKind) -> String {
+    let types: Vec<String> = kind
+        .type_values()
+        .iter()
+        .map(|t| format!("`{t}`"))
+        .collect();
+    let by = if kind.needs_route_binding() {
+        "route binding"
+    } else {
+        "`type`"
+    };
+    format!(
+        "| {kind} | `{}` | {} | {by} |",
+        module_of(kind),
+        types.join(", ")
+    )
+}
 
 /// `cargo xtask tidy`.
 pub fn run() -> ExitCode {
@@ -36,48 +69,97 @@ pub fn check() -> bool {
         }
     };
     let kinds: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
-    match check_events_table(&readme, &kinds) {
-        Ok(()) => {
-            eprintln!(
-                "xtask tidy: README.md lists the {} event kinds of EventKind::ALL",
-                kinds.len()
-            );
-            true
-        }
-        Err(problems) => {
-            eprintln!(
-                "xtask tidy: README.md's table of events (`{EVENTS_HEADING}`) does not match \
-                 ghl_webhook_types::EventKind::ALL:"
-            );
-            for problem in problems {
-                eprintln!("  - {problem}");
-            }
-            false
-        }
+    let rows: Vec<(&str, String)> = EventKind::ALL
+        .iter()
+        .map(|&k| (k.as_str(), expected_row(k)))
+        .collect();
+    let problems: Vec<String> = [
+        check_events_table(&readme, &kinds),
+        check_event_rows(&readme, &rows),
+    ]
+    .into_iter()
+    .filter_map(Result::err)
+    .flatten()
+    .collect();
+    if problems.is_empty() {
+        eprintln!(
+            "xtask tidy: README.md lists the {} event kinds of EventKind::ALL, as the catalogue describes them",
+            kinds.len()
+        );
+        return true;
     }
+    eprintln!(
+        "xtask tidy: README.md's table of events (`{EVENTS_HEADING}`) does not match \
+         ghl_webhook_types::EventKind::ALL:"
+    );
+    for problem in problems {
+        eprintln!("  - {problem}");
+    }
+    false
 }
 
-/// The section of `readme` under `## Supported events`: its heading line and the event names
-/// of its table (the first cell of each row, below the header and separator rows).
-fn events_table(readme: &str) -> Option<(&str, Vec<&str>)> {
+/// The section of `readme` under `## Supported events`: its heading line and the rows of its
+/// table (trimmed, below the header and separator rows).
+fn table_rows(readme: &str) -> Option<(&str, Vec<&str>)> {
     let mut lines = readme.lines();
     let heading = lines.find(|l| l.starts_with(EVENTS_HEADING))?;
-    let names = lines
+    let rows = lines
         .take_while(|l| !l.starts_with("## "))
         .skip_while(|l| !l.trim_start().starts_with('|'))
         .take_while(|l| l.trim_start().starts_with('|'))
         .skip(2) // the header row and the `|---|` row
-        .map(|row| {
-            row.trim()
-                .trim_start_matches('|')
-                .split('|')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .trim_matches('`')
-        })
+        .map(str::trim)
         .collect();
-    Some((heading, names))
+    Some((heading, rows))
+}
+
+/// The event named by a row: its first cell.
+fn row_name(row: &str) -> &str {
+    row.trim_start_matches('|')
+        .split('|')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_matches('`')
+}
+
+/// The section's heading line and the event names of its table (the first cell of each row).
+fn events_table(readme: &str) -> Option<(&str, Vec<&str>)> {
+    let (heading, rows) = table_rows(readme)?;
+    Some((heading, rows.into_iter().map(row_name).collect()))
+}
+
+/// Compares the rows of README.md's table with `expected` (event name, row): one problem per
+/// row of a known event that differs, and one if the rows are not in name order. Names the
+/// catalogue does not know are [`check_events_table`]'s to report.
+pub fn check_event_rows(readme: &str, expected: &[(&str, String)]) -> Result<(), Vec<String>> {
+    // A missing section is check_events_table's to report.
+    let Some((_, rows)) = table_rows(readme) else {
+        return Ok(());
+    };
+    let mut problems = Vec::new();
+    for row in &rows {
+        let name = row_name(row);
+        if let Some((_, want)) = expected.iter().find(|(n, _)| *n == name)
+            && row != want
+        {
+            problems.push(format!(
+                "{name}: the table has `{row}`, the catalogue gives `{want}`"
+            ));
+        }
+    }
+    let names: Vec<&str> = rows.iter().map(|r| row_name(r)).collect();
+    if let Some(pair) = names.windows(2).find(|pair| pair[0] > pair[1]) {
+        problems.push(format!(
+            "the rows are not in name order: {} comes before {}",
+            pair[0], pair[1]
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// Compares README.md's table of events with `kinds`; on a mismatch, one line per problem:
@@ -188,6 +270,55 @@ mod tests {
                 "listed more than once: AppInstall",
                 "the heading says (4), EventKind::ALL has 3 kinds",
             ]
+        );
+    }
+
+    #[test]
+    fn rows_must_say_what_the_catalogue_says_in_name_order() {
+        let expected = [
+            (
+                "AppInstall",
+                "| AppInstall | `app` | `AppInstall`, `INSTALL` | `type` |".to_owned(),
+            ),
+            (
+                "NoteCreate",
+                "| NoteCreate | `note` | `NoteCreate` | `type` |".to_owned(),
+            ),
+        ];
+        let table = |rows: &[&str]| {
+            format!(
+                "## Supported events (2)\n\n| event | module | `type` values | identified by |\n|---|---|---|---|\n{}\n",
+                rows.join("\n")
+            )
+        };
+        let right = table(&[&expected[0].1, &expected[1].1]);
+        assert_eq!(check_event_rows(&right, &expected), Ok(()));
+
+        let wrong = table(&[
+            "| NoteCreate | `note` | `NoteCreate` | route binding |",
+            &expected[0].1,
+            "| Bogus | `x` | `Bogus` | `type` |",
+        ]);
+        let problems = check_event_rows(&wrong, &expected).expect_err("wrong rows");
+        assert_eq!(
+            problems,
+            [
+                "NoteCreate: the table has `| NoteCreate | `note` | `NoteCreate` | route binding |`, \
+                 the catalogue gives `| NoteCreate | `note` | `NoteCreate` | `type` |`",
+                "the rows are not in name order: NoteCreate comes before AppInstall",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_catalogue_gives_rows_as_the_readme_writes_them() {
+        assert_eq!(
+            expected_row(EventKind::AppInstall),
+            "| AppInstall | `app` | `AppInstall`, `INSTALL` | `type` |"
+        );
+        assert_eq!(
+            expected_row(EventKind::AssociationDelete),
+            "| AssociationDelete | `association` | `AssociationDelete` | route binding |"
         );
     }
 
