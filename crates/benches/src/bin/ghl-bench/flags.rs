@@ -13,7 +13,7 @@ use ghl_webhook_benches::servers::Server;
 /// Ed25519 verify_strict + serde_json::from_slice, (c) the SDK's service (no-op handler,
 /// in-memory dedupe on) and, with --peers, (d) HighLevel's official Node SDK behind Express;
 /// loads each with a closed-loop HTTP/1.1 keep-alive generator at N connections, then at 1;
-/// interleaves rounds (a b c \[d\] a b c \[d\] ...) and prints a markdown report.
+/// interleaves rounds (a b c d a b c d ..., d only with --peers) and prints a markdown report.
 #[derive(Debug, Clone, PartialEq, Parser)]
 #[command(name = "ghl-bench", allow_negative_numbers = true)]
 pub struct Options {
