@@ -77,6 +77,7 @@ where
     let mut options = Options::try_parse_from(args)?;
     if options.peers && !options.servers.contains(&Server::Node) {
         options.servers.push(Server::Node);
+        options.servers.sort_unstable();
     }
     if options.servers.contains(&Server::Node) {
         options.peers = true;
@@ -217,7 +218,13 @@ mod tests {
         assert!(o.peers);
         assert_eq!(
             o.servers,
-            vec![Server::Bare, Server::HandWritten, Server::Sdk, Server::Node]
+            vec![
+                Server::Bare,
+                Server::HandWritten,
+                Server::Sdk,
+                Server::Node,
+                Server::Durable
+            ]
         );
         let o = run(&["--servers", "c,d"]);
         assert!(o.peers);

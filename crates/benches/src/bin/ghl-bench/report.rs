@@ -108,10 +108,9 @@ fn durable_section(out: &mut String, results: &[Measurement], context: &Context)
         "| phase | workers done/s during | backlog at end | drain s | workers done/s incl. drain | CPU µs/ack incl. drain | commits/ack |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|");
-    let phases: [(String, fn(&DurableFigures) -> PhaseJournal); 2] = [
-        (format!("@{n}"), |f| f.loaded),
-        ("@1".to_owned(), |f| f.single),
-    ];
+    let loaded: fn(&DurableFigures) -> PhaseJournal = |f| f.loaded;
+    let single: fn(&DurableFigures) -> PhaseJournal = |f| f.single;
+    let phases = [(format!("@{n}"), loaded), ("@1".to_owned(), single)];
     for (name, get) in phases {
         let _ = writeln!(
             out,
@@ -391,6 +390,7 @@ mod tests {
                 options: crate::flags::parse(["ghl-bench"]).expect("the defaults"),
                 body_len: 1,
                 notes: vec![],
+                fsync: None,
             },
         );
         assert!(text.contains("| (c)/(b) throughput ≥ 0.95 @50 | 0.950 (0.900–1.000) | **met** |"));
