@@ -22,14 +22,24 @@ pub enum Server {
     /// (d) HighLevel's official Node SDK behind Express (run by `ghl-bench --peers`).
     #[value(name = "d", alias = "node")]
     Node,
+    /// (e) the SDK in durable mode: (c) plus a `SqliteJournal` (ack once the append is
+    /// durable; the workers run the handler).
+    #[value(name = "e", alias = "durable")]
+    Durable,
 }
 
 impl Server {
     /// Every server, in report order.
-    pub const ALL: [Server; 4] = [Self::Bare, Self::HandWritten, Self::Sdk, Self::Node];
+    pub const ALL: [Server; 5] = [
+        Self::Bare,
+        Self::HandWritten,
+        Self::Sdk,
+        Self::Node,
+        Self::Durable,
+    ];
 
     /// The servers `ghl-bench-server` runs itself (all but the Node SDK).
-    pub const RUST: [Server; 3] = [Self::Bare, Self::HandWritten, Self::Sdk];
+    pub const RUST: [Server; 4] = [Self::Bare, Self::HandWritten, Self::Sdk, Self::Durable];
 
     /// The name of the server in reports, e.g. `(a) bare hyper`.
     pub fn label(self) -> &'static str {
@@ -38,6 +48,7 @@ impl Server {
             Self::HandWritten => "(b) hand-written verify_strict + from_slice",
             Self::Sdk => "(c) SDK WebhookService",
             Self::Node => "(d) Node SDK + Express",
+            Self::Durable => "(e) SDK durable (SqliteJournal)",
         }
     }
 
@@ -53,7 +64,7 @@ impl Server {
     }
 }
 
-/// The letter, as on the command line and in the reports: `a`, `b`, `c` or `d`.
+/// The letter, as on the command line and in the reports: `a` to `e`.
 impl fmt::Display for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.to_possible_value() {
@@ -70,7 +81,7 @@ mod tests {
     #[test]
     fn letters_and_names_name_the_same_server() {
         let letters: Vec<String> = Server::ALL.iter().map(Server::to_string).collect();
-        assert_eq!(letters, ["a", "b", "c", "d"]);
+        assert_eq!(letters, ["a", "b", "c", "d", "e"]);
         for server in Server::ALL {
             assert_eq!(Server::from_name(&server.to_string()), Some(server));
             assert!(server.label().starts_with(&format!("({server}) ")));
@@ -79,6 +90,7 @@ mod tests {
         assert_eq!(Server::from_name("hand-written"), Some(Server::HandWritten));
         assert_eq!(Server::from_name("sdk"), Some(Server::Sdk));
         assert_eq!(Server::from_name("node"), Some(Server::Node));
+        assert_eq!(Server::from_name("durable"), Some(Server::Durable));
         assert_eq!(Server::from_name("x"), None);
     }
 }

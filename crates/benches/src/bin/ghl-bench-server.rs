@@ -26,8 +26,9 @@ use clap::{Args, Parser, Subcommand};
 use ghl_webhook_benches::baseline::{self, HandWritten};
 use ghl_webhook_benches::payloads::{self, contact_create_deliveries};
 use ghl_webhook_benches::servers::Server;
+use ghl_webhook_router::journal::{Journal as _, SqliteJournal};
 use ghl_webhook_router::types::contact::ContactCreate;
-use ghl_webhook_router::{Delivery, InMemoryStore, WebhookRouter};
+use ghl_webhook_router::{Delivery, DurableConfig, InMemoryStore, WebhookRouter};
 use ghl_webhook_test_support::TestKeys;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -79,6 +80,9 @@ struct ServeOptions {
     /// Exit after this many seconds whatever happens.
     #[arg(long, value_name = "S", default_value_t = 900)]
     max_seconds: u64,
+    /// The journal of (e), created afresh (any file there is removed first).
+    #[arg(long, value_name = "PATH")]
+    journal: Option<std::path::PathBuf>,
     /// Exit when stdin closes (the parent is gone).
     #[arg(long)]
     exit_on_stdin_eof: bool,
@@ -184,6 +188,47 @@ async fn run(options: ServeOptions) -> Result<(), String> {
                 .into_service();
             accept_loop(listener, move || service.clone()).await;
         }
+        Server::Durable => {
+            let path = options.journal.clone().unwrap_or_else(|| {
+                std::env::temp_dir()
+                    .join(format!("ghl-bench-journal-{}.sqlite", std::process::id()))
+            });
+            for file in journal_files(&path) {
+                let _ = std::fs::remove_file(file);
+            }
+            let journal = Arc::new(
+                SqliteJournal::open(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+            );
+            let service = WebhookRouter::new()
+                .verifier(TestKeys::primary().verifier())
+                .dedupe_in_memory(InMemoryStore::new(
+                    options.dedupe_capacity,
+                    Duration::from_secs(24 * 60 * 60),
+                ))
+                .on(|_event: ContactCreate, _delivery: Delivery| async {})
+                .durable(journal.clone(), DurableConfig::default())
+                .into_service();
+            // As `serve::serve` does: the workers beside the server, on the same runtime.
+            if let Some(workers) = service.workers() {
+                tokio::spawn(workers.run(std::future::pending()));
+            }
+            accept_loop(listener, move || {
+                let service = service.clone();
+                let journal = journal.clone();
+                service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                    let service = service.clone();
+                    let journal = journal.clone();
+                    async move {
+                        if request.uri().path() == STATS_PATH {
+                            Ok::<_, Infallible>(journal_stats(&journal).await)
+                        } else {
+                            Ok(service.handle(request).await)
+                        }
+                    }
+                })
+            })
+            .await;
+        }
         // Refused by `serve`'s parser already: `ghl-bench` runs the Node SDK with node.
         Server::Node => return Err(format!("{} is not served here", Server::Node.label())),
     }
@@ -217,6 +262,41 @@ where
             let _ = connection.await;
         });
     }
+}
+
+/// Where (e) answers its journal's figures (one JSON line), for `ghl-bench` between phases.
+const STATS_PATH: &str = "/_bench/journal";
+
+/// The journal's file and its WAL and shared-memory files.
+fn journal_files(path: &std::path::Path) -> [std::path::PathBuf; 3] {
+    let with = |suffix: &str| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        std::path::PathBuf::from(name)
+    };
+    [path.to_path_buf(), with("-wal"), with("-shm")]
+}
+
+/// `{"pending":..,"in_progress":..,"done":..,"dead":..,"commits":..,"bytes":..}`; bytes are
+/// the file plus its `-wal`.
+async fn journal_stats(
+    journal: &SqliteJournal,
+) -> http::Response<http_body_util::Full<bytes::Bytes>> {
+    let [file, wal, _] = journal_files(journal.path());
+    let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let body = match journal.stats().await {
+        Ok(s) => format!(
+            "{{\"pending\":{},\"in_progress\":{},\"done\":{},\"dead\":{},\"commits\":{},\"bytes\":{}}}",
+            s.pending,
+            s.in_progress,
+            s.done,
+            s.dead,
+            journal.commits(),
+            size(&file) + size(&wal)
+        ),
+        Err(e) => format!("{{\"error\":\"{e}\"}}"),
+    };
+    http::Response::new(http_body_util::Full::new(bytes::Bytes::from(body)))
 }
 
 fn print_payloads(count: usize) -> Result<(), String> {

@@ -35,10 +35,17 @@ pub struct Options {
     /// Distinct pre-signed deliveries, cycled.
     #[arg(long, value_name = "N", default_value = "4096", value_parser = positive)]
     pub payloads: usize,
+    /// Distinct pre-signed deliveries for (e), whose journal remembers every id: enough that
+    /// no id repeats within one server's run (the first --payloads of them go to a-d).
+    #[arg(long, value_name = "N", default_value = "262144", value_parser = positive)]
+    pub durable_payloads: usize,
+    /// Folder of (e)'s journal files (default: the target folder, i.e. a real disk, not tmpfs).
+    #[arg(long, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
     /// Which servers, e.g. a,c (or by name: bare, hand-written, sdk, node); d is added by
     /// --peers.
     // The full path keeps clap from reading the list as repeated values: one value, a list.
-    #[arg(long, value_name = "LIST", default_value = "a,b,c", value_parser = servers)]
+    #[arg(long, value_name = "LIST", default_value = "a,b,c,e", value_parser = servers)]
     pub servers: ::std::vec::Vec<Server>,
     /// Also run HighLevel's Node SDK (needs node and npm).
     #[arg(long)]
@@ -70,6 +77,7 @@ where
     let mut options = Options::try_parse_from(args)?;
     if options.peers && !options.servers.contains(&Server::Node) {
         options.servers.push(Server::Node);
+        options.servers.sort_unstable();
     }
     if options.servers.contains(&Server::Node) {
         options.peers = true;
@@ -109,14 +117,14 @@ fn servers(text: &str) -> Result<Vec<Server>, String> {
     let mut out = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let server = Server::from_name(part).ok_or_else(|| {
-            format!("--servers takes a comma-separated list of a, b, c, d; got `{part}`")
+            format!("--servers takes a comma-separated list of a, b, c, d, e; got `{part}`")
         })?;
         if !out.contains(&server) {
             out.push(server);
         }
     }
     if out.is_empty() {
-        return Err("--servers needs at least one of a, b, c, d".to_owned());
+        return Err("--servers needs at least one of a, b, c, d, e".to_owned());
     }
     out.sort_unstable();
     Ok(out)
@@ -148,7 +156,14 @@ mod tests {
                 connections: 50,
                 max_requests: 5_000_000,
                 payloads: 4096,
-                servers: vec![Server::Bare, Server::HandWritten, Server::Sdk],
+                durable_payloads: 262144,
+                journal_dir: None,
+                servers: vec![
+                    Server::Bare,
+                    Server::HandWritten,
+                    Server::Sdk,
+                    Server::Durable
+                ],
                 peers: false,
                 peers_dir: PathBuf::from("/tmp/ghl-bench-peers"),
                 pin: true,
@@ -203,7 +218,13 @@ mod tests {
         assert!(o.peers);
         assert_eq!(
             o.servers,
-            vec![Server::Bare, Server::HandWritten, Server::Sdk, Server::Node]
+            vec![
+                Server::Bare,
+                Server::HandWritten,
+                Server::Sdk,
+                Server::Node,
+                Server::Durable
+            ]
         );
         let o = run(&["--servers", "c,d"]);
         assert!(o.peers);

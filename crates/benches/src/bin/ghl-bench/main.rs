@@ -181,6 +181,42 @@ pub struct Measurement {
     pub cpu_us_single: f64,
     /// Peak resident memory after the N-connection phase, KiB.
     pub peak_rss_kib: u64,
+    /// (e) only: the journal and its workers.
+    pub durable: Option<DurableFigures>,
+}
+
+/// What (e)'s journal says around one phase: at its end, then once the workers caught up.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PhaseJournal {
+    /// Entries done during the phase per second of the phase.
+    pub done_per_s_during: f64,
+    /// Entries not yet done when the phase ended.
+    pub backlog_at_end: u64,
+    /// Time from the end of the phase until nothing was pending or in progress, s.
+    pub drain_s: f64,
+    /// Entries done in the phase and the drain, per second of both.
+    pub done_per_s_overall: f64,
+    /// Server CPU of the phase and its drain per acknowledged delivery, µs.
+    pub cpu_us_with_drain: f64,
+    /// Journal commits per acknowledged delivery in the phase.
+    pub commits_per_ack: f64,
+}
+
+/// (e)'s figures of one round.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DurableFigures {
+    /// Around the N-connection phase.
+    pub loaded: PhaseJournal,
+    /// Around the 1-connection phase.
+    pub single: PhaseJournal,
+    /// File + `-wal` bytes after the run per entry in the journal.
+    pub bytes_per_entry: f64,
+    /// Entries in the journal after the run.
+    pub entries: u64,
+    /// Requests sent to (e) in all (an id repeats when this exceeds the payloads).
+    pub sent: u64,
+    /// Dead letters (should be 0).
+    pub dead: u64,
 }
 
 /// Everything needed to start the servers.
@@ -189,13 +225,18 @@ struct Setup {
     pinned: bool,
     threads: usize,
     dedupe_capacity: usize,
+    journal_dir: PathBuf,
     node: Option<peers::NodePeer>,
     pem: String,
     client_id: String,
 }
 
 impl Setup {
-    fn command(&self, server: Server) -> Result<Command, String> {
+    fn journal_path(&self, round: usize) -> PathBuf {
+        self.journal_dir.join(format!("e-round-{round}.sqlite"))
+    }
+
+    fn command(&self, server: Server, round: usize) -> Result<Command, String> {
         let mut command = if self.pinned {
             let mut c = Command::new("taskset");
             c.args(["-c", "0"]);
@@ -205,7 +246,7 @@ impl Setup {
             Command::new("env")
         };
         match server {
-            Server::Bare | Server::HandWritten | Server::Sdk => {
+            Server::Bare | Server::HandWritten | Server::Sdk | Server::Durable => {
                 command.arg(&self.server_bin).args([
                     "serve",
                     &server.to_string(),
@@ -217,6 +258,9 @@ impl Setup {
                     "900",
                     "--exit-on-stdin-eof",
                 ]);
+                if server == Server::Durable {
+                    command.arg("--journal").arg(self.journal_path(round));
+                }
             }
             Server::Node => {
                 let node = self.node.as_ref().ok_or("the Node peer is not installed")?;
@@ -309,10 +353,13 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
         return Err("no server left to run".to_owned());
     }
 
-    let payload_text = captured(
-        &server_bin,
-        &["payloads", "--count", &options.payloads.to_string()],
-    )?;
+    // (e) gets more distinct ids (its journal remembers them all); a-d the first --payloads.
+    let count = if servers.contains(&Server::Durable) {
+        options.payloads.max(options.durable_payloads)
+    } else {
+        options.payloads
+    };
+    let payload_text = captured(&server_bin, &["payloads", "--count", &count.to_string()])?;
     let payloads: Vec<(String, String)> = payload_text
         .lines()
         .map(|line| {
@@ -324,13 +371,30 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
                 .ok_or_else(|| format!("malformed payload line `{line}`"))
         })
         .collect::<Result<_, _>>()?;
-    if payloads.len() != options.payloads {
-        return Err(format!(
-            "expected {} payloads, got {}",
-            options.payloads,
-            payloads.len()
-        ));
+    drop(payload_text);
+    if payloads.len() != count {
+        return Err(format!("expected {count} payloads, got {}", payloads.len()));
     }
+    let journal_dir = options.journal_dir.clone().unwrap_or_else(|| {
+        exe.parent()
+            .and_then(Path::parent)
+            .unwrap_or(Path::new("."))
+            .join("ghl-bench-journal")
+    });
+    let fsync = if servers.contains(&Server::Durable) {
+        std::fs::create_dir_all(&journal_dir)
+            .map_err(|e| format!("{}: {e}", journal_dir.display()))?;
+        let cost = fsync_cost(&journal_dir)?;
+        eprintln!(
+            "fsync (4 KiB write + fdatasync, 200 times) in {}: median {:.0} µs, p99 {:.0} µs",
+            journal_dir.display(),
+            cost.0,
+            cost.1
+        );
+        Some(cost)
+    } else {
+        None
+    };
     let body_len = payloads.first().map_or(0, |(_, b)| b.len());
     let setup = Setup {
         server_bin: server_bin.clone(),
@@ -339,6 +403,7 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
         // Fewer ids than payloads: every id is evicted before it comes round again, so every
         // request to (c) is a first delivery (see BENCHMARKS.md).
         dedupe_capacity: (options.payloads / 2).max(1),
+        journal_dir,
         node,
         pem: captured(&server_bin, &["pem"])?,
         client_id: captured(&server_bin, &["client-id"])?.trim().to_owned(),
@@ -352,7 +417,29 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
     let mut results = Vec::new();
     for round in 1..=options.rounds {
         for &server in &servers {
-            let m = measure(&setup, server, round, options, &payloads, &runtime, ticks)?;
+            let mine = if server == Server::Durable {
+                &payloads[..]
+            } else {
+                &payloads[..options.payloads.min(payloads.len())]
+            };
+            let m = measure(&setup, server, round, options, mine, &runtime, ticks)?;
+            if let Some(d) = &m.durable {
+                eprintln!(
+                    "round {round}: (e) journal: {:.0} B/entry, {} entries, {} dead; workers @{} {:.0}/s during, backlog {}, drain {:.2} s; @1 {:.0}/s, backlog {}; commits/ack {:.3} @{} {:.3} @1",
+                    d.bytes_per_entry,
+                    d.entries,
+                    d.dead,
+                    options.connections,
+                    d.loaded.done_per_s_during,
+                    d.loaded.backlog_at_end,
+                    d.loaded.drain_s,
+                    d.single.done_per_s_during,
+                    d.single.backlog_at_end,
+                    d.loaded.commits_per_ack,
+                    options.connections,
+                    d.single.commits_per_ack,
+                );
+            }
             eprintln!(
                 "round {round}/{}: {:<44} {:>8.0} req/s p50 {:>7.1} µs p99 {:>7.1} µs {:>6.2} CPU µs/req | 1 conn {:>7.0} req/s p50 {:>6.1} µs | peak RSS {:.1} MiB",
                 options.rounds,
@@ -386,6 +473,7 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
         options: options.clone(),
         body_len,
         notes,
+        fsync,
     };
     let text = report::render(&results, &context);
     println!("{text}");
@@ -406,7 +494,8 @@ fn measure(
     ticks_per_second: u64,
 ) -> Result<Measurement, String> {
     let name = server_id.label();
-    let (server, addr) = start(setup.command(server_id)?, name)?;
+    let (server, addr) = start(setup.command(server_id, round)?, name)?;
+    let durable = server_id == Server::Durable;
     let pid = server.pid();
     let requests: Arc<Vec<Vec<u8>>> = Arc::new(
         payloads
@@ -433,6 +522,11 @@ fn measure(
             .map_err(|e| in_phase("warm-up", e))?;
         next_index += warm.ok + warm.errors;
     }
+    let mut s0 = JournalStats::default();
+    if durable {
+        drain(addr).map_err(|e| in_phase("warm-up drain", e))?;
+        s0 = journal_stats(addr).map_err(|e| in_phase("journal", e))?;
+    }
     let cpu_before = procfs::cpu_ticks(pid).map_err(|e| in_phase("CPU", e))?;
     let loaded = runtime
         .block_on(load::run(
@@ -443,14 +537,44 @@ fn measure(
     next_index += loaded.ok + loaded.errors;
     let cpu_loaded = procfs::cpu_ticks(pid).map_err(|e| in_phase("CPU", e))?;
     let peak_rss_kib = procfs::vm_hwm_kib(pid).map_err(|e| in_phase("VmHWM", e))?;
+    let us_per_request =
+        |ticks: u64, ok: u64| ticks as f64 * 1e6 / ticks_per_second as f64 / ok.max(1) as f64;
+    let mut figures = DurableFigures::default();
+    let mut cpu_single_start = cpu_loaded;
+    if durable {
+        let (journal, stats, cpu) =
+            phase_journal(addr, pid, &s0, &loaded, options.duration, cpu_before)
+                .map_err(|e| in_phase("journal", e))?;
+        figures.loaded = journal;
+        figures.loaded.cpu_us_with_drain = us_per_request(cpu, loaded.ok);
+        s0 = stats;
+        cpu_single_start = procfs::cpu_ticks(pid).map_err(|e| in_phase("CPU", e))?;
+    }
     let single = runtime
         .block_on(load::run(&phase(1, options.duration, next_index), requests))
         .map_err(|e| in_phase("1-connection phase", e))?;
+    next_index += single.ok + single.errors;
     let cpu_single = procfs::cpu_ticks(pid).map_err(|e| in_phase("CPU", e))?;
+    if durable {
+        let (journal, stats, cpu) =
+            phase_journal(addr, pid, &s0, &single, options.duration, cpu_single_start)
+                .map_err(|e| in_phase("journal", e))?;
+        figures.single = journal;
+        figures.single.cpu_us_with_drain = us_per_request(cpu, single.ok);
+        figures.entries = stats.done + stats.dead;
+        figures.dead = stats.dead;
+        figures.bytes_per_entry = stats.bytes as f64 / figures.entries.max(1) as f64;
+        figures.sent = next_index;
+    }
     drop(server);
+    if durable {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = setup.journal_path(round).into_os_string();
+            name.push(suffix);
+            let _ = std::fs::remove_file(name);
+        }
+    }
 
-    let us_per_request =
-        |ticks: u64, ok: u64| ticks as f64 * 1e6 / ticks_per_second as f64 / ok.max(1) as f64;
     for (what, outcome) in [("loaded", &loaded), ("1-connection", &single)] {
         if outcome.errors > 0 {
             eprintln!(
@@ -464,9 +588,129 @@ fn measure(
         server: server_id,
         round,
         cpu_us_loaded: us_per_request(cpu_loaded.saturating_sub(cpu_before), loaded.ok),
-        cpu_us_single: us_per_request(cpu_single.saturating_sub(cpu_loaded), single.ok),
+        cpu_us_single: us_per_request(cpu_single.saturating_sub(cpu_single_start), single.ok),
         loaded,
         single,
         peak_rss_kib,
+        durable: durable.then_some(figures),
     })
+}
+
+/// (e)'s journal counts, from its `/_bench/journal` answer.
+#[derive(Debug, Clone, Copy, Default)]
+struct JournalStats {
+    pending: u64,
+    in_progress: u64,
+    done: u64,
+    dead: u64,
+    commits: u64,
+    bytes: u64,
+}
+
+/// Asks (e) for its journal's counts (one request on its own connection).
+fn journal_stats(addr: SocketAddr) -> Result<JournalStats, String> {
+    use std::io::{Read as _, Write as _};
+    let mut stream =
+        std::net::TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    stream
+        .write_all(b"GET /_bench/journal HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+        .map_err(|e| format!("stats request: {e}"))?;
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .map_err(|e| format!("stats answer: {e}"))?;
+    let text = String::from_utf8_lossy(&answer);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .ok_or("no body in the stats answer")?;
+    let value: serde_json::Value =
+        serde_json::from_str(body.trim()).map_err(|e| format!("stats `{body}`: {e}"))?;
+    let field = |name: &str| {
+        value
+            .get(name)
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(|| format!("stats `{body}`: no {name}"))
+    };
+    Ok(JournalStats {
+        pending: field("pending")?,
+        in_progress: field("in_progress")?,
+        done: field("done")?,
+        dead: field("dead")?,
+        commits: field("commits")?,
+        bytes: field("bytes")?,
+    })
+}
+
+/// Waits until (e) has nothing pending or in progress (polling every 10 ms, 5 min at most);
+/// returns how long it took.
+fn drain(addr: SocketAddr) -> Result<Duration, String> {
+    let start = std::time::Instant::now();
+    loop {
+        let s = journal_stats(addr)?;
+        if s.pending == 0 && s.in_progress == 0 {
+            return Ok(start.elapsed());
+        }
+        if start.elapsed() > Duration::from_secs(300) {
+            return Err(format!("the workers did not catch up in 5 min ({s:?})"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The journal's figures of a phase that just ended (`before`: the counts at its start):
+/// counts now, then waits for the workers to catch up. Also returns the counts after the
+/// drain and the server's CPU ticks from `cpu_start` to the end of the drain.
+fn phase_journal(
+    addr: SocketAddr,
+    pid: u32,
+    before: &JournalStats,
+    outcome: &Outcome,
+    duration: Duration,
+    cpu_start: u64,
+) -> Result<(PhaseJournal, JournalStats, u64), String> {
+    let end = journal_stats(addr)?;
+    let drain_time = drain(addr)?;
+    let after = journal_stats(addr)?;
+    let cpu = procfs::cpu_ticks(pid)?.saturating_sub(cpu_start);
+    let secs = duration.as_secs_f64();
+    let done_during = end.done.saturating_sub(before.done) as f64;
+    let done_overall = after.done.saturating_sub(before.done) as f64;
+    Ok((
+        PhaseJournal {
+            done_per_s_during: done_during / secs,
+            backlog_at_end: end.pending + end.in_progress,
+            drain_s: drain_time.as_secs_f64(),
+            done_per_s_overall: done_overall / (secs + drain_time.as_secs_f64()),
+            cpu_us_with_drain: 0.0,
+            commits_per_ack: end.commits.saturating_sub(before.commits) as f64
+                / outcome.ok.max(1) as f64,
+        },
+        after,
+        cpu,
+    ))
+}
+
+/// This machine's fsync cost in `dir`: 200 times a 4 KiB write at the end of a file then
+/// `fdatasync`; median and p99 in µs.
+fn fsync_cost(dir: &Path) -> Result<(f64, f64), String> {
+    use std::io::Write as _;
+    let path = dir.join("fsync-probe");
+    let mut file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let block = [0x5au8; 4096];
+    let mut times = Vec::with_capacity(200);
+    for _ in 0..200 {
+        let start = std::time::Instant::now();
+        file.write_all(&block)
+            .map_err(|e| format!("fsync probe: {e}"))?;
+        file.sync_data().map_err(|e| format!("fsync probe: {e}"))?;
+        times.push(start.elapsed().as_secs_f64() * 1e6);
+    }
+    drop(file);
+    let _ = std::fs::remove_file(&path);
+    times.sort_by(f64::total_cmp);
+    Ok((times[times.len() / 2], times[times.len() * 99 / 100]))
 }

@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 
 use ghl_webhook_benches::servers::Server;
 
-use crate::Measurement;
 use crate::flags::Options;
 use crate::stats::Spread;
+use crate::{DurableFigures, Measurement, PhaseJournal};
 
 /// What the report says about the run besides the numbers.
 #[derive(Debug, Clone)]
@@ -25,6 +25,8 @@ pub struct Context {
     pub body_len: usize,
     /// Anything skipped or odd.
     pub notes: Vec<String>,
+    /// fsync cost where (e)'s journal lives (4 KiB write + fdatasync): median, p99, µs.
+    pub fsync: Option<(f64, f64)>,
 }
 
 /// Targets of issue 6.
@@ -76,6 +78,107 @@ fn cell(spread: Option<Spread>, decimals: usize) -> String {
 
 fn verdict(met: bool) -> &'static str {
     if met { "**met**" } else { "**not met**" }
+}
+
+/// (e): what its journal and workers did, beside (c).
+fn durable_section(out: &mut String, results: &[Measurement], context: &Context) {
+    use Server::{Durable, Sdk};
+    if !results.iter().any(|m| m.server == Durable) {
+        return;
+    }
+    let n = context.options.connections;
+    let col = |f: &dyn Fn(&Measurement) -> f64, d: usize| {
+        let v: Vec<f64> = results
+            .iter()
+            .filter(|m| m.server == Durable)
+            .filter_map(|m| m.durable.as_ref().map(|_| f(m)))
+            .collect();
+        cell(Spread::of(&v), d)
+    };
+    let d = |m: &Measurement| m.durable.unwrap_or_default();
+    let _ = writeln!(out, "\nDurable mode (e), journal and workers:\n");
+    if let Some((median, p99)) = context.fsync {
+        let _ = writeln!(
+            out,
+            "fsync here (4 KiB write + fdatasync, 200 times, in the journal's folder): median {median:.0} µs, p99 {p99:.0} µs\n"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| phase | workers done/s during | backlog at end | drain s | workers done/s incl. drain | CPU µs/ack incl. drain | commits/ack |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    let loaded: fn(&DurableFigures) -> PhaseJournal = |f| f.loaded;
+    let single: fn(&DurableFigures) -> PhaseJournal = |f| f.single;
+    let phases = [(format!("@{n}"), loaded), ("@1".to_owned(), single)];
+    for (name, get) in phases {
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {} | {} | {} | {} |",
+            col(&|m| get(&d(m)).done_per_s_during, 0),
+            col(&|m| get(&d(m)).backlog_at_end as f64, 0),
+            col(&|m| get(&d(m)).drain_s, 2),
+            col(&|m| get(&d(m)).done_per_s_overall, 0),
+            col(&|m| get(&d(m)).cpu_us_with_drain, 2),
+            col(&|m| get(&d(m)).commits_per_ack, 3),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nJournal after the run (file + -wal): {} bytes per entry, {} entries, {} dead letters.\n",
+        col(&|m| d(m).bytes_per_entry, 0),
+        col(&|m| d(m).entries as f64, 0),
+        col(&|m| d(m).dead as f64, 0),
+    );
+    let _ = writeln!(
+        out,
+        "| (e) vs (c), per round then median (min–max) | @{n} connections | @1 connection |"
+    );
+    let _ = writeln!(out, "|---|---|---|");
+    let _ = writeln!(
+        out,
+        "| (e)/(c) acknowledged throughput | {} | {} |",
+        cell(ratios(results, Durable, Sdk, |m| m.loaded.rps()), 3),
+        cell(ratios(results, Durable, Sdk, |m| m.single.rps()), 3),
+    );
+    let _ = writeln!(
+        out,
+        "| (e)/(c) CPU per request (phase only) | {} | {} |",
+        cell(ratios(results, Durable, Sdk, |m| m.cpu_us_loaded), 3),
+        cell(ratios(results, Durable, Sdk, |m| m.cpu_us_single), 3),
+    );
+    // p99 differences per round.
+    let mut diff = Vec::new();
+    for e in results.iter().filter(|m| m.server == Durable) {
+        if let Some(c) = results
+            .iter()
+            .find(|c| c.server == Sdk && c.round == e.round)
+        {
+            diff.push((e.single.p99.as_secs_f64() - c.single.p99.as_secs_f64()) * 1e6);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "| p99 (e) − p99 (c), µs | | {} |",
+        cell(Spread::of(&diff), 1)
+    );
+    let mut sent_over = results
+        .iter()
+        .filter(|m| m.server == Durable)
+        .filter_map(|m| m.durable)
+        .filter(|f| {
+            f.sent
+                > context
+                    .options
+                    .durable_payloads
+                    .max(context.options.payloads) as u64
+        });
+    if sent_over.next().is_some() {
+        let _ = writeln!(
+            out,
+            "\n**Warning:** (e) was sent more requests than distinct ids in a round: some were duplicates (raise --durable-payloads)."
+        );
+    }
 }
 
 /// Renders the report.
@@ -212,6 +315,7 @@ pub fn render(results: &[Measurement], context: &Context) -> String {
             );
         }
     }
+    durable_section(&mut out, results, context);
     let errors: Vec<String> = results
         .iter()
         .filter(|m| m.loaded.errors + m.single.errors > 0)
@@ -261,6 +365,7 @@ mod tests {
             cpu_us_loaded: cpu,
             cpu_us_single: cpu,
             peak_rss_kib: 4096,
+            durable: None,
         }
     }
 
@@ -285,6 +390,7 @@ mod tests {
                 options: crate::flags::parse(["ghl-bench"]).expect("the defaults"),
                 body_len: 1,
                 notes: vec![],
+                fsync: None,
             },
         );
         assert!(text.contains("| (c)/(b) throughput ≥ 0.95 @50 | 0.950 (0.900–1.000) | **met** |"));
