@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{Listener, Run, WAIT, run, scratch, trigger, write};
@@ -178,51 +177,10 @@ fn listen_on(path: &Path) -> Run {
     )
 }
 
-/// Undoes [`make_read_only`].
-struct ReadOnly {
-    path: PathBuf,
-    immutable: bool,
-}
-
-impl Drop for ReadOnly {
-    fn drop(&mut self) {
-        if self.immutable {
-            let _ = Command::new("chattr").arg("-i").arg(&self.path).status();
-        }
-        let _ = set_mode(&self.path, 0o644);
-    }
-}
-
-fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-}
-
-fn writable(path: &Path) -> bool {
-    std::fs::OpenOptions::new().write(true).open(path).is_ok()
-}
-
-/// Makes `path` read-only to this process (and so to the binary it spawns): `chmod 0444`,
-/// and where that does not stop this process (root ignores file modes) the immutable
-/// attribute (`chattr +i`), which stops root too. Panics when neither does, rather than
-/// letting a test pass without testing anything.
-fn make_read_only(path: &Path) -> ReadOnly {
-    set_mode(path, 0o444).expect("chmod 0444");
-    let mut guard = ReadOnly {
-        path: path.to_owned(),
-        immutable: false,
-    };
-    if writable(path) {
-        let status = Command::new("chattr").arg("+i").arg(path).status();
-        guard.immutable = matches!(status, Ok(status) if status.success());
-    }
-    assert!(
-        !writable(path),
-        "cannot make {} read-only to this process (running as root on a file system without \
-         `chattr +i`?)",
-        path.display()
-    );
-    guard
+/// Makes `path` read-only to this process, also as root (see test-support's
+/// `make_read_only`); a test that cannot do so fails rather than testing nothing.
+fn make_read_only(path: &Path) -> ghl_webhook_test_support::ReadOnly {
+    ghl_webhook_test_support::make_read_only(path).expect("a read-only file")
 }
 
 // ---------------------------------------------------------------------------------------------

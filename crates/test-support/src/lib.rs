@@ -36,6 +36,8 @@
 mod keys;
 #[cfg(feature = "wiremock")]
 mod matcher;
+#[cfg(unix)]
+mod read_only;
 mod retry;
 mod sender;
 #[cfg(feature = "strategies")]
@@ -49,6 +51,8 @@ pub use keys::{ED25519_OTHER_TEST_SEED, ED25519_TEST_SEED, PrivateKeyError, Test
 #[cfg(feature = "wiremock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "wiremock")))]
 pub use matcher::{SignedBy, signed_by};
+#[cfg(unix)]
+pub use read_only::{ReadOnly, make_read_only};
 pub use retry::{RetryOn, RetryPolicy};
 pub use sender::{
     MockSender, Outgoing, Scheme, SendError, Sent, SignatureHeaders, TEST_APP_ID, TEST_VERSION_ID,

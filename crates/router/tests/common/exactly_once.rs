@@ -1,4 +1,4 @@
-//! The exactly-once scenario of issue 4: many deliveries, a share of them duplicated and sent
+//! The exactly-once scenario: many deliveries, a share of them duplicated and sent
 //! concurrently (to several router instances when there are several), handlers failing a share
 //! of first attempts, MockSender retrying like HighLevel; then every `webhookId` must have taken
 //! effect exactly once.

@@ -1,4 +1,4 @@
-//! `ghl-bench`: the end-to-end benchmark of issue 6 (`cargo run --release -p
+//! `ghl-bench`: the end-to-end benchmark: the SDK against a hand-written receiver (`cargo run --release -p
 //! ghl-webhook-benches -- [flags]`; `--help` lists the flags).
 //!
 //! Whichever way it is started, it first builds the release `ghl-bench` and
