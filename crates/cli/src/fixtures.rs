@@ -1,18 +1,11 @@
-//! The built-in fixtures: one realistic payload per event kind, the very files the types crate
-//! is tested against (`crates/types/tests/fixtures/<EventName>.json`, embedded by `build.rs`).
+//! The built-in fixtures: one realistic payload per event kind, the very payloads the types
+//! crate ships and is tested against ([`ghl_webhook_types::fixtures`]).
 
 use ghl_webhook_types::EventKind;
 
-mod generated {
-    include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));
-}
-
-#[cfg(test)]
-pub use generated::FIXTURE_NAMES;
-
-/// The built-in fixture of `kind`, as checked in.
-pub fn builtin(kind: EventKind) -> Option<&'static str> {
-    generated::fixture_text(kind.as_str())
+/// The built-in fixture of `kind`, as shipped.
+pub fn builtin(kind: EventKind) -> &'static str {
+    ghl_webhook_types::fixtures::example(kind)
 }
 
 #[cfg(test)]
@@ -23,18 +16,9 @@ mod tests {
     #[test]
     fn every_event_kind_has_a_built_in_fixture_that_decodes_as_that_kind() {
         for &kind in EventKind::ALL {
-            let text = builtin(kind).unwrap_or_else(|| panic!("no built-in fixture for {kind}"));
-            let event = Event::decode(kind, text.as_bytes())
+            let event = Event::decode(kind, builtin(kind).as_bytes())
                 .unwrap_or_else(|e| panic!("the {kind} fixture does not decode: {e}"));
             assert_eq!(event.kind(), Some(kind));
-        }
-    }
-
-    #[test]
-    fn every_built_in_fixture_is_an_event_kind() {
-        assert_eq!(FIXTURE_NAMES.len(), EventKind::COUNT);
-        for name in FIXTURE_NAMES {
-            assert!(EventKind::from_name(name).is_some(), "{name}.json");
         }
     }
 
@@ -45,7 +29,7 @@ mod tests {
                 continue;
             };
             let value: serde_json::Value =
-                serde_json::from_str(builtin(kind).unwrap_or_default()).expect("json");
+                serde_json::from_str(builtin(kind)).expect("json");
             assert_eq!(value["type"], sent, "{kind}");
         }
     }

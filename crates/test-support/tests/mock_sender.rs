@@ -335,8 +335,8 @@ async fn the_type_highlevel_sends_is_added_for_typed_kinds_unless_told_not_to() 
     use ghl_webhook_types::contact::ContactCreate;
     let server = verifying_server().await;
     let sender = MockSender::new(server.uri()).expect("url");
-    let contact: ContactCreate = serde_json::from_slice(include_bytes!(
-        "../../types/tests/fixtures/ContactCreate.json"
+    let contact: ContactCreate = serde_json::from_str(ghl_webhook_types::fixtures::example(
+        ghl_webhook_types::EventKind::ContactCreate,
     ))
     .expect("fixture");
     assert!(
@@ -361,7 +361,9 @@ async fn the_type_highlevel_sends_is_added_for_typed_kinds_unless_told_not_to() 
 
     // Aliased kinds get HighLevel's alias, not the event name.
     let install: ghl_webhook_types::app::AppInstall =
-        serde_json::from_slice(include_bytes!("../../types/tests/fixtures/AppInstall.json"))
+        serde_json::from_str(ghl_webhook_types::fixtures::example(
+            ghl_webhook_types::EventKind::AppInstall,
+        ))
             .expect("fixture");
     let sent = sender.event(&install).send().await.expect("sent");
     let body: serde_json::Value = serde_json::from_slice(&sent.payload).expect("json");

@@ -20,8 +20,8 @@
 //! 3. What the compiler then asks for, because it is expanded from the table:
 //!    - an `EventStrategy` impl in test-support's `strategies/<family>.rs` (a missing one is a
 //!      compile error of test-support with its `strategies` feature, on by default);
-//!    - the fixture `tests/fixtures/<Kind>.json` (a missing one is a compile error of this
-//!      crate's tests; the CLI embeds the same file as its built-in payload).
+//!    - the fixture `fixtures/<Kind>.json` (a missing one is a compile error of this
+//!      crate, [`fixtures::example`](crate::fixtures::example) ships it; the CLI sends it).
 //! 4. What the tests then ask for:
 //!    - the fixture's insta snapshot `tests/snapshots/fixtures__<Kind>.snap` (`cargo insta
 //!      review` after the first run of `cargo test -p ghl-webhook-types`);

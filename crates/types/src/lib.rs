@@ -33,6 +33,8 @@ pub mod lenient;
 mod open_enum;
 mod shape;
 
+pub mod fixtures;
+
 // One module per event family; the catalogue (`catalogue.rs`) ties their event types to kinds.
 pub mod app;
 pub mod appointment;

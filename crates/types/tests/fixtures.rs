@@ -1,30 +1,13 @@
-//! One fixture per event kind (`tests/fixtures/<EventName>.json`): each decodes as its kind,
-//! matches its insta snapshot, and survives a decode → serialize → decode round trip.
-//!
-//! Fixtures come from HighLevel's doc examples where one exists, otherwise they are written
-//! from the event's schema with realistic values.
+//! The shipped payloads ([`ghl_webhook_types::fixtures`]): the example of every kind decodes
+//! as its kind, matches its insta snapshot and survives a decode → serialize → decode round
+//! trip; every other documented shape decodes as its kind, and the one that is not JSON is a
+//! typed error.
 
-use ghl_webhook_types::{Event, EventKind};
+use ghl_webhook_types::{Event, EventKind, fixtures};
 
-/// Defines `fixture(kind)`, every fixture embedded at compile time: a kind of the catalogue
-/// without its `tests/fixtures/<Kind>.json` is a compile error of these tests.
-macro_rules! fixtures {
-    ($types:tt; $( $kind:ident => $module:ident :: $ty:ident, [$($alias:literal),*], $by:ident; )+) => {
-        fn fixture(kind: EventKind) -> &'static [u8] {
-            match kind {
-                $(
-                    EventKind::$kind => include_bytes!(concat!(
-                        env!("CARGO_MANIFEST_DIR"),
-                        "/tests/fixtures/",
-                        stringify!($kind),
-                        ".json"
-                    )),
-                )+
-            }
-        }
-    };
+fn fixture(kind: EventKind) -> &'static [u8] {
+    fixtures::example(kind).as_bytes()
 }
-ghl_webhook_types::with_catalogue!(fixtures);
 
 #[test]
 fn every_kind_has_a_fixture_that_decodes_as_that_kind() {
@@ -87,4 +70,45 @@ fn a_known_kind_that_does_not_decode_names_the_json_path() {
     let err = Event::decode(EventKind::AssociationDelete, br#"{"id":"a"} trailing"#)
         .expect_err("trailing bytes");
     assert_eq!(err.path, ".");
+}
+
+#[test]
+fn every_documented_variant_decodes_as_its_kind() {
+    for variant in fixtures::variants().iter().filter(|v| v.is_valid_json()) {
+        let event = Event::decode(variant.kind, variant.text.as_bytes())
+            .unwrap_or_else(|e| panic!("{} does not decode: {e}", variant.name));
+        assert_eq!(event.kind(), Some(variant.kind), "{}", variant.name);
+        let again = Event::decode(variant.kind, &serialize_inner(&event)).expect("re-decodes");
+        assert_eq!(event, again, "{} changed in a round trip", variant.name);
+    }
+}
+
+#[test]
+fn the_published_example_that_is_not_json_is_a_typed_error() {
+    let invalid: Vec<_> = fixtures::variants()
+        .iter()
+        .filter(|v| !v.is_valid_json())
+        .collect();
+    assert_eq!(invalid.len(), 1);
+    for variant in invalid {
+        let err = Event::decode(variant.kind, variant.text.as_bytes()).expect_err(variant.name);
+        assert_eq!(err.kind, variant.kind);
+        assert!(err.to_string().contains("UserUpdate"), "{err}");
+    }
+}
+
+#[test]
+fn the_real_delivery_keeps_its_envelope_and_null_assignee() {
+    let real = fixtures::variants()
+        .iter()
+        .find(|v| v.name == "OpportunityCreate--real-logs-dashboard")
+        .expect("the real delivery");
+    let probe = ghl_webhook_types::Probe::read(real.text.as_bytes()).expect("probe");
+    assert!(probe.envelope.webhook_id.is_some());
+    let Event::OpportunityCreate(event) =
+        Event::decode(real.kind, real.text.as_bytes()).expect("decodes")
+    else {
+        panic!("wrong variant")
+    };
+    assert_eq!(event.assigned_to, None);
 }

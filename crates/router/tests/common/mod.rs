@@ -77,8 +77,8 @@ pub async fn serve(service: WebhookService<Recorder>) -> (Server, MockSender) {
 
 /// The example payload of HighLevel's AssociationDelete doc page (the SDK's first event).
 pub fn seed_event() -> ghl_webhook_router::types::association::AssociationDelete {
-    serde_json::from_slice(include_bytes!(
-        "../../../types/tests/fixtures/AssociationDelete.json"
+    serde_json::from_str(ghl_webhook_router::types::fixtures::example(
+        ghl_webhook_router::types::EventKind::AssociationDelete,
     ))
     .expect("the seed example decodes")
 }
