@@ -10,3 +10,8 @@
 pub mod axum_app;
 pub mod handlers;
 pub mod hyper_app;
+
+/// The examples of the repository's README, compiled as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -180,7 +180,7 @@ pub fn load_public(path: &Path) -> Result<PublicKey, CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ghl_webhook_router::keys::{HIGHLEVEL_ED25519_PEM, HIGHLEVEL_RSA_PEM};
+    use ghl_webhook_router::{HIGHLEVEL_ED25519_PEM, HIGHLEVEL_RSA_PEM};
     use ghl_webhook_test_support::rsa_keys::{RSA_TEST_PRIVATE_PEM, RSA_TEST_PUBLIC_PEM};
 
     const ED_PRIVATE: &str = include_str!("../../test-support/keys/ed25519-test-private.pem");

@@ -6,7 +6,7 @@ mod common;
 use common::{closed_port, run, scratch, test_key, trigger, write};
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
-use ghl_webhook_router::keys::{HIGHLEVEL_ED25519_PEM, HIGHLEVEL_RSA_PEM};
+use ghl_webhook_router::{HIGHLEVEL_ED25519_PEM, HIGHLEVEL_RSA_PEM};
 use ghl_webhook_test_support::TestKeys;
 use ghl_webhook_test_support::rsa_keys::{RSA_TEST_PUBLIC_PEM, RsaSigner};
 use ghl_webhook_types::EventKind;

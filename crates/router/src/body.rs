@@ -14,7 +14,7 @@ use crate::outcome::Outcome;
 
 /// Why a body could not be read.
 #[derive(Debug, thiserror::Error)]
-pub enum BodyError {
+pub(crate) enum BodyError {
     /// The body is larger than the configured limit.
     #[error(
         "the body is larger than the limit of {limit} bytes; raise it with `WebhookRouter::body_limit` if HighLevel legitimately sends more"

@@ -43,7 +43,7 @@ pub enum WithState {}
 
 /// An async function that handles one event type `T` with router state `S`.
 ///
-/// Implemented for closures and functions; `M` ([`WithoutState`] or [`WithState`]) is inferred.
+/// Implemented for closures and functions; `M` (a marker type telling handlers with and without state apart) is inferred.
 pub trait Handler<T, S, M>: Send + Sync + 'static {
     /// Runs the handler.
     fn call(&self, event: T, delivery: Delivery, state: &S) -> BoxFuture<'static, HandlerResult>;

@@ -1,15 +1,15 @@
-//! Identification: which event kind a delivery is.
-//!
-//! Order: the kind bound to the route (typeless events delivered to a URL per kind), then the
-//! `type` field through the catalogue's alias table, else unknown. A `type` that is not an event
-//! name (ProviderOutboundMessage's `SMS`, Price's `one_time`) identifies nothing, and neither
-//! does a body that is JSON but not an object: HighLevel always sends an object, so such a
-//! body is no event of any kind, even on a bound route. It is acknowledged as unknown and
-//! handed to `on_unknown` with its bytes, never dropped unseen.
-
 use ghl_webhook_types::{EventKind, Probe, ProbeError};
 
 /// How a kind was identified.
+///
+/// Identification: which event kind a delivery is.
+///
+/// Order: the kind bound to the route (typeless events delivered to a URL per kind), then the
+/// `type` field through the catalogue's alias table, else unknown. A `type` that is not an event
+/// name (ProviderOutboundMessage's `SMS`, Price's `one_time`) identifies nothing, and neither
+/// does a body that is JSON but not an object: HighLevel always sends an object, so such a
+/// body is no event of any kind, even on a bound route. It is acknowledged as unknown and
+/// handed to `on_unknown` with its bytes, never dropped unseen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentifiedBy {
     /// The route the delivery arrived on is bound to the kind.

@@ -1,58 +1,39 @@
-//! Receive HighLevel (GoHighLevel / LeadConnector) webhooks: verified, deduplicated, typed.
+#![doc = include_str!("../README.md")]
 //!
-//! Register a typed async handler per event on a [`WebhookRouter`], turn it into a
-//! [`WebhookService`] and mount that in the hyper or axum app you already have. Every delivery
-//! then goes through the same steps, each in its own module:
+//! # The API at a glance
 //!
-//! ## The way of one delivery
+//! Every item has exactly one public path: the crate root, except the journal engines
+//! ([`journal`]) and the ready-made server ([`serve`]).
 //!
-//! | step | module | ends the delivery with |
-//! |---|---|---|
-//! | check the request is a JSON `POST`, read the body, bounded | [`body`] | 405, 415, 413, 400 |
-//! | verify `X-GHL-Signature` (Ed25519) over the exact bytes, failing closed | [`verify`] | 401 |
-//! | probe the envelope and `type`, identify the kind (route binding, then `type`) | [`identify`] | 400 (not JSON) |
-//! | claim the `webhookId` | [`dedupe`] | 200 duplicate, 503 in flight / store down |
-//! | find the handler, decode the event, run it under a timeout and a panic guard | `dispatch` | 200, 500 |
-//! | settle the claim by the outcome (complete, or release for HighLevel's retry) | [`dedupe`] | |
-//! | answer the status of the [`Outcome`] under the [`StatusPolicy`] | [`outcome`], [`response`] | |
-//!
-//! `pipeline` runs the steps in that order; [`WebhookService`] is the hyper and tower shell
-//! around it and [`WebhookRouter`] the builder that configures it. Dispatch knows no HTTP.
-//!
-//! In [durable mode](durable) ([`WebhookRouter::durable`]) the edge stops after identification:
-//! the delivery is appended to a [`journal`] and answered 200 once durable; the service's
-//! [`Workers`](durable::Workers) then lease entries and run the same dispatch step, settling
-//! each entry (done, retried with backoff, or dead letter) by its [`Outcome`].
-//!
-//! ```no_run
-//! use ghl_webhook_router::{Delivery, WebhookRouter};
-//! use ghl_webhook_router::types::association::AssociationDelete;
-//!
-//! # async fn run() {
-//! let service = WebhookRouter::new() // trusts HighLevel's published key
-//!     .on(|event: AssociationDelete, delivery: Delivery| async move {
-//!         println!("{} deleted (delivery {:?})", event.id, delivery.webhook_id());
-//!     })
-//!     .into_service();
-//! // hyper: `http1::Builder::new().serve_connection(io, service.clone())`
-//! // axum:  `Router::new().route_service("/webhooks/highlevel", service)`
-//! # }
-//! ```
+//! | step of a delivery | items |
+//! |---|---|
+//! | build the router, mount the service | [`WebhookRouter`], [`WebhookService`] |
+//! | verify `X-GHL-Signature` over the exact bytes | [`Verifier`], [`Ed25519Key`], [`SignatureError`], [`VerifiedBy`] |
+//! | identify the kind (route binding, then `type`) | [`IdentifiedBy`], [`WebhookRouter::bind_by_path`](WebhookService::bind_by_path) |
+//! | deduplicate on `webhookId` | [`IdempotencyStore`], [`InMemoryStore`], `RedisStore` (feature `redis`), [`OnStoreError`] |
+//! | run the typed handler | [`Handler`], [`Delivery`], [`UnknownEvent`], [`HandlerResult`] |
+//! | answer | [`Outcome`], [`StatusPolicy`], [`Answer`] |
+//! | durable mode: journal, workers | [`DurableConfig`], [`Workers`], [`journal`] |
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod body;
-pub mod dedupe;
+// The way of one delivery, in order: `body` → `verify` → `identify` → `dedupe` → `dispatch`
+// → `outcome` → `response`; `pipeline` runs them, `service` is the hyper/tower shell around
+// it, `router` the builder. Durable mode: `durable` appends to a `journal`, its workers run
+// `dispatch`.
+mod body;
+mod dedupe;
 mod delivery;
 mod dispatch;
-pub mod durable;
-pub mod handler;
-pub mod identify;
+mod durable;
+mod handler;
+mod identify;
 pub mod journal;
-pub mod keys;
+mod keys;
 pub mod outcome;
 mod pipeline;
-pub mod response;
+mod response;
 mod router;
 #[cfg(feature = "server")]
 pub mod serve;
@@ -65,12 +46,12 @@ pub use dedupe::{Claim, IdempotencyStore, InMemoryStore, OnStoreError, StoreErro
 #[cfg(feature = "redis")]
 pub use dedupe::{RedisStore, RedisStoreConfig};
 pub use delivery::{Delivery, UnknownEvent};
-pub use durable::DurableConfig;
+pub use durable::{DurableConfig, OrderKey, Workers};
 pub use handler::{Handler, HandlerResult, IntoHandlerResult};
 pub use identify::IdentifiedBy;
 #[cfg(feature = "legacy-rsa")]
 pub use keys::RsaKey;
-pub use keys::{Ed25519Key, KeyError};
+pub use keys::{Ed25519Key, HIGHLEVEL_ED25519_PEM, HIGHLEVEL_RSA_PEM, KeyError};
 pub use outcome::{Outcome, StatusPolicy};
 pub use response::{Answer, ResponseBody};
 pub use router::{DEFAULT_BODY_LIMIT, DEFAULT_HANDLER_TIMEOUT, WebhookRouter};
@@ -80,7 +61,3 @@ pub use verify::{LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, SignatureError, Veri
 /// A boxed error, as handlers and bodies may return.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// The examples of the repository's README, compiled as doctests so that they stay true.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;

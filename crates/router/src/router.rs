@@ -170,7 +170,7 @@ impl<S: Send + Sync + 'static> WebhookRouter<S> {
     /// ([`WebhookService::workers`], run by [`serve`](crate::serve::serve)) then run the same
     /// handlers, retrying failures with backoff and keeping what cannot be handled as dead
     /// letters. The journal deduplicates on `webhookId`, so the idempotency store is not used.
-    /// See [`crate::durable`] for the guarantees.
+    /// See [`DurableConfig`](crate::DurableConfig) for the guarantees.
     pub fn durable(mut self, journal: impl Journal, config: DurableConfig) -> Self {
         self.pipeline.durable = Some(Durable::new(Arc::new(journal), config));
         self

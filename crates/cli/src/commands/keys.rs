@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use ghl_webhook_router::keys::{HIGHLEVEL_ED25519_PEM, HIGHLEVEL_RSA_PEM};
+use ghl_webhook_router::{HIGHLEVEL_ED25519_PEM, HIGHLEVEL_RSA_PEM};
 use ghl_webhook_test_support::TestKeys;
 use ghl_webhook_test_support::rsa_keys::RSA_TEST_PUBLIC_PEM;
 

@@ -1,11 +1,3 @@
-//! Deduplication on `webhookId`: HighLevel delivers at least once, handlers run once.
-//!
-//! A delivery *claims* its `webhookId` before its handler runs. The claim is *completed* when
-//! the delivery is answered 2xx, so later duplicates are acknowledged without running the
-//! handler, and *released* when the handler fails, panics or times out, so HighLevel's retry
-//! runs it again. A duplicate that arrives while the first is still running is answered with a
-//! retryable status: HighLevel comes back later, when the outcome is known.
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,6 +43,14 @@ impl StoreError {
 ///
 /// Implementations must make `claim` atomic: of two concurrent claims on one id, exactly one
 /// is `Acquired`.
+///
+/// Deduplication on `webhookId`: HighLevel delivers at least once, handlers run once.
+///
+/// A delivery *claims* its `webhookId` before its handler runs. The claim is *completed* when
+/// the delivery is answered 2xx, so later duplicates are acknowledged without running the
+/// handler, and *released* when the handler fails, panics or times out, so HighLevel's retry
+/// runs it again. A duplicate that arrives while the first is still running is answered with a
+/// retryable status: HighLevel comes back later, when the outcome is known.
 pub trait IdempotencyStore: Send + Sync + 'static {
     /// Claims `webhook_id` for a delivery about to be handled.
     fn claim<'a>(&'a self, webhook_id: &'a str) -> BoxFuture<'a, Result<Claim, StoreError>>;

@@ -1,27 +1,3 @@
-//! Durable mode: ack fast, process later.
-//!
-//! ```text
-//! HTTP edge:  read body -> verify -> identify -> append to the journal (dedupe on its key) -> 200
-//! workers:    lease an entry -> decode -> handler -> complete | retry with backoff | dead letter
-//! ```
-//!
-//! The edge answers 200 only once the append is durable, and 503 (HighLevel retries) when the
-//! journal cannot be written; unverified or rejected requests are never journaled. Workers run
-//! the same handlers through the same dispatch (decode, timeout, panic guard) as inline mode.
-//!
-//! | guarantee | how |
-//! |---|---|
-//! | a verified delivery answered 2xx is never lost | the append is durable before the answer |
-//! | each key (`webhookId`, or a digest of the bytes) is journaled once | the append is atomic with the dedupe |
-//! | each entry is completed once | only the current lease's token settles an entry |
-//! | a handler may see an entry **twice** | when the process dies (or its lease expires) after the handler succeeded and before the completion was written; the next lease shows it again with a higher [`Delivery::attempt`](crate::Delivery::attempt) |
-//! | undecodable payloads are kept | dead letters, with the JSON path; replay them after an upgrade |
-//! | order | none by default (HighLevel promises none); [`DurableConfig::order_by`] runs entries of one key one at a time, in arrival order |
-//!
-//! To make a handler's effect exactly once, make it idempotent on
-//! [`Delivery::webhook_id`](crate::Delivery::webhook_id): e.g. write the effect and the id in
-//! one database transaction with a unique constraint on the id, and skip when the id is there.
-
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -41,6 +17,30 @@ pub use workers::Workers;
 pub type OrderKey = Arc<dyn Fn(&Delivery) -> Option<String> + Send + Sync>;
 
 /// How the workers of durable mode run.
+///
+/// Durable mode: ack fast, process later.
+///
+/// ```text
+/// HTTP edge:  read body -> verify -> identify -> append to the journal (dedupe on its key) -> 200
+/// workers:    lease an entry -> decode -> handler -> complete | retry with backoff | dead letter
+/// ```
+///
+/// The edge answers 200 only once the append is durable, and 503 (HighLevel retries) when the
+/// journal cannot be written; unverified or rejected requests are never journaled. Workers run
+/// the same handlers through the same dispatch (decode, timeout, panic guard) as inline mode.
+///
+/// | guarantee | how |
+/// |---|---|
+/// | a verified delivery answered 2xx is never lost | the append is durable before the answer |
+/// | each key (`webhookId`, or a digest of the bytes) is journaled once | the append is atomic with the dedupe |
+/// | each entry is completed once | only the current lease's token settles an entry |
+/// | a handler may see an entry **twice** | when the process dies (or its lease expires) after the handler succeeded and before the completion was written; the next lease shows it again with a higher [`Delivery::attempt`](crate::Delivery::attempt) |
+/// | undecodable payloads are kept | dead letters, with the JSON path; replay them after an upgrade |
+/// | order | none by default (HighLevel promises none); [`DurableConfig::order_by`] runs entries of one key one at a time, in arrival order |
+///
+/// To make a handler's effect exactly once, make it idempotent on
+/// [`Delivery::webhook_id`](crate::Delivery::webhook_id): e.g. write the effect and the id in
+/// one database transaction with a unique constraint on the id, and skip when the id is there.
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct DurableConfig {
@@ -151,7 +151,7 @@ impl DurableConfig {
     /// HighLevel itself promises no order: its retries reorder events.
     ///
     /// ```
-    /// use ghl_webhook_router::durable::DurableConfig;
+    /// use ghl_webhook_router::DurableConfig;
     ///
     /// let config = DurableConfig::default()
     ///     .order_by(|delivery| delivery.location_id().map(str::to_owned));

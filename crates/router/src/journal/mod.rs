@@ -38,7 +38,7 @@ use crate::identify::IdentifiedBy;
 mod shared;
 
 #[cfg(feature = "sqlite")]
-pub mod sqlite;
+mod sqlite;
 
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteConfig, SqliteJournal, Synchronous};

@@ -1,52 +1,3 @@
-//! The SQLite journal: one file, embedded, the default engine of durable mode.
-//!
-//! The file is a SQLite database in WAL mode holding two tables: `schema_version` (one row)
-//! and `entries` (one row per delivery, keyed by `key`, in arrival order by `seq`). Opening a
-//! file migrates it to the current schema; a file written by a newer SDK is refused and left
-//! untouched.
-//!
-//! # Group commit
-//!
-//! One writer thread owns the write connection. Every write (append, lease, complete, retry,
-//! dead, release, replay, purge) is sent to it; it takes everything queued (up to
-//! [`SqliteConfig::max_batch`]), runs it in **one** transaction and answers each caller only
-//! after `COMMIT` returned. So appends that arrive together share one commit (and one
-//! `fsync` under [`Synchronous::Full`]); [`SqliteJournal::commits`] counts the commits. When
-//! anything in a transaction fails, the whole transaction is rolled back and every caller in
-//! it gets the error: nothing is half-written. A second thread owns a read-only connection
-//! for [`get`](Journal::get), [`list`](Journal::list) and [`stats`](Journal::stats), which
-//! WAL lets run while the writer commits.
-//!
-//! An operation is sent when its future is first polled; dropping the future after that does
-//! not cancel it (a lease whose answer is dropped simply expires).
-//!
-//! # Inspecting a journal with the `sqlite3` shell
-//!
-//! Times are milliseconds since the Unix epoch. `sqlite3 -readonly journal.db` works while a
-//! receiver runs.
-//!
-//! ```sql
-//! -- entries by state
-//! SELECT state, count(*) FROM entries GROUP BY state;
-//!
-//! -- how far behind the workers are
-//! SELECT datetime(min(received_at) / 1000, 'unixepoch') FROM entries WHERE state = 'pending';
-//!
-//! -- dead letters, oldest first, with their last error
-//! SELECT key, kind, attempts, datetime(updated_at / 1000, 'unixepoch') AS died, last_error
-//!   FROM entries WHERE state = 'dead' ORDER BY seq;
-//!
-//! -- one entry's raw body (the exact bytes that were verified)
-//! SELECT CAST(raw AS TEXT) FROM entries WHERE key = '3f1c0b5e-8d2a-4c7e-9f10-2b6d4a8e1c33';
-//! SELECT writefile('body.json', raw) FROM entries WHERE key = '3f1c0b5e-...';
-//!
-//! -- the schema version
-//! SELECT version FROM schema_version;
-//! ```
-//!
-//! Change entries through the SDK (or the CLI's `journal` command), not by hand: the writer
-//! keeps lease generations and order keys consistent.
-
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
@@ -209,10 +160,59 @@ impl Default for SqliteConfig {
     }
 }
 
-/// The journal in one SQLite file. See the [module documentation](self).
+/// The journal in one SQLite file.
 ///
 /// Dropping it finishes the operations already queued, then stops its threads and closes the
 /// file (blocking until then); in async code prefer [`close`](SqliteJournal::close).
+///
+/// The SQLite journal: one file, embedded, the default engine of durable mode.
+///
+/// The file is a SQLite database in WAL mode holding two tables: `schema_version` (one row)
+/// and `entries` (one row per delivery, keyed by `key`, in arrival order by `seq`). Opening a
+/// file migrates it to the current schema; a file written by a newer SDK is refused and left
+/// untouched.
+///
+/// # Group commit
+///
+/// One writer thread owns the write connection. Every write (append, lease, complete, retry,
+/// dead, release, replay, purge) is sent to it; it takes everything queued (up to
+/// [`SqliteConfig::max_batch`]), runs it in **one** transaction and answers each caller only
+/// after `COMMIT` returned. So appends that arrive together share one commit (and one
+/// `fsync` under [`Synchronous::Full`]); [`SqliteJournal::commits`] counts the commits. When
+/// anything in a transaction fails, the whole transaction is rolled back and every caller in
+/// it gets the error: nothing is half-written. A second thread owns a read-only connection
+/// for [`get`](Journal::get), [`list`](Journal::list) and [`stats`](Journal::stats), which
+/// WAL lets run while the writer commits.
+///
+/// An operation is sent when its future is first polled; dropping the future after that does
+/// not cancel it (a lease whose answer is dropped simply expires).
+///
+/// # Inspecting a journal with the `sqlite3` shell
+///
+/// Times are milliseconds since the Unix epoch. `sqlite3 -readonly journal.db` works while a
+/// receiver runs.
+///
+/// ```sql
+/// -- entries by state
+/// SELECT state, count(*) FROM entries GROUP BY state;
+///
+/// -- how far behind the workers are
+/// SELECT datetime(min(received_at) / 1000, 'unixepoch') FROM entries WHERE state = 'pending';
+///
+/// -- dead letters, oldest first, with their last error
+/// SELECT key, kind, attempts, datetime(updated_at / 1000, 'unixepoch') AS died, last_error
+///   FROM entries WHERE state = 'dead' ORDER BY seq;
+///
+/// -- one entry's raw body (the exact bytes that were verified)
+/// SELECT CAST(raw AS TEXT) FROM entries WHERE key = '3f1c0b5e-8d2a-4c7e-9f10-2b6d4a8e1c33';
+/// SELECT writefile('body.json', raw) FROM entries WHERE key = '3f1c0b5e-...';
+///
+/// -- the schema version
+/// SELECT version FROM schema_version;
+/// ```
+///
+/// Change entries through the SDK (or the CLI's `journal` command), not by hand: the writer
+/// keeps lease generations and order keys consistent.
 pub struct SqliteJournal {
     path: PathBuf,
     config: SqliteConfig,
