@@ -20,6 +20,8 @@ macro_rules! modules {
         fn module_of(kind: EventKind) -> &'static str {
             match kind {
                 $( EventKind::$kind => stringify!($module), )+
+                // `EventKind` is non-exhaustive; the catalogue above lists every kind.
+                _ => "(not in the catalogue)",
             }
         }
     };

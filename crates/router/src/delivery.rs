@@ -138,6 +138,7 @@ impl Delivery {
 
 /// A delivery whose kind could not be identified, handed to `on_unknown` handlers.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UnknownEvent {
     /// The `type` field, when there was a string one.
     pub type_field: Option<String>,

@@ -11,11 +11,22 @@ use ghl_webhook_types::{EventKind, Probe, ProbeError};
 /// body is no event of any kind, even on a bound route. It is acknowledged as unknown and
 /// handed to `on_unknown` with its bytes, never dropped unseen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IdentifiedBy {
     /// The route the delivery arrived on is bound to the kind.
     Route,
     /// The payload's `type` field names the kind.
     TypeField,
+}
+
+impl IdentifiedBy {
+    /// A stable name for logs and machine-readable output: `route` or `type_field`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Route => "route",
+            Self::TypeField => "type_field",
+        }
+    }
 }
 
 /// Which kind, if any, the route a service is mounted on is bound to.
@@ -82,11 +93,11 @@ mod tests {
     use super::*;
 
     fn probe(type_field: Option<&str>) -> Probe {
-        Probe {
-            type_field: type_field.map(str::to_owned),
-            is_object: true,
-            ..Probe::default()
-        }
+        let body = match type_field {
+            Some(t) => serde_json::json!({ "type": t }),
+            None => serde_json::json!({}),
+        };
+        Probe::read(body.to_string().as_bytes()).expect("a JSON object")
     }
 
     #[test]

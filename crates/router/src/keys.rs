@@ -31,6 +31,7 @@ T1hhTiaCeIY/OwwwNUY2yvcCAwEAAQ==
 
 /// A key that could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyError {
     /// The text is not a PEM `PUBLIC KEY`, nor 32 raw bytes in base64 or hex.
     #[error(

@@ -42,6 +42,7 @@ use crate::verify::SignatureError;
 
 /// The configurable status codes (see the module table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StatusPolicy {
     /// Handler error, panic or timeout. Default 500.
     pub failure: StatusCode,
@@ -69,6 +70,32 @@ impl StatusPolicy {
             busy: StatusCode::TOO_MANY_REQUESTS,
             decode_failure: StatusCode::OK,
         }
+    }
+
+    /// The status of a handler error, panic or timeout.
+    ///
+    /// ```
+    /// use ghl_webhook_router::StatusPolicy;
+    /// use http::StatusCode;
+    ///
+    /// let strict = StatusPolicy::default().decode_failure(StatusCode::UNPROCESSABLE_ENTITY);
+    /// assert_eq!(strict.failure, StatusCode::INTERNAL_SERVER_ERROR);
+    /// ```
+    pub fn failure(mut self, status: StatusCode) -> Self {
+        self.failure = status;
+        self
+    }
+
+    /// The status of a duplicate in flight or an unavailable store.
+    pub fn busy(mut self, status: StatusCode) -> Self {
+        self.busy = status;
+        self
+    }
+
+    /// The status of a known kind whose payload does not decode.
+    pub fn decode_failure(mut self, status: StatusCode) -> Self {
+        self.decode_failure = status;
+        self
     }
 }
 

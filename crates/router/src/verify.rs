@@ -39,6 +39,7 @@ pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
 
 /// Why a delivery's signature was rejected. `header` names the header that was checked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SignatureError {
     /// No signature header this verifier accepts.
     #[error(
@@ -96,6 +97,7 @@ impl SignatureError {
 
 /// Which key verified a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum VerifiedBy {
     /// An Ed25519 key (`X-GHL-Signature`), by its label.
     Ed25519(Arc<str>),

@@ -922,10 +922,7 @@ fn a_failed_transaction_fails_every_caller_in_it_and_writes_nothing() {
 #[test]
 fn synchronous_normal_journals_work_the_same() {
     let dir = Scratch::new();
-    let config = SqliteConfig {
-        synchronous: Synchronous::Normal,
-        ..SqliteConfig::default()
-    };
+    let config = SqliteConfig::default().synchronous(Synchronous::Normal);
     let journal = SqliteJournal::open_with(dir.path(), config).unwrap();
     runtime().block_on(async {
         assert_eq!(journal.append(entry("a")).await.unwrap(), Appended::New);

@@ -15,11 +15,9 @@ use ghl_webhook_router::{Claim, IdempotencyStore, RedisStore, RedisStoreConfig, 
 use ghl_webhook_test_support::{MockSender, RetryPolicy};
 
 fn config(prefix: &str) -> RedisStoreConfig {
-    RedisStoreConfig {
-        key_prefix: format!("test:{prefix}:"),
-        in_flight_ttl: Duration::from_secs(3),
-        ..RedisStoreConfig::default()
-    }
+    RedisStoreConfig::default()
+        .key_prefix(format!("test:{prefix}:"))
+        .in_flight_ttl(Duration::from_secs(3))
 }
 
 async fn instance<S: Send + Sync + 'static>(
@@ -53,7 +51,7 @@ async fn claims_are_atomic_and_follow_the_claim_lifecycle() {
         match claim.await.expect("joined").expect("claimed") {
             Claim::Acquired => acquired += 1,
             Claim::InFlight => {}
-            Claim::Done => panic!("nothing completed yet"),
+            other => panic!("nothing completed yet: {other:?}"),
         }
     }
     assert_eq!(acquired, 1, "exactly one of 20 concurrent claims wins");
@@ -79,10 +77,7 @@ async fn in_flight_and_done_claims_expire_after_their_ttls() {
     };
     let store = RedisStore::new(
         &redis.url(),
-        RedisStoreConfig {
-            in_flight_ttl: Duration::from_millis(200),
-            ..config("ttl")
-        },
+        config("ttl").in_flight_ttl(Duration::from_millis(200)),
     )
     .expect("store");
     assert_eq!(store.claim("x").await.expect("claim"), Claim::Acquired);
@@ -92,10 +87,7 @@ async fn in_flight_and_done_claims_expire_after_their_ttls() {
 
     let short_done = RedisStore::new(
         &redis.url(),
-        RedisStoreConfig {
-            done_ttl: Duration::from_millis(200),
-            ..config("done-ttl")
-        },
+        config("done-ttl").done_ttl(Duration::from_millis(200)),
     )
     .expect("store");
     assert_eq!(short_done.claim("y").await.expect("claim"), Claim::Acquired);

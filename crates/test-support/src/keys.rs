@@ -16,6 +16,7 @@ pub const ED25519_OTHER_TEST_SEED: [u8; 32] = *b"ghl-webhooks OTHER TEST KEY: no
 
 /// A private key that could not be used for signing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PrivateKeyError {
     /// The text is a public key; signing needs the private half.
     #[error(

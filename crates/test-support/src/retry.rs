@@ -10,6 +10,7 @@ use http::StatusCode;
 
 /// Which answers are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RetryOn {
     /// Any non-2xx answer and any connection error (the current policy).
     AnyFailure,
@@ -19,6 +20,7 @@ pub enum RetryOn {
 
 /// How a mock delivery is retried.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Retries after the first attempt.
     pub max_retries: u32,

@@ -29,6 +29,7 @@ pub const TEST_VERSION_ID: &str = "test-version-000000000000";
 
 /// Why a mock delivery could not be made.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SendError {
     /// The target URL is not an absolute `http://` URL.
     #[error("`{0}` is not an absolute http:// URL")]
@@ -51,6 +52,7 @@ pub enum SendError {
 
 /// What happened to one mock delivery.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Sent {
     /// The final status.
     pub status: StatusCode,
@@ -73,6 +75,7 @@ impl Sent {
 
 /// Which signature headers a delivery carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Scheme {
     /// `X-GHL-Signature` (Ed25519): what HighLevel sends today. The default.
     Ed25519,

@@ -155,7 +155,10 @@ macro_rules! catalogue {
         /// A kind identified by route binding needs the router mounted on a URL bound to it
         /// (HighLevel lets an app deliver each event to a URL of its choosing); its `type`, if
         /// any, is not trusted. A `type` equal to the event name is honoured for every kind.
+        ///
+        /// Non-exhaustive: HighLevel adds events, and the SDK adds them in minor releases.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[non_exhaustive]
         pub enum EventKind {
             $(
                 #[doc = concat!("[`", stringify!($ty), "`](", stringify!($module), "::", stringify!($ty), ")")]
@@ -228,6 +231,7 @@ macro_rules! catalogue {
         #[derive(Debug, Clone, PartialEq, Serialize)]
         #[serde(tag = "kind", content = "event")]
         #[allow(clippy::large_enum_variant)]
+        #[non_exhaustive]
         pub enum Event {
             $(
                 #[doc = concat!("A `", stringify!($kind), "` event.")]
@@ -312,6 +316,7 @@ pub trait VisitEventTypes {
 #[error(
     "`{0}` is not a documented HighLevel event name (names are case-sensitive, e.g. `ContactCreate`)"
 )]
+#[non_exhaustive]
 pub struct UnknownEventName(pub String);
 
 impl std::str::FromStr for EventKind {

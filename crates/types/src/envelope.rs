@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 /// Delivery metadata HighLevel adds to each event body. Every field may be absent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Envelope {
     /// Unique per delivery, repeated on retries and resends: the deduplication key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -36,6 +37,7 @@ pub struct Envelope {
 
 /// What one identification pass learns from a body.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Probe {
     /// The envelope fields.
     pub envelope: Envelope,
@@ -49,6 +51,7 @@ pub struct Probe {
 /// The body is not JSON at all.
 #[derive(Debug, thiserror::Error)]
 #[error("the body is not valid JSON ({0}); HighLevel always sends a JSON object")]
+#[non_exhaustive]
 pub struct ProbeError(#[from] serde_json::Error);
 
 impl Probe {

@@ -33,6 +33,7 @@ pub trait WebhookEvent:
 /// Retrying cannot fix this; routers acknowledge it by default and log the path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the {kind} payload does not decode at `{path}`: {message}")]
+#[non_exhaustive]
 pub struct DecodeError {
     /// The kind the payload was decoded as.
     pub kind: EventKind,

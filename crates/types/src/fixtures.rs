@@ -16,7 +16,8 @@
 //! ```
 //! use ghl_webhook_types::{Event, EventKind, fixtures};
 //!
-//! let event = Event::decode(EventKind::ContactCreate, fixtures::example(EventKind::ContactCreate))?;
+//! let text = fixtures::example(EventKind::ContactCreate);
+//! let event = Event::decode(EventKind::ContactCreate, text.as_bytes())?;
 //! assert_eq!(event.kind(), Some(EventKind::ContactCreate));
 //! # Ok::<(), ghl_webhook_types::DecodeError>(())
 //! ```

@@ -31,6 +31,7 @@ mod envelope;
 mod event;
 pub mod lenient;
 mod open_enum;
+use open_enum::open_enum;
 mod shape;
 
 pub mod fixtures;

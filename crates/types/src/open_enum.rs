@@ -4,23 +4,10 @@
 //! every documented value into a named variant and anything else into `Other(String)`, so a new
 //! value never fails a delivery, and serializes back to the exact string it came from.
 
-/// Declares an open string enum with an `Other(String)` fallback.
-///
-/// ```
-/// ghl_webhook_types::open_enum! {
-///     /// Colour of a thing.
-///     pub enum Colour {
-///         /// Red.
-///         Red => "RED",
-///         /// Blue.
-///         Blue => "BLUE",
-///     }
-/// }
-/// assert_eq!(Colour::from("RED"), Colour::Red);
-/// assert_eq!(Colour::from("TEAL"), Colour::Other("TEAL".into()));
-/// assert_eq!(Colour::Other("TEAL".into()).as_str(), "TEAL");
-/// ```
-#[macro_export]
+/// Declares an open string enum with an `Other(String)` fallback: `open_enum! { pub enum
+/// Colour { Red => "RED", Blue => "BLUE" } }` gives `Colour::from("RED") == Colour::Red`,
+/// `Colour::from("TEAL") == Colour::Other("TEAL".into())`, `as_str()`, `KNOWN` and the serde
+/// impls. Internal to this crate: the enums it declares are the API, not the macro.
 macro_rules! open_enum {
     (
         $(#[$meta:meta])*
@@ -29,7 +16,11 @@ macro_rules! open_enum {
         }
     ) => {
         $(#[$meta])*
+        ///
+        /// Non-exhaustive: HighLevel adds values, and the SDK names them in minor releases
+        /// (until then they decode as `Other`).
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         $vis enum $name {
             $( $(#[$vmeta])* $variant, )+
             /// A value this version of the SDK does not know; kept verbatim.
@@ -104,6 +95,7 @@ macro_rules! open_enum {
         }
     };
 }
+pub(crate) use open_enum;
 
 #[cfg(test)]
 mod tests {

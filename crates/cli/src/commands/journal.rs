@@ -203,7 +203,7 @@ async fn show(journal: &SqliteJournal, key: &str, file: &JournalFile) -> Result<
         ("type", optional(entry.type_field.as_deref())),
         (
             "identified by",
-            optional(entry.identified_by.map(identified_by)),
+            optional(entry.identified_by.map(IdentifiedBy::as_str)),
         ),
         ("verified by", one_line(&entry.verified_by)),
         ("order key", optional(entry.order_key.as_deref())),
@@ -226,13 +226,6 @@ async fn show(journal: &SqliteJournal, key: &str, file: &JournalFile) -> Result<
         output::note("note: the body is not UTF-8; invalid bytes are shown as U+FFFD");
     }
     output::line(body)
-}
-
-fn identified_by(by: IdentifiedBy) -> &'static str {
-    match by {
-        IdentifiedBy::Route => "route",
-        IdentifiedBy::TypeField => "type_field",
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -353,7 +346,7 @@ impl<'a> EntryJson<'a> {
             state: entry.state.as_str(),
             kind: entry.kind.map(EventKind::as_str),
             type_field: entry.type_field.as_deref(),
-            identified_by: entry.identified_by.map(identified_by),
+            identified_by: entry.identified_by.map(IdentifiedBy::as_str),
             verified_by: &entry.verified_by,
             order_key: entry.order_key.as_deref(),
             received_at: time(entry.received_at),

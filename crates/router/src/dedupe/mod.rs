@@ -17,6 +17,7 @@ pub use redis::{RedisStore, RedisStoreConfig};
 
 /// The state of a `webhookId` when a delivery tries to claim it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Claim {
     /// First sight (or the earlier claim was released or expired): this delivery runs.
     Acquired,
@@ -29,6 +30,7 @@ pub enum Claim {
 /// The store could not answer.
 #[derive(Debug, thiserror::Error)]
 #[error("the idempotency store is unavailable: {0}")]
+#[non_exhaustive]
 pub struct StoreError(#[source] pub BoxError);
 
 impl StoreError {
@@ -62,6 +64,7 @@ pub trait IdempotencyStore: Send + Sync + 'static {
 
 /// What the router does when the store cannot answer (e.g. Redis is down).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum OnStoreError {
     /// Answer the retryable status: nothing is processed twice, and HighLevel's retries are
     /// processed once the store is back. The default.

@@ -24,6 +24,7 @@ use super::{Claim, IdempotencyStore, StoreError};
 
 /// Settings of a [`RedisStore`].
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RedisStoreConfig {
     /// Prefix of every key (default `ghl-webhooks:dedupe:`).
     pub key_prefix: String,
@@ -48,6 +49,48 @@ impl Default for RedisStoreConfig {
             connection_timeout: Duration::from_secs(1),
             response_timeout: Duration::from_secs(2),
         }
+    }
+}
+
+impl RedisStoreConfig {
+    /// The prefix of every key, so that several apps share one Redis.
+    ///
+    /// ```
+    /// use ghl_webhook_router::RedisStoreConfig;
+    /// use std::time::Duration;
+    ///
+    /// let config = RedisStoreConfig::default()
+    ///     .key_prefix("my-app:dedupe:")
+    ///     .in_flight_ttl(Duration::from_secs(45));
+    /// assert_eq!(config.key_prefix, "my-app:dedupe:");
+    /// ```
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.key_prefix = prefix.into();
+        self
+    }
+
+    /// How long a handled id is remembered.
+    pub fn done_ttl(mut self, ttl: Duration) -> Self {
+        self.done_ttl = ttl;
+        self
+    }
+
+    /// How long an unfinished claim blocks duplicates.
+    pub fn in_flight_ttl(mut self, ttl: Duration) -> Self {
+        self.in_flight_ttl = ttl;
+        self
+    }
+
+    /// The timeout of one connection attempt.
+    pub fn connection_timeout(mut self, timeout: Duration) -> Self {
+        self.connection_timeout = timeout;
+        self
+    }
+
+    /// The timeout of one command.
+    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.response_timeout = timeout;
+        self
     }
 }
 

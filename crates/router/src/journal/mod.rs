@@ -118,6 +118,7 @@ impl NewEntry {
 
 /// Where an entry is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum EntryState {
     /// Waiting for a worker (due at `next_attempt_at`).
     Pending,
@@ -191,6 +192,7 @@ pub struct Entry {
 
 /// What an append did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Appended {
     /// The entry is new and durable.
     New,
@@ -269,6 +271,7 @@ pub struct ListFilter {
 
 /// Which finished entries [`Journal::replay`] brings back.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ReplaySelector {
     /// The entry with this key, if it is done or dead (a pending or in-progress entry runs
     /// anyway and is left alone). An unknown key is [`JournalError::NotFound`].

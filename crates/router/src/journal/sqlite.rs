@@ -110,6 +110,7 @@ const LIST: &str = concat!(
 /// answered 200 survives a crash of the process** (the promise of durable mode), and the file
 /// is never corrupted by a crash or a power cut. They differ on a power cut or an OS crash:
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Synchronous {
     /// The WAL is `fsync`ed at every commit: an append answered 200 also survives a power cut
     /// or an OS crash. The default: HighLevel does not retry a delivery it got a 2xx for, and
@@ -136,6 +137,7 @@ impl Synchronous {
 
 /// Settings of a [`SqliteJournal`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SqliteConfig {
     /// How hard each commit is pushed to the disk (default [`Synchronous::Full`]).
     pub synchronous: Synchronous,
@@ -157,6 +159,39 @@ impl Default for SqliteConfig {
             max_batch: 512,
             create: true,
         }
+    }
+}
+
+impl SqliteConfig {
+    /// How hard each commit is pushed to the disk.
+    ///
+    /// ```
+    /// use ghl_webhook_router::journal::{SqliteConfig, Synchronous};
+    ///
+    /// let config = SqliteConfig::default().synchronous(Synchronous::Normal);
+    /// assert_eq!(config.max_batch, 512);
+    /// ```
+    pub fn synchronous(mut self, synchronous: Synchronous) -> Self {
+        self.synchronous = synchronous;
+        self
+    }
+
+    /// How long an operation waits for another process's write lock before it fails.
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// The most operations one transaction takes from the queue (at least 1).
+    pub fn max_batch(mut self, operations: usize) -> Self {
+        self.max_batch = operations.max(1);
+        self
+    }
+
+    /// Whether a missing file is created (and an empty database made a journal).
+    pub fn create(mut self, create: bool) -> Self {
+        self.create = create;
+        self
     }
 }
 

@@ -101,6 +101,14 @@ macro_rules! strategy_table {
                         .prop_map(Event::$kind)
                         .boxed(),
                 )+
+                // `EventKind` is non-exhaustive; this crate pins the exact version of the
+                // types crate, whose catalogue lists every kind above. Should a kind ever
+                // arrive without a strategy, it is an unknown event of that name.
+                _ => Just(Event::Unknown {
+                    type_field: Some(kind.as_str().to_owned()),
+                    raw: ::bytes::Bytes::from(format!("{{\"type\":\"{kind}\"}}")),
+                })
+                .boxed(),
             }
         }
     };
