@@ -12,6 +12,8 @@ enum Step {
     },
     /// `cargo xtask tidy`, run in this process.
     Tidy,
+    /// `cargo xtask package`, run in this process.
+    Package,
 }
 
 /// The steps, cheapest first. The last one is README's test command.
@@ -52,6 +54,7 @@ const STEPS: &[Step] = &[
         args: &["doc", "--workspace", "--no-deps", "--all-features"],
         env: &[("RUSTDOCFLAGS", "-D warnings")],
     },
+    Step::Package,
     Step::Cargo {
         args: &["test", "--workspace", "--all-features"],
         env: &[],
@@ -80,6 +83,10 @@ impl Step {
                 } else {
                     Err("`cargo xtask tidy` failed".to_owned())
                 }
+            }
+            Step::Package => {
+                eprintln!("==> cargo xtask package");
+                crate::package::check()
             }
             Step::Cargo { args, env } => {
                 let prefix: String = env.iter().map(|(k, v)| format!("{k}='{v}' ")).collect();

@@ -4,7 +4,10 @@
 //!   targets and features; the library crates also without default features), rustdoc (`-D warnings`), the whole test suite. CI's `.ci/run`
 //!   installs what the tests need (redis-server) and then runs this.
 //! - `cargo xtask tidy`: the docs list what the code has (README.md's table of events is
-//!   exactly `EventKind::ALL`, each row as the catalogue describes the kind).
+//!   exactly `EventKind::ALL`, each row as the catalogue describes the kind), and the declared
+//!   minimum Rust version is the pinned toolchain's.
+//! - `cargo xtask package`: the published crates package and build from their packaged
+//!   sources, and the README's quick start compiles against the packages.
 //!
 //! The end-to-end benchmark is a program of its own: `cargo run --release -p
 //! ghl-webhook-benches -- --help`.
@@ -13,17 +16,21 @@
 use std::process::ExitCode;
 
 mod ci;
+mod package;
 mod tidy;
 
 const USAGE: &str = "usage: cargo xtask <task>
   ci      fmt, tidy, clippy -D warnings, rustdoc -D warnings, tests (what .ci/run runs)
-  tidy    README.md's table of events lists exactly EventKind::ALL, as the catalogue has them";
+  tidy    README.md's table of events lists exactly EventKind::ALL, as the catalogue has them;
+          rust-version is the pinned toolchain's
+  package cargo package of the published crates, and the README's quick start built against them";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
         Some("tidy") => tidy::run(),
+        Some("package") => package::run(),
         Some("help") | Some("--help") | Some("-h") | None => {
             eprintln!("{USAGE}");
             if args.is_empty() {

@@ -75,6 +75,13 @@ pub fn check() -> bool {
         .iter()
         .map(|&k| (k.as_str(), expected_row(k)))
         .collect();
+    let msrv = check_msrv(root);
+    if let Err(problems) = &msrv {
+        eprintln!("xtask tidy: the minimum Rust version is not the tested one:");
+        for problem in problems {
+            eprintln!("  - {problem}");
+        }
+    }
     let problems: Vec<String> = [
         check_events_table(&readme, &kinds),
         check_event_rows(&readme, &rows),
@@ -84,6 +91,9 @@ pub fn check() -> bool {
     .flatten()
     .collect();
     if problems.is_empty() {
+        if msrv.is_err() {
+            return false;
+        }
         eprintln!(
             "xtask tidy: README.md lists the {} event kinds of EventKind::ALL, as the catalogue describes them",
             kinds.len()
@@ -226,8 +236,105 @@ pub fn check_events_table(readme: &str, kinds: &[&str]) -> Result<(), Vec<String
     }
 }
 
+/// The declared minimum Rust version is the toolchain CI builds with: `[workspace.package]`'s
+/// `rust-version` is the `major.minor` of `rust-toolchain.toml`'s channel, and every package
+/// inherits it.
+fn check_msrv(root: &Path) -> Result<(), Vec<String>> {
+    let declared =
+        crate::package::workspace_package_field(root, "rust-version").map_err(|e| vec![e])?;
+    let toolchain = std::fs::read_to_string(root.join("rust-toolchain.toml"))
+        .map_err(|e| vec![format!("cannot read rust-toolchain.toml: {e}")])?;
+    let channel = toolchain_channel(&toolchain)
+        .ok_or_else(|| vec!["rust-toolchain.toml has no `channel = \"…\"`".to_owned()])?;
+    let mut problems = Vec::new();
+    if !msrv_matches(&declared, channel) {
+        problems.push(format!(
+            "rust-version {declared} (Cargo.toml) is not the pinned toolchain {channel} (rust-toolchain.toml)"
+        ));
+    }
+    for manifest in member_manifests(root) {
+        match std::fs::read_to_string(&manifest) {
+            Ok(text) if text.contains("rust-version.workspace = true") => {}
+            Ok(_) => problems.push(format!(
+                "{} does not inherit rust-version from the workspace",
+                manifest.display()
+            )),
+            Err(e) => problems.push(format!("cannot read {}: {e}", manifest.display())),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// The `channel = "…"` of a rust-toolchain.toml.
+fn toolchain_channel(toolchain: &str) -> Option<&str> {
+    toolchain.lines().find_map(|line| {
+        line.trim()
+            .strip_prefix("channel")?
+            .trim()
+            .strip_prefix('=')?
+            .trim()
+            .strip_prefix('"')?
+            .strip_suffix('"')
+    })
+}
+
+/// Whether `rust-version` `declared` (`1.95` or `1.95.0`) names the toolchain `channel` (`1.95.0`).
+fn msrv_matches(declared: &str, channel: &str) -> bool {
+    channel == declared
+        || channel
+            .strip_prefix(declared)
+            .is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// The manifests of the workspace's packages (`crates/*`, `examples`, `examples/*`, `xtask`).
+fn member_manifests(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut manifests = Vec::new();
+    for dir in ["crates", "examples"] {
+        if let Ok(entries) = std::fs::read_dir(root.join(dir)) {
+            for entry in entries.flatten() {
+                let manifest = entry.path().join("Cargo.toml");
+                if manifest.is_file() {
+                    manifests.push(manifest);
+                }
+            }
+        }
+    }
+    manifests.push(root.join("examples").join("Cargo.toml"));
+    manifests.push(root.join("xtask").join("Cargo.toml"));
+    manifests.sort();
+    manifests
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_msrv_names_the_pinned_toolchain_by_major_and_minor() {
+        assert!(msrv_matches("1.95", "1.95.0"));
+        assert!(msrv_matches("1.95.0", "1.95.0"));
+        assert!(!msrv_matches("1.9", "1.95.0"));
+        assert!(!msrv_matches("1.94", "1.95.0"));
+        assert!(!msrv_matches("1.95", "stable"));
+    }
+
+    #[test]
+    fn the_channel_is_read_from_the_toolchain_file() {
+        let file = "[toolchain]\nchannel = \"1.95.0\"\ncomponents = [\"rustfmt\"]\n";
+        assert_eq!(toolchain_channel(file), Some("1.95.0"));
+        assert_eq!(toolchain_channel("[toolchain]\n"), None);
+    }
+
+    #[test]
+    fn this_workspace_declares_the_msrv_it_tests() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("root");
+        assert_eq!(check_msrv(root), Ok(()));
+    }
+
     use super::*;
 
     const KINDS: &[&str] = &["AppInstall", "ContactCreate", "NoteCreate"];

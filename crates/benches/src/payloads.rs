@@ -5,8 +5,7 @@ use bytes::Bytes;
 use ghl_webhook_test_support::TestKeys;
 
 /// HighLevel's documented ContactCreate example (`crates/types/fixtures`), pretty-printed.
-pub const CONTACT_CREATE_FIXTURE: &str =
-    include_str!("../../types/fixtures/ContactCreate.json");
+pub const CONTACT_CREATE_FIXTURE: &str = include_str!("../../types/fixtures/ContactCreate.json");
 
 /// HighLevel's documented AssociationDelete example, pretty-printed (a small payload).
 pub const ASSOCIATION_DELETE_FIXTURE: &str =

@@ -28,8 +28,7 @@ mod tests {
             let Some(sent) = kind.sent_type() else {
                 continue;
             };
-            let value: serde_json::Value =
-                serde_json::from_str(builtin(kind)).expect("json");
+            let value: serde_json::Value = serde_json::from_str(builtin(kind)).expect("json");
             assert_eq!(value["type"], sent, "{kind}");
         }
     }

@@ -60,4 +60,3 @@ pub use verify::{LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, SignatureError, Veri
 
 /// A boxed error, as handlers and bodies may return.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-

@@ -268,7 +268,8 @@ async fn an_undecodable_known_kind_is_acknowledged_by_default_and_configurable()
     assert!(sent.body_text().contains("`id`"), "{}", sent.body_text());
     assert_eq!(rec.total(), 0);
 
-    let strict = association_router(&rec).statuses(StatusPolicy::default().decode_failure(StatusCode::UNPROCESSABLE_ENTITY));
+    let strict = association_router(&rec)
+        .statuses(StatusPolicy::default().decode_failure(StatusCode::UNPROCESSABLE_ENTITY));
     let (_server, sender) = serve(strict.into_service()).await;
     let sent = sender
         .json(serde_json::json!({"id": 5}))

@@ -1,4 +1,6 @@
-//! Test tools for HighLevel webhooks.
+#![doc = include_str!("../README.md")]
+//!
+//! # The API at a glance
 //!
 //! - [`MockSender`]: plays HighLevel over real HTTP: adds the envelope, signs exactly the bytes
 //!   it sends, POSTs, retries like HighLevel; knobs for every bad delivery.
@@ -7,22 +9,7 @@
 //!   [`rsa_keys::RsaSigner`] likewise for the RSA scheme.
 //! - [`strategies`]: proptest strategies of valid payloads, one per event, and `any_event()`.
 //! - [`signed_by`]: a wiremock matcher accepting only validly signed requests.
-//!
-//! # Features
-//!
-//! All on by default, so a `[dev-dependencies]` line gets everything. A tool that only signs
-//! and sends (like the `ghl-webhook` CLI) can take `default-features = false` and the features
-//! it uses, and build none of proptest or wiremock.
-//!
-//! | feature | gives | costs to build |
-//! |---|---|---|
-//! | `legacy-rsa` | [`rsa_keys`], RSA signing in [`MockSender`] (`X-WH-Signature`), the router's `legacy-rsa` | `rsa` and 14 more crates (`num-bigint-dig`, `rand` 0.8, `pkcs1`, ...); `rsa` and `num-bigint-dig` are optimised even in dev builds |
-//! | `strategies` | the [`strategies`] module | `proptest` and 9 more crates (`rand`, `regex-syntax`, ...): small |
-//! | `wiremock` | [`signed_by`] and [`SignedBy`] | `wiremock` and 48 more crates (`h2`, `regex`, `url` with its ICU tables, `futures`, `deadpool`): the largest by far |
-//!
-//! (Crate counts are those this crate adds with the feature, beyond what it needs anyway.)
-//! Without a feature its items are absent; on docs.rs each is marked with the feature it
-//! needs.
+
 // The docs above link to every feature's items; without a feature those links have no target
 // (the full docs, built with every feature, are checked for broken links).
 #![cfg_attr(

@@ -360,11 +360,10 @@ async fn the_type_highlevel_sends_is_added_for_typed_kinds_unless_told_not_to() 
     assert!(body.get("type").is_none());
 
     // Aliased kinds get HighLevel's alias, not the event name.
-    let install: ghl_webhook_types::app::AppInstall =
-        serde_json::from_str(ghl_webhook_types::fixtures::example(
-            ghl_webhook_types::EventKind::AppInstall,
-        ))
-            .expect("fixture");
+    let install: ghl_webhook_types::app::AppInstall = serde_json::from_str(
+        ghl_webhook_types::fixtures::example(ghl_webhook_types::EventKind::AppInstall),
+    )
+    .expect("fixture");
     let sent = sender.event(&install).send().await.expect("sent");
     let body: serde_json::Value = serde_json::from_slice(&sent.payload).expect("json");
     assert_eq!(body["type"], "INSTALL");

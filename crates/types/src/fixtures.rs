@@ -131,7 +131,8 @@ mod tests {
             .expect("variants dir")
             .filter_map(|e| {
                 let path = e.expect("entry").path();
-                (path.extension()? == "json").then(|| path.file_stem()?.to_str().map(str::to_owned))?
+                (path.extension()? == "json")
+                    .then(|| path.file_stem()?.to_str().map(str::to_owned))?
             })
             .collect();
         files.sort();

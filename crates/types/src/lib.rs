@@ -1,28 +1,14 @@
-//! Typed serde models of HighLevel (GoHighLevel / LeadConnector) webhook events.
+#![doc = include_str!("../README.md")]
 //!
-//! No I/O and no HTTP: this crate turns the bytes of a delivery into a typed event and back.
-//! The `ghl-webhook-router` crate re-exports it and does the verifying and dispatching.
+//! # The API at a glance
 //!
 //! - [`EventKind`]: every documented event, its `type` value(s) and whether it needs a route
 //!   binding (the table is on [`EventKind`]).
 //! - [`Event`]: a decoded delivery, one variant per kind plus `Unknown`.
 //! - [`WebhookEvent`]: implemented by each event struct; `T::decode(bytes)` decodes straight
-//!   from the body into `T`, with the JSON path in the error.
+//!   from the body into `T`, with the JSON path in the error ([`DecodeError`]).
 //! - [`Probe`]: the one-pass read of the [`Envelope`] and `type` that identification needs.
-//!
-//! Decoding is lenient where HighLevel drifts from its docs (absent and `null` are the same,
-//! unknown fields are ignored, open string sets fall back to `Other(String)`) and strict where
-//! it matters (the identifier of the subject is required).
-//!
-//! ```
-//! use ghl_webhook_types::{EventKind, WebhookEvent, association::AssociationDelete};
-//!
-//! let body = br#"{"id":"67ade73d1119d2ac7ad0c475","key":"buyer_property_interest","extra":1}"#;
-//! let event = AssociationDelete::decode(body)?;
-//! assert_eq!(event.id, "67ade73d1119d2ac7ad0c475");
-//! assert_eq!(AssociationDelete::KIND, EventKind::AssociationDelete);
-//! # Ok::<(), ghl_webhook_types::DecodeError>(())
-//! ```
+//! - [`fixtures`]: HighLevel's example payloads.
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
