@@ -69,6 +69,15 @@ pub struct Ed25519Key {
 impl Ed25519Key {
     /// Parses a key in any form HighLevel's own SDK accepts: SPKI PEM, or the raw 32 bytes in
     /// base64 or hex. Surrounding whitespace is ignored.
+    ///
+    /// ```
+    /// use ghl_webhook_router::{Ed25519Key, HIGHLEVEL_ED25519_PEM, KeyError};
+    ///
+    /// let key = Ed25519Key::parse("highlevel", HIGHLEVEL_ED25519_PEM)?;
+    /// assert_eq!(key.label(), "highlevel");
+    /// assert!(Ed25519Key::parse("pasted", "not a key").is_err());
+    /// # Ok::<(), KeyError>(())
+    /// ```
     pub fn parse(label: impl Into<String>, text: &str) -> Result<Self, KeyError> {
         let text = text.trim();
         let key = if text.starts_with("-----BEGIN") {
@@ -108,6 +117,8 @@ impl Ed25519Key {
 }
 
 /// An RSA public key trusted for the legacy `X-WH-Signature` (PKCS#1 v1.5 with SHA-256).
+///
+/// Needs the `legacy-rsa` cargo feature.
 #[cfg(feature = "legacy-rsa")]
 #[derive(Clone, Debug)]
 pub struct RsaKey {

@@ -1,4 +1,5 @@
-//! A ready-made HTTP/1.1 server for a [`WebhookService`], with graceful shutdown.
+//! A ready-made HTTP/1.1 server for a [`WebhookService`], with graceful shutdown. Needs the
+//! `server` cargo feature (on by default).
 //!
 //! For apps that have no server yet (and for the CLI, examples and tests). Apps that have one
 //! mount the service in it instead.

@@ -57,6 +57,18 @@ impl Default for TestKeys {
 
 impl TestKeys {
     /// The primary test key pair: what [`MockSender`](crate::MockSender) signs with by default.
+    ///
+    /// ```
+    /// use ghl_webhook_test_support::TestKeys;
+    /// use http::HeaderMap;
+    ///
+    /// let body = br#"{"type":"ContactDelete","id":"c-1"}"#;
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert("x-ghl-signature", TestKeys::primary().sign(body).parse()?);
+    /// assert!(TestKeys::primary().verifier().verify(&headers, body).is_ok());
+    /// assert!(TestKeys::other().verifier().verify(&headers, body).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn primary() -> Self {
         Self {
             signing: SigningKey::from_bytes(&ED25519_TEST_SEED),

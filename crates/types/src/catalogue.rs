@@ -219,6 +219,14 @@ macro_rules! catalogue {
             /// The kind a payload's `type` value names, through HighLevel's alias table
             /// (`INSTALL` → AppInstall, ...). Values that are not event names (a channel such as
             /// `SMS`, a price type such as `one_time`) give `None`.
+            ///
+            /// ```
+            /// use ghl_webhook_types::EventKind;
+            ///
+            /// assert_eq!(EventKind::from_type_field("INSTALL"), Some(EventKind::AppInstall));
+            /// assert_eq!(EventKind::from_type_field("ContactCreate"), Some(EventKind::ContactCreate));
+            /// assert_eq!(EventKind::from_type_field("SMS"), None);
+            /// ```
             pub fn from_type_field(value: &str) -> Option<EventKind> {
                 match value {
                     $(stringify!($kind) $(| $alias)* => Some(EventKind::$kind),)+

@@ -59,6 +59,16 @@ impl Probe {
     ///
     /// Valid JSON that is not an object yields an empty probe with `is_object == false`;
     /// invalid JSON (including trailing garbage) is an error.
+    ///
+    /// ```
+    /// use ghl_webhook_types::Probe;
+    ///
+    /// let probe = Probe::read(br#"{"type":"ContactCreate","webhookId":"w-1","id":"c"}"#)?;
+    /// assert_eq!(probe.type_field.as_deref(), Some("ContactCreate"));
+    /// assert_eq!(probe.envelope.webhook_id.as_deref(), Some("w-1"));
+    /// assert!(Probe::read(b"{not json").is_err());
+    /// # Ok::<(), ghl_webhook_types::ProbeError>(())
+    /// ```
     pub fn read(body: &[u8]) -> Result<Self, ProbeError> {
         let mut de = serde_json::Deserializer::from_slice(body);
         let probe = de.deserialize_any(ProbeVisitor)?;

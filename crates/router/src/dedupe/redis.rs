@@ -22,7 +22,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::{Claim, IdempotencyStore, StoreError};
 
-/// Settings of a [`RedisStore`].
+/// Settings of a [`RedisStore`]. Needs the `redis` cargo feature.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct RedisStoreConfig {
@@ -95,6 +95,8 @@ impl RedisStoreConfig {
 }
 
 /// Deduplication in Redis, shared by several router instances.
+///
+/// Needs the `redis` cargo feature.
 #[derive(Clone)]
 pub struct RedisStore {
     connection: ConnectionManager,

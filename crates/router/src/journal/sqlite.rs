@@ -135,7 +135,7 @@ impl Synchronous {
     }
 }
 
-/// Settings of a [`SqliteJournal`].
+/// Settings of a [`SqliteJournal`]. Needs the `sqlite` cargo feature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SqliteConfig {
@@ -195,7 +195,7 @@ impl SqliteConfig {
     }
 }
 
-/// The journal in one SQLite file.
+/// The journal in one SQLite file. Needs the `sqlite` cargo feature.
 ///
 /// Dropping it finishes the operations already queued, then stops its threads and closes the
 /// file (blocking until then); in async code prefer [`close`](SqliteJournal::close).
