@@ -31,6 +31,7 @@ mod envelope;
 mod event;
 pub mod lenient;
 mod open_enum;
+mod required;
 mod shape;
 
 // One module per event family; the catalogue (`catalogue.rs`) ties their event types to kinds.
