@@ -6,100 +6,131 @@
 
 use crate::EventKind;
 
-impl EventKind {
-    /// The JSON paths of the fields a payload of this kind must carry, non-`null`: the
-    /// identifier of the event's subject (and, where the subject is a nested object, that
-    /// object). Without one of them, decoding fails with a [`DecodeError`](crate::DecodeError)
-    /// whose `path` is the field's (`appointment.id` when it is `null`) or, when it is
-    /// missing, its parent's (`.` for the top level, with ``missing field `id` `` in
-    /// `message`). Every other field of every kind may be `null` or absent.
-    ///
-    /// ```
-    /// use ghl_webhook_types::EventKind;
-    ///
-    /// assert_eq!(EventKind::ContactCreate.required_fields(), ["id"]);
-    /// assert_eq!(
-    ///     EventKind::AppointmentCreate.required_fields(),
-    ///     ["appointment", "appointment.id"]
-    /// );
-    /// ```
-    pub const fn required_fields(self) -> &'static [&'static str] {
-        match self {
-            Self::AssociationCreate
-            | Self::AssociationDelete
-            | Self::AssociationUpdate
-            | Self::CampaignStatusUpdate
-            | Self::LocationCreate
-            | Self::LocationUpdate
-            | Self::UserCreate
-            | Self::UserDelete
-            | Self::UserUpdate
-            | Self::ContactCreate
-            | Self::ContactDelete
-            | Self::ContactDndUpdate
-            | Self::ContactTagUpdate
-            | Self::ContactUpdate
-            | Self::ConversationUnreadWebhook
-            | Self::NoteCreate
-            | Self::NoteDelete
-            | Self::NoteUpdate
-            | Self::TaskComplete
-            | Self::TaskCreate
-            | Self::TaskDelete
-            | Self::OpportunityAssignedToUpdate
-            | Self::OpportunityCreate
-            | Self::OpportunityDelete
-            | Self::OpportunityMonetaryValueUpdate
-            | Self::OpportunityStageUpdate
-            | Self::OpportunityStatusUpdate
-            | Self::OpportunityUpdate
-            | Self::KnowledgeBaseCreate
-            | Self::KnowledgeBaseDelete
-            | Self::KnowledgeBaseFaqChange
-            | Self::KnowledgeBaseFileChange
-            | Self::KnowledgeBaseRichTextChange
-            | Self::KnowledgeBaseTableFileChange
-            | Self::KnowledgeBaseTrainedUrlChange
-            | Self::KnowledgeBaseUpdate
-            | Self::RecordCreate
-            | Self::RecordDelete
-            | Self::RecordUpdate
-            | Self::RelationCreate
-            | Self::RelationDelete
-            | Self::VoiceAiCallEnd => &["id"],
-            Self::AppInstall
-            | Self::AppPaymentStatus
-            | Self::AppUninstall
-            | Self::AppUpdate
-            | Self::ExternalAuthConnected
-            | Self::PlanChange => &["appId"],
-            Self::LCEmailStats => &["webhookPayload", "webhookPayload.id"],
-            Self::SaaSPlanCreate => &["planId"],
-            Self::ConversationUpdate => &["newConversationId"],
-            Self::InboundMessage | Self::OutboundMessage => &["conversationId"],
-            Self::ProviderOutboundMessage => &["messageId"],
-            Self::InvoiceCreate
-            | Self::InvoiceDelete
-            | Self::InvoicePaid
-            | Self::InvoicePartiallyPaid
-            | Self::InvoiceSent
-            | Self::InvoiceUpdate
-            | Self::InvoiceVoid
-            | Self::OrderCreate
-            | Self::OrderStatusUpdate
-            | Self::PriceCreate
-            | Self::PriceDelete
-            | Self::PriceUpdate
-            | Self::ProductCreate
-            | Self::ProductDelete
-            | Self::ProductUpdate => &["_id"],
-            Self::AppointmentCreate | Self::AppointmentDelete | Self::AppointmentUpdate => {
-                &["appointment", "appointment.id"]
-            }
-            Self::ObjectSchemaCreate | Self::ObjectSchemaUpdate => &["key"],
-            Self::SupportTicketCreate | Self::SupportTicketDelete | Self::SupportTicketUpdate => {
-                &["ticketId"]
+/// Defines [`EventKind::required_fields`] and its documented table from one list of rows,
+/// `[fields] => Kind | Kind;`. The match has no catch-all arm: a kind added to the catalogue
+/// without a row here is a compile error.
+macro_rules! required_fields {
+    ($( [$($field:literal),+] => $($kind:ident)|+ ; )+) => {
+        impl EventKind {
+            /// The JSON paths of the fields a payload of this kind must carry, non-`null`: the
+            /// identifier of the event's subject (and, where the subject is a nested object,
+            /// that object). Without one of them, decoding fails with a
+            /// [`DecodeError`](crate::DecodeError) whose `path` is the field's
+            /// (`appointment.id` when it is `null`) or, when it is missing, its parent's (`.`
+            /// for the top level, with ``missing field `id` `` in `message`). Every other field
+            /// of every kind may be `null` or absent.
+            ///
+            /// | required fields | kinds |
+            /// |---|---|
+            #[doc = concat!($(
+                "| ", $("`", $field, "` ",)+ "| ", $(stringify!($kind), " ",)+ "|\n",
+            )+)]
+            ///
+            /// ```
+            /// use ghl_webhook_types::EventKind;
+            ///
+            /// assert_eq!(EventKind::ContactCreate.required_fields(), ["id"]);
+            /// assert_eq!(
+            ///     EventKind::AppointmentCreate.required_fields(),
+            ///     ["appointment", "appointment.id"]
+            /// );
+            /// ```
+            pub const fn required_fields(self) -> &'static [&'static str] {
+                match self {
+                    $( $(Self::$kind)|+ => &[$($field),+], )+
+                }
             }
         }
-    }
+    };
+}
+
+required_fields! {
+    ["id"] =>
+        AssociationCreate
+        | AssociationDelete
+        | AssociationUpdate
+        | CampaignStatusUpdate
+        | LocationCreate
+        | LocationUpdate
+        | UserCreate
+        | UserDelete
+        | UserUpdate
+        | ContactCreate
+        | ContactDelete
+        | ContactDndUpdate
+        | ContactTagUpdate
+        | ContactUpdate
+        | ConversationUnreadWebhook
+        | NoteCreate
+        | NoteDelete
+        | NoteUpdate
+        | TaskComplete
+        | TaskCreate
+        | TaskDelete
+        | OpportunityAssignedToUpdate
+        | OpportunityCreate
+        | OpportunityDelete
+        | OpportunityMonetaryValueUpdate
+        | OpportunityStageUpdate
+        | OpportunityStatusUpdate
+        | OpportunityUpdate
+        | KnowledgeBaseCreate
+        | KnowledgeBaseDelete
+        | KnowledgeBaseFaqChange
+        | KnowledgeBaseFileChange
+        | KnowledgeBaseRichTextChange
+        | KnowledgeBaseTableFileChange
+        | KnowledgeBaseTrainedUrlChange
+        | KnowledgeBaseUpdate
+        | RecordCreate
+        | RecordDelete
+        | RecordUpdate
+        | RelationCreate
+        | RelationDelete
+        | VoiceAiCallEnd;
+    ["appId"] =>
+        AppInstall
+        | AppPaymentStatus
+        | AppUninstall
+        | AppUpdate
+        | ExternalAuthConnected
+        | PlanChange;
+    ["webhookPayload", "webhookPayload.id"] =>
+        LCEmailStats;
+    ["planId"] =>
+        SaaSPlanCreate;
+    ["newConversationId"] =>
+        ConversationUpdate;
+    ["conversationId"] =>
+        InboundMessage
+        | OutboundMessage;
+    ["messageId"] =>
+        ProviderOutboundMessage;
+    ["_id"] =>
+        InvoiceCreate
+        | InvoiceDelete
+        | InvoicePaid
+        | InvoicePartiallyPaid
+        | InvoiceSent
+        | InvoiceUpdate
+        | InvoiceVoid
+        | OrderCreate
+        | OrderStatusUpdate
+        | PriceCreate
+        | PriceDelete
+        | PriceUpdate
+        | ProductCreate
+        | ProductDelete
+        | ProductUpdate;
+    ["appointment", "appointment.id"] =>
+        AppointmentCreate
+        | AppointmentDelete
+        | AppointmentUpdate;
+    ["key"] =>
+        ObjectSchemaCreate
+        | ObjectSchemaUpdate;
+    ["ticketId"] =>
+        SupportTicketCreate
+        | SupportTicketDelete
+        | SupportTicketUpdate;
 }

@@ -88,3 +88,38 @@ fn a_known_kind_that_does_not_decode_names_the_json_path() {
         .expect_err("trailing bytes");
     assert_eq!(err.path, ".");
 }
+
+/// The other documented examples of multi-example pages, older doc versions and a real
+/// capture (`tests/fixtures/variants/<Kind>--<what>.json`, described in `SOURCES.md` there):
+/// each decodes as the kind it is named for, and the one that is not valid JSON is a
+/// `DecodeError`, not a panic.
+#[test]
+fn every_variant_decodes_as_its_kind_and_the_invalid_one_is_rejected() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/variants");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("the variants directory") {
+        let path = entry.expect("an entry").path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(stem) = name.strip_suffix(".json") else {
+            continue;
+        };
+        let kind = stem
+            .split_once("--")
+            .and_then(|(kind, _)| EventKind::from_name(kind))
+            .unwrap_or_else(|| panic!("{name} is not named `<Kind>--<what>.json`"));
+        let body = std::fs::read(&path).expect("readable");
+        let decoded = Event::decode(kind, &body);
+        if stem.contains("invalid") {
+            let err = decoded.expect_err("not valid JSON");
+            assert_eq!(err.kind, kind);
+            assert!(err.message.contains("trailing comma"), "{name}: {err}");
+        } else {
+            let event = decoded.unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(event.kind(), Some(kind), "{name}");
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 25, "every variant file was read");
+}

@@ -99,3 +99,57 @@ pub fn drift_of(value: &Value) -> impl Strategy<Value = Drift> + use<> {
         });
     (inserts, cuts).prop_map(|(inserts, cuts)| Drift { inserts, cuts })
 }
+
+#[test]
+fn drift_reaches_every_object_and_cuts_every_member_both_ways() {
+    use std::collections::BTreeSet;
+
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    let value = serde_json::json!({
+        "id": "a",
+        "settings": {"SMS": {"status": "active"}, "all": {}},
+        "items": [{"name": "x", "tags": ["t"]}, {"name": "y"}],
+        "raw": {"nested": {"deeper": [1, {"k": null}]}}
+    });
+    let strategy = drift_of(&value);
+    let mut runner = TestRunner::deterministic();
+    let (mut reached, mut nulled, mut dropped) =
+        (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    for _ in 0..256 {
+        let drift = strategy.new_tree(&mut runner).expect("generates").current();
+        for (object, key, _) in &drift.inserts {
+            assert!(key.starts_with(DRIFT_PREFIX), "{key}");
+            reached.insert(object.clone());
+        }
+        for (path, cut) in &drift.cuts {
+            match cut {
+                Cut::Null => nulled.insert(path.clone()),
+                Cut::Drop => dropped.insert(path.clone()),
+            };
+        }
+    }
+    let objects: BTreeSet<Path> = paths::objects(&value).into_iter().collect();
+    let members: BTreeSet<Path> = paths::members(&value).into_iter().collect();
+    assert_eq!(reached, objects);
+    assert_eq!(nulled, members);
+    assert_eq!(dropped, members);
+}
+
+#[test]
+fn applying_a_drift_inserts_then_cuts() {
+    let value = serde_json::json!({"id": "a", "n": {"x": 1, "y": 2}});
+    let n = Path::default().join(crate::paths::Step::Key("n".into()));
+    let drift = Drift {
+        inserts: vec![(n.clone(), format!("{DRIFT_PREFIX}0"), Value::Null)],
+        cuts: vec![
+            (n.join(crate::paths::Step::Key("x".into())), Cut::Null),
+            (n.join(crate::paths::Step::Key("y".into())), Cut::Drop),
+        ],
+    };
+    assert_eq!(
+        drift.apply(&value),
+        serde_json::json!({"id": "a", "n": {"x": null, "~drift0": null}})
+    );
+}
