@@ -60,7 +60,10 @@ fn inserted_drift_keys_and_changed_members_are_the_only_allowed_differences() {
 
     let dropped = serde_json::json!({"id": "a", "n": {"y": [1, 2]}});
     let x = Path(vec![Step::Key("n".into()), Step::Key("x".into())]);
-    assert_eq!(keeps_known_fields(&before, &dropped, std::slice::from_ref(&x)), Ok(()));
+    assert_eq!(
+        keeps_known_fields(&before, &dropped, std::slice::from_ref(&x)),
+        Ok(())
+    );
     assert!(
         keeps_known_fields(&before, &dropped, &[])
             .unwrap_err()
