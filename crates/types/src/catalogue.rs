@@ -26,7 +26,7 @@
 //!    - the fixture's insta snapshot `tests/snapshots/fixtures__<Kind>.snap` (`cargo insta
 //!      review` after the first run of `cargo test -p ghl-webhook-types`);
 //!    - its row in the README's "Supported events" table, and the count in that heading
-//!      (`tests/readme.rs` compares the table with the catalogue).
+//!      (`cargo xtask tidy` compares the table with the catalogue).
 
 use bytes::Bytes;
 use serde::Serialize;

@@ -9,7 +9,9 @@
 //! DND settings are modelled as a map from [`DndChannel`] to [`DndSetting`] rather than one
 //! field per channel: HighLevel adds channels without notice (real payloads carry `RCS`, which
 //! no doc version lists), and without `#[serde(flatten)]` a struct of fixed fields would drop
-//! them. A map keeps every channel, known or not, and serializes back to the same keys.
+//! them. A map keeps every channel, known or not, and serializes back to the same keys. A
+//! channel whose value is not an object (`"RCS": null`, `"RCS": "active"`) is skipped rather
+//! than failing the event; an object with unknown keys is kept (its known fields read).
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -68,10 +70,15 @@ pub struct Contact {
     pub dnd: Option<bool>,
     /// Outbound DND per channel (ContactDndUpdate). A map, so that channels the docs do not
     /// list (`RCS` in real payloads, and any added later) are kept: look one up with
-    /// `dnd_settings.get(&DndChannel::Sms)`.
+    /// `dnd_settings.get(&DndChannel::Sms)`. A channel whose value is not an object (`null`,
+    /// a string, a number, a list) is skipped, not an error: see
+    /// [`object_entries`](crate::lenient::object_entries).
+    #[serde(default, deserialize_with = "crate::lenient::object_entries")]
     pub dnd_settings: Option<BTreeMap<DndChannel, DndSetting>>,
     /// Inbound DND per channel (ContactDndUpdate); the docs show only the key `all`. Same map
-    /// shape as `dnd_settings`, for the same reason.
+    /// shape as `dnd_settings`, for the same reason, and skips entries that are not objects
+    /// the same way.
+    #[serde(default, deserialize_with = "crate::lenient::object_entries")]
     pub inbound_dnd_settings: Option<BTreeMap<DndChannel, DndSetting>>,
     /// E-mail address.
     pub email: Option<String>,
@@ -221,6 +228,29 @@ mod tests {
         assert_eq!(json["dndSettings"]["Carrier Pigeon"]["status"], "paused");
         let again: ContactDndUpdate = serde_json::from_value(json).expect("re-decodes");
         assert_eq!(again, event);
+    }
+
+    #[test]
+    fn dnd_channels_whose_value_is_not_an_object_are_skipped() {
+        let body = br#"{
+            "id": "c1",
+            "dndSettings": {
+                "SMS": {"status": "active", "since": {"at": 1}},
+                "RCS": null, "Fax": "inactive", "Pager": 3, "Mail": [{"status": "active"}]
+            },
+            "inboundDndSettings": {"all": true, "SMS": {}}
+        }"#;
+        let event = ContactDndUpdate::decode(body).expect("decodes");
+        let dnd = event.dnd_settings.as_ref().expect("dndSettings");
+        assert_eq!(dnd.keys().collect::<Vec<_>>(), [&DndChannel::Sms]);
+        assert_eq!(dnd[&DndChannel::Sms].status, Some(DndStatus::Active));
+        let inbound = event.inbound_dnd_settings.as_ref().expect("inbound");
+        assert_eq!(inbound.keys().collect::<Vec<_>>(), [&DndChannel::Sms]);
+
+        // A known field of the wrong type inside an entry is still an error, at its path.
+        let err = ContactDndUpdate::decode(br#"{"id":"c1","dndSettings":{"SMS":{"status":5}}}"#)
+            .expect_err("status is a number");
+        assert_eq!(err.path, "dndSettings.SMS.status");
     }
 
     #[test]

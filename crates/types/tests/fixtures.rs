@@ -94,6 +94,11 @@ fn the_published_example_that_is_not_json_is_a_typed_error() {
         let err = Event::decode(variant.kind, variant.text.as_bytes()).expect_err(variant.name);
         assert_eq!(err.kind, variant.kind);
         assert!(err.to_string().contains("UserUpdate"), "{err}");
+        assert!(
+            err.message.contains("trailing comma"),
+            "{}: {err}",
+            variant.name
+        );
     }
 }
 
