@@ -88,21 +88,11 @@ impl Step {
                 eprintln!("==> cargo xtask package");
                 crate::package::check()
             }
-            Step::Cargo { args, env } => {
-                let prefix: String = env.iter().map(|(k, v)| format!("{k}='{v}' ")).collect();
-                let line = format!("{prefix}cargo {}", args.join(" "));
-                eprintln!("==> {line}");
-                let status = Command::new(env!("CARGO"))
+            Step::Cargo { args, env } => crate::command::run(
+                Command::new(env!("CARGO"))
                     .args(*args)
-                    .envs(env.iter().copied())
-                    .status()
-                    .map_err(|err| format!("could not run `{line}`: {err}"))?;
-                if status.success() {
-                    Ok(())
-                } else {
-                    Err(format!("`{line}` failed ({status})"))
-                }
-            }
+                    .envs(env.iter().copied()),
+            ),
         }
     }
 }

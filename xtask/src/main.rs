@@ -16,6 +16,7 @@
 use std::process::ExitCode;
 
 mod ci;
+mod command;
 mod package;
 mod tidy;
 

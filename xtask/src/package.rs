@@ -46,7 +46,7 @@ pub fn check() -> Result<(), String> {
     for name in CRATES {
         package.args(["--package", name]);
     }
-    run_command(&mut package)?;
+    crate::command::run(&mut package)?;
 
     let consumer = root.join("target").join("package-consumer");
     let vendor = consumer.join("vendor");
@@ -62,7 +62,7 @@ pub fn check() -> Result<(), String> {
             .join("target")
             .join("package")
             .join(format!("{name}-{version}.crate"));
-        run_command(
+        crate::command::run(
             Command::new("tar")
                 .arg("-xzf")
                 .arg(&file)
@@ -78,7 +78,7 @@ pub fn check() -> Result<(), String> {
     write(&consumer.join("src").join("lib.rs"), &quick_start)?;
 
     // Its own target directory: the scratch project shares nothing with the workspace build.
-    run_command(
+    crate::command::run(
         Command::new(cargo())
             .current_dir(&consumer)
             .args(["check", "--quiet"])
@@ -180,18 +180,6 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
-}
-
-fn run_command(command: &mut Command) -> Result<(), String> {
-    eprintln!("==> {command:?}");
-    let status = command
-        .status()
-        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{command:?} failed ({status})"))
-    }
 }
 
 #[cfg(test)]
