@@ -9,7 +9,7 @@
 //! | step | module | ends the delivery with |
 //! |---|---|---|
 //! | check the request is a JSON `POST`, read the body, bounded | [`body`] | 405, 415, 413, 400 |
-//! | verify `X-GHL-Signature` (Ed25519) over the exact bytes, failing closed | [`verify`] | 401 |
+//! | verify `X-GHL-Signature` (Ed25519) over the exact bytes, failing closed (optionally in batches: [`batch`]) | [`verify`] | 401 |
 //! | probe the envelope and `type`, identify the kind (route binding, then `type`) | [`identify`] | 400 (not JSON) |
 //! | claim the `webhookId` | [`dedupe`] | 200 duplicate, 503 in flight / store down |
 //! | find the handler, decode the event, run it under a timeout and a panic guard | `dispatch` | 200, 500 |
@@ -41,6 +41,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod batch;
 pub mod body;
 pub mod dedupe;
 mod delivery;

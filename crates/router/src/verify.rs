@@ -246,14 +246,42 @@ impl Verifier {
         body: &[u8],
     ) -> Result<VerifiedBy, SignatureError> {
         let signature = parse_ed25519(header.as_bytes())?;
+        self.verify_ed25519_signature(&signature, body)
+    }
+
+    /// Verifies a decoded Ed25519 signature over `body` with `verify_strict`, key by key.
+    pub(crate) fn verify_ed25519_signature(
+        &self,
+        signature: &Signature,
+        body: &[u8],
+    ) -> Result<VerifiedBy, SignatureError> {
+        self.ed25519_key_index(signature, body)
+            .map(|i| self.verified_by_key(i))
+            .ok_or_else(|| self.mismatch())
+    }
+
+    /// The first trusted Ed25519 key (its index) that `verify_strict`s `signature` over `body`.
+    pub(crate) fn ed25519_key_index(&self, signature: &Signature, body: &[u8]) -> Option<usize> {
         self.ed25519
             .iter()
-            .find(|k| k.key.verify_strict(body, &signature).is_ok())
-            .map(|k| VerifiedBy::Ed25519(k.label.clone()))
-            .ok_or(SignatureError::Mismatch {
-                header: SIGNATURE_HEADER_NAME,
-                keys: self.ed25519.len(),
-            })
+            .position(|k| k.key.verify_strict(body, signature).is_ok())
+    }
+
+    /// The verdict of a delivery verified by the Ed25519 key at `index`.
+    pub(crate) fn verified_by_key(&self, index: usize) -> VerifiedBy {
+        VerifiedBy::Ed25519(
+            self.ed25519
+                .get(index)
+                .map_or_else(|| "".into(), |k| k.label.clone()),
+        )
+    }
+
+    /// The error of an Ed25519 signature no trusted key verifies.
+    pub(crate) fn mismatch(&self) -> SignatureError {
+        SignatureError::Mismatch {
+            header: SIGNATURE_HEADER_NAME,
+            keys: self.ed25519.len(),
+        }
     }
 
     /// Verifies an `X-WH-Signature` value over `body`.
@@ -305,7 +333,7 @@ impl Verifier {
 }
 
 /// Decodes an `X-GHL-Signature` value into a signature, on the stack.
-fn parse_ed25519(value: &[u8]) -> Result<Signature, SignatureError> {
+pub(crate) fn parse_ed25519(value: &[u8]) -> Result<Signature, SignatureError> {
     const NAME: &str = SIGNATURE_HEADER_NAME;
     let value = value.trim_ascii();
     if value == b"N/A" {

@@ -8,6 +8,7 @@
 //! ghl-bench-server pem                      the test public key (SPKI PEM) the servers trust
 //! ghl-bench-server client-id                the clientId matching the payloads' appId (Node SDK peer)
 //! ghl-bench-server store-footprint [--ids N] memory held by an InMemoryStore full of N ids
+//! ghl-bench-server batch-curve [--max N] [--millis MS]  Ed25519 batch verification cost, n = 1..N
 //! ```
 //!
 //! `serve` binds `127.0.0.1:0` and prints `listening on 127.0.0.1:PORT` once it accepts.
@@ -63,6 +64,16 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 100_000)]
         ids: usize,
     },
+    /// The cost of Ed25519 batch verification of n signatures against n single
+    /// `verify_strict` calls, for n = 1..=max (a markdown table).
+    BatchCurve {
+        /// The largest batch.
+        #[arg(long, value_name = "N", default_value_t = 64)]
+        max: usize,
+        /// Measuring time per batch size, milliseconds (the best of 5 slices is kept).
+        #[arg(long, value_name = "MS", default_value_t = 200)]
+        millis: u64,
+    },
 }
 
 /// `serve`'s arguments.
@@ -108,6 +119,10 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::StoreFootprint { ids } => store_footprint(ids),
+        Command::BatchCurve { max, millis } => {
+            batch_curve(max.max(1), Duration::from_millis(millis.max(5)));
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -336,4 +351,57 @@ fn vm_rss_kib() -> Result<u64, String> {
         .find_map(|line| line.strip_prefix("VmRSS:"))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
         .ok_or_else(|| "no VmRSS in /proc/self/status".to_owned())
+}
+
+/// Prints, for n = 1..=max, the time of one `verify_batch` of n signatures per signature,
+/// against one `verify_strict`: the curve that decides whether batching pays.
+fn batch_curve(max: usize, time: Duration) {
+    use ed25519_dalek::Signer as _;
+    let signing = TestKeys::primary().signing_key().clone();
+    let key = signing.verifying_key();
+    let deliveries = contact_create_deliveries(max);
+    let bodies: Vec<&[u8]> = deliveries.iter().map(|d| d.body.as_ref()).collect();
+    let signatures: Vec<ed25519_dalek::Signature> =
+        bodies.iter().map(|body| signing.sign(body)).collect();
+    let keys = vec![key; max];
+    // Best of 5 slices: the least disturbed by other work on the machine.
+    let best_ns_per_call = |f: &mut dyn FnMut()| {
+        let slice = time / 5;
+        let mut best = f64::INFINITY;
+        for _ in 0..5 {
+            let start = std::time::Instant::now();
+            let mut calls = 0u64;
+            while start.elapsed() < slice {
+                f();
+                calls += 1;
+            }
+            best = best.min(start.elapsed().as_nanos() as f64 / calls as f64);
+        }
+        best
+    };
+    let single = best_ns_per_call(&mut || {
+        let ok = key.verify_strict(bodies[0], &signatures[0]).is_ok();
+        std::hint::black_box(ok);
+    });
+    println!(
+        "verify_strict of one {}-byte body: {:.2} µs",
+        bodies[0].len(),
+        single / 1e3
+    );
+    println!();
+    println!("| n | batch µs | µs per signature | per signature / verify_strict |");
+    println!("|---:|---:|---:|---:|");
+    for n in 1..=max {
+        let batch = best_ns_per_call(&mut || {
+            let ok =
+                ed25519_dalek::verify_batch(&bodies[..n], &signatures[..n], &keys[..n]).is_ok();
+            std::hint::black_box(ok);
+        });
+        println!(
+            "| {n} | {:.1} | {:.2} | {:.3} |",
+            batch / 1e3,
+            batch / 1e3 / n as f64,
+            batch / n as f64 / single
+        );
+    }
 }
