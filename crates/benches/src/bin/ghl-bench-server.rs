@@ -2,7 +2,7 @@
 //! CPU time and peak memory can be read from `/proc/<pid>`.
 //!
 //! ```text
-//! ghl-bench-server serve <a|bare|b|hand-written|c|sdk> [--threads N] [--dedupe-capacity N]
+//! ghl-bench-server serve <a|bare|b|hand-written|c|sdk|f|sdk-batch|e|durable> [--threads N] [--dedupe-capacity N]
 //!                        [--max-seconds S] [--exit-on-stdin-eof]
 //! ghl-bench-server payloads [--count N]     one signed delivery per line (webhookId, signature, body)
 //! ghl-bench-server pem                      the test public key (SPKI PEM) the servers trust
@@ -192,16 +192,30 @@ async fn run(options: ServeOptions) -> Result<(), String> {
             })
             .await;
         }
-        Server::Sdk => {
+        Server::Sdk | Server::SdkBatch => {
             let service = WebhookRouter::new()
                 .verifier(TestKeys::primary().verifier())
+                .batch_verification(options.which == Server::SdkBatch)
                 .dedupe_in_memory(InMemoryStore::new(
                     options.dedupe_capacity,
                     Duration::from_secs(24 * 60 * 60),
                 ))
                 .on(|_event: ContactCreate, _delivery: Delivery| async {})
                 .into_service();
-            accept_loop(listener, move || service.clone()).await;
+            accept_loop(listener, move || {
+                let service = service.clone();
+                service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                    let service = service.clone();
+                    async move {
+                        if request.uri().path() == BATCH_STATS_PATH {
+                            Ok::<_, Infallible>(batch_stats(&service))
+                        } else {
+                            Ok(service.handle(request).await)
+                        }
+                    }
+                })
+            })
+            .await;
         }
         Server::Durable => {
             let path = options.journal.clone().unwrap_or_else(|| {
@@ -277,6 +291,29 @@ where
             let _ = connection.await;
         });
     }
+}
+
+/// Where (c) and (f) answer their batch verification figures (one JSON line).
+const BATCH_STATS_PATH: &str = "/_bench/batch";
+
+/// `{"signatures":..,"direct":..,"alone":..,"batches":..,"batched":..,"failed_batches":..,
+/// "largest":..,"rejected":..}`, all zero without batch verification.
+fn batch_stats(
+    service: &ghl_webhook_router::WebhookService,
+) -> http::Response<http_body_util::Full<bytes::Bytes>> {
+    let s = service.batch_stats().unwrap_or_default();
+    let body = format!(
+        "{{\"signatures\":{},\"direct\":{},\"alone\":{},\"batches\":{},\"batched\":{},\"failed_batches\":{},\"largest\":{},\"rejected\":{}}}",
+        s.signatures,
+        s.direct,
+        s.alone,
+        s.batches,
+        s.batched,
+        s.failed_batches,
+        s.largest,
+        s.rejected
+    );
+    http::Response::new(http_body_util::Full::new(bytes::Bytes::from(body)))
 }
 
 /// Where (e) answers its journal's figures (one JSON line), for `ghl-bench` between phases.
