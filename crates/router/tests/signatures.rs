@@ -191,6 +191,7 @@ fn verdict(
             (h, b)
         })
         .collect();
+    let batch = BatchVerifier::new(verifier.clone());
     let verdicts = runtime.block_on(async {
         let mine = std::iter::once(batch.verify(headers, &body));
         let theirs = companions.iter().map(|(h, b)| batch.verify(h, b));
@@ -199,6 +200,10 @@ fn verdict(
     assert_eq!(verdicts[0], direct, "beside valid deliveries");
     for ((h, b), v) in companions.iter().zip(&verdicts[1..]) {
         assert_eq!(v, &verifier.verify(h, b), "the companions' own verdicts");
+    }
+    if !verifier.keys().is_empty() && !verifier.accepts_unsigned() {
+        let stats = batch.stats();
+        assert!(stats.batches + stats.failed_batches >= 1, "{stats:?}");
     }
     direct
 }

@@ -70,7 +70,7 @@ enum Command {
         /// The largest batch.
         #[arg(long, value_name = "N", default_value_t = 64)]
         max: usize,
-        /// Measuring time per batch size, milliseconds (the best of 5 slices is kept).
+        /// Measuring time per batch size, milliseconds (the best of 20 slices is kept).
         #[arg(long, value_name = "MS", default_value_t = 200)]
         millis: u64,
     },
@@ -303,7 +303,7 @@ fn batch_stats(
 ) -> http::Response<http_body_util::Full<bytes::Bytes>> {
     let s = service.batch_stats().unwrap_or_default();
     let body = format!(
-        "{{\"signatures\":{},\"direct\":{},\"alone\":{},\"batches\":{},\"batched\":{},\"failed_batches\":{},\"largest\":{},\"rejected\":{}}}",
+        "{{\"signatures\":{},\"direct\":{},\"alone\":{},\"yields\":{},\"batches\":{},\"batched\":{},\"failed_batches\":{},\"largest\":{},\"rejected\":{}}}",
         s.signatures,
         s.direct,
         s.alone,
@@ -401,11 +401,11 @@ fn batch_curve(max: usize, time: Duration) {
     let signatures: Vec<ed25519_dalek::Signature> =
         bodies.iter().map(|body| signing.sign(body)).collect();
     let keys = vec![key; max];
-    // Best of 5 slices: the least disturbed by other work on the machine.
+    // Best of 20 slices: the least disturbed by other work on the machine.
     let best_ns_per_call = |f: &mut dyn FnMut()| {
-        let slice = time / 5;
+        let slice = time / 20;
         let mut best = f64::INFINITY;
-        for _ in 0..5 {
+        for _ in 0..20 {
             let start = std::time::Instant::now();
             let mut calls = 0u64;
             while start.elapsed() < slice {

@@ -4,10 +4,14 @@
 //! [`BatchVerifier`] gives the same verdicts as [`Verifier::verify`], and never waits for a
 //! batch to fill. A delivery whose signature is ready queues it; the first to find the queue
 //! empty leads: it lets the other ready tasks run once (one `yield_now`), then takes every
-//! signature queued meanwhile and verifies them, answering each waiting delivery. A delivery
-//! that arrives alone is therefore verified alone (`verify_strict`) after one pass of the
-//! scheduler; deliveries that arrive while a leader verifies queue up for the next leader, so
-//! several leaders verify in parallel on a multi-thread runtime.
+//! signature queued meanwhile and verifies them, answering each waiting delivery. Deliveries
+//! that arrive while a leader verifies queue up for the next leader, so several leaders verify
+//! in parallel on a multi-thread runtime.
+//!
+//! A delivery that arrives alone is verified alone (`verify_strict`). Its leader yields only
+//! while leaders find company: once a leader finds itself alone, the next ones verify at once,
+//! without the pass of the scheduler, and one leader in [`PROBE_EVERY`] yields again to find
+//! out whether deliveries wait together again.
 //!
 //! # Same verdicts as `verify_strict`
 //!
@@ -41,7 +45,7 @@
 //! delivery; a delivery signed with another key fails the batch and is verified alone against
 //! every key, like [`Verifier::verify`].
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -56,6 +60,9 @@ mod strict;
 
 pub use sizing::MAX_BATCH;
 use sizing::Sizing;
+
+/// While leaders find themselves alone, one in this many still yields, to notice company.
+pub const PROBE_EVERY: u32 = 16;
 
 /// The verdict on one delivery's signature.
 type Verdict = Result<VerifiedBy, SignatureError>;
@@ -91,6 +98,10 @@ struct Shared {
     hint: AtomicUsize,
     /// Signatures waiting for the leader of the next batch.
     queue: Mutex<Vec<Job>>,
+    /// Whether the latest leader found other signatures queued behind its own.
+    company: AtomicBool,
+    /// Leaders so far (for the probing yield).
+    leads: AtomicU32,
     sizing: Sizing,
     counters: Counters,
 }
@@ -114,6 +125,8 @@ pub struct BatchStats {
     pub direct: u64,
     /// Signatures a leader found alone in its queue (verified alone).
     pub alone: u64,
+    /// Leaders that let the other ready tasks run once before taking the queue.
+    pub yields: u64,
     /// Batches of two or more verified.
     pub batches: u64,
     /// Signatures in those batches.
@@ -146,6 +159,7 @@ struct Counters {
     signatures: AtomicU64,
     direct: AtomicU64,
     alone: AtomicU64,
+    yields: AtomicU64,
     batches: AtomicU64,
     batched: AtomicU64,
     failed_batches: AtomicU64,
@@ -172,6 +186,8 @@ impl BatchVerifier {
                 batchable,
                 hint: AtomicUsize::new(0),
                 queue: Mutex::new(Vec::new()),
+                company: AtomicBool::new(true),
+                leads: AtomicU32::new(0),
                 sizing: Sizing::default(),
                 counters: Counters::default(),
             }),
@@ -191,6 +207,7 @@ impl BatchVerifier {
             signatures: get(&c.signatures),
             direct: get(&c.direct),
             alone: get(&c.alone),
+            yields: get(&c.yields),
             batches: get(&c.batches),
             batched: get(&c.batched),
             failed_batches: get(&c.failed_batches),
@@ -255,9 +272,14 @@ impl BatchVerifier {
             taken: false,
         };
         // One pass of the scheduler: the other ready deliveries reach their verification and
-        // queue behind this one. Nothing waits for more.
-        tokio::task::yield_now().await;
+        // queue behind this one. Nothing waits for more. Skipped while leaders are alone.
+        let probe = shared.leads.fetch_add(1, Ordering::Relaxed) % PROBE_EVERY == 0;
+        if probe || shared.company.load(Ordering::Relaxed) {
+            bump(&shared.counters.yields, 1);
+            tokio::task::yield_now().await;
+        }
         let jobs = turn.take();
+        shared.company.store(jobs.len() > 1, Ordering::Relaxed);
         shared.resolve(jobs)
     }
 }

@@ -84,6 +84,24 @@ async fn a_lone_delivery_is_verified_alone() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn lone_deliveries_skip_the_yield_and_a_probe_finds_company_again() {
+    let signing = signer(1);
+    let batch = BatchVerifier::new(Verifier::empty().with_key(key("k", &signing)));
+    let lone = deliveries(64, &signing, |_| false);
+    for (h, b) in &lone {
+        assert!(batch.verify(h, b).await.is_ok());
+    }
+    let stats = batch.stats();
+    assert_eq!(stats.alone, 64);
+    // Leaders 0, 16, 32 and 48 yield: the first because company is assumed, then the probes.
+    assert_eq!(stats.yields, 64 / u64::from(PROBE_EVERY), "{stats:?}");
+    let wave = deliveries(60, &signing, |_| false);
+    assert!(all_at_once(&batch, &wave).await.iter().all(Result::is_ok));
+    let after = batch.stats();
+    assert!(after.batched >= 40, "{after:?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn deliveries_waiting_together_on_one_thread_are_verified_as_one_batch() {
     let signing = signer(1);
     let verifier = Verifier::empty().with_key(key("k", &signing));
