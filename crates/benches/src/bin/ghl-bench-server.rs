@@ -7,7 +7,7 @@
 //! ghl-bench-server payloads [--count N]     one signed delivery per line (webhookId, signature, body)
 //! ghl-bench-server pem                      the test public key (SPKI PEM) the servers trust
 //! ghl-bench-server client-id                the clientId matching the payloads' appId (Node SDK peer)
-//! ghl-bench-server store-footprint [--ids N] memory held by an InMemoryStore full of N ids
+//! ghl-bench-server store-footprint [--ids N] memory of an InMemoryStore::default() over N distinct claims
 //! ghl-bench-server batch-curve [--max N] [--millis MS]  Ed25519 batch verification cost, n = 1..N
 //! ```
 //!
@@ -58,10 +58,10 @@ enum Command {
     Pem,
     /// The clientId matching the payloads' appId (Node SDK peer).
     ClientId,
-    /// Memory held by an `InMemoryStore::default()` full of N ids.
+    /// Memory of an `InMemoryStore::default()` while N distinct ids are claimed in it.
     StoreFootprint {
-        /// How many ids.
-        #[arg(long, value_name = "N", default_value_t = 100_000)]
+        /// How many distinct ids.
+        #[arg(long, value_name = "N", default_value_t = 450_000)]
         ids: usize,
     },
     /// The cost of Ed25519 batch verification of n signatures against n single
@@ -296,7 +296,7 @@ where
 /// Where (c) and (f) answer their batch verification figures (one JSON line).
 const BATCH_STATS_PATH: &str = "/_bench/batch";
 
-/// `{"signatures":..,"direct":..,"alone":..,"batches":..,"batched":..,"failed_batches":..,
+/// `{"signatures":..,"direct":..,"alone":..,"yields":..,"batches":..,"batched":..,"failed_batches":..,
 /// "largest":..,"rejected":..}`, all zero without batch verification.
 fn batch_stats(
     service: &ghl_webhook_router::WebhookService,
@@ -307,6 +307,7 @@ fn batch_stats(
         s.signatures,
         s.direct,
         s.alone,
+        s.yields,
         s.batches,
         s.batched,
         s.failed_batches,
@@ -359,24 +360,35 @@ fn print_payloads(count: usize) -> Result<(), String> {
     out.flush().map_err(|e| format!("stdout: {e}"))
 }
 
-/// Prints how much resident memory an `InMemoryStore::default()` holding `ids` completed
-/// `webhookId`s takes (VmRSS before and after, KiB).
+/// Prints how much resident memory an `InMemoryStore::default()` takes while `ids` distinct
+/// `webhookId`s are claimed and completed in it, one after another (VmRSS over the start,
+/// every 50 000 claims, KiB): several times its capacity is churn, the oldest evicted.
 fn store_footprint(ids: usize) -> Result<(), String> {
     let names: Vec<String> = (0..ids).map(payloads::webhook_id).collect();
     let before = vm_rss_kib()?;
     let store = InMemoryStore::default();
-    for id in &names {
+    println!(
+        "InMemoryStore::default(): capacity {}, {} bytes allocated ({} per id)",
+        store.capacity(),
+        store.memory_bytes(),
+        InMemoryStore::BYTES_PER_ID
+    );
+    println!();
+    println!("| claims | ids held | resident over the start, KiB | per id held, bytes |");
+    println!("|---:|---:|---:|---:|");
+    for (i, id) in names.iter().enumerate() {
         store.claim_now(id);
         store.complete_now(id);
+        if (i + 1) % 50_000 == 0 || i + 1 == names.len() {
+            let grown = vm_rss_kib()?.saturating_sub(before);
+            println!(
+                "| {} | {} | {grown} | {} |",
+                i + 1,
+                store.len(),
+                grown * 1024 / store.len().max(1) as u64
+            );
+        }
     }
-    let after = vm_rss_kib()?;
-    println!(
-        "InMemoryStore::default() holding {} ids of {} bytes: +{} KiB resident ({} bytes per id)",
-        store.len(),
-        names.first().map_or(0, String::len),
-        after.saturating_sub(before),
-        (after.saturating_sub(before) * 1024) / (store.len().max(1) as u64)
-    );
     Ok(())
 }
 

@@ -22,9 +22,7 @@ const INDEX_SLOTS_PER_ID: usize = 2;
 /// than `capacity` ids whatever the load.
 ///
 /// Its memory is allocated once, when it is made: [`BYTES_PER_ID`](Self::BYTES_PER_ID) (24) bytes per id of
-/// capacity, 2.3 MiB for the default 100,000, and it never grows or shrinks under churn
-/// (pages are touched as the store fills, so resident memory reaches that figure once the
-/// store has been full). An id is kept as a 96-bit keyed hash, not as its text, in a ring
+/// capacity, 2.3 MiB for the default 100,000, and it never grows or shrinks under churn. An id is kept as a 96-bit keyed hash, not as its text, in a ring
 /// of entries in claim order; an open-addressing index (linear probing, at most half full,
 /// deletion by backward shift, so no tombstones) finds an id's entry. Two distinct ids collide
 /// with a probability of about 2⁻⁹⁶ per pair; the hash keys are random per store, so
@@ -123,7 +121,6 @@ impl InMemoryStore {
             inner: Arc::new(Mutex::new(Inner {
                 done_ttl: ttl,
                 in_flight_ttl: ttl,
-                // Zeroed allocations: the pages become resident as the store fills.
                 ring: vec![Entry::EMPTY; capacity].into_boxed_slice(),
                 head: 0,
                 len: 0,

@@ -208,6 +208,8 @@ pub struct BatchPhase {
     pub direct: u64,
     /// Found alone by their leader.
     pub alone: u64,
+    /// Leaders that yielded once before taking the queue.
+    pub yields: u64,
     /// Batches of two or more.
     pub batches: u64,
     /// Signatures in those batches.
@@ -224,6 +226,7 @@ impl BatchPhase {
             signatures: self.signatures.saturating_sub(before.signatures),
             direct: self.direct.saturating_sub(before.direct),
             alone: self.alone.saturating_sub(before.alone),
+            yields: self.yields.saturating_sub(before.yields),
             batches: self.batches.saturating_sub(before.batches),
             batched: self.batched.saturating_sub(before.batched),
             failed_batches: self.failed_batches.saturating_sub(before.failed_batches),
@@ -757,6 +760,7 @@ fn batch_stats(addr: SocketAddr) -> Result<BatchPhase, String> {
         signatures: field("signatures")?,
         direct: field("direct")?,
         alone: field("alone")?,
+        yields: field("yields")?,
         batches: field("batches")?,
         batched: field("batched")?,
         failed_batches: field("failed_batches")?,

@@ -221,9 +221,9 @@ fn batch_section(out: &mut String, results: &[Measurement], context: &Context) {
     );
     let _ = writeln!(
         out,
-        "| phase | signatures | in batches | batches | mean batch | largest so far | failed batches | alone | direct (batching paused or strict check) |"
+        "| phase | signatures | in batches | batches | mean batch | largest so far | failed batches | alone | leaders that yielded | direct (batching paused or strict check) |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
     let phases: [(String, fn(&crate::BatchFigures) -> BatchPhase); 3] = [
         (format!("@{n}"), |b| b.loaded),
         ("@1".to_owned(), |b| b.single),
@@ -243,7 +243,7 @@ fn batch_section(out: &mut String, results: &[Measurement], context: &Context) {
         };
         let _ = writeln!(
             out,
-            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             col(&|b| b.signatures as f64, 0),
             col(&|b| b.batched as f64 / b.signatures.max(1) as f64, 3),
             col(&|b| b.batches as f64, 0),
@@ -251,6 +251,7 @@ fn batch_section(out: &mut String, results: &[Measurement], context: &Context) {
             col(&|b| b.largest as f64, 0),
             col(&|b| b.failed_batches as f64, 0),
             col(&|b| b.alone as f64, 0),
+            col(&|b| b.yields as f64, 0),
             col(&|b| b.direct as f64, 0),
         );
     }
