@@ -273,7 +273,10 @@ impl BatchVerifier {
         };
         // One pass of the scheduler: the other ready deliveries reach their verification and
         // queue behind this one. Nothing waits for more. Skipped while leaders are alone.
-        let probe = shared.leads.fetch_add(1, Ordering::Relaxed) % PROBE_EVERY == 0;
+        let probe = shared
+            .leads
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(PROBE_EVERY);
         if probe || shared.company.load(Ordering::Relaxed) {
             bump(&shared.counters.yields, 1);
             tokio::task::yield_now().await;

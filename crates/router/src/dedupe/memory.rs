@@ -79,11 +79,11 @@ impl Entry {
 struct Inner {
     done_ttl: Duration,
     in_flight_ttl: Duration,
-    /// The claim-order ring: `len` places from `head` (empty places are released or expired
+    /// The claim-order ring: `occupied` places from `head` (empty places are released or expired
     /// ids, skipped when they reach the head).
     ring: Box<[Entry]>,
     head: usize,
-    len: usize,
+    occupied: usize,
     /// Entries in the ring that are not empty.
     live: usize,
     /// Ring position + 1 of the entry whose key hashes here (or past here); 0: free.
@@ -123,7 +123,7 @@ impl InMemoryStore {
                 in_flight_ttl: ttl,
                 ring: vec![Entry::EMPTY; capacity].into_boxed_slice(),
                 head: 0,
-                len: 0,
+                occupied: 0,
                 live: 0,
                 index: vec![0u32; capacity * INDEX_SLOTS_PER_ID].into_boxed_slice(),
                 epoch: Instant::now(),
@@ -309,12 +309,12 @@ impl Inner {
         } else {
             pos + 1
         };
-        self.len -= 1;
+        self.occupied -= 1;
     }
 
     /// Drops places from the front of the ring while they are empty or expired.
     fn drop_expired_front(&mut self, now: u32) {
-        while self.len > 0 {
+        while self.occupied > 0 {
             let entry = self.ring[self.head];
             if !entry.is_empty() && entry.expires() > now {
                 return;
@@ -338,10 +338,10 @@ impl Inner {
             }
             self.forget(slot, pos);
         }
-        if self.len == self.ring.len() {
+        if self.occupied == self.ring.len() {
             self.pop_front();
         }
-        let pos = (self.head + self.len) % self.ring.len();
+        let pos = (self.head + self.occupied) % self.ring.len();
         self.ring[pos] = Entry::new(key, self.expiry(self.in_flight_ttl), false);
         let mut slot = self.home(key);
         while self.index[slot] != 0 {
@@ -349,7 +349,7 @@ impl Inner {
         }
         // Positions are below `InMemoryStore::MAX_CAPACITY`, so `pos + 1` fits.
         self.index[slot] = u32::try_from(pos + 1).unwrap_or(u32::MAX);
-        self.len += 1;
+        self.occupied += 1;
         self.live += 1;
         Claim::Acquired
     }
@@ -388,9 +388,9 @@ mod tests {
             let inner = self.lock();
             let used = inner.index.iter().filter(|&&v| v != 0).count();
             assert_eq!(used, inner.live, "one index slot per entry");
-            assert!(inner.live <= inner.len && inner.len <= inner.ring.len());
+            assert!(inner.live <= inner.occupied && inner.occupied <= inner.ring.len());
             let mut live = 0;
-            for k in 0..inner.len {
+            for k in 0..inner.occupied {
                 let pos = (inner.head + k) % inner.ring.len();
                 let entry = inner.ring[pos];
                 if !entry.is_empty() {

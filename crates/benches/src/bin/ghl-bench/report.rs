@@ -85,6 +85,9 @@ fn verdict(met: bool) -> &'static str {
     if met { "**met**" } else { "**not met**" }
 }
 
+/// Picks one phase's counters out of (f)'s batch figures.
+type PhaseOf = fn(&crate::BatchFigures) -> BatchPhase;
+
 /// (f): its targets, the phase under attack, and the batches it formed.
 fn batch_section(out: &mut String, results: &[Measurement], context: &Context) {
     use Server::{HandWritten, Node, Sdk, SdkBatch};
@@ -224,7 +227,7 @@ fn batch_section(out: &mut String, results: &[Measurement], context: &Context) {
         "| phase | signatures | in batches | batches | mean batch | largest so far | failed batches | alone | leaders that yielded | direct (batching paused or strict check) |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
-    let phases: [(String, fn(&crate::BatchFigures) -> BatchPhase); 3] = [
+    let phases: [(String, PhaseOf); 3] = [
         (format!("@{n}"), |b| b.loaded),
         ("@1".to_owned(), |b| b.single),
         (format!("@{n}, forged"), |b| b.attack),
