@@ -19,7 +19,7 @@
 //! signature equation: it accepts an unreduced `S`, a non-canonical encoding of `R`, and `R` or
 //! a key `A` of small order. A signature failing one of these checks never joins a batch (it is
 //! verified alone, and so rejected), and keys of small or mixed order are never batched
-//! against ([`strict`]). A batch that fails is resolved by verifying each member alone with
+//! against. A batch that fails is resolved by verifying each member alone with
 //! `verify_strict`, so a rejection is always `verify_strict`'s own.
 //!
 //! One difference remains, and is accepted on purpose: a signature whose `R` is a valid
@@ -36,7 +36,7 @@
 //!
 //! A forged signature makes its whole batch fail, and every member is then verified alone: the
 //! batch was wasted work. The batch size adapts to the fraction of forged signatures seen
-//! recently ([`sizing`]): it is the size whose expected cost per signature is lowest, which is
+//! recently: it is the size whose expected cost per signature is lowest, which is
 //! never more than verifying alone, and falls to 1 (no batches at all) when forgeries are
 //! frequent. Signatures that fail the strict checks above are rejected alone and cost a batch
 //! nothing.

@@ -893,3 +893,45 @@ fn fsync_cost(dir: &Path) -> Result<(f64, f64), String> {
     times.sort_by(f64::total_cmp);
     Ok((times[times.len() / 2], times[times.len() * 99 / 100]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_forged_share_is_exact_and_spread_evenly() {
+        for percent in [0, 1, 10, 33, 50, 100] {
+            let forged: Vec<usize> = (0..1000).filter(|&i| is_forged(i, percent)).collect();
+            assert_eq!(forged.len(), percent as usize * 10, "{percent}%");
+            if percent == 10 {
+                assert!(forged.windows(2).all(|w| w[1] - w[0] == 10), "one in ten");
+            }
+        }
+    }
+
+    #[test]
+    fn batch_counters_of_a_phase_are_differences() {
+        let before = BatchPhase {
+            signatures: 10,
+            batches: 2,
+            batched: 8,
+            largest: 5,
+            ..BatchPhase::default()
+        };
+        let after = BatchPhase {
+            signatures: 110,
+            batches: 6,
+            batched: 98,
+            largest: 40,
+            ..BatchPhase::default()
+        };
+        let phase = after.since(before);
+        assert_eq!(
+            (phase.signatures, phase.batches, phase.batched),
+            (100, 4, 90)
+        );
+        assert_eq!(phase.largest, 40, "the largest so far, not a difference");
+        assert!((phase.mean_batch() - 22.5).abs() < 1e-9);
+        assert_eq!(BatchPhase::default().mean_batch(), 0.0);
+    }
+}
