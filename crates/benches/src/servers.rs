@@ -19,6 +19,10 @@ pub enum Server {
     /// (c) the SDK's `WebhookService`.
     #[value(name = "c", alias = "sdk")]
     Sdk,
+    /// (f) the SDK's `WebhookService` with batch verification (`.batch_verification(true)`),
+    /// otherwise (c).
+    #[value(name = "f", alias = "sdk-batch")]
+    SdkBatch,
     /// (d) HighLevel's official Node SDK behind Express (run by `ghl-bench --peers`).
     #[value(name = "d", alias = "node")]
     Node,
@@ -30,16 +34,23 @@ pub enum Server {
 
 impl Server {
     /// Every server, in report order.
-    pub const ALL: [Server; 5] = [
+    pub const ALL: [Server; 6] = [
         Self::Bare,
         Self::HandWritten,
         Self::Sdk,
+        Self::SdkBatch,
         Self::Node,
         Self::Durable,
     ];
 
     /// The servers `ghl-bench-server` runs itself (all but the Node SDK).
-    pub const RUST: [Server; 4] = [Self::Bare, Self::HandWritten, Self::Sdk, Self::Durable];
+    pub const RUST: [Server; 5] = [
+        Self::Bare,
+        Self::HandWritten,
+        Self::Sdk,
+        Self::SdkBatch,
+        Self::Durable,
+    ];
 
     /// The name of the server in reports, e.g. `(a) bare hyper`.
     pub fn label(self) -> &'static str {
@@ -47,6 +58,7 @@ impl Server {
             Self::Bare => "(a) bare hyper",
             Self::HandWritten => "(b) hand-written verify_strict + from_slice",
             Self::Sdk => "(c) SDK WebhookService",
+            Self::SdkBatch => "(f) SDK with batch verification",
             Self::Node => "(d) Node SDK + Express",
             Self::Durable => "(e) SDK durable (SqliteJournal)",
         }
@@ -64,7 +76,7 @@ impl Server {
     }
 }
 
-/// The letter, as on the command line and in the reports: `a` to `e`.
+/// The letter, as on the command line and in the reports: `a` to `f`.
 impl fmt::Display for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.to_possible_value() {
@@ -81,7 +93,7 @@ mod tests {
     #[test]
     fn letters_and_names_name_the_same_server() {
         let letters: Vec<String> = Server::ALL.iter().map(Server::to_string).collect();
-        assert_eq!(letters, ["a", "b", "c", "d", "e"]);
+        assert_eq!(letters, ["a", "b", "c", "f", "d", "e"]);
         for server in Server::ALL {
             assert_eq!(Server::from_name(&server.to_string()), Some(server));
             assert!(server.label().starts_with(&format!("({server}) ")));
@@ -89,6 +101,7 @@ mod tests {
         assert_eq!(Server::from_name("bare"), Some(Server::Bare));
         assert_eq!(Server::from_name("hand-written"), Some(Server::HandWritten));
         assert_eq!(Server::from_name("sdk"), Some(Server::Sdk));
+        assert_eq!(Server::from_name("sdk-batch"), Some(Server::SdkBatch));
         assert_eq!(Server::from_name("node"), Some(Server::Node));
         assert_eq!(Server::from_name("durable"), Some(Server::Durable));
         assert_eq!(Server::from_name("x"), None);

@@ -2,13 +2,13 @@
 //!
 //! # The API at a glance
 //!
-//! Every item has exactly one public path: the crate root, except the journal engines
-//! ([`journal`]) and the ready-made server ([`serve`]).
+//! Every item has exactly one public path: the crate root, except batch verification
+//! ([`batch`]), the journal engines ([`journal`]) and the ready-made server ([`serve`]).
 //!
 //! | step of a delivery | items |
 //! |---|---|
 //! | build the router, mount the service | [`WebhookRouter`], [`WebhookService`] |
-//! | verify `X-GHL-Signature` over the exact bytes | [`Verifier`], [`Ed25519Key`], [`SignatureError`], [`VerifiedBy`] |
+//! | verify `X-GHL-Signature` over the exact bytes | [`Verifier`], [`Ed25519Key`], [`SignatureError`], [`VerifiedBy`]; in batches: [`batch`] |
 //! | identify the kind (route binding, then `type`) | [`IdentifiedBy`], [`WebhookRouter::bind_by_path`](WebhookService::bind_by_path) |
 //! | deduplicate on `webhookId` | [`IdempotencyStore`], [`InMemoryStore`], `RedisStore` (feature `redis`), [`OnStoreError`] |
 //! | run the typed handler | [`Handler`], [`Delivery`], [`UnknownEvent`], [`HandlerResult`] |
@@ -22,6 +22,7 @@
 // → `outcome` → `response`; `pipeline` runs them, `service` is the hyper/tower shell around
 // it, `router` the builder. Durable mode: `durable` appends to a `journal`, its workers run
 // `dispatch`.
+pub mod batch;
 mod body;
 mod dedupe;
 mod delivery;

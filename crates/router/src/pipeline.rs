@@ -10,6 +10,7 @@ use http_body::Body;
 use tracing::{Instrument, field};
 
 use crate::BoxError;
+use crate::batch::BatchVerifier;
 use crate::body::{check_request, read_body};
 use crate::dedupe::{Dedupe, InMemoryStore, OnStoreError};
 use crate::delivery::Delivery;
@@ -26,6 +27,9 @@ pub(crate) type Observer = Box<dyn Fn(&Answer<'_>) + Send + Sync>;
 /// Everything a delivery goes through, as configured on the router.
 pub(crate) struct Pipeline<S> {
     pub(crate) verifier: Verifier,
+    /// Batch verification of deliveries that wait together, when enabled (made from
+    /// `verifier` when the service is built).
+    pub(crate) batch: Option<BatchVerifier>,
     pub(crate) body_limit: usize,
     pub(crate) dedupe: Dedupe,
     pub(crate) on_store_error: OnStoreError,
@@ -46,6 +50,7 @@ impl<S> Pipeline<S> {
     ) -> Self {
         Self {
             verifier,
+            batch: None,
             body_limit,
             dedupe: Dedupe::Memory(InMemoryStore::default()),
             on_store_error: OnStoreError::default(),
@@ -106,7 +111,10 @@ impl<S> Pipeline<S> {
         let (parts, body) = request.into_parts();
         check_request(&parts)?;
         let raw = read_body(body, &parts.headers, self.body_limit).await?;
-        let verified_by = self.verifier.verify(&parts.headers, &raw)?;
+        let verified_by = match &self.batch {
+            Some(batch) => batch.verify(&parts.headers, &raw).await?,
+            None => self.verifier.verify(&parts.headers, &raw)?,
+        };
         let identified = identify_body(binding, parts.uri.path(), &raw)?;
         let delivery = Delivery::new(identified.probe, identified.kind, verified_by, raw);
         record_in_span(&delivery);

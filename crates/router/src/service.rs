@@ -51,6 +51,15 @@ impl<S: Send + Sync + 'static> WebhookService<S> {
         }
     }
 
+    /// What batch verification did so far (`None` unless
+    /// [`WebhookRouter::batch_verification`](crate::WebhookRouter::batch_verification) is on).
+    pub fn batch_stats(&self) -> Option<crate::batch::BatchStats> {
+        self.pipeline
+            .batch
+            .as_ref()
+            .map(crate::batch::BatchVerifier::stats)
+    }
+
     /// The same service, with every delivery taken as `kind` (for a URL per event kind; needed
     /// for kinds without a `type`, see [`EventKind::needs_route_binding`]).
     pub fn bind(&self, kind: EventKind) -> Self {

@@ -248,14 +248,42 @@ impl Verifier {
         body: &[u8],
     ) -> Result<VerifiedBy, SignatureError> {
         let signature = parse_ed25519(header.as_bytes())?;
+        self.verify_ed25519_signature(&signature, body)
+    }
+
+    /// Verifies a decoded Ed25519 signature over `body` with `verify_strict`, key by key.
+    pub(crate) fn verify_ed25519_signature(
+        &self,
+        signature: &Signature,
+        body: &[u8],
+    ) -> Result<VerifiedBy, SignatureError> {
+        self.ed25519_key_index(signature, body)
+            .map(|i| self.verified_by_key(i))
+            .ok_or_else(|| self.mismatch())
+    }
+
+    /// The first trusted Ed25519 key (its index) that `verify_strict`s `signature` over `body`.
+    pub(crate) fn ed25519_key_index(&self, signature: &Signature, body: &[u8]) -> Option<usize> {
         self.ed25519
             .iter()
-            .find(|k| k.key.verify_strict(body, &signature).is_ok())
-            .map(|k| VerifiedBy::Ed25519(k.label.clone()))
-            .ok_or(SignatureError::Mismatch {
-                header: SIGNATURE_HEADER_NAME,
-                keys: self.ed25519.len(),
-            })
+            .position(|k| k.key.verify_strict(body, signature).is_ok())
+    }
+
+    /// The verdict of a delivery verified by the Ed25519 key at `index`.
+    pub(crate) fn verified_by_key(&self, index: usize) -> VerifiedBy {
+        VerifiedBy::Ed25519(
+            self.ed25519
+                .get(index)
+                .map_or_else(|| "".into(), |k| k.label.clone()),
+        )
+    }
+
+    /// The error of an Ed25519 signature no trusted key verifies.
+    pub(crate) fn mismatch(&self) -> SignatureError {
+        SignatureError::Mismatch {
+            header: SIGNATURE_HEADER_NAME,
+            keys: self.ed25519.len(),
+        }
     }
 
     /// Verifies an `X-WH-Signature` value over `body`.
@@ -307,7 +335,7 @@ impl Verifier {
 }
 
 /// Decodes an `X-GHL-Signature` value into a signature, on the stack.
-fn parse_ed25519(value: &[u8]) -> Result<Signature, SignatureError> {
+pub(crate) fn parse_ed25519(value: &[u8]) -> Result<Signature, SignatureError> {
     const NAME: &str = SIGNATURE_HEADER_NAME;
     let value = value.trim_ascii();
     if value == b"N/A" {
@@ -373,6 +401,36 @@ mod tests {
         h
     }
 
+    /// `v`'s verdict on one delivery, checked to be the same through batch verification:
+    /// alone, and in a batch of four copies of it waiting together.
+    fn verdict(v: &Verifier, h: &HeaderMap, body: &[u8]) -> Result<VerifiedBy, SignatureError> {
+        let direct = v.verify(h, body);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let batch = crate::batch::BatchVerifier::new(v.clone());
+        let body = bytes::Bytes::copy_from_slice(body);
+        let alone = runtime.block_on(batch.verify(h, &body));
+        assert_eq!(alone, direct, "alone through the batch verifier");
+        let batch = crate::batch::BatchVerifier::new(v.clone());
+        let together = runtime.block_on(async {
+            let four = (0..4).map(|_| batch.verify(h, &body));
+            futures_util::future::join_all(four).await
+        });
+        for v in together {
+            assert_eq!(v, direct, "in a batch");
+        }
+        if direct.is_ok() && h.contains_key(SIGNATURE_HEADER) && !v.accepts_unsigned() {
+            let stats = batch.stats();
+            assert_eq!(
+                stats.batches + stats.failed_batches,
+                1,
+                "the four copies were one batch"
+            );
+        }
+        direct
+    }
+
     fn sign(key: &SigningKey, body: &[u8]) -> String {
         BASE64.encode(key.sign(body).to_bytes())
     }
@@ -381,7 +439,11 @@ mod tests {
     fn a_valid_signature_verifies_and_names_its_key() {
         let key = signer(1);
         let body = br#"{"id":"1"}"#;
-        let got = verifier_for(&key).verify(&headers(sign(&key, body).as_bytes()), body);
+        let got = verdict(
+            &verifier_for(&key),
+            &headers(sign(&key, body).as_bytes()),
+            body,
+        );
         assert_eq!(got, Ok(VerifiedBy::Ed25519("test".into())));
     }
 
@@ -391,11 +453,7 @@ mod tests {
         let body = b"{}";
         let sig = sign(&key, body);
         let unpadded = sig.trim_end_matches('=');
-        assert!(
-            verifier_for(&key)
-                .verify(&headers(unpadded.as_bytes()), body)
-                .is_ok()
-        );
+        assert!(verdict(&verifier_for(&key), &headers(unpadded.as_bytes()), body).is_ok());
     }
 
     #[test]
@@ -405,7 +463,7 @@ mod tests {
             verifier_for(&old).with_key(Ed25519Key::from_verifying_key("new", new.verifying_key()));
         let body = b"{}";
         assert_eq!(
-            v.verify(&headers(sign(&new, body).as_bytes()), body),
+            verdict(&v, &headers(sign(&new, body).as_bytes()), body),
             Ok(VerifiedBy::Ed25519("new".into()))
         );
     }
@@ -416,19 +474,19 @@ mod tests {
         let v = verifier_for(&key);
         let body = br#"{"id":"1"}"#;
         assert_eq!(
-            v.verify(&HeaderMap::new(), body),
+            verdict(&v, &HeaderMap::new(), body),
             Err(SignatureError::Missing)
         );
         assert_eq!(
-            v.verify(&headers(b"N/A"), body),
+            verdict(&v, &headers(b"N/A"), body),
             Err(SignatureError::NotApplicable { header: GHL })
         );
         assert_eq!(
-            v.verify(&headers(b"***"), body),
+            verdict(&v, &headers(b"***"), body),
             Err(SignatureError::MalformedBase64 { header: GHL })
         );
         assert_eq!(
-            v.verify(&headers(BASE64.encode([0u8; 63]).as_bytes()), body),
+            verdict(&v, &headers(BASE64.encode([0u8; 63]).as_bytes()), body),
             Err(SignatureError::WrongLength {
                 header: GHL,
                 len: 63,
@@ -436,7 +494,7 @@ mod tests {
             })
         );
         assert_eq!(
-            v.verify(&headers(BASE64.encode([0u8; 200]).as_bytes()), body),
+            verdict(&v, &headers(BASE64.encode([0u8; 200]).as_bytes()), body),
             Err(SignatureError::WrongLength {
                 header: GHL,
                 len: 201,
@@ -444,7 +502,7 @@ mod tests {
             })
         );
         assert_eq!(
-            v.verify(&headers(sign(&signer(9), body).as_bytes()), body),
+            verdict(&v, &headers(sign(&signer(9), body).as_bytes()), body),
             Err(SignatureError::Mismatch {
                 header: GHL,
                 keys: 1
@@ -453,7 +511,7 @@ mod tests {
         let mut tampered = body.to_vec();
         tampered[2] ^= 1;
         assert_eq!(
-            v.verify(&headers(sign(&key, body).as_bytes()), &tampered),
+            verdict(&v, &headers(sign(&key, body).as_bytes()), &tampered),
             Err(SignatureError::Mismatch {
                 header: GHL,
                 keys: 1
@@ -466,7 +524,11 @@ mod tests {
         let key = signer(1);
         let body = b"{}";
         assert_eq!(
-            Verifier::empty().verify(&headers(sign(&key, body).as_bytes()), body),
+            verdict(
+                &Verifier::empty(),
+                &headers(sign(&key, body).as_bytes()),
+                body
+            ),
             Err(SignatureError::Mismatch {
                 header: GHL,
                 keys: 0
@@ -479,7 +541,7 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(LEGACY_SIGNATURE_HEADER, HeaderValue::from_static("AAAA"));
         assert_eq!(
-            verifier_for(&signer(1)).verify(&h, b"{}"),
+            verdict(&verifier_for(&signer(1)), &h, b"{}"),
             Err(SignatureError::Missing)
         );
     }
@@ -502,7 +564,7 @@ mod tests {
         let v = Verifier::dangerously_accept_unsigned();
         assert!(v.accepts_unsigned());
         assert_eq!(
-            v.verify(&HeaderMap::new(), b"x"),
+            verdict(&v, &HeaderMap::new(), b"x"),
             Ok(VerifiedBy::Unverified)
         );
     }

@@ -115,3 +115,75 @@ fn arbitrary_bytes_and_headers_never_panic_and_never_reach_a_handler_unsigned() 
         )
         .expect("property holds");
 }
+
+/// One delivery for the batch property: a body and the `X-GHL-Signature` value sent with it.
+fn signed_or_forged() -> impl Strategy<Value = (Vec<u8>, Option<Vec<u8>>)> {
+    use base64::Engine as _;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    prop_oneof![
+        // Valid: signed by the trusted key over this body.
+        3 => body().prop_map(|b| {
+            let sig = TestKeys::primary().sign(&b).into_bytes();
+            (b, Some(sig))
+        }),
+        // 64 arbitrary bytes: random R and S, canonical or not, on the curve or not.
+        1 => (body(), proptest::collection::vec(any::<u8>(), 64))
+            .prop_map(move |(b, sig)| (b, Some(b64(&sig).into_bytes()))),
+        // A valid signature with one bit flipped (in R or in S).
+        1 => (body(), 0..512usize).prop_map(move |(b, bit)| {
+            let mut sig = ed25519_dalek::Signer::sign(TestKeys::primary().signing_key(), &b)
+                .to_bytes();
+            sig[bit / 8] ^= 1 << (bit % 8);
+            (b, Some(b64(&sig).into_bytes()))
+        }),
+        // Signed by another key.
+        1 => body().prop_map(|b| {
+            let sig = TestKeys::other().sign(&b).into_bytes();
+            (b, Some(sig))
+        }),
+        1 => (body(), signature_header()),
+    ]
+}
+
+/// Batch verification gives exactly `verify_strict`'s verdict on any mix of deliveries that
+/// wait together: valid ones, forged ones, random and mangled signatures.
+#[test]
+fn batch_verification_gives_the_verdicts_of_one_by_one_on_any_mix() {
+    use ghl_webhook_router::Verifier;
+    use ghl_webhook_router::batch::BatchVerifier;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let verifier = Verifier::empty()
+        .with_key(TestKeys::other().public_key())
+        .with_key(TestKeys::primary().public_key());
+    let mut runner = TestRunner::new(Config::with_cases(128));
+    runner
+        .run(
+            &proptest::collection::vec(signed_or_forged(), 1..24),
+            |set| {
+                let deliveries: Vec<(http::HeaderMap, bytes::Bytes)> = set
+                    .into_iter()
+                    .filter_map(|(body, sig)| {
+                        let mut headers = http::HeaderMap::new();
+                        if let Some(sig) = sig {
+                            headers.insert(
+                                "x-ghl-signature",
+                                http::HeaderValue::from_bytes(&sig).ok()?,
+                            );
+                        }
+                        Some((headers, bytes::Bytes::from(body)))
+                    })
+                    .collect();
+                let batch = BatchVerifier::new(verifier.clone());
+                let verdicts = rt.block_on(futures_util::future::join_all(
+                    deliveries.iter().map(|(h, b)| batch.verify(h, b)),
+                ));
+                for ((h, b), verdict) in deliveries.iter().zip(&verdicts) {
+                    prop_assert_eq!(verdict, &verifier.verify(h, b));
+                }
+                Ok(())
+            },
+        )
+        .expect("property holds");
+}

@@ -1,22 +1,30 @@
-//! Legacy RSA (`X-WH-Signature`), key sets, and cross-implementation vectors made by `openssl`.
+//! Legacy RSA (`X-WH-Signature`), key sets, and cross-implementation vectors made by `openssl`,
+//! each through plain and batch verification.
 #![cfg(feature = "legacy-rsa")]
 
 mod common;
 
 use base64::Engine as _;
+use bytes::Bytes;
 use common::{Recorder, association_router, seed_event};
+use ghl_webhook_router::batch::BatchVerifier;
 use ghl_webhook_router::serve::spawn;
 use ghl_webhook_router::types::EventKind;
-use ghl_webhook_router::{SignatureError, VerifiedBy, Verifier};
+use ghl_webhook_router::{SignatureError, VerifiedBy, Verifier, WebhookRouter};
 use ghl_webhook_test_support::{MockSender, Scheme, TestKeys, rsa_keys};
 use http::{HeaderMap, HeaderValue, StatusCode};
+
+/// Both ways of verifying: one by one, and in batches.
+const BATCHING: [bool; 2] = [false, true];
 
 async fn start(
     verifier: Verifier,
     rec: &Recorder,
+    batch: bool,
 ) -> (ghl_webhook_router::serve::Server, MockSender) {
     let service = association_router(rec)
         .verifier(verifier)
+        .batch_verification(batch)
         .into_service()
         .bind(EventKind::AssociationDelete);
     let server = spawn("127.0.0.1:0".parse().expect("addr"), service)
@@ -28,8 +36,14 @@ async fn start(
 
 #[tokio::test]
 async fn rsa_is_accepted_only_without_an_ed25519_header_and_with_an_rsa_key() {
+    for batch in BATCHING {
+        rsa_is_accepted_only_without_an_ed25519_header(batch).await;
+    }
+}
+
+async fn rsa_is_accepted_only_without_an_ed25519_header(batch: bool) {
     let rec = Recorder::default();
-    let (_s, sender) = start(TestKeys::primary().verifier_with_rsa(), &rec).await;
+    let (_s, sender) = start(TestKeys::primary().verifier_with_rsa(), &rec, batch).await;
     let sent = sender
         .event(&seed_event())
         .scheme(Scheme::Rsa)
@@ -72,7 +86,7 @@ async fn rsa_is_accepted_only_without_an_ed25519_header_and_with_an_rsa_key() {
 
     // Without an RSA key configured, X-WH-Signature alone is as good as nothing.
     let rec2 = Recorder::default();
-    let (_s2, sender2) = start(TestKeys::primary().verifier(), &rec2).await;
+    let (_s2, sender2) = start(TestKeys::primary().verifier(), &rec2, batch).await;
     let sent = sender2
         .event(&seed_event())
         .scheme(Scheme::Rsa)
@@ -86,8 +100,14 @@ async fn rsa_is_accepted_only_without_an_ed25519_header_and_with_an_rsa_key() {
 
 #[tokio::test]
 async fn bad_rsa_signatures_are_each_401_with_their_reason() {
+    for batch in BATCHING {
+        bad_rsa_signatures_are_401(batch).await;
+    }
+}
+
+async fn bad_rsa_signatures_are_401(batch: bool) {
     let rec = Recorder::default();
-    let (_s, sender) = start(TestKeys::primary().verifier_with_rsa(), &rec).await;
+    let (_s, sender) = start(TestKeys::primary().verifier_with_rsa(), &rec, batch).await;
     let b64 = |n: usize| base64::engine::general_purpose::STANDARD.encode(vec![1u8; n]);
     let cases = [
         (
@@ -140,6 +160,54 @@ async fn bad_rsa_signatures_are_each_401_with_their_reason() {
     assert_eq!(rec.total(), 0);
 }
 
+/// `verifier`'s verdict on one delivery, checked to be the same through batch verification:
+/// alone, and waiting together with valid deliveries signed by `TestKeys::primary()` (so in a
+/// batch whenever the verifier trusts that key).
+fn verdict(
+    verifier: &Verifier,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<VerifiedBy, SignatureError> {
+    let direct = verifier.verify(headers, body);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let batch = BatchVerifier::new(verifier.clone());
+    let body = Bytes::copy_from_slice(body);
+    assert_eq!(
+        runtime.block_on(batch.verify(headers, &body)),
+        direct,
+        "alone"
+    );
+    let companions: Vec<(HeaderMap, Bytes)> = (0..5)
+        .map(|i| {
+            let b = Bytes::from(format!("{{\"companion\":{i}}}"));
+            let mut h = HeaderMap::new();
+            let sig = TestKeys::primary().sign(&b);
+            h.insert(
+                "x-ghl-signature",
+                HeaderValue::from_str(&sig).expect("header"),
+            );
+            (h, b)
+        })
+        .collect();
+    let batch = BatchVerifier::new(verifier.clone());
+    let verdicts = runtime.block_on(async {
+        let mine = std::iter::once(batch.verify(headers, &body));
+        let theirs = companions.iter().map(|(h, b)| batch.verify(h, b));
+        futures_util::future::join_all(mine.chain(theirs)).await
+    });
+    assert_eq!(verdicts[0], direct, "beside valid deliveries");
+    for ((h, b), v) in companions.iter().zip(&verdicts[1..]) {
+        assert_eq!(v, &verifier.verify(h, b), "the companions' own verdicts");
+    }
+    if !verifier.keys().is_empty() && !verifier.accepts_unsigned() {
+        let stats = batch.stats();
+        assert!(stats.batches + stats.failed_batches >= 1, "{stats:?}");
+    }
+    direct
+}
+
 #[test]
 fn key_sets_rotate_across_schemes_and_labels_say_which_key_verified() {
     let body = b"{}";
@@ -154,7 +222,7 @@ fn key_sets_rotate_across_schemes_and_labels_say_which_key_verified() {
         HeaderValue::from_str(&rsa_keys::sign(body)).expect("header"),
     );
     assert_eq!(
-        verifier.verify(&h, body),
+        verdict(&verifier, &h, body),
         Ok(VerifiedBy::Rsa("ghl-webhooks-rsa-test-key".into()))
     );
     let mut h = HeaderMap::new();
@@ -163,7 +231,7 @@ fn key_sets_rotate_across_schemes_and_labels_say_which_key_verified() {
         HeaderValue::from_str(&TestKeys::primary().sign(body)).expect("header"),
     );
     assert_eq!(
-        verifier.verify(&h, body),
+        verdict(&verifier, &h, body),
         Ok(VerifiedBy::Ed25519("ghl-webhooks-test-key".into()))
     );
 }
@@ -191,24 +259,24 @@ mod cross_implementation {
     fn openssl_ed25519_vectors_verify_and_their_tampered_copies_do_not() {
         let v = TestKeys::primary().verifier();
         let h = headers("x-ghl-signature", ED25519_SIG);
-        assert!(matches!(v.verify(&h, BODY), Ok(VerifiedBy::Ed25519(_))));
+        assert!(matches!(verdict(&v, &h, BODY), Ok(VerifiedBy::Ed25519(_))));
         assert!(matches!(
-            v.verify(&h, &tampered()),
+            verdict(&v, &h, &tampered()),
             Err(SignatureError::Mismatch { .. })
         ));
         // Re-serializing the body (same JSON value) breaks the signature too.
         let value: serde_json::Value = serde_json::from_slice(BODY).expect("json");
         let reserialized = serde_json::to_vec(&value).expect("json");
-        assert!(v.verify(&h, &reserialized).is_err());
+        assert!(verdict(&v, &h, &reserialized).is_err());
     }
 
     #[test]
     fn openssl_rsa_vectors_verify_and_their_tampered_copies_do_not() {
         let v = Verifier::empty().with_rsa_key(rsa_keys::public_key());
         let h = headers("x-wh-signature", RSA_SIG);
-        assert!(matches!(v.verify(&h, BODY), Ok(VerifiedBy::Rsa(_))));
+        assert!(matches!(verdict(&v, &h, BODY), Ok(VerifiedBy::Rsa(_))));
         assert!(matches!(
-            v.verify(&h, &tampered()),
+            verdict(&v, &h, &tampered()),
             Err(SignatureError::Mismatch { .. })
         ));
     }
@@ -263,14 +331,65 @@ mod cross_implementation {
         ]);
         let v = TestKeys::primary().verifier_with_rsa();
         assert!(matches!(
-            v.verify(&headers("x-ghl-signature", &ed), body),
+            verdict(&v, &headers("x-ghl-signature", &ed), body),
             Ok(VerifiedBy::Ed25519(_))
         ));
         assert!(matches!(
-            v.verify(&headers("x-wh-signature", &rsa), body),
+            verdict(&v, &headers("x-wh-signature", &rsa), body),
             Ok(VerifiedBy::Rsa(_))
         ));
-        assert!(v.verify(&headers("x-wh-signature", &rsa), b"{}").is_err());
+        assert!(verdict(&v, &headers("x-wh-signature", &rsa), b"{}").is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
+}
+
+/// Many deliveries at once over real HTTP, one in seven forged: every forged one is refused,
+/// every valid one handled exactly once, with batch verification on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_deliveries_over_http_are_batched_and_forged_ones_refused() {
+    let rec = Recorder::default();
+    let service = association_router(&rec)
+        .verifier(TestKeys::primary().verifier())
+        .batch_verification(true)
+        .into_service();
+    let stats = service.clone();
+    let server = spawn(
+        "127.0.0.1:0".parse().expect("addr"),
+        service.bind(EventKind::AssociationDelete),
+    )
+    .await
+    .expect("bind");
+    let sender = MockSender::new(server.url()).expect("url");
+    let forged = |i: usize| i % 7 == 3;
+    let sends = (0..120).map(|i| {
+        let sender = &sender;
+        async move {
+            let delivery = sender
+                .event(&seed_event())
+                .webhook_id(format!("concurrent-{i}"));
+            let delivery = if forged(i) {
+                delivery.signed_by(&TestKeys::other())
+            } else {
+                delivery
+            };
+            delivery.send().await.expect("sent").status
+        }
+    });
+    let statuses = futures_util::future::join_all(sends).await;
+    for (i, status) in statuses.iter().enumerate() {
+        let expected = if forged(i) {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::OK
+        };
+        assert_eq!(*status, expected, "delivery {i}");
+    }
+    assert_eq!(rec.total(), (0..120).filter(|&i| !forged(i)).count());
+    let batch = stats.batch_stats().expect("batch verification is on");
+    assert_eq!(batch.signatures, 120, "{batch:?}");
+    assert_eq!(batch.rejected, 17, "{batch:?}");
+    assert!(
+        WebhookRouter::new().into_service().batch_stats().is_none(),
+        "off by default"
+    );
 }

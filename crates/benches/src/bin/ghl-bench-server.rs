@@ -2,12 +2,13 @@
 //! CPU time and peak memory can be read from `/proc/<pid>`.
 //!
 //! ```text
-//! ghl-bench-server serve <a|bare|b|hand-written|c|sdk> [--threads N] [--dedupe-capacity N]
+//! ghl-bench-server serve <a|bare|b|hand-written|c|sdk|f|sdk-batch|e|durable> [--threads N] [--dedupe-capacity N]
 //!                        [--max-seconds S] [--exit-on-stdin-eof]
 //! ghl-bench-server payloads [--count N]     one signed delivery per line (webhookId, signature, body)
 //! ghl-bench-server pem                      the test public key (SPKI PEM) the servers trust
 //! ghl-bench-server client-id                the clientId matching the payloads' appId (Node SDK peer)
-//! ghl-bench-server store-footprint [--ids N] memory held by an InMemoryStore full of N ids
+//! ghl-bench-server store-footprint [--ids N] memory of an InMemoryStore::default() over N distinct claims
+//! ghl-bench-server batch-curve [--max N] [--millis MS]  Ed25519 batch verification cost, n = 1..N
 //! ```
 //!
 //! `serve` binds `127.0.0.1:0` and prints `listening on 127.0.0.1:PORT` once it accepts.
@@ -57,11 +58,21 @@ enum Command {
     Pem,
     /// The clientId matching the payloads' appId (Node SDK peer).
     ClientId,
-    /// Memory held by an `InMemoryStore::default()` full of N ids.
+    /// Memory of an `InMemoryStore::default()` while N distinct ids are claimed in it.
     StoreFootprint {
-        /// How many ids.
-        #[arg(long, value_name = "N", default_value_t = 100_000)]
+        /// How many distinct ids.
+        #[arg(long, value_name = "N", default_value_t = 450_000)]
         ids: usize,
+    },
+    /// The cost of Ed25519 batch verification of n signatures against n single
+    /// `verify_strict` calls, for n = 1..=max (a markdown table).
+    BatchCurve {
+        /// The largest batch.
+        #[arg(long, value_name = "N", default_value_t = 64)]
+        max: usize,
+        /// Measuring time per batch size, milliseconds (the best of 20 slices is kept).
+        #[arg(long, value_name = "MS", default_value_t = 200)]
+        millis: u64,
     },
 }
 
@@ -108,6 +119,10 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::StoreFootprint { ids } => store_footprint(ids),
+        Command::BatchCurve { max, millis } => {
+            batch_curve(max.max(1), Duration::from_millis(millis.max(5)));
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -177,16 +192,30 @@ async fn run(options: ServeOptions) -> Result<(), String> {
             })
             .await;
         }
-        Server::Sdk => {
+        Server::Sdk | Server::SdkBatch => {
             let service = WebhookRouter::new()
                 .verifier(TestKeys::primary().verifier())
+                .batch_verification(options.which == Server::SdkBatch)
                 .dedupe_in_memory(InMemoryStore::new(
                     options.dedupe_capacity,
                     Duration::from_secs(24 * 60 * 60),
                 ))
                 .on(|_event: ContactCreate, _delivery: Delivery| async {})
                 .into_service();
-            accept_loop(listener, move || service.clone()).await;
+            accept_loop(listener, move || {
+                let service = service.clone();
+                service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                    let service = service.clone();
+                    async move {
+                        if request.uri().path() == BATCH_STATS_PATH {
+                            Ok::<_, Infallible>(batch_stats(&service))
+                        } else {
+                            Ok(service.handle(request).await)
+                        }
+                    }
+                })
+            })
+            .await;
         }
         Server::Durable => {
             let path = options.journal.clone().unwrap_or_else(|| {
@@ -264,6 +293,30 @@ where
     }
 }
 
+/// Where (c) and (f) answer their batch verification figures (one JSON line).
+const BATCH_STATS_PATH: &str = "/_bench/batch";
+
+/// `{"signatures":..,"direct":..,"alone":..,"yields":..,"batches":..,"batched":..,"failed_batches":..,
+/// "largest":..,"rejected":..}`, all zero without batch verification.
+fn batch_stats(
+    service: &ghl_webhook_router::WebhookService,
+) -> http::Response<http_body_util::Full<bytes::Bytes>> {
+    let s = service.batch_stats().unwrap_or_default();
+    let body = format!(
+        "{{\"signatures\":{},\"direct\":{},\"alone\":{},\"yields\":{},\"batches\":{},\"batched\":{},\"failed_batches\":{},\"largest\":{},\"rejected\":{}}}",
+        s.signatures,
+        s.direct,
+        s.alone,
+        s.yields,
+        s.batches,
+        s.batched,
+        s.failed_batches,
+        s.largest,
+        s.rejected
+    );
+    http::Response::new(http_body_util::Full::new(bytes::Bytes::from(body)))
+}
+
 /// Where (e) answers its journal's figures (one JSON line), for `ghl-bench` between phases.
 const STATS_PATH: &str = "/_bench/journal";
 
@@ -307,24 +360,35 @@ fn print_payloads(count: usize) -> Result<(), String> {
     out.flush().map_err(|e| format!("stdout: {e}"))
 }
 
-/// Prints how much resident memory an `InMemoryStore::default()` holding `ids` completed
-/// `webhookId`s takes (VmRSS before and after, KiB).
+/// Prints how much resident memory an `InMemoryStore::default()` takes while `ids` distinct
+/// `webhookId`s are claimed and completed in it, one after another (VmRSS over the start,
+/// every 50 000 claims, KiB): several times its capacity is churn, the oldest evicted.
 fn store_footprint(ids: usize) -> Result<(), String> {
     let names: Vec<String> = (0..ids).map(payloads::webhook_id).collect();
     let before = vm_rss_kib()?;
     let store = InMemoryStore::default();
-    for id in &names {
+    println!(
+        "InMemoryStore::default(): capacity {}, {} bytes allocated ({} per id)",
+        store.capacity(),
+        store.memory_bytes(),
+        InMemoryStore::BYTES_PER_ID
+    );
+    println!();
+    println!("| claims | ids held | resident over the start, KiB | per id held, bytes |");
+    println!("|---:|---:|---:|---:|");
+    for (i, id) in names.iter().enumerate() {
         store.claim_now(id);
         store.complete_now(id);
+        if (i + 1) % 50_000 == 0 || i + 1 == names.len() {
+            let grown = vm_rss_kib()?.saturating_sub(before);
+            println!(
+                "| {} | {} | {grown} | {} |",
+                i + 1,
+                store.len(),
+                grown * 1024 / store.len().max(1) as u64
+            );
+        }
     }
-    let after = vm_rss_kib()?;
-    println!(
-        "InMemoryStore::default() holding {} ids of {} bytes: +{} KiB resident ({} bytes per id)",
-        store.len(),
-        names.first().map_or(0, String::len),
-        after.saturating_sub(before),
-        (after.saturating_sub(before) * 1024) / (store.len().max(1) as u64)
-    );
     Ok(())
 }
 
@@ -336,4 +400,57 @@ fn vm_rss_kib() -> Result<u64, String> {
         .find_map(|line| line.strip_prefix("VmRSS:"))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
         .ok_or_else(|| "no VmRSS in /proc/self/status".to_owned())
+}
+
+/// Prints, for n = 1..=max, the time of one `verify_batch` of n signatures per signature,
+/// against one `verify_strict`: the curve that decides whether batching pays.
+fn batch_curve(max: usize, time: Duration) {
+    use ed25519_dalek::Signer as _;
+    let signing = TestKeys::primary().signing_key().clone();
+    let key = signing.verifying_key();
+    let deliveries = contact_create_deliveries(max);
+    let bodies: Vec<&[u8]> = deliveries.iter().map(|d| d.body.as_ref()).collect();
+    let signatures: Vec<ed25519_dalek::Signature> =
+        bodies.iter().map(|body| signing.sign(body)).collect();
+    let keys = vec![key; max];
+    // Best of 20 slices: the least disturbed by other work on the machine.
+    let best_ns_per_call = |f: &mut dyn FnMut()| {
+        let slice = time / 20;
+        let mut best = f64::INFINITY;
+        for _ in 0..20 {
+            let start = std::time::Instant::now();
+            let mut calls = 0u64;
+            while start.elapsed() < slice {
+                f();
+                calls += 1;
+            }
+            best = best.min(start.elapsed().as_nanos() as f64 / calls as f64);
+        }
+        best
+    };
+    let single = best_ns_per_call(&mut || {
+        let ok = key.verify_strict(bodies[0], &signatures[0]).is_ok();
+        std::hint::black_box(ok);
+    });
+    println!(
+        "verify_strict of one {}-byte body: {:.2} µs",
+        bodies[0].len(),
+        single / 1e3
+    );
+    println!();
+    println!("| n | batch µs | µs per signature | per signature / verify_strict |");
+    println!("|---:|---:|---:|---:|");
+    for n in 1..=max {
+        let batch = best_ns_per_call(&mut || {
+            let ok =
+                ed25519_dalek::verify_batch(&bodies[..n], &signatures[..n], &keys[..n]).is_ok();
+            std::hint::black_box(ok);
+        });
+        println!(
+            "| {n} | {:.1} | {:.2} | {:.3} |",
+            batch / 1e3,
+            batch / 1e3 / n as f64,
+            batch / n as f64 / single
+        );
+    }
 }

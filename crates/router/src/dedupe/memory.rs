@@ -1,8 +1,8 @@
-//! The in-memory idempotency store: one instance, bounded, O(1) per operation.
+//! The in-memory idempotency store: one instance, bounded, O(1) per operation, its memory
+//! allocated once.
 
 use std::collections::hash_map::RandomState;
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -10,73 +10,90 @@ use futures_util::future::BoxFuture;
 
 use super::{Claim, IdempotencyStore, StoreError};
 
-/// The in-memory store: bounded in entries, entries expire, every operation O(1) amortized.
+const ENTRY_BYTES: usize = std::mem::size_of::<Entry>();
+
+/// Index slots per entry: the index is at most half full, so probes stay short.
+const INDEX_SLOTS_PER_ID: usize = 2;
+
+/// The in-memory store: bounded in entries, entries expire, every operation O(1).
 ///
 /// Entries are kept in claim order; when the store is full the oldest entry is forgotten
-/// (a duplicate of it arriving later would be handled again), so memory never grows past
-/// `capacity` entries whatever the load.
+/// (a duplicate of it arriving later would be handled again), so the store never holds more
+/// than `capacity` ids whatever the load.
 ///
-/// An id is kept as a 128-bit keyed hash, not as its text: about 70 bytes per remembered id
-/// (7 MB for the default 100,000), whatever the length of the ids. Two distinct ids collide
-/// with a probability of about 2⁻¹²⁸ per pair; the hash keys are random per store, so
-/// collisions cannot be forged.
+/// Its memory is allocated once, when it is made: [`BYTES_PER_ID`](Self::BYTES_PER_ID) (24) bytes per id of
+/// capacity, 2.3 MiB for the default 100,000, and it never grows or shrinks under churn. An id is kept as a 96-bit keyed hash, not as its text, in a ring
+/// of entries in claim order; an open-addressing index (linear probing, at most half full,
+/// deletion by backward shift, so no tombstones) finds an id's entry. Two distinct ids collide
+/// with a probability of about 2⁻⁹⁶ per pair; the hash keys are random per store, so
+/// collisions cannot be forged. Expiry times have a resolution of one second: an id is kept at
+/// least its ttl, at most one second longer.
 #[derive(Debug, Clone)]
 pub struct InMemoryStore {
     inner: Arc<Mutex<Inner>>,
 }
 
-#[derive(Debug)]
-struct Inner {
-    capacity: usize,
-    done_ttl: Duration,
-    in_flight_ttl: Duration,
-    map: HashMap<Key, Entry, BuildHasherDefault<KeyHasher>>,
-    order: VecDeque<(Key, u32)>,
-    next_seq: u32,
-    /// Expiry times are milliseconds since this instant.
-    epoch: Instant,
-    hashers: (RandomState, RandomState),
-}
+/// One remembered id: its 96-bit key, its expiry (seconds since the store's epoch, 31 bits)
+/// and whether it is done (the top bit). All zero: an empty place in the ring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Entry([u32; 4]);
 
-/// A 128-bit keyed hash of a `webhookId` (two independent SipHash keys).
+/// A 96-bit keyed hash of a `webhookId`; never all zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Key(u64, u64);
-
-impl Hash for Key {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // Already a keyed hash: the map uses its first half as is.
-        state.write_u64(self.0);
-    }
+struct Key {
+    hi: u64,
+    lo: u32,
 }
 
-/// The map's hasher: passes a [`Key`]'s first half through instead of hashing it again.
-#[derive(Default)]
-struct KeyHasher(u64);
+const DONE: u32 = 1 << 31;
 
-impl Hasher for KeyHasher {
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+impl Entry {
+    const EMPTY: Self = Self([0; 4]);
+
+    fn new(key: Key, expires: u32, done: bool) -> Self {
+        let meta = expires.min(DONE - 1) | if done { DONE } else { 0 };
+        Self([key.hi as u32, (key.hi >> 32) as u32, key.lo, meta])
     }
 
-    fn write(&mut self, bytes: &[u8]) {
-        // Not used by `Key`; kept correct for any other input.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+    fn key(self) -> Key {
+        Key {
+            hi: u64::from(self.0[0]) | (u64::from(self.0[1]) << 32),
+            lo: self.0[2],
         }
     }
 
-    fn finish(&self) -> u64 {
-        self.0
+    fn is_empty(self) -> bool {
+        self.0[..3] == [0; 3]
+    }
+
+    fn expires(self) -> u32 {
+        self.0[3] & !DONE
+    }
+
+    fn done(self) -> bool {
+        self.0[3] & DONE != 0
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    /// Milliseconds since `Inner::epoch`.
-    expires: u64,
-    /// Tells this entry's place in `order` from stale places of earlier entries of the key.
-    seq: u32,
-    done: bool,
+#[derive(Debug)]
+struct Inner {
+    done_ttl: Duration,
+    in_flight_ttl: Duration,
+    /// The claim-order ring: `occupied` places from `head` (empty places are released or expired
+    /// ids, skipped when they reach the head).
+    ring: Box<[Entry]>,
+    head: usize,
+    occupied: usize,
+    /// Entries in the ring that are not empty.
+    live: usize,
+    /// Ring position + 1 of the entry whose key hashes here (or past here); 0: free.
+    index: Box<[u32]>,
+    /// Expiry times are seconds since this instant.
+    epoch: Instant,
+    /// A clock moved by hand in tests (`None`: the real one).
+    #[cfg(test)]
+    manual: Option<Duration>,
+    hashers: (RandomState, RandomState),
 }
 
 impl Default for InMemoryStore {
@@ -86,24 +103,32 @@ impl Default for InMemoryStore {
 }
 
 impl InMemoryStore {
-    /// A store remembering at most `capacity` ids, each for `ttl` after it was handled.
+    /// The bytes the store takes per id of capacity: a 16-byte entry in the claim-order ring
+    /// and two 4-byte slots of the hash index.
+    pub const BYTES_PER_ID: usize = ENTRY_BYTES + INDEX_SLOTS_PER_ID * 4;
+
+    /// The largest capacity (positions in the ring are 32-bit).
+    pub const MAX_CAPACITY: usize = 1 << 30;
+
+    /// A store remembering at most `capacity` ids (1 to [`MAX_CAPACITY`](Self::MAX_CAPACITY)), each for `ttl`
+    /// after it was handled. Allocates its [`BYTES_PER_ID`](Self::BYTES_PER_ID) × `capacity` bytes here, once.
     ///
     /// A claim whose handler never finishes expires after `ttl` too; the router releases
     /// claims on timeout long before that.
     pub fn new(capacity: usize, ttl: Duration) -> Self {
-        let capacity = capacity.max(1);
+        let capacity = capacity.clamp(1, Self::MAX_CAPACITY);
         Self {
             inner: Arc::new(Mutex::new(Inner {
-                capacity,
                 done_ttl: ttl,
                 in_flight_ttl: ttl,
-                map: HashMap::with_capacity_and_hasher(
-                    capacity.min(4096),
-                    BuildHasherDefault::default(),
-                ),
-                order: VecDeque::with_capacity(capacity.min(4096)),
-                next_seq: 0,
+                ring: vec![Entry::EMPTY; capacity].into_boxed_slice(),
+                head: 0,
+                occupied: 0,
+                live: 0,
+                index: vec![0u32; capacity * INDEX_SLOTS_PER_ID].into_boxed_slice(),
                 epoch: Instant::now(),
+                #[cfg(test)]
+                manual: None,
                 hashers: (RandomState::new(), RandomState::new()),
             })),
         }
@@ -117,7 +142,7 @@ impl InMemoryStore {
 
     /// How many ids are remembered right now (claimed or done).
     pub fn len(&self) -> usize {
-        self.lock().map.len()
+        self.lock().live
     }
 
     /// Whether no id is remembered.
@@ -127,12 +152,19 @@ impl InMemoryStore {
 
     /// The configured bound on remembered ids.
     pub fn capacity(&self) -> usize {
-        self.lock().capacity
+        self.lock().ring.len()
+    }
+
+    /// The bytes the store holds for its ids: [`BYTES_PER_ID`](Self::BYTES_PER_ID) × [`capacity`](Self::capacity),
+    /// whatever has been claimed.
+    pub fn memory_bytes(&self) -> usize {
+        let inner = self.lock();
+        std::mem::size_of_val(&*inner.ring) + std::mem::size_of_val(&*inner.index)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic while holding the lock cannot leave the maps half-updated in a way that
-        // breaks the invariants below (every path re-checks), so poisoning is ignored.
+        // Every operation leaves the ring and the index consistent before it can panic (no
+        // input reaches a panicking path), so poisoning is ignored.
         self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -147,10 +179,9 @@ impl InMemoryStore {
     pub fn complete_now(&self, webhook_id: &str) {
         let mut inner = self.lock();
         let key = inner.key(webhook_id);
-        let expires = inner.now().saturating_add(millis(inner.done_ttl));
-        if let Some(entry) = inner.map.get_mut(&key) {
-            entry.done = true;
-            entry.expires = expires;
+        let expires = inner.expiry(inner.done_ttl);
+        if let Some((_, pos)) = inner.find(key) {
+            inner.ring[pos] = Entry::new(key, expires, true);
         }
     }
 
@@ -158,84 +189,169 @@ impl InMemoryStore {
     pub fn release_now(&self, webhook_id: &str) {
         let mut inner = self.lock();
         let key = inner.key(webhook_id);
-        inner.map.remove(&key);
+        if let Some((slot, pos)) = inner.find(key) {
+            inner.forget(slot, pos);
+        }
     }
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl Inner {
     fn key(&self, webhook_id: &str) -> Key {
-        Key(
-            self.hashers.0.hash_one(webhook_id),
-            self.hashers.1.hash_one(webhook_id),
-        )
+        let hi = self.hashers.0.hash_one(webhook_id);
+        let lo = self.hashers.1.hash_one(webhook_id) as u32;
+        Key {
+            hi,
+            // All zero marks an empty entry.
+            lo: if hi == 0 && lo == 0 { 1 } else { lo },
+        }
     }
 
-    /// Milliseconds since the store was made.
-    fn now(&self) -> u64 {
-        millis(self.epoch.elapsed())
+    /// Time since the store was made.
+    fn elapsed(&self) -> Duration {
+        #[cfg(test)]
+        if let Some(manual) = self.manual {
+            return manual;
+        }
+        self.epoch.elapsed()
+    }
+
+    /// Whole seconds since the store was made.
+    fn now(&self) -> u32 {
+        u32::try_from(self.elapsed().as_secs())
+            .unwrap_or(u32::MAX)
+            .min(DONE - 1)
+    }
+
+    /// The expiry of an entry made now with `ttl`: rounded up to the next whole second, so an
+    /// entry never expires early.
+    fn expiry(&self, ttl: Duration) -> u32 {
+        let at = self.elapsed().saturating_add(ttl);
+        let secs = at.as_secs() + u64::from(at.subsec_nanos() > 0);
+        u32::try_from(secs).unwrap_or(u32::MAX).min(DONE - 1)
+    }
+
+    fn home(&self, key: Key) -> usize {
+        // Maps the 64-bit hash onto the index without a division.
+        ((u128::from(key.hi) * self.index.len() as u128) >> 64) as usize
+    }
+
+    fn next(&self, slot: usize) -> usize {
+        if slot + 1 == self.index.len() {
+            0
+        } else {
+            slot + 1
+        }
+    }
+
+    /// The index slot and ring position of `key`'s entry.
+    fn find(&self, key: Key) -> Option<(usize, usize)> {
+        let mut slot = self.home(key);
+        // Ends: the index is at most half full, so a free slot is always reached.
+        loop {
+            let pos = self.index[slot].checked_sub(1)? as usize;
+            if self.ring[pos].key() == key {
+                return Some((slot, pos));
+            }
+            slot = self.next(slot);
+        }
+    }
+
+    /// The index slot pointing at ring position `pos`.
+    fn slot_of(&self, pos: usize) -> Option<usize> {
+        let mut slot = self.home(self.ring[pos].key());
+        loop {
+            match self.index[slot] {
+                0 => return None,
+                v if v as usize == pos + 1 => return Some(slot),
+                _ => slot = self.next(slot),
+            }
+        }
+    }
+
+    /// Forgets the entry at ring position `pos`, whose index slot is `slot`.
+    fn forget(&mut self, slot: usize, pos: usize) {
+        self.remove_slot(slot);
+        self.ring[pos] = Entry::EMPTY;
+        self.live -= 1;
+    }
+
+    /// Frees index slot `hole`, shifting back the entries after it that probed past it.
+    fn remove_slot(&mut self, mut hole: usize) {
+        let m = self.index.len();
+        self.index[hole] = 0;
+        let mut slot = hole;
+        loop {
+            slot = self.next(slot);
+            let v = self.index[slot];
+            if v == 0 {
+                return;
+            }
+            let home = self.home(self.ring[v as usize - 1].key());
+            // The entry may move into the hole when the hole lies between its home and it.
+            if (slot + m - hole) % m <= (slot + m - home) % m {
+                self.index[hole] = v;
+                self.index[slot] = 0;
+                hole = slot;
+            }
+        }
+    }
+
+    /// Drops the oldest place of the ring, forgetting its entry.
+    fn pop_front(&mut self) {
+        let pos = self.head;
+        if !self.ring[pos].is_empty()
+            && let Some(slot) = self.slot_of(pos)
+        {
+            self.forget(slot, pos);
+        }
+        self.head = if pos + 1 == self.ring.len() {
+            0
+        } else {
+            pos + 1
+        };
+        self.occupied -= 1;
+    }
+
+    /// Drops places from the front of the ring while they are empty or expired.
+    fn drop_expired_front(&mut self, now: u32) {
+        while self.occupied > 0 {
+            let entry = self.ring[self.head];
+            if !entry.is_empty() && entry.expires() > now {
+                return;
+            }
+            self.pop_front();
+        }
     }
 
     fn claim(&mut self, webhook_id: &str) -> Claim {
         let now = self.now();
+        self.drop_expired_front(now);
         let key = self.key(webhook_id);
-        self.evict_expired_front(now);
-        if let Some(entry) = self.map.get(&key)
-            && entry.expires > now
-        {
-            return if entry.done {
-                Claim::Done
-            } else {
-                Claim::InFlight
-            };
+        if let Some((slot, pos)) = self.find(key) {
+            let entry = self.ring[pos];
+            if entry.expires() > now {
+                return if entry.done() {
+                    Claim::Done
+                } else {
+                    Claim::InFlight
+                };
+            }
+            self.forget(slot, pos);
         }
-        let seq = self.next_seq;
-        self.next_seq = self.next_seq.wrapping_add(1);
-        self.map.insert(
-            key,
-            Entry {
-                done: false,
-                expires: now.saturating_add(millis(self.in_flight_ttl)),
-                seq,
-            },
-        );
-        self.order.push_back((key, seq));
-        while self.map.len() > self.capacity {
-            self.evict_front();
+        if self.occupied == self.ring.len() {
+            self.pop_front();
         }
-        if self.order.len() > 2 * self.capacity + 64 {
-            let map = &self.map;
-            self.order
-                .retain(|(k, seq)| map.get(k).is_some_and(|e| e.seq == *seq));
+        let pos = (self.head + self.occupied) % self.ring.len();
+        self.ring[pos] = Entry::new(key, self.expiry(self.in_flight_ttl), false);
+        let mut slot = self.home(key);
+        while self.index[slot] != 0 {
+            slot = self.next(slot);
         }
+        // Positions are below `InMemoryStore::MAX_CAPACITY`, so `pos + 1` fits.
+        self.index[slot] = u32::try_from(pos + 1).unwrap_or(u32::MAX);
+        self.occupied += 1;
+        self.live += 1;
         Claim::Acquired
-    }
-
-    /// Drops entries from the front of the claim order while they are stale or expired.
-    fn evict_expired_front(&mut self, now: u64) {
-        while let Some((key, seq)) = self.order.front() {
-            match self.map.get(key) {
-                Some(entry) if entry.seq == *seq && entry.expires > now => break,
-                Some(entry) if entry.seq == *seq => {
-                    self.map.remove(key);
-                }
-                _ => {}
-            }
-            self.order.pop_front();
-        }
-    }
-
-    /// Forgets the oldest live entry.
-    fn evict_front(&mut self) {
-        while let Some((key, seq)) = self.order.pop_front() {
-            if self.map.get(&key).is_some_and(|e| e.seq == seq) {
-                self.map.remove(&key);
-                return;
-            }
-        }
     }
 }
 
@@ -260,6 +376,32 @@ impl IdempotencyStore for InMemoryStore {
 mod tests {
     use super::*;
 
+    impl InMemoryStore {
+        /// Stops the store's real clock (from zero) and moves it forward by hand.
+        fn advance(&self, by: Duration) {
+            let mut inner = self.lock();
+            inner.manual = Some(inner.manual.unwrap_or_default() + by);
+        }
+
+        /// Checks that the index and the ring agree: every entry is found, nothing else is.
+        fn check(&self) {
+            let inner = self.lock();
+            let used = inner.index.iter().filter(|&&v| v != 0).count();
+            assert_eq!(used, inner.live, "one index slot per entry");
+            assert!(inner.live <= inner.occupied && inner.occupied <= inner.ring.len());
+            let mut live = 0;
+            for k in 0..inner.occupied {
+                let pos = (inner.head + k) % inner.ring.len();
+                let entry = inner.ring[pos];
+                if !entry.is_empty() {
+                    live += 1;
+                    assert_eq!(inner.find(entry.key()).map(|f| f.1), Some(pos));
+                }
+            }
+            assert_eq!(live, inner.live);
+        }
+    }
+
     #[test]
     fn first_claim_acquires_then_in_flight_then_done() {
         let store = InMemoryStore::default();
@@ -268,6 +410,7 @@ mod tests {
         store.complete_now("a");
         assert_eq!(store.claim_now("a"), Claim::Done);
         assert_eq!(store.claim_now("b"), Claim::Acquired);
+        store.check();
     }
 
     #[test]
@@ -275,16 +418,26 @@ mod tests {
         let store = InMemoryStore::default();
         assert_eq!(store.claim_now("a"), Claim::Acquired);
         store.release_now("a");
+        assert_eq!(store.len(), 0);
         assert_eq!(store.claim_now("a"), Claim::Acquired);
+        store.check();
     }
 
     #[test]
-    fn entries_expire_after_their_ttl() {
-        let store = InMemoryStore::new(10, Duration::from_millis(1));
+    fn entries_expire_after_their_ttl_and_not_before() {
+        let store = InMemoryStore::new(10, Duration::from_millis(1500));
+        store.advance(Duration::ZERO);
         assert_eq!(store.claim_now("a"), Claim::Acquired);
         store.complete_now("a");
-        std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(store.claim_now("a"), Claim::Acquired);
+        store.advance(Duration::from_millis(1400));
+        assert_eq!(store.claim_now("a"), Claim::Done, "not before its ttl");
+        store.advance(Duration::from_millis(1600));
+        assert_eq!(
+            store.claim_now("a"),
+            Claim::Acquired,
+            "at most a second late"
+        );
+        store.check();
     }
 
     #[test]
@@ -299,38 +452,53 @@ mod tests {
                 store.complete_now(&id);
             }
             assert!(store.len() <= 100);
-            assert!(store.lock().order.len() <= 2 * 100 + 64 + 1);
+            if i % 97 == 0 {
+                store.check();
+            }
         }
         // The newest ids are remembered, the oldest forgotten.
         assert_eq!(store.claim_now("id-9998"), Claim::Done);
         assert_eq!(store.claim_now("id-1"), Claim::Acquired);
+        store.check();
     }
 
     #[test]
-    fn one_hundred_thousand_distinct_ids_stay_within_the_bound() {
+    fn churn_of_many_times_the_capacity_never_reallocates() {
         let store = InMemoryStore::new(10_000, Duration::from_secs(3600));
+        let before = {
+            let inner = store.lock();
+            (inner.ring.as_ptr(), inner.index.as_ptr())
+        };
+        assert_eq!(store.memory_bytes(), 10_000 * InMemoryStore::BYTES_PER_ID);
         for i in 0..100_000 {
             let id = format!("{i:08}");
             assert_eq!(store.claim_now(&id), Claim::Acquired);
             store.complete_now(&id);
         }
         assert_eq!(store.len(), 10_000);
+        assert_eq!(store.memory_bytes(), 10_000 * InMemoryStore::BYTES_PER_ID);
         let inner = store.lock();
-        assert!(inner.order.len() <= 2 * inner.capacity + 64 + 1);
-        assert!(
-            inner.map.capacity() < 4 * inner.capacity,
-            "the map does not keep growing"
-        );
+        assert_eq!((inner.ring.as_ptr(), inner.index.as_ptr()), before);
+        drop(inner);
+        store.check();
+    }
+
+    #[test]
+    fn the_default_store_takes_24_bytes_per_id() {
+        assert_eq!(InMemoryStore::BYTES_PER_ID, 24);
+        assert_eq!(InMemoryStore::default().memory_bytes(), 2_400_000);
+        assert_eq!(InMemoryStore::new(0, Duration::ZERO).capacity(), 1);
     }
 
     #[test]
     fn an_unfinished_claim_expires_after_the_in_flight_ttl_but_a_done_one_stays() {
         let store = InMemoryStore::new(10, Duration::from_secs(3600))
-            .with_in_flight_ttl(Duration::from_millis(1));
+            .with_in_flight_ttl(Duration::from_secs(1));
+        store.advance(Duration::ZERO);
         assert_eq!(store.claim_now("stuck"), Claim::Acquired);
         assert_eq!(store.claim_now("done"), Claim::Acquired);
         store.complete_now("done");
-        std::thread::sleep(Duration::from_millis(5));
+        store.advance(Duration::from_secs(3));
         assert_eq!(
             store.claim_now("stuck"),
             Claim::Acquired,
@@ -341,5 +509,85 @@ mod tests {
             Claim::Done,
             "completion uses the long ttl"
         );
+        store.check();
+    }
+
+    /// The store against a plain model (a list in claim order) over random operations on a
+    /// small pool of ids: the same answers every time, and the index always consistent.
+    #[test]
+    fn random_operations_agree_with_a_model_in_claim_order() {
+        #[derive(Clone, Copy)]
+        struct Modelled {
+            id: usize,
+            done: bool,
+            expires: u64,
+        }
+        for seed in 0..20 {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let capacity = rng.usize(1..12);
+            let store = InMemoryStore::new(capacity, Duration::from_secs(5))
+                .with_in_flight_ttl(Duration::from_secs(2));
+            store.advance(Duration::ZERO);
+            // Places of the ring in claim order: None where an id was released or expired.
+            let mut model: std::collections::VecDeque<Option<Modelled>> = Default::default();
+            let mut now = 0u64;
+            for _ in 0..3_000 {
+                let id = rng.usize(0..(capacity * 3));
+                let name = format!("id-{id}");
+                let place = model.iter().position(|m| m.is_some_and(|m| m.id == id));
+                match rng.u8(0..10) {
+                    0..=4 => {
+                        while model
+                            .front()
+                            .is_some_and(|m| m.is_none_or(|m| m.expires <= now))
+                        {
+                            model.pop_front();
+                        }
+                        let place = model.iter().position(|m| m.is_some_and(|m| m.id == id));
+                        let expected = match place.and_then(|p| model[p]) {
+                            Some(m) if m.expires > now && m.done => Claim::Done,
+                            Some(m) if m.expires > now => Claim::InFlight,
+                            _ => Claim::Acquired,
+                        };
+                        if expected == Claim::Acquired {
+                            if let Some(p) = place {
+                                model[p] = None;
+                            }
+                            if model.len() == capacity {
+                                model.pop_front();
+                            }
+                            model.push_back(Some(Modelled {
+                                id,
+                                done: false,
+                                expires: now + 2,
+                            }));
+                        }
+                        assert_eq!(store.claim_now(&name), expected, "seed {seed}");
+                    }
+                    5..=6 => {
+                        if let Some(p) = place
+                            && let Some(m) = model[p].as_mut()
+                        {
+                            m.done = true;
+                            m.expires = now + 5;
+                        }
+                        store.complete_now(&name);
+                    }
+                    7 => {
+                        if let Some(p) = place {
+                            model[p] = None;
+                        }
+                        store.release_now(&name);
+                    }
+                    _ => {
+                        now += 1;
+                        store.advance(Duration::from_secs(1));
+                    }
+                }
+                store.check();
+                let live = model.iter().filter(|m| m.is_some()).count();
+                assert_eq!(store.len(), live, "seed {seed}");
+            }
+        }
     }
 }

@@ -11,9 +11,10 @@ use ghl_webhook_benches::servers::Server;
 ///
 /// Starts, one at a time on 127.0.0.1, (a) bare hyper, (b) a hand-written hyper server doing
 /// Ed25519 verify_strict + serde_json::from_slice, (c) the SDK's service (no-op handler,
-/// in-memory dedupe on) and, with --peers, (d) HighLevel's official Node SDK behind Express;
-/// loads each with a closed-loop HTTP/1.1 keep-alive generator at N connections, then at 1;
-/// interleaves rounds (a b c d a b c d ..., d only with --peers) and prints a markdown report.
+/// in-memory dedupe on), (f) the same with batch verification, (e) durable mode and, with
+/// --peers, (d) HighLevel's official Node SDK behind Express; loads each with a closed-loop
+/// HTTP/1.1 keep-alive generator at N connections, then at 1, then (b, c, f) at N connections
+/// with a share of forged signatures; interleaves rounds and prints a markdown report.
 #[derive(Debug, Clone, PartialEq, Parser)]
 #[command(name = "ghl-bench", allow_negative_numbers = true)]
 pub struct Options {
@@ -39,13 +40,21 @@ pub struct Options {
     /// no id repeats within one server's run (the first --payloads of them go to a-d).
     #[arg(long, value_name = "N", default_value = "262144", value_parser = positive)]
     pub durable_payloads: usize,
+    /// Ids the in-memory dedupe store of (c), (f) and (e) holds (default: half of --payloads,
+    /// so that every request is a first delivery).
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub dedupe_capacity: Option<usize>,
+    /// Percent of deliveries carrying a forged signature in the attack phase of (b), (c) and
+    /// (f), at N connections after the others (0: no attack phase).
+    #[arg(long, value_name = "P", default_value = "10", value_parser = percent)]
+    pub forged_percent: u32,
     /// Folder of (e)'s journal files (default: the target folder, i.e. a real disk, not tmpfs).
     #[arg(long, value_name = "DIR")]
     pub journal_dir: Option<PathBuf>,
-    /// Which servers, e.g. a,c (or by name: bare, hand-written, sdk, node); d is added by
-    /// --peers.
+    /// Which servers, e.g. a,c (or by name: bare, hand-written, sdk, sdk-batch, node,
+    /// durable); d is added by --peers.
     // The full path keeps clap from reading the list as repeated values: one value, a list.
-    #[arg(long, value_name = "LIST", default_value = "a,b,c,e", value_parser = servers)]
+    #[arg(long, value_name = "LIST", default_value = "a,b,c,f,e", value_parser = servers)]
     pub servers: ::std::vec::Vec<Server>,
     /// Also run HighLevel's Node SDK (needs node and npm).
     #[arg(long)]
@@ -105,6 +114,15 @@ fn seconds(text: &str) -> Result<Duration, String> {
     }
 }
 
+fn percent(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(p) if p <= 100 => Ok(p),
+        _ => Err(format!(
+            "needs a whole percentage from 0 to 100, got `{text}`"
+        )),
+    }
+}
+
 fn warmup(text: &str) -> Result<Duration, String> {
     if text.trim() == "0" {
         Ok(Duration::ZERO)
@@ -117,14 +135,14 @@ fn servers(text: &str) -> Result<Vec<Server>, String> {
     let mut out = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let server = Server::from_name(part).ok_or_else(|| {
-            format!("--servers takes a comma-separated list of a, b, c, d, e; got `{part}`")
+            format!("--servers takes a comma-separated list of a, b, c, d, e, f; got `{part}`")
         })?;
         if !out.contains(&server) {
             out.push(server);
         }
     }
     if out.is_empty() {
-        return Err("--servers needs at least one of a, b, c, d, e".to_owned());
+        return Err("--servers needs at least one of a, b, c, d, e, f".to_owned());
     }
     out.sort_unstable();
     Ok(out)
@@ -157,11 +175,14 @@ mod tests {
                 max_requests: 5_000_000,
                 payloads: 4096,
                 durable_payloads: 262144,
+                dedupe_capacity: None,
+                forged_percent: 10,
                 journal_dir: None,
                 servers: vec![
                     Server::Bare,
                     Server::HandWritten,
                     Server::Sdk,
+                    Server::SdkBatch,
                     Server::Durable
                 ],
                 peers: false,
@@ -189,6 +210,10 @@ mod tests {
             "1000",
             "--payloads",
             "64",
+            "--dedupe-capacity",
+            "100000",
+            "--forged-percent",
+            "0",
             "--servers",
             "c,a",
             "--no-pin",
@@ -205,6 +230,8 @@ mod tests {
         assert_eq!(o.connections, 8);
         assert_eq!(o.max_requests, 1000);
         assert_eq!(o.payloads, 64);
+        assert_eq!(o.dedupe_capacity, Some(100_000));
+        assert_eq!(o.forged_percent, 0);
         assert_eq!(o.servers, vec![Server::Bare, Server::Sdk]);
         assert!(!o.pin);
         assert_eq!(o.threads, Some(2));
@@ -222,6 +249,7 @@ mod tests {
                 Server::Bare,
                 Server::HandWritten,
                 Server::Sdk,
+                Server::SdkBatch,
                 Server::Node,
                 Server::Durable
             ]
@@ -243,6 +271,8 @@ mod tests {
             (&["--duration", "1e9"][..], "seconds"),
             (&["--servers", "a,x"][..], "`x`"),
             (&["--servers", ","][..], "at least one"),
+            (&["--forged-percent", "101"][..], "percentage"),
+            (&["--forged-percent", "-3"][..], "percentage"),
             (&["--fast"][..], "unexpected argument '--fast'"),
         ] {
             match parse_list(list) {

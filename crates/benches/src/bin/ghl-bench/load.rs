@@ -34,12 +34,23 @@ pub struct Phase {
     pub first_index: u64,
 }
 
+/// One pre-built request and what it must be answered.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The raw HTTP/1.1 bytes.
+    pub bytes: Vec<u8>,
+    /// Its signature is forged: it must be answered 401, and a 200 is an error.
+    pub forged: bool,
+}
+
 /// What one phase measured.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
-    /// Requests answered 200.
+    /// Requests answered 200 (valid deliveries).
     pub ok: u64,
-    /// Requests answered otherwise, or failed.
+    /// Forged deliveries answered 401, as they must be.
+    pub rejected: u64,
+    /// Requests answered otherwise (a forged delivery answered 200 included), or failed.
     pub errors: u64,
     /// The first error seen, for the report.
     pub first_error: Option<String>,
@@ -57,6 +68,16 @@ impl Outcome {
         let secs = self.elapsed.as_secs_f64();
         if secs > 0.0 {
             self.ok as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    /// Requests answered as they must be (200, or 401 for forged ones) per second.
+    pub fn answered_rps(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            (self.ok + self.rejected) as f64 / secs
         } else {
             0.0
         }
@@ -154,13 +175,14 @@ async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<(), Stri
 struct ConnectionResult {
     latencies_ns: Vec<u64>,
     ok: u64,
+    rejected: u64,
     errors: u64,
     first_error: Option<String>,
     finished: Instant,
 }
 
 /// Runs one phase against `requests` (cycled). Must run inside a tokio runtime.
-pub async fn run(phase: &Phase, requests: Arc<Vec<Vec<u8>>>) -> Result<Outcome, String> {
+pub async fn run(phase: &Phase, requests: Arc<Vec<Request>>) -> Result<Outcome, String> {
     if requests.is_empty() {
         return Err("no requests to send".to_owned());
     }
@@ -202,6 +224,7 @@ pub async fn run(phase: &Phase, requests: Arc<Vec<Vec<u8>>>) -> Result<Outcome, 
             .map_err(|e| format!("a connection task failed: {e}"))?;
         latencies.extend_from_slice(&result.latencies_ns);
         outcome.ok += result.ok;
+        outcome.rejected += result.rejected;
         outcome.errors += result.errors;
         if outcome.first_error.is_none() {
             outcome.first_error = result.first_error;
@@ -233,7 +256,7 @@ struct Limits {
 
 async fn connection(
     mut stream: TcpStream,
-    requests: Arc<Vec<Vec<u8>>>,
+    requests: Arc<Vec<Request>>,
     issued: Arc<AtomicU64>,
     limits: Limits,
 ) -> ConnectionResult {
@@ -246,6 +269,7 @@ async fn connection(
     let mut result = ConnectionResult {
         latencies_ns: Vec::with_capacity(64 * 1024),
         ok: 0,
+        rejected: 0,
         errors: 0,
         first_error: None,
         finished: Instant::now(),
@@ -263,7 +287,7 @@ async fn connection(
         let sent = Instant::now();
         let exchange = async {
             stream
-                .write_all(request)
+                .write_all(&request.bytes)
                 .await
                 .map_err(|e| format!("write: {e}"))?;
             read_response(&mut stream, &mut buf).await
@@ -273,6 +297,13 @@ async fn connection(
             Err(_) => Err(format!("no answer within {timeout:?}")),
         };
         match answer {
+            Ok(401) if request.forged => result.rejected += 1,
+            Ok(200) if request.forged => {
+                result.errors += 1;
+                result
+                    .first_error
+                    .get_or_insert_with(|| "a forged delivery was answered 200".to_owned());
+            }
             Ok(200) => {
                 result.ok += 1;
                 result

@@ -183,6 +183,72 @@ pub struct Measurement {
     pub peak_rss_kib: u64,
     /// (e) only: the journal and its workers.
     pub durable: Option<DurableFigures>,
+    /// (b), (c), (f) with --forged-percent: the phase under attack.
+    pub attack: Option<Attack>,
+    /// (f) only: what batch verification did in each phase.
+    pub batch: Option<BatchFigures>,
+}
+
+/// The phase at N connections where a share of the deliveries carry forged signatures.
+#[derive(Debug, Clone)]
+pub struct Attack {
+    /// What the load generator saw (`ok`: valid ones answered 200; `rejected`: forged ones
+    /// answered 401).
+    pub outcome: Outcome,
+    /// Server CPU per request answered as it must be, µs.
+    pub cpu_us: f64,
+}
+
+/// Batch verification counters of one phase (differences of `/_bench/batch` around it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BatchPhase {
+    /// Signatures verified.
+    pub signatures: u64,
+    /// Verified alone without queueing.
+    pub direct: u64,
+    /// Found alone by their leader.
+    pub alone: u64,
+    /// Leaders that yielded once before taking the queue.
+    pub yields: u64,
+    /// Batches of two or more.
+    pub batches: u64,
+    /// Signatures in those batches.
+    pub batched: u64,
+    /// Batches that failed.
+    pub failed_batches: u64,
+    /// The largest batch so far (not a difference).
+    pub largest: u64,
+}
+
+impl BatchPhase {
+    fn since(self, before: BatchPhase) -> BatchPhase {
+        BatchPhase {
+            signatures: self.signatures.saturating_sub(before.signatures),
+            direct: self.direct.saturating_sub(before.direct),
+            alone: self.alone.saturating_sub(before.alone),
+            yields: self.yields.saturating_sub(before.yields),
+            batches: self.batches.saturating_sub(before.batches),
+            batched: self.batched.saturating_sub(before.batched),
+            failed_batches: self.failed_batches.saturating_sub(before.failed_batches),
+            largest: self.largest,
+        }
+    }
+
+    /// The mean size of the batches of two or more.
+    pub fn mean_batch(&self) -> f64 {
+        self.batched as f64 / self.batches.max(1) as f64
+    }
+}
+
+/// (f)'s batch verification in each phase.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BatchFigures {
+    /// At N connections.
+    pub loaded: BatchPhase,
+    /// At 1 connection.
+    pub single: BatchPhase,
+    /// Under attack.
+    pub attack: BatchPhase,
 }
 
 /// What (e)'s journal says around one phase: at its end, then once the workers caught up.
@@ -246,7 +312,11 @@ impl Setup {
             Command::new("env")
         };
         match server {
-            Server::Bare | Server::HandWritten | Server::Sdk | Server::Durable => {
+            Server::Bare
+            | Server::HandWritten
+            | Server::Sdk
+            | Server::SdkBatch
+            | Server::Durable => {
                 command.arg(&self.server_bin).args([
                     "serve",
                     &server.to_string(),
@@ -402,7 +472,9 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
         threads,
         // Fewer ids than payloads: every id is evicted before it comes round again, so every
         // request to (c) is a first delivery (see BENCHMARKS.md).
-        dedupe_capacity: (options.payloads / 2).max(1),
+        dedupe_capacity: options
+            .dedupe_capacity
+            .unwrap_or((options.payloads / 2).max(1)),
         journal_dir,
         node,
         pem: captured(&server_bin, &["pem"])?,
@@ -497,12 +569,49 @@ fn measure(
     let (server, addr) = start(setup.command(server_id, round)?, name)?;
     let durable = server_id == Server::Durable;
     let pid = server.pid();
-    let requests: Arc<Vec<Vec<u8>>> = Arc::new(
+    let requests: Arc<Vec<load::Request>> = Arc::new(
         payloads
             .iter()
-            .map(|(signature, body)| load::request_bytes(addr, PATH, signature, body))
+            .map(|(signature, body)| load::Request {
+                bytes: load::request_bytes(addr, PATH, signature, body),
+                forged: false,
+            })
             .collect(),
     );
+    let attacked = options.forged_percent > 0
+        && matches!(
+            server_id,
+            Server::HandWritten | Server::Sdk | Server::SdkBatch
+        );
+    let attack_requests: Arc<Vec<load::Request>> = Arc::new(if attacked {
+        let attacker = ghl_webhook_test_support::TestKeys::other();
+        payloads
+            .iter()
+            .enumerate()
+            .map(|(i, (signature, body))| {
+                let forged = is_forged(i, options.forged_percent);
+                let signature = if forged {
+                    attacker.sign(body.as_bytes())
+                } else {
+                    signature.clone()
+                };
+                load::Request {
+                    bytes: load::request_bytes(addr, PATH, &signature, body),
+                    forged,
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    });
+    let batched = server_id == Server::SdkBatch;
+    let batch_now = || -> Result<BatchPhase, String> {
+        if batched {
+            batch_stats(addr)
+        } else {
+            Ok(BatchPhase::default())
+        }
+    };
     let phase = |connections: usize, duration: Duration, first_index: u64| Phase {
         addr,
         connections,
@@ -527,6 +636,8 @@ fn measure(
         drain(addr).map_err(|e| in_phase("warm-up drain", e))?;
         s0 = journal_stats(addr).map_err(|e| in_phase("journal", e))?;
     }
+    let mut batch = BatchFigures::default();
+    let b0 = batch_now().map_err(|e| in_phase("batch stats", e))?;
     let cpu_before = procfs::cpu_ticks(pid).map_err(|e| in_phase("CPU", e))?;
     let loaded = runtime
         .block_on(load::run(
@@ -537,6 +648,8 @@ fn measure(
     next_index += loaded.ok + loaded.errors;
     let cpu_loaded = procfs::cpu_ticks(pid).map_err(|e| in_phase("CPU", e))?;
     let peak_rss_kib = procfs::vm_hwm_kib(pid).map_err(|e| in_phase("VmHWM", e))?;
+    let b1 = batch_now().map_err(|e| in_phase("batch stats", e))?;
+    batch.loaded = b1.since(b0);
     let us_per_request =
         |ticks: u64, ok: u64| ticks as f64 * 1e6 / ticks_per_second as f64 / ok.max(1) as f64;
     let mut figures = DurableFigures::default();
@@ -555,6 +668,29 @@ fn measure(
         .map_err(|e| in_phase("1-connection phase", e))?;
     next_index += single.ok + single.errors;
     let cpu_single = procfs::cpu_ticks(pid).map_err(|e| in_phase("CPU", e))?;
+    let b2 = batch_now().map_err(|e| in_phase("batch stats", e))?;
+    batch.single = b2.since(b1);
+    let attack = if attacked {
+        let cpu_start = procfs::cpu_ticks(pid).map_err(|e| in_phase("CPU", e))?;
+        let outcome = runtime
+            .block_on(load::run(
+                &phase(options.connections, options.duration, next_index),
+                attack_requests,
+            ))
+            .map_err(|e| in_phase("attack phase", e))?;
+        let cpu_end = procfs::cpu_ticks(pid).map_err(|e| in_phase("CPU", e))?;
+        let b3 = batch_now().map_err(|e| in_phase("batch stats", e))?;
+        batch.attack = b3.since(b2);
+        Some(Attack {
+            cpu_us: us_per_request(
+                cpu_end.saturating_sub(cpu_start),
+                outcome.ok + outcome.rejected,
+            ),
+            outcome,
+        })
+    } else {
+        None
+    };
     if durable {
         let (journal, stats, cpu) =
             phase_journal(addr, pid, &s0, &single, options.duration, cpu_single_start)
@@ -575,7 +711,13 @@ fn measure(
         }
     }
 
-    for (what, outcome) in [("loaded", &loaded), ("1-connection", &single)] {
+    let under_attack = attack.as_ref().map(|a| &a.outcome);
+    for (what, outcome) in [
+        ("loaded", Some(&loaded)),
+        ("1-connection", Some(&single)),
+        ("attack", under_attack),
+    ] {
+        let Some(outcome) = outcome else { continue };
         if outcome.errors > 0 {
             eprintln!(
                 "ghl-bench: {name}, round {round}, {what} phase: {} error(s), first: {}",
@@ -593,6 +735,36 @@ fn measure(
         single,
         peak_rss_kib,
         durable: durable.then_some(figures),
+        attack,
+        batch: batched.then_some(batch),
+    })
+}
+
+/// Whether delivery `index` of the attack phase carries a forged signature: `percent` of
+/// them, spread evenly.
+fn is_forged(index: usize, percent: u32) -> bool {
+    let p = percent as usize;
+    (index + 1) * p / 100 != index * p / 100
+}
+
+/// Asks (f) for its batch verification counters (one request on its own connection).
+fn batch_stats(addr: SocketAddr) -> Result<BatchPhase, String> {
+    let value = get_json(addr, "/_bench/batch")?;
+    let field = |name: &str| {
+        value
+            .get(name)
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(|| format!("batch stats `{value}`: no {name}"))
+    };
+    Ok(BatchPhase {
+        signatures: field("signatures")?,
+        direct: field("direct")?,
+        alone: field("alone")?,
+        yields: field("yields")?,
+        batches: field("batches")?,
+        batched: field("batched")?,
+        failed_batches: field("failed_batches")?,
+        largest: field("largest")?,
     })
 }
 
@@ -607,8 +779,8 @@ struct JournalStats {
     bytes: u64,
 }
 
-/// Asks (e) for its journal's counts (one request on its own connection).
-fn journal_stats(addr: SocketAddr) -> Result<JournalStats, String> {
+/// GETs `path` from a benchmark server on a connection of its own and parses the JSON body.
+fn get_json(addr: SocketAddr, path: &str) -> Result<serde_json::Value, String> {
     use std::io::{Read as _, Write as _};
     let mut stream =
         std::net::TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
@@ -616,7 +788,9 @@ fn journal_stats(addr: SocketAddr) -> Result<JournalStats, String> {
         .set_read_timeout(Some(Duration::from_secs(10)))
         .map_err(|e| e.to_string())?;
     stream
-        .write_all(b"GET /_bench/journal HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
         .map_err(|e| format!("stats request: {e}"))?;
     let mut answer = Vec::new();
     stream
@@ -627,8 +801,13 @@ fn journal_stats(addr: SocketAddr) -> Result<JournalStats, String> {
         .split_once("\r\n\r\n")
         .map(|(_, b)| b)
         .ok_or("no body in the stats answer")?;
-    let value: serde_json::Value =
-        serde_json::from_str(body.trim()).map_err(|e| format!("stats `{body}`: {e}"))?;
+    serde_json::from_str(body.trim()).map_err(|e| format!("stats `{body}`: {e}"))
+}
+
+/// Asks (e) for its journal's counts (one request on its own connection).
+fn journal_stats(addr: SocketAddr) -> Result<JournalStats, String> {
+    let value = get_json(addr, "/_bench/journal")?;
+    let body = value.to_string();
     let field = |name: &str| {
         value
             .get(name)
@@ -713,4 +892,46 @@ fn fsync_cost(dir: &Path) -> Result<(f64, f64), String> {
     let _ = std::fs::remove_file(&path);
     times.sort_by(f64::total_cmp);
     Ok((times[times.len() / 2], times[times.len() * 99 / 100]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_forged_share_is_exact_and_spread_evenly() {
+        for percent in [0, 1, 10, 33, 50, 100] {
+            let forged: Vec<usize> = (0..1000).filter(|&i| is_forged(i, percent)).collect();
+            assert_eq!(forged.len(), percent as usize * 10, "{percent}%");
+            if percent == 10 {
+                assert!(forged.windows(2).all(|w| w[1] - w[0] == 10), "one in ten");
+            }
+        }
+    }
+
+    #[test]
+    fn batch_counters_of_a_phase_are_differences() {
+        let before = BatchPhase {
+            signatures: 10,
+            batches: 2,
+            batched: 8,
+            largest: 5,
+            ..BatchPhase::default()
+        };
+        let after = BatchPhase {
+            signatures: 110,
+            batches: 6,
+            batched: 98,
+            largest: 40,
+            ..BatchPhase::default()
+        };
+        let phase = after.since(before);
+        assert_eq!(
+            (phase.signatures, phase.batches, phase.batched),
+            (100, 4, 90)
+        );
+        assert_eq!(phase.largest, 40, "the largest so far, not a difference");
+        assert!((phase.mean_batch() - 22.5).abs() < 1e-9);
+        assert_eq!(BatchPhase::default().mean_batch(), 0.0);
+    }
 }

@@ -6,7 +6,7 @@ use ghl_webhook_benches::servers::Server;
 
 use crate::flags::Options;
 use crate::stats::Spread;
-use crate::{DurableFigures, Measurement, PhaseJournal};
+use crate::{BatchPhase, DurableFigures, Measurement, PhaseJournal};
 
 /// What the report says about the run besides the numbers.
 #[derive(Debug, Clone)]
@@ -34,6 +34,11 @@ const TARGET_THROUGHPUT: f64 = 0.95;
 const TARGET_CPU: f64 = 1.05;
 const TARGET_RSS_MIB: f64 = 8.0;
 const TARGET_NODE: f64 = 8.0;
+
+/// Batch verification's targets against the hand-written receiver.
+const TARGET_BATCH_THROUGHPUT: f64 = 1.4;
+const TARGET_BATCH_CPU: f64 = 0.7;
+const TARGET_BATCH_ATTACK: f64 = 1.0;
 
 fn values(results: &[Measurement], server: Server, f: impl Fn(&Measurement) -> f64) -> Vec<f64> {
     results
@@ -78,6 +83,181 @@ fn cell(spread: Option<Spread>, decimals: usize) -> String {
 
 fn verdict(met: bool) -> &'static str {
     if met { "**met**" } else { "**not met**" }
+}
+
+/// Picks one phase's counters out of (f)'s batch figures.
+type PhaseOf = fn(&crate::BatchFigures) -> BatchPhase;
+
+/// (f): its targets, the phase under attack, and the batches it formed.
+fn batch_section(out: &mut String, results: &[Measurement], context: &Context) {
+    use Server::{HandWritten, Node, Sdk, SdkBatch};
+    let n = context.options.connections;
+    let has = |s: Server| results.iter().any(|m| m.server == s);
+    if !has(SdkBatch) {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nTargets of batch verification (f) against the hand-written receiver (b):\n"
+    );
+    let _ = writeln!(out, "| target | measured (median of rounds) | |");
+    let _ = writeln!(out, "|---|---|---|");
+    if has(HandWritten) {
+        if let Some(r) = ratios(results, SdkBatch, HandWritten, |m| m.loaded.rps()) {
+            let _ = writeln!(
+                out,
+                "| (f)/(b) throughput ≥ {TARGET_BATCH_THROUGHPUT} @{n} | {} | {} |",
+                cell(Some(r), 3),
+                verdict(r.median >= TARGET_BATCH_THROUGHPUT)
+            );
+        }
+        if let Some(r) = ratios(results, SdkBatch, HandWritten, |m| m.cpu_us_loaded) {
+            let _ = writeln!(
+                out,
+                "| (f)/(b) CPU per request ≤ {TARGET_BATCH_CPU} @{n} | {} | {} |",
+                cell(Some(r), 3),
+                verdict(r.median <= TARGET_BATCH_CPU)
+            );
+        }
+        for (name, f) in [
+            (
+                "p50",
+                (|m: &Measurement| m.single.p50.as_secs_f64()) as fn(&Measurement) -> f64,
+            ),
+            ("p99", |m: &Measurement| m.single.p99.as_secs_f64()),
+        ] {
+            if let Some(r) = ratios(results, SdkBatch, HandWritten, f) {
+                let _ = writeln!(
+                    out,
+                    "| (f)/(b) {name} latency @1 ≈ 1 (no worse within noise) | {} | |",
+                    cell(Some(r), 3),
+                );
+            }
+        }
+        let attack_rps =
+            |m: &Measurement| m.attack.as_ref().map_or(0.0, |a| a.outcome.answered_rps());
+        if let Some(r) = ratios(results, SdkBatch, HandWritten, attack_rps) {
+            let _ = writeln!(
+                out,
+                "| (f)/(b) throughput ≥ {TARGET_BATCH_ATTACK} with {}% forged @{n} | {} | {} |",
+                context.options.forged_percent,
+                cell(Some(r), 3),
+                verdict(r.median >= TARGET_BATCH_ATTACK)
+            );
+        }
+    }
+    match ratios(results, SdkBatch, Node, |m| m.loaded.rps()) {
+        Some(r) => {
+            let _ = writeln!(
+                out,
+                "| (f) ≥ {TARGET_NODE}× the Node SDK @{n} | {} | {} |",
+                cell(Some(r), 2),
+                verdict(r.median >= TARGET_NODE)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "| (f) ≥ {TARGET_NODE}× the Node SDK | not measured (`--peers`) | |"
+            );
+        }
+    }
+
+    if results.iter().any(|m| m.attack.is_some()) {
+        let _ = writeln!(
+            out,
+            "\nUnder attack: {n} connections, {}% of deliveries signed by another key (each must be answered 401):\n",
+            context.options.forged_percent
+        );
+        let _ = writeln!(
+            out,
+            "| server | answered/s | valid answered 200 | forged answered 401 | errors (forged accepted included) | CPU µs/answer | p50 µs | p99 µs |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+        for s in [HandWritten, Sdk, SdkBatch] {
+            let runs: Vec<&Measurement> = results
+                .iter()
+                .filter(|m| m.server == s && m.attack.is_some())
+                .collect();
+            if runs.is_empty() {
+                continue;
+            }
+            let col = |f: &dyn Fn(&crate::Attack) -> f64, d: usize| {
+                let v: Vec<f64> = runs
+                    .iter()
+                    .filter_map(|m| m.attack.as_ref())
+                    .map(f)
+                    .collect();
+                cell(Spread::of(&v), d)
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                s.label(),
+                col(&|a| a.outcome.answered_rps(), 0),
+                col(&|a| a.outcome.ok as f64, 0),
+                col(&|a| a.outcome.rejected as f64, 0),
+                col(&|a| a.outcome.errors as f64, 0),
+                col(&|a| a.cpu_us, 2),
+                col(&|a| a.outcome.p50.as_secs_f64() * 1e6, 0),
+                col(&|a| a.outcome.p99.as_secs_f64() * 1e6, 0),
+            );
+        }
+        let _ = writeln!(out, "\n| ratio under attack | value |");
+        let _ = writeln!(out, "|---|---|");
+        let attack_rps =
+            |m: &Measurement| m.attack.as_ref().map_or(0.0, |a| a.outcome.answered_rps());
+        let attack_cpu = |m: &Measurement| m.attack.as_ref().map_or(0.0, |a| a.cpu_us);
+        for (num, den) in [(SdkBatch, HandWritten), (Sdk, HandWritten), (SdkBatch, Sdk)] {
+            let _ = writeln!(
+                out,
+                "| ({num})/({den}) throughput | {} |\n| ({num})/({den}) CPU per answer | {} |",
+                cell(ratios(results, num, den, attack_rps), 3),
+                cell(ratios(results, num, den, attack_cpu), 3),
+            );
+        }
+    }
+
+    let _ = writeln!(
+        out,
+        "\nBatches formed by (f), per phase (median of rounds):\n"
+    );
+    let _ = writeln!(
+        out,
+        "| phase | signatures | in batches | batches | mean batch | largest so far | failed batches | alone | leaders that yielded | direct (batching paused or strict check) |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
+    let phases: [(String, PhaseOf); 3] = [
+        (format!("@{n}"), |b| b.loaded),
+        ("@1".to_owned(), |b| b.single),
+        (format!("@{n}, forged"), |b| b.attack),
+    ];
+    for (name, get) in phases {
+        let figures: Vec<BatchPhase> = results
+            .iter()
+            .filter_map(|m| m.batch.as_ref())
+            .map(get)
+            .collect();
+        if figures.iter().all(|f| f.signatures == 0) {
+            continue;
+        }
+        let col = |f: &dyn Fn(&BatchPhase) -> f64, d: usize| {
+            cell(Spread::of(&figures.iter().map(f).collect::<Vec<_>>()), d)
+        };
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            col(&|b| b.signatures as f64, 0),
+            col(&|b| b.batched as f64 / b.signatures.max(1) as f64, 3),
+            col(&|b| b.batches as f64, 0),
+            col(&|b| b.mean_batch(), 1),
+            col(&|b| b.largest as f64, 0),
+            col(&|b| b.failed_batches as f64, 0),
+            col(&|b| b.alone as f64, 0),
+            col(&|b| b.yields as f64, 0),
+            col(&|b| b.direct as f64, 0),
+        );
+    }
 }
 
 /// (e): what its journal and workers did, beside (c).
@@ -242,12 +422,15 @@ pub fn render(results: &[Measurement], context: &Context) -> String {
     );
     let _ = writeln!(out, "| ratio | @{n} connections | @1 connection |");
     let _ = writeln!(out, "|---|---|---|");
-    use Server::{Bare, HandWritten, Node, Sdk};
+    use Server::{Bare, HandWritten, Node, Sdk, SdkBatch};
     let pairs = [
         (Sdk, HandWritten),
+        (SdkBatch, HandWritten),
+        (SdkBatch, Sdk),
         (Sdk, Bare),
         (HandWritten, Bare),
         (Sdk, Node),
+        (SdkBatch, Node),
     ];
     for (num, den) in pairs {
         if !(servers.contains(&num) && servers.contains(&den)) {
@@ -260,6 +443,28 @@ pub fn render(results: &[Measurement], context: &Context) -> String {
             cell(ratios(results, num, den, |m| m.single.rps()), 3),
         );
         if den != Bare || num == Sdk {
+            if num == SdkBatch && den == HandWritten {
+                for (name, f) in [
+                    (
+                        "p50",
+                        (|m: &Measurement| m.single.p50.as_secs_f64()) as fn(&Measurement) -> f64,
+                    ),
+                    ("p99", |m: &Measurement| m.single.p99.as_secs_f64()),
+                ] {
+                    let _ = writeln!(
+                        out,
+                        "| ({num})/({den}) {name} latency | {} | {} |",
+                        cell(
+                            ratios(results, num, den, |m| match name {
+                                "p50" => m.loaded.p50.as_secs_f64(),
+                                _ => m.loaded.p99.as_secs_f64(),
+                            }),
+                            3
+                        ),
+                        cell(ratios(results, num, den, f), 3),
+                    );
+                }
+            }
             let _ = writeln!(
                 out,
                 "| ({num})/({den}) CPU per request | {} | {} |",
@@ -318,20 +523,26 @@ pub fn render(results: &[Measurement], context: &Context) -> String {
             );
         }
     }
+    batch_section(&mut out, results, context);
     durable_section(&mut out, results, context);
+    let attack_errors = |m: &Measurement| m.attack.as_ref().map_or(0, |a| a.outcome.errors);
     let errors: Vec<String> = results
         .iter()
-        .filter(|m| m.loaded.errors + m.single.errors > 0)
+        .filter(|m| m.loaded.errors + m.single.errors + attack_errors(m) > 0)
         .map(|m| {
             format!(
                 "{} round {}: {} failed request(s), first: {}",
                 m.server.label(),
                 m.round,
-                m.loaded.errors + m.single.errors,
+                m.loaded.errors + m.single.errors + attack_errors(m),
                 m.loaded
                     .first_error
                     .as_deref()
                     .or(m.single.first_error.as_deref())
+                    .or(m
+                        .attack
+                        .as_ref()
+                        .and_then(|a| a.outcome.first_error.as_deref()))
                     .unwrap_or("?")
             )
         })
@@ -369,6 +580,8 @@ mod tests {
             cpu_us_single: cpu,
             peak_rss_kib: 4096,
             durable: None,
+            attack: None,
+            batch: None,
         }
     }
 
