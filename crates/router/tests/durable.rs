@@ -76,7 +76,7 @@ async fn send_with_duplicates(sender: &MockSender, deliveries: usize) -> (Vec<St
 async fn every_delivery_is_acknowledged_on_its_first_attempt_and_handled_once() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(dir.path(), "load");
+        let journal = engine.open(&dir, "load");
         let fx = Effects::default();
         let router = effect_router(&fx, 0.2).durable(journal.clone(), fast());
         let (server, sender) = serve(router).await;
@@ -124,7 +124,7 @@ impl WebhookEvent for FixedAssociationDelete {
 async fn an_undecodable_delivery_is_a_dead_letter_with_its_path_and_replays_once_fixed() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(dir.path(), "dead");
+        let journal = engine.open(&dir, "dead");
         let handled = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let count = handled.clone();
         let router = WebhookRouter::new()
@@ -193,7 +193,7 @@ async fn an_undecodable_delivery_is_a_dead_letter_with_its_path_and_replays_once
 async fn a_handler_that_keeps_failing_ends_as_a_dead_letter_after_its_attempts() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(dir.path(), "failing");
+        let journal = engine.open(&dir, "failing");
         let attempts = Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = attempts.clone();
         let router = WebhookRouter::new()
@@ -235,7 +235,7 @@ async fn a_handler_that_keeps_failing_ends_as_a_dead_letter_after_its_attempts()
 async fn unknown_kinds_are_journaled_and_rejected_requests_never_are() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(dir.path(), "unknown");
+        let journal = engine.open(&dir, "unknown");
         let unknown = Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = unknown.clone();
         let router = WebhookRouter::new()
@@ -287,13 +287,13 @@ async fn unknown_kinds_are_journaled_and_rejected_requests_never_are() {
 #[tokio::test]
 async fn a_journal_that_cannot_be_written_answers_503_and_keeps_nothing() {
     let dir = scratch();
-    let journal = Engine::Sqlite.open(dir.path(), "broken");
+    let journal = Engine::Sqlite.open(&dir, "broken");
     let router = WebhookRouter::new()
         .verifier(TestKeys::primary().verifier())
         .durable(journal.clone(), fast());
     let (server, sender) = serve(router).await;
     // Another process holds the write lock for longer than the journal's busy timeout.
-    let path = Engine::Sqlite.location(dir.path(), "broken");
+    let path = Engine::Sqlite.location(&dir, "broken");
     let blocker = rusqlite_lock(&path);
     let sent = sender
         .event(&event())
@@ -343,7 +343,7 @@ fn rusqlite_lock(path: &str) -> impl Drop {
 async fn a_receiver_killed_mid_run_loses_nothing_and_appends_nothing_twice() {
     let engine = Engine::Sqlite;
     let dir = scratch();
-    let location = engine.location(dir.path(), "crash");
+    let location = engine.location(&dir, "crash");
     let handled_log = dir.path().join("handled.log");
     let start = || Receiver::start(engine, &location, &handled_log);
 
@@ -378,7 +378,7 @@ async fn a_receiver_killed_mid_run_loses_nothing_and_appends_nothing_twice() {
         }
     }
     assert!(first.is_none(), "killed mid-run");
-    let journal = engine.reopen(dir.path(), "crash");
+    let journal = engine.reopen(&dir, "crash");
     let at_kill = journal.stats().await.expect("stats");
     assert!(
         at_kill.pending + at_kill.in_progress > 0,
@@ -432,7 +432,7 @@ async fn a_receiver_killed_mid_run_loses_nothing_and_appends_nothing_twice() {
 async fn entries_with_one_order_key_run_one_at_a_time_in_arrival_order() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(dir.path(), "order");
+        let journal = engine.open(&dir, "order");
         // (location, webhookId, started, finished) per handler call.
         type Calls = Vec<(String, String, std::time::Instant, std::time::Instant)>;
         let calls: Arc<std::sync::Mutex<Calls>> = Default::default();
@@ -494,7 +494,7 @@ async fn entries_with_one_order_key_run_one_at_a_time_in_arrival_order() {
 async fn shutdown_hands_entries_in_progress_back_without_counting_the_attempt() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(dir.path(), "shutdown");
+        let journal = engine.open(&dir, "shutdown");
         let (started, mut has_started) = tokio::sync::mpsc::channel::<()>(1);
         let router = WebhookRouter::new()
             .verifier(TestKeys::primary().verifier())
@@ -530,7 +530,7 @@ async fn shutdown_hands_entries_in_progress_back_without_counting_the_attempt() 
 async fn done_entries_are_pruned_after_the_retention_so_the_journal_stays_bounded() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(dir.path(), "retention");
+        let journal = engine.open(&dir, "retention");
         let router = WebhookRouter::new()
             .verifier(TestKeys::primary().verifier())
             .on(|_: AssociationDelete, _: Delivery| async {})
@@ -627,10 +627,7 @@ fn child_process_entry_point() {
         std::thread::sleep(Duration::from_secs(60));
         return;
     }
-    let engine = match role.as_str() {
-        "Sqlite" => Engine::Sqlite,
-        other => panic!("unknown engine {other}"),
-    };
+    let engine = Engine::from_name(&role).unwrap_or_else(|| panic!("unknown engine {role}"));
     let log_path = std::env::var("GHL_DURABLE_HANDLED_LOG").expect("GHL_DURABLE_HANDLED_LOG");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
