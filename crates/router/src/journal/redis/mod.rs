@@ -230,6 +230,10 @@ impl RedisJournal {
     /// or [`JournalError::Foreign`] otherwise.
     pub async fn check(&self) -> Result<(), JournalError> {
         let mut connection = self.connection.clone();
+        redis::cmd("PING")
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(|err| self.classify(err))?;
         let expected = [
             ("log", "stream"),
             ("dead-letters", "stream"),
@@ -291,13 +295,20 @@ impl RedisJournal {
     /// The journal error for a Redis error.
     fn classify(&self, err: RedisError) -> JournalError {
         let code = err.code().unwrap_or_default().to_owned();
+        let text = err.to_string();
         if err.kind() == redis::ErrorKind::AuthenticationFailed
             || matches!(code.as_str(), "WRONGPASS" | "NOAUTH" | "NOPERM")
+            || ["WRONGPASS", "NOAUTH", "NOPERM", "unauthenticated"]
+                .iter()
+                .any(|refusal| text.contains(refusal))
         {
             return JournalError::Refused {
                 location: self.location.clone(),
                 detail: err.to_string(),
             };
+        }
+        if code == "FOREIGN" {
+            return self.foreign(err.detail().unwrap_or("a key of another kind").to_owned());
         }
         if code == "WRONGTYPE" {
             return self.foreign(format!(

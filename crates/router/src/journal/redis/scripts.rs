@@ -18,15 +18,26 @@
 pub(super) const APPEND: &str = r"
 local p, group, key, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local h = p .. 'e:' .. key
-if redis.call('EXISTS', h) == 1 then
+local found = redis.call('TYPE', h)['ok']
+if found == 'hash' and redis.call('HEXISTS', h, 'sid') == 1 then
   return 0
 end
+if found ~= 'none' then
+  -- Never a duplicate (answered 200) on the word of a key this SDK did not write.
+  return redis.error_reply('FOREIGN the key ' .. h .. ' holds a ' .. found ..
+                           ' this SDK did not write')
+end
 local log = p .. 'log'
-if redis.call('EXISTS', log) == 0 then
+local log_type = redis.call('TYPE', log)['ok']
+if log_type ~= 'stream' and log_type ~= 'none' then
+  return redis.error_reply('FOREIGN the key ' .. log .. ' holds a ' .. log_type ..
+                           ', not the journal stream')
+end
+if log_type == 'none' then
   redis.call('XGROUP', 'CREATE', log, group, '0', 'MKSTREAM')
 end
-local seq = redis.call('INCR', p .. 'seq')
 local sid = redis.call('XADD', log, '*', 'ghl', '1', 'key', key)
+local seq = redis.call('INCR', p .. 'seq')
 local fields = {'key', key, 'state', 'pending', 'seq', seq, 'sid', sid, 'new', '1', 'att', '0',
                 'gen', '0', 'next', now, 'upd', now}
 local ok = false
