@@ -354,6 +354,16 @@ pub enum JournalError {
     /// The journal was closed (or its engine stopped).
     #[error("the journal is closed; open it again to use it")]
     Closed,
+    /// The journal's address is not one the engine understands; nothing was opened.
+    #[error(
+        "`{address}` is not a journal address ({detail}); expected redis://[user:password@]host:port/db"
+    )]
+    InvalidAddress {
+        /// The address given (credentials left out).
+        address: String,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// The journal's server cannot be reached (down, restarting, a network failure, a
     /// timeout); the operation may or may not have taken effect on the server: an append that
     /// did is a duplicate when HighLevel retries it.

@@ -187,15 +187,12 @@ impl RedisJournal {
     /// Does not wait for Redis: the connection is made on first use and remade after
     /// failures, so a receiver can start while Redis is down (its edge answers 503 meanwhile).
     /// Call [`check`](Self::check) to find out at once whether Redis answers. Must be called
-    /// inside a tokio runtime. A malformed URL is [`JournalError::CannotOpen`].
+    /// inside a tokio runtime. A malformed URL is [`JournalError::InvalidAddress`].
     pub fn open(url: &str, config: RedisJournalConfig) -> Result<Self, JournalError> {
         let location = format!("{} (key prefix `{}`)", redact(url), config.key_prefix);
-        let client = redis::Client::open(url).map_err(|err| JournalError::CannotOpen {
-            path: redact(url).into(),
-            source: format!(
-                "not a Redis URL ({err}); expected redis://[user:password@]host:port/db"
-            )
-            .into(),
+        let client = redis::Client::open(url).map_err(|err| JournalError::InvalidAddress {
+            address: redact(url),
+            detail: err.to_string(),
         })?;
         let manager_config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(config.connection_timeout))
@@ -205,9 +202,9 @@ impl RedisJournal {
             .set_max_delay(Duration::from_millis(500));
         let connection =
             ConnectionManager::new_lazy_with_config(client, manager_config).map_err(|err| {
-                JournalError::CannotOpen {
-                    path: redact(url).into(),
-                    source: Box::new(err),
+                JournalError::InvalidAddress {
+                    address: redact(url),
+                    detail: err.to_string(),
                 }
             })?;
         Ok(Self {
@@ -223,6 +220,17 @@ impl RedisJournal {
                 stats: Script::new(scripts::STATS),
             },
         })
+    }
+
+    /// Whether anything was ever appended under this prefix (`false` for a typo in the prefix
+    /// or the database number).
+    pub async fn exists(&self) -> Result<bool, JournalError> {
+        let mut connection = self.connection.clone();
+        redis::cmd("EXISTS")
+            .arg(self.key("seq"))
+            .query_async::<bool>(&mut connection)
+            .await
+            .map_err(|err| self.classify(err))
     }
 
     /// Checks that Redis answers, accepts this client, and that the journal's keys hold what
@@ -605,7 +613,13 @@ impl RedisJournal {
 }
 
 /// `url` with its password replaced by `***`, for messages and logs.
-fn redact(url: &str) -> String {
+///
+/// ```
+/// use ghl_webhook_router::journal::redis::redact;
+///
+/// assert_eq!(redact("redis://:s3cret@10.0.0.5:6379/0"), "redis://:***@10.0.0.5:6379/0");
+/// ```
+pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
