@@ -26,20 +26,54 @@ pub enum Server {
     /// durable; the workers run the handler).
     #[value(name = "e", alias = "durable")]
     Durable,
+    /// (f) the SDK in durable mode on a `RedisJournal`, Redis on this machine with
+    /// `appendfsync always` (every acknowledged delivery fsynced by Redis).
+    #[value(name = "f", alias = "durable-redis")]
+    RedisAlways,
+    /// (g) as (f), Redis with `appendfsync everysec` (up to ~1 s of acknowledged deliveries
+    /// lost if Redis crashes).
+    #[value(name = "g", alias = "durable-redis-everysec")]
+    RedisEverysec,
 }
 
 impl Server {
     /// Every server, in report order.
-    pub const ALL: [Server; 5] = [
+    pub const ALL: [Server; 7] = [
         Self::Bare,
         Self::HandWritten,
         Self::Sdk,
         Self::Node,
         Self::Durable,
+        Self::RedisAlways,
+        Self::RedisEverysec,
     ];
 
     /// The servers `ghl-bench-server` runs itself (all but the Node SDK).
-    pub const RUST: [Server; 4] = [Self::Bare, Self::HandWritten, Self::Sdk, Self::Durable];
+    pub const RUST: [Server; 6] = [
+        Self::Bare,
+        Self::HandWritten,
+        Self::Sdk,
+        Self::Durable,
+        Self::RedisAlways,
+        Self::RedisEverysec,
+    ];
+
+    /// Whether the server journals (and so answers `/_bench/journal` and remembers every id).
+    pub fn is_durable(self) -> bool {
+        matches!(
+            self,
+            Self::Durable | Self::RedisAlways | Self::RedisEverysec
+        )
+    }
+
+    /// The Redis `appendfsync` setting of a Redis-journal server.
+    pub fn redis_fsync(self) -> Option<&'static str> {
+        match self {
+            Self::RedisAlways => Some("always"),
+            Self::RedisEverysec => Some("everysec"),
+            _ => None,
+        }
+    }
 
     /// The name of the server in reports, e.g. `(a) bare hyper`.
     pub fn label(self) -> &'static str {
@@ -49,6 +83,8 @@ impl Server {
             Self::Sdk => "(c) SDK WebhookService",
             Self::Node => "(d) Node SDK + Express",
             Self::Durable => "(e) SDK durable (SqliteJournal)",
+            Self::RedisAlways => "(f) SDK durable (RedisJournal, fsync always)",
+            Self::RedisEverysec => "(g) SDK durable (RedisJournal, fsync everysec)",
         }
     }
 
@@ -64,7 +100,7 @@ impl Server {
     }
 }
 
-/// The letter, as on the command line and in the reports: `a` to `e`.
+/// The letter, as on the command line and in the reports: `a` to `g`.
 impl fmt::Display for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.to_possible_value() {
@@ -81,7 +117,7 @@ mod tests {
     #[test]
     fn letters_and_names_name_the_same_server() {
         let letters: Vec<String> = Server::ALL.iter().map(Server::to_string).collect();
-        assert_eq!(letters, ["a", "b", "c", "d", "e"]);
+        assert_eq!(letters, ["a", "b", "c", "d", "e", "f", "g"]);
         for server in Server::ALL {
             assert_eq!(Server::from_name(&server.to_string()), Some(server));
             assert!(server.label().starts_with(&format!("({server}) ")));
@@ -91,6 +127,9 @@ mod tests {
         assert_eq!(Server::from_name("sdk"), Some(Server::Sdk));
         assert_eq!(Server::from_name("node"), Some(Server::Node));
         assert_eq!(Server::from_name("durable"), Some(Server::Durable));
+        assert_eq!(Server::from_name("durable-redis"), Some(Server::RedisAlways));
+        assert_eq!(Server::RedisEverysec.redis_fsync(), Some("everysec"));
+        assert!(Server::RedisAlways.is_durable() && !Server::Sdk.is_durable());
         assert_eq!(Server::from_name("x"), None);
     }
 }

@@ -236,7 +236,17 @@ impl Setup {
         self.journal_dir.join(format!("e-round-{round}.sqlite"))
     }
 
-    fn command(&self, server: Server, round: usize) -> Result<Command, String> {
+    /// The folder of the Redis of (f) or (g) in `round`, on the journal's disk.
+    fn redis_dir(&self, server: Server, round: usize) -> PathBuf {
+        self.journal_dir.join(format!("{server}-round-{round}-redis"))
+    }
+
+    fn command(
+        &self,
+        server: Server,
+        round: usize,
+        redis: Option<&RedisProcess>,
+    ) -> Result<Command, String> {
         let mut command = if self.pinned {
             let mut c = Command::new("taskset");
             c.args(["-c", "0"]);
@@ -246,7 +256,12 @@ impl Setup {
             Command::new("env")
         };
         match server {
-            Server::Bare | Server::HandWritten | Server::Sdk | Server::Durable => {
+            Server::Bare
+            | Server::HandWritten
+            | Server::Sdk
+            | Server::Durable
+            | Server::RedisAlways
+            | Server::RedisEverysec => {
                 command.arg(&self.server_bin).args([
                     "serve",
                     &server.to_string(),
@@ -260,6 +275,9 @@ impl Setup {
                 ]);
                 if server == Server::Durable {
                     command.arg("--journal").arg(self.journal_path(round));
+                }
+                if let Some(redis) = redis {
+                    command.arg("--redis").arg(redis.url());
                 }
             }
             Server::Node => {
@@ -354,7 +372,7 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
     }
 
     // (e) gets more distinct ids (its journal remembers them all); a-d the first --payloads.
-    let count = if servers.contains(&Server::Durable) {
+    let count = if servers.iter().any(|s| s.is_durable()) {
         options.payloads.max(options.durable_payloads)
     } else {
         options.payloads
@@ -381,6 +399,10 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
             .unwrap_or(Path::new("."))
             .join("ghl-bench-journal")
     });
+    if servers.iter().any(|s| s.redis_fsync().is_some()) {
+        std::fs::create_dir_all(&journal_dir)
+            .map_err(|e| format!("{}: {e}", journal_dir.display()))?;
+    }
     let fsync = if servers.contains(&Server::Durable) {
         std::fs::create_dir_all(&journal_dir)
             .map_err(|e| format!("{}: {e}", journal_dir.display()))?;
@@ -417,7 +439,7 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
     let mut results = Vec::new();
     for round in 1..=options.rounds {
         for &server in &servers {
-            let mine = if server == Server::Durable {
+            let mine = if server.is_durable() {
                 &payloads[..]
             } else {
                 &payloads[..options.payloads.min(payloads.len())]
@@ -494,8 +516,16 @@ fn measure(
     ticks_per_second: u64,
 ) -> Result<Measurement, String> {
     let name = server_id.label();
-    let (server, addr) = start(setup.command(server_id, round)?, name)?;
-    let durable = server_id == Server::Durable;
+    // (f) and (g): a Redis of their own on this machine, fresh for the round.
+    let redis = match server_id.redis_fsync() {
+        Some(fsync) => Some(RedisProcess::start(
+            &setup.redis_dir(server_id, round),
+            fsync,
+        )?),
+        None => None,
+    };
+    let (server, addr) = start(setup.command(server_id, round, redis.as_ref())?, name)?;
+    let durable = server_id.is_durable();
     let pid = server.pid();
     let requests: Arc<Vec<Vec<u8>>> = Arc::new(
         payloads
@@ -567,7 +597,8 @@ fn measure(
         figures.sent = next_index;
     }
     drop(server);
-    if durable {
+    drop(redis);
+    if server_id == Server::Durable {
         for suffix in ["", "-wal", "-shm"] {
             let mut name = setup.journal_path(round).into_os_string();
             name.push(suffix);
@@ -713,4 +744,60 @@ fn fsync_cost(dir: &Path) -> Result<(f64, f64), String> {
     let _ = std::fs::remove_file(&path);
     times.sort_by(f64::total_cmp);
     Ok((times[times.len() / 2], times[times.len() * 99 / 100]))
+}
+
+/// A `redis-server` for (f) or (g): loopback, an ephemeral port, AOF with the given
+/// `appendfsync`, its data in a fresh folder; killed and its folder removed when dropped.
+struct RedisProcess {
+    child: std::process::Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl RedisProcess {
+    fn start(dir: &Path, fsync: &str) -> Result<Self, String> {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free port for redis-server: {e}"))?
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--save", "", "--appendonly", "yes", "--appendfsync", fsync])
+            .arg("--dir")
+            .arg(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                format!("cannot start redis-server for (f)/(g) (apt-get install redis-server): {e}")
+            })?;
+        let redis = Self {
+            child,
+            port,
+            dir: dir.to_path_buf(),
+        };
+        let deadline = std::time::Instant::now() + START_TIMEOUT;
+        while std::time::Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(redis);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(format!("redis-server did not listen on port {port} within {START_TIMEOUT:?}"))
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+}
+
+impl Drop for RedisProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
