@@ -127,7 +127,10 @@ mod tests {
         assert_eq!(Server::from_name("sdk"), Some(Server::Sdk));
         assert_eq!(Server::from_name("node"), Some(Server::Node));
         assert_eq!(Server::from_name("durable"), Some(Server::Durable));
-        assert_eq!(Server::from_name("durable-redis"), Some(Server::RedisAlways));
+        assert_eq!(
+            Server::from_name("durable-redis"),
+            Some(Server::RedisAlways)
+        );
         assert_eq!(Server::RedisEverysec.redis_fsync(), Some("everysec"));
         assert!(Server::RedisAlways.is_durable() && !Server::Sdk.is_durable());
         assert_eq!(Server::from_name("x"), None);

@@ -26,9 +26,7 @@ use clap::{Args, Parser, Subcommand};
 use ghl_webhook_benches::baseline::{self, HandWritten};
 use ghl_webhook_benches::payloads::{self, contact_create_deliveries};
 use ghl_webhook_benches::servers::Server;
-use ghl_webhook_router::journal::{
-    Journal, RedisJournal, RedisJournalConfig, SqliteJournal,
-};
+use ghl_webhook_router::journal::{Journal, RedisJournal, RedisJournalConfig, SqliteJournal};
 use ghl_webhook_router::types::contact::ContactCreate;
 use ghl_webhook_router::{Delivery, DurableConfig, InMemoryStore, WebhookRouter};
 use ghl_webhook_test_support::TestKeys;

@@ -238,7 +238,8 @@ impl Setup {
 
     /// The folder of the Redis of (f) or (g) in `round`, on the journal's disk.
     fn redis_dir(&self, server: Server, round: usize) -> PathBuf {
-        self.journal_dir.join(format!("{server}-round-{round}-redis"))
+        self.journal_dir
+            .join(format!("{server}-round-{round}-redis"))
     }
 
     fn command(
@@ -447,7 +448,7 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
             let m = measure(&setup, server, round, options, mine, &runtime, ticks)?;
             if let Some(d) = &m.durable {
                 eprintln!(
-                    "round {round}: (e) journal: {:.0} B/entry, {} entries, {} dead; workers @{} {:.0}/s during, backlog {}, drain {:.2} s; @1 {:.0}/s, backlog {}; commits/ack {:.3} @{} {:.3} @1",
+                    "round {round}: ({server}) journal: {:.0} B/entry, {} entries, {} dead; workers @{} {:.0}/s during, backlog {}, drain {:.2} s; @1 {:.0}/s, backlog {}; commits/ack {:.3} @{} {:.3} @1",
                     d.bytes_per_entry,
                     d.entries,
                     d.dead,
@@ -786,7 +787,9 @@ impl RedisProcess {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Err(format!("redis-server did not listen on port {port} within {START_TIMEOUT:?}"))
+        Err(format!(
+            "redis-server did not listen on port {port} within {START_TIMEOUT:?}"
+        ))
     }
 
     fn url(&self) -> String {

@@ -215,9 +215,7 @@ fn redis_section(out: &mut String, results: &[Measurement], context: &Context) {
                 cell(single, 3),
             );
         }
-        let p99 = |f: fn(&Measurement) -> f64| {
-            cell(Spread::of(&values(results, server, f)), 1)
-        };
+        let p99 = |f: fn(&Measurement) -> f64| cell(Spread::of(&values(results, server, f)), 1);
         let _ = writeln!(
             out,
             "| ({server}) p99, µs | {} | {} |",
