@@ -58,19 +58,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// `--redis URL` from the command line, else `GHL_REDIS_URL`.
 fn redis_url() -> Result<Option<String>, String> {
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--redis" => {
-                return args
-                    .next()
-                    .map(Some)
-                    .ok_or_else(|| "--redis needs a URL: --redis redis://host:6379/0".to_owned());
-            }
-            other => return Err(format!("unknown argument `{other}`; expected --redis URL")),
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => Ok(std::env::var("GHL_REDIS_URL")
+            .ok()
+            .filter(|url| !url.is_empty())),
+        [flag, url] if flag == "--redis" => Ok(Some(url.clone())),
+        [flag] if flag == "--redis" => {
+            Err("--redis needs a URL: --redis redis://host:6379/0".to_owned())
         }
+        _ => Err(format!(
+            "unexpected arguments `{}`; expected --redis URL",
+            args.join(" ")
+        )),
     }
-    Ok(std::env::var("GHL_REDIS_URL")
-        .ok()
-        .filter(|url| !url.is_empty()))
 }

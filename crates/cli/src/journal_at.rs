@@ -99,7 +99,7 @@ impl Target {
             .check()
             .await
             .map_err(|err| CliError::journal(err, self, usage))?;
-        Ok(Opened::Redis(journal))
+        Ok(Opened::Redis(Box::new(journal)))
     }
 }
 
@@ -108,8 +108,8 @@ impl Target {
 pub enum Opened {
     /// A SQLite file.
     Sqlite(SqliteJournal),
-    /// A Redis journal.
-    Redis(RedisJournal),
+    /// A Redis journal (boxed: its connection manager is large).
+    Redis(Box<RedisJournal>),
 }
 
 impl Opened {
@@ -117,7 +117,7 @@ impl Opened {
     pub fn journal(&self) -> &dyn Journal {
         match self {
             Self::Sqlite(journal) => journal,
-            Self::Redis(journal) => journal,
+            Self::Redis(journal) => &**journal,
         }
     }
 
@@ -125,7 +125,7 @@ impl Opened {
     pub fn into_shared(self) -> Arc<dyn Journal> {
         match self {
             Self::Sqlite(journal) => Arc::new(journal),
-            Self::Redis(journal) => Arc::new(journal),
+            Self::Redis(journal) => Arc::new(*journal),
         }
     }
 
