@@ -36,6 +36,13 @@
 //! times, because leases may differ in length and retries wait for a `not_before`. Tokens
 //! carry the hash's generation, so a stale token fails as [`JournalError::LeaseLost`].
 //!
+//! One lease call takes at most 1000 entries and looks at no more than 1000 expired leases,
+//! 1000 due entries and 1000 new stream entries: with more than 1000 due entries all waiting
+//! for an earlier entry of their order key, due entries behind them wait for a later call.
+//! `list`, `replay` of a kind or of every dead letter, and `purge` read the sorted sets and
+//! work in steps of 500 keys, so they do not block Redis for long but are not one atomic
+//! step (each entry's transition is).
+//!
 //! All keys of a journal must be on one Redis node: a single Redis (with replicas and
 //! Sentinel), not Redis Cluster, unless the prefix holds a hash tag such as `{app}:`.
 //!
