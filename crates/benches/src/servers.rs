@@ -30,27 +30,56 @@ pub enum Server {
     /// durable; the workers run the handler).
     #[value(name = "e", alias = "durable")]
     Durable,
+    /// (g) the SDK in durable mode on a `RedisJournal`, Redis on this machine with
+    /// `appendfsync always` (every acknowledged delivery fsynced by Redis).
+    #[value(name = "g", alias = "durable-redis")]
+    RedisAlways,
+    /// (h) as (g), Redis with `appendfsync everysec` (up to ~1 s of acknowledged deliveries
+    /// lost if Redis crashes).
+    #[value(name = "h", alias = "durable-redis-everysec")]
+    RedisEverysec,
 }
 
 impl Server {
     /// Every server, in report order.
-    pub const ALL: [Server; 6] = [
+    pub const ALL: [Server; 8] = [
         Self::Bare,
         Self::HandWritten,
         Self::Sdk,
         Self::SdkBatch,
         Self::Node,
         Self::Durable,
+        Self::RedisAlways,
+        Self::RedisEverysec,
     ];
 
     /// The servers `ghl-bench-server` runs itself (all but the Node SDK).
-    pub const RUST: [Server; 5] = [
+    pub const RUST: [Server; 7] = [
         Self::Bare,
         Self::HandWritten,
         Self::Sdk,
         Self::SdkBatch,
         Self::Durable,
+        Self::RedisAlways,
+        Self::RedisEverysec,
     ];
+
+    /// Whether the server journals (and so answers `/_bench/journal` and remembers every id).
+    pub fn is_durable(self) -> bool {
+        matches!(
+            self,
+            Self::Durable | Self::RedisAlways | Self::RedisEverysec
+        )
+    }
+
+    /// The Redis `appendfsync` setting of a Redis-journal server.
+    pub fn redis_fsync(self) -> Option<&'static str> {
+        match self {
+            Self::RedisAlways => Some("always"),
+            Self::RedisEverysec => Some("everysec"),
+            _ => None,
+        }
+    }
 
     /// The name of the server in reports, e.g. `(a) bare hyper`.
     pub fn label(self) -> &'static str {
@@ -61,6 +90,8 @@ impl Server {
             Self::SdkBatch => "(f) SDK with batch verification",
             Self::Node => "(d) Node SDK + Express",
             Self::Durable => "(e) SDK durable (SqliteJournal)",
+            Self::RedisAlways => "(g) SDK durable (RedisJournal, fsync always)",
+            Self::RedisEverysec => "(h) SDK durable (RedisJournal, fsync everysec)",
         }
     }
 
@@ -76,7 +107,7 @@ impl Server {
     }
 }
 
-/// The letter, as on the command line and in the reports: `a` to `f`.
+/// The letter, as on the command line and in the reports: `a` to `h`.
 impl fmt::Display for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.to_possible_value() {
@@ -93,7 +124,7 @@ mod tests {
     #[test]
     fn letters_and_names_name_the_same_server() {
         let letters: Vec<String> = Server::ALL.iter().map(Server::to_string).collect();
-        assert_eq!(letters, ["a", "b", "c", "f", "d", "e"]);
+        assert_eq!(letters, ["a", "b", "c", "f", "d", "e", "g", "h"]);
         for server in Server::ALL {
             assert_eq!(Server::from_name(&server.to_string()), Some(server));
             assert!(server.label().starts_with(&format!("({server}) ")));
@@ -104,6 +135,12 @@ mod tests {
         assert_eq!(Server::from_name("sdk-batch"), Some(Server::SdkBatch));
         assert_eq!(Server::from_name("node"), Some(Server::Node));
         assert_eq!(Server::from_name("durable"), Some(Server::Durable));
+        assert_eq!(
+            Server::from_name("durable-redis"),
+            Some(Server::RedisAlways)
+        );
+        assert_eq!(Server::RedisEverysec.redis_fsync(), Some("everysec"));
+        assert!(Server::RedisAlways.is_durable() && !Server::Sdk.is_durable());
         assert_eq!(Server::from_name("x"), None);
     }
 }

@@ -16,9 +16,11 @@ Exit codes:
   2  unusable arguments: a bad or missing option, an unknown event name, a bad --set,
      an invalid URL or address, an unreadable or malformed key or fixture file, empty stdin;
      a --journal file that is missing (journal), not a journal, read-only or of a newer
-     schema, an unknown entry key (journal show/replay)
+     schema; a --redis URL that is malformed, whose password is refused, with no journal
+     under the prefix (journal) or with data of something else under it; an unknown entry
+     key (journal show/replay)
   3  I/O failure: no answer from the URL, cannot listen on the address, cannot write output,
-     the journal failed while in use";
+     the journal failed while in use or its Redis cannot be reached";
 
 /// Play HighLevel locally: send signed webhook deliveries, sign and verify bodies, and run a
 /// receiver that prints every delivery.
@@ -61,12 +63,14 @@ pub enum Command {
     /// on stderr first. Ctrl-C or SIGTERM stops it cleanly.
     #[command(after_help = EXIT_CODES)]
     Listen(ListenArgs),
-    /// Inspect and repair the journal of a durable receiver (`listen --journal FILE`): count,
-    /// list and show its entries, replay dead letters, purge old entries.
+    /// Inspect and repair the journal of a durable receiver (`listen --journal FILE` or
+    /// `listen --redis URL`): count, list and show its entries, replay dead letters, purge old
+    /// entries.
     ///
     /// Every subcommand takes `--journal FILE` (an existing journal: nothing is created, and
-    /// a file that is not a journal is left untouched) and `--json`. They may run while a
-    /// receiver is running on the same file.
+    /// a file that is not a journal is left untouched) or `--redis URL` (with `--redis-prefix
+    /// PREFIX` when the receivers use another than the default), and `--json`. They may run
+    /// while receivers are running on the same journal.
     #[command(after_help = EXIT_CODES)]
     Journal(JournalArgs),
 }
@@ -178,6 +182,21 @@ pub struct ListenArgs {
     /// when listen stops are handled at its next start; done entries are kept 7 days.
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
+    /// Durable mode on Redis: journal every verified delivery in the Redis at URL
+    /// (`redis://[user:password@]host:port/db`) before answering; workers then handle it.
+    ///
+    /// Receivers started with the same URL and --redis-prefix share one journal: each
+    /// delivery is journaled once, whichever receiver it reached, and handled by one of their
+    /// workers; the entries of a receiver that died are taken over once their lease expires.
+    /// Redis must answer at start. Lines are as with --journal; inspect with `ghl-webhook
+    /// journal ... --redis URL`. For the 200 to mean durable, run Redis with `appendonly yes`
+    /// and `appendfsync always` (`everysec` may lose about a second of acknowledged
+    /// deliveries if Redis crashes).
+    #[arg(long, value_name = "URL", conflicts_with = "journal")]
+    pub redis: Option<String>,
+    /// The key prefix of the Redis journal (default `ghl-webhooks:journal:`): one per app.
+    #[arg(long, value_name = "PREFIX", requires = "redis")]
+    pub redis_prefix: Option<String>,
 }
 
 /// A signature scheme: which signature header(s) a delivery carries. Each command accepts

@@ -1,10 +1,11 @@
 //! The CLI's errors and their exit codes (the table is [`crate::cli::EXIT_CODES`]).
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ghl_webhook_router::journal::JournalError;
 
+use crate::journal_at::Target;
 use crate::json_set::SetError;
 
 /// Exit code: unusable arguments, files or input.
@@ -100,15 +101,21 @@ pub enum CliError {
     },
     /// An entry key that the journal does not hold.
     #[error(
-        "the journal {} has no entry with key `{key}`; `ghl-webhook journal list --journal {}` prints the keys",
-        path.display(),
-        path.display()
+        "the journal has no entry with key `{key}`; `ghl-webhook journal list {at}` prints the keys"
     )]
     NoSuchEntry {
         /// The key given.
         key: String,
-        /// The journal.
-        path: PathBuf,
+        /// The arguments naming the journal.
+        at: String,
+    },
+    /// A Redis journal to inspect that was never written: nothing is under its key prefix.
+    #[error(
+        "there is no journal at {location} (nothing was created); check --redis-prefix and the database number in the URL: a receiver creates its journal with its first delivery"
+    )]
+    NoRedisJournal {
+        /// The URL (without password) and the prefix.
+        location: String,
     },
     /// The journal failed while in use (its engine, a lock held too long by another process).
     #[error("{0}")]
@@ -128,7 +135,8 @@ impl CliError {
             | Self::Set { .. }
             | Self::Usage(_)
             | Self::JournalFile { .. }
-            | Self::NoSuchEntry { .. } => EXIT_USAGE,
+            | Self::NoSuchEntry { .. }
+            | Self::NoRedisJournal { .. } => EXIT_USAGE,
             Self::NoAnswer { .. } | Self::Listen { .. } | Self::Io { .. } | Self::Journal(_) => {
                 EXIT_IO
             }
@@ -159,12 +167,13 @@ pub enum JournalUse {
 }
 
 impl CliError {
-    /// The error for `err`, met using the journal at `path` as `usage`.
+    /// The error for `err`, met using the journal at `at` as `usage`.
     ///
-    /// The file's problems (missing, not a journal, read-only, newer schema, cannot be opened)
-    /// and an unknown key are unusable arguments (exit 2); the engine failing, a lost lease or
+    /// The file's problems (missing, not a journal, read-only, newer schema, cannot be opened),
+    /// a malformed Redis URL, a refused password, foreign data under the prefix and an unknown
+    /// key are unusable arguments (exit 2); the engine failing or unreachable, a lost lease or
     /// a closed journal are I/O failures (exit 3).
-    pub fn journal(err: JournalError, path: &Path, usage: JournalUse) -> Self {
+    pub fn journal(err: JournalError, at: &Target, usage: JournalUse) -> Self {
         match err {
             JournalError::Missing { .. } => Self::JournalFile {
                 source: err,
@@ -184,10 +193,13 @@ impl CliError {
                 source: err,
                 hint: "",
             },
-            JournalError::NotFound(key) => Self::NoSuchEntry {
-                key,
-                path: path.to_path_buf(),
+            JournalError::Refused { .. }
+            | JournalError::Foreign { .. }
+            | JournalError::InvalidAddress { .. } => Self::JournalFile {
+                source: err,
+                hint: "",
             },
+            JournalError::NotFound(key) => Self::NoSuchEntry { key, at: at.args() },
             JournalError::Engine(_) | JournalError::LeaseLost(_) | JournalError::Closed => {
                 Self::Journal(err)
             }

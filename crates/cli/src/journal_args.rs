@@ -8,6 +8,7 @@ use clap::{ArgGroup, Args, Subcommand, ValueEnum};
 use ghl_webhook_router::journal::EntryState;
 
 use crate::cli::EXIT_CODES;
+use crate::journal_at::Target;
 
 /// `journal`'s arguments: a subcommand.
 #[derive(Debug, Args)]
@@ -68,16 +69,44 @@ pub enum JournalCommand {
     Purge(PurgeArgs),
 }
 
-/// The journal file and the output format, common to every `journal` subcommand.
+/// The journal and the output format, common to every `journal` subcommand.
 #[derive(Debug, Args)]
 pub struct JournalFile {
-    /// The journal: the SQLite file a durable receiver writes (`ghl-webhook listen --journal
-    /// FILE`). It must exist; nothing is created. A receiver may be running on it.
-    #[arg(long = "journal", value_name = "FILE")]
-    pub path: PathBuf,
+    #[command(flatten)]
+    pub at: JournalAtArgs,
+    /// The key prefix of the Redis journal (default `ghl-webhooks:journal:`, the SDK's).
+    #[arg(long = "redis-prefix", value_name = "PREFIX", requires = "redis")]
+    pub redis_prefix: Option<String>,
     /// Print JSON instead of text (see this subcommand's description).
     #[arg(long)]
     pub json: bool,
+}
+
+/// Which journal: exactly one of `--journal FILE` and `--redis URL`.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct JournalAtArgs {
+    /// The journal: the SQLite file a durable receiver writes (`ghl-webhook listen --journal
+    /// FILE`). It must exist; nothing is created. A receiver may be running on it.
+    #[arg(long = "journal", value_name = "FILE")]
+    pub path: Option<PathBuf>,
+    /// The journal in Redis that durable receivers share (`ghl-webhook listen --redis URL`):
+    /// `redis://[user:password@]host:port/db`. It must hold a journal under the prefix;
+    /// nothing is created. Receivers may be running on it.
+    #[arg(long = "redis", value_name = "URL")]
+    pub redis: Option<String>,
+}
+
+impl JournalFile {
+    /// The journal these arguments name.
+    pub fn target(&self) -> Target {
+        Target::from_args(
+            self.at.path.clone(),
+            self.at.redis.clone(),
+            self.redis_prefix.clone(),
+        )
+        .unwrap_or_else(|| Target::Sqlite(PathBuf::new()))
+    }
 }
 
 /// `journal stats`'s arguments.

@@ -20,6 +20,7 @@ mod commands;
 mod error;
 mod fixtures;
 mod journal_args;
+mod journal_at;
 mod json_set;
 mod keyfile;
 mod output;

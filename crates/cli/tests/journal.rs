@@ -822,11 +822,13 @@ fn help_documents_the_journal_commands_and_durable_listen() {
         run(&["journal", sub, "--help"], None)
             .expect_code(0)
             .expect_stdout("--journal <FILE>")
+            .expect_stdout("--redis <URL>")
+            .expect_stdout("--redis-prefix <PREFIX>")
             .expect_stdout("--json")
             .expect_stdout("Exit codes:");
     }
     run(&["journal", "replay", "--help"], None).expect_stdout(
-        "Usage: ghl-webhook journal replay [OPTIONS] --journal <FILE> <KEY|--dead|--kind <EVENT>>",
+        "Usage: ghl-webhook journal replay [OPTIONS] <--journal <FILE>|--redis <URL>> <KEY|--dead|--kind <EVENT>>",
     );
     run(&["journal", "list", "--help"], None)
         .expect_stdout("KEY STATE KIND ATTEMPTS RECEIVED_AT LAST_ERROR")
@@ -834,6 +836,8 @@ fn help_documents_the_journal_commands_and_durable_listen() {
     run(&["listen", "--help"], None)
         .expect_code(0)
         .expect_stdout("--journal <FILE>")
+        .expect_stdout("--redis <URL>")
+        .expect_stdout("appendfsync always")
         .expect_stdout("accepted: journaled")
         .expect_stdout("dead letter");
     run(&["--help"], None)

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::exactly_once::{Effects, assert_exactly_once, effect_router};
 use common::journal::{Engine, keys, scratch, settled};
-use ghl_webhook_router::journal::{EntryState, Journal, ReplaySelector};
+use ghl_webhook_router::journal::{EntryState, Journal, ListFilter, ReplaySelector};
 use ghl_webhook_router::serve::spawn;
 use ghl_webhook_router::types::association::{Association, AssociationDelete};
 use ghl_webhook_router::types::{Event, EventKind, WebhookEvent};
@@ -76,7 +76,7 @@ async fn send_with_duplicates(sender: &MockSender, deliveries: usize) -> (Vec<St
 async fn every_delivery_is_acknowledged_on_its_first_attempt_and_handled_once() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(dir.path(), "load");
+        let journal = engine.open(&dir, "load");
         let fx = Effects::default();
         let router = effect_router(&fx, 0.2).durable(journal.clone(), fast());
         let (server, sender) = serve(router).await;
@@ -124,7 +124,7 @@ impl WebhookEvent for FixedAssociationDelete {
 async fn an_undecodable_delivery_is_a_dead_letter_with_its_path_and_replays_once_fixed() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(dir.path(), "dead");
+        let journal = engine.open(&dir, "dead");
         let handled = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let count = handled.clone();
         let router = WebhookRouter::new()
@@ -193,7 +193,7 @@ async fn an_undecodable_delivery_is_a_dead_letter_with_its_path_and_replays_once
 async fn a_handler_that_keeps_failing_ends_as_a_dead_letter_after_its_attempts() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(dir.path(), "failing");
+        let journal = engine.open(&dir, "failing");
         let attempts = Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = attempts.clone();
         let router = WebhookRouter::new()
@@ -235,7 +235,7 @@ async fn a_handler_that_keeps_failing_ends_as_a_dead_letter_after_its_attempts()
 async fn unknown_kinds_are_journaled_and_rejected_requests_never_are() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(dir.path(), "unknown");
+        let journal = engine.open(&dir, "unknown");
         let unknown = Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = unknown.clone();
         let router = WebhookRouter::new()
@@ -287,13 +287,13 @@ async fn unknown_kinds_are_journaled_and_rejected_requests_never_are() {
 #[tokio::test]
 async fn a_journal_that_cannot_be_written_answers_503_and_keeps_nothing() {
     let dir = scratch();
-    let journal = Engine::Sqlite.open(dir.path(), "broken");
+    let journal = Engine::Sqlite.open(&dir, "broken");
     let router = WebhookRouter::new()
         .verifier(TestKeys::primary().verifier())
         .durable(journal.clone(), fast());
     let (server, sender) = serve(router).await;
     // Another process holds the write lock for longer than the journal's busy timeout.
-    let path = Engine::Sqlite.location(dir.path(), "broken");
+    let path = Engine::Sqlite.location(&dir, "broken");
     let blocker = rusqlite_lock(&path);
     let sent = sender
         .event(&event())
@@ -341,9 +341,14 @@ fn rusqlite_lock(path: &str) -> impl Drop {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_killed_mid_run_loses_nothing_and_appends_nothing_twice() {
-    let engine = Engine::Sqlite;
+    for engine in Engine::all() {
+        receiver_killed_mid_run(engine).await;
+    }
+}
+
+async fn receiver_killed_mid_run(engine: Engine) {
     let dir = scratch();
-    let location = engine.location(dir.path(), "crash");
+    let location = engine.location(&dir, "crash");
     let handled_log = dir.path().join("handled.log");
     let start = || Receiver::start(engine, &location, &handled_log);
 
@@ -378,7 +383,7 @@ async fn a_receiver_killed_mid_run_loses_nothing_and_appends_nothing_twice() {
         }
     }
     assert!(first.is_none(), "killed mid-run");
-    let journal = engine.reopen(dir.path(), "crash");
+    let journal = engine.reopen(&dir, "crash");
     let at_kill = journal.stats().await.expect("stats");
     assert!(
         at_kill.pending + at_kill.in_progress > 0,
@@ -415,10 +420,10 @@ async fn a_receiver_killed_mid_run_loses_nothing_and_appends_nothing_twice() {
         journaled, acknowledged,
         "every acknowledged delivery is journaled"
     );
-    let handled: HashSet<String> = std::fs::read_to_string(&handled_log)
-        .expect("handled log")
-        .lines()
-        .map(str::to_owned)
+    let handled: HashSet<String> = handled_lines(&handled_log)
+        .into_iter()
+        .filter(|line| line.succeeded)
+        .map(|line| line.id)
         .collect();
     for id in &acknowledged {
         assert!(
@@ -432,7 +437,7 @@ async fn a_receiver_killed_mid_run_loses_nothing_and_appends_nothing_twice() {
 async fn entries_with_one_order_key_run_one_at_a_time_in_arrival_order() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(dir.path(), "order");
+        let journal = engine.open(&dir, "order");
         // (location, webhookId, started, finished) per handler call.
         type Calls = Vec<(String, String, std::time::Instant, std::time::Instant)>;
         let calls: Arc<std::sync::Mutex<Calls>> = Default::default();
@@ -494,7 +499,7 @@ async fn entries_with_one_order_key_run_one_at_a_time_in_arrival_order() {
 async fn shutdown_hands_entries_in_progress_back_without_counting_the_attempt() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(dir.path(), "shutdown");
+        let journal = engine.open(&dir, "shutdown");
         let (started, mut has_started) = tokio::sync::mpsc::channel::<()>(1);
         let router = WebhookRouter::new()
             .verifier(TestKeys::primary().verifier())
@@ -530,7 +535,7 @@ async fn shutdown_hands_entries_in_progress_back_without_counting_the_attempt() 
 async fn done_entries_are_pruned_after_the_retention_so_the_journal_stays_bounded() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(dir.path(), "retention");
+        let journal = engine.open(&dir, "retention");
         let router = WebhookRouter::new()
             .verifier(TestKeys::primary().verifier())
             .on(|_: AssociationDelete, _: Delivery| async {})
@@ -575,11 +580,22 @@ struct Receiver {
 
 impl Receiver {
     fn start(engine: Engine, location: &str, handled_log: &std::path::Path) -> Self {
+        Self::start_failing(engine, location, handled_log, 0.0)
+    }
+
+    /// A receiver whose handler fails `fail_share` of first attempts (before any effect).
+    fn start_failing(
+        engine: Engine,
+        location: &str,
+        handled_log: &std::path::Path,
+        fail_share: f64,
+    ) -> Self {
         let mut child = Command::new(std::env::current_exe().expect("test binary"))
             .args(["--exact", "child_process_entry_point", "--nocapture"])
             .env("GHL_DURABLE_CHILD", format!("{engine:?}"))
             .env("GHL_DURABLE_JOURNAL", location)
             .env("GHL_DURABLE_HANDLED_LOG", handled_log)
+            .env("GHL_DURABLE_FAIL_SHARE", fail_share.to_string())
             .stdout(Stdio::piped())
             .spawn()
             .expect("spawn the receiver");
@@ -596,6 +612,10 @@ impl Receiver {
             }
         };
         Self { child, url }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL, no goodbye.
@@ -627,11 +647,12 @@ fn child_process_entry_point() {
         std::thread::sleep(Duration::from_secs(60));
         return;
     }
-    let engine = match role.as_str() {
-        "Sqlite" => Engine::Sqlite,
-        other => panic!("unknown engine {other}"),
-    };
+    let engine = Engine::from_name(&role).unwrap_or_else(|| panic!("unknown engine {role}"));
     let log_path = std::env::var("GHL_DURABLE_HANDLED_LOG").expect("GHL_DURABLE_HANDLED_LOG");
+    let fail_share: f64 = std::env::var("GHL_DURABLE_FAIL_SHARE")
+        .ok()
+        .and_then(|share| share.parse().ok())
+        .unwrap_or(0.0);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -653,11 +674,22 @@ fn child_process_entry_point() {
                 async move {
                     // Slow enough that a kill finds handlers in progress.
                     tokio::time::sleep(Duration::from_millis(20)).await;
-                    let line = format!("{}\n", d.webhook_id().unwrap_or("-"));
+                    let failed = d.attempt() == 1 && fastrand::f64() < fail_share;
+                    let line = format!(
+                        "{} {} {}\n",
+                        if failed { "fail" } else { "ok" },
+                        d.webhook_id().unwrap_or("-"),
+                        std::process::id()
+                    );
                     log.lock()
                         .expect("lock")
                         .write_all(line.as_bytes())
                         .expect("log");
+                    if failed {
+                        Err("transient failure")
+                    } else {
+                        Ok(())
+                    }
                 }
             })
             .durable(journal, fast().concurrency(4).lease(Duration::from_secs(2)));
@@ -665,4 +697,226 @@ fn child_process_entry_point() {
         println!("listening on {}", server.url());
         std::future::pending::<()>().await;
     });
+}
+
+/// One line of the children's handled log: an attempt, its outcome and the process.
+struct Handled {
+    succeeded: bool,
+    id: String,
+    pid: u32,
+}
+
+fn handled_lines(path: &std::path::Path) -> Vec<Handled> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split(' ');
+            let outcome = words.next()?;
+            let id = words.next()?.to_owned();
+            let pid = words.next()?.parse().ok()?;
+            Some(Handled {
+                succeeded: outcome == "ok",
+                id,
+                pid,
+            })
+        })
+        .collect()
+}
+
+/// Sends `deliveries` distinct ids (30% of them two or three times, each copy to the next
+/// sender in turn, so duplicates reach different replicas), 64 at a time, each retried like
+/// HighLevel; returns the ids and the status each copy ended with.
+async fn send_across(
+    senders: &[MockSender],
+    deliveries: usize,
+    prefix: &str,
+) -> (Vec<String>, Vec<(String, u16)>) {
+    let limit = Arc::new(tokio::sync::Semaphore::new(64));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut ids = Vec::with_capacity(deliveries);
+    for i in 0..deliveries {
+        let id = format!("{prefix}-{i:05}");
+        ids.push(id.clone());
+        let copies = if i % 10 < 3 { 2 + i % 2 } else { 1 };
+        for copy in 0..copies {
+            let sender = senders[(i + copy) % senders.len()].clone();
+            let (id, limit) = (id.clone(), limit.clone());
+            tasks.spawn(async move {
+                let _permit = limit.acquire_owned().await.expect("semaphore");
+                let sent = sender.event(&event()).bound().webhook_id(&id).send().await;
+                (id, sent.map(|s| s.status.as_u16()).unwrap_or(0))
+            });
+        }
+    }
+    let mut statuses = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        statuses.push(joined.expect("task"));
+    }
+    (ids, statuses)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_sharing_one_journal_journal_each_delivery_once_and_handle_it_once() {
+    for engine in Engine::all() {
+        let dir = scratch();
+        let location = engine.location(&dir, "replicas");
+        let handled_log = dir.path().join("handled.log");
+        let a = Receiver::start_failing(engine, &location, &handled_log, 0.2);
+        let b = Receiver::start_failing(engine, &location, &handled_log, 0.2);
+        let retry = RetryPolicy::highlevel().time_scale(0.001);
+        let senders = [&a, &b].map(|replica| {
+            MockSender::new(replica.url.clone())
+                .expect("url")
+                .with_retry(retry.clone())
+        });
+        let (ids, statuses) = send_across(&senders, 2_000, "replica").await;
+        for (id, status) in &statuses {
+            assert_eq!(*status, 200, "{engine:?}: {id} acknowledged");
+        }
+        let journal = engine.reopen(&dir, "replicas");
+        let stats = settled(&*journal, Duration::from_secs(120)).await;
+        assert_eq!(
+            (stats.pending, stats.in_progress, stats.dead, stats.done),
+            (0, 0, 0, 2_000),
+            "{engine:?}"
+        );
+        let journaled = keys(&*journal).await;
+        assert_eq!(journaled.len(), 2_000, "{engine:?}: each id journaled once");
+        assert_eq!(
+            journaled.iter().collect::<HashSet<_>>(),
+            ids.iter().collect::<HashSet<_>>()
+        );
+        let lines = handled_lines(&handled_log);
+        let mut successes: std::collections::HashMap<&str, usize> = Default::default();
+        for line in lines.iter().filter(|line| line.succeeded) {
+            *successes.entry(&line.id).or_default() += 1;
+        }
+        for id in &ids {
+            assert_eq!(
+                successes.get(id.as_str()),
+                Some(&1),
+                "{engine:?}: {id} handled successfully once"
+            );
+        }
+        let failures = lines.iter().filter(|line| !line.succeeded).count();
+        assert!(
+            failures > 200,
+            "{engine:?}: first attempts failed ({failures}) and were retried"
+        );
+        let pids: HashSet<u32> = lines.iter().map(|line| line.pid).collect();
+        assert_eq!(
+            pids,
+            HashSet::from([a.pid(), b.pid()]),
+            "{engine:?}: both replicas' workers handled entries"
+        );
+        a.stop();
+        b.stop();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_mid_processing_has_its_leases_taken_over_by_the_other() {
+    for engine in Engine::all() {
+        let dir = scratch();
+        let location = engine.location(&dir, "takeover");
+        let handled_log = dir.path().join("handled.log");
+        let a = Receiver::start(engine, &location, &handled_log);
+        let b = Receiver::start(engine, &location, &handled_log);
+        let (a_pid, b_pid) = (a.pid(), b.pid());
+        let to_a = MockSender::new(a.url.clone()).expect("url");
+        let to_b = MockSender::new(b.url.clone()).expect("url");
+        // Every delivery goes to A first, as a load balancer would; what A does not answer
+        // (it dies) HighLevel retries, and the balancer sends it to B.
+        let mut acknowledged = HashSet::new();
+        let mut unanswered = Vec::new();
+        for chunk in 0..20 {
+            let mut tasks = tokio::task::JoinSet::new();
+            for i in 0..20 {
+                let (sender, id) = (to_a.clone(), format!("takeover-{chunk:02}-{i:02}"));
+                tasks.spawn(async move {
+                    let sent = sender.event(&event()).bound().webhook_id(&id).send().await;
+                    (id, sent.map(|s| s.status.as_u16()).unwrap_or(0))
+                });
+            }
+            for (id, status) in tasks.join_all().await {
+                if status == 200 {
+                    acknowledged.insert(id);
+                } else {
+                    unanswered.push(id);
+                }
+            }
+        }
+        // A's workers hold leases now (handlers take 20 ms each, 4 at a time).
+        let journal = engine.reopen(&dir, "takeover");
+        let before = journal.stats().await.expect("stats");
+        a.kill();
+        assert!(
+            before.pending + before.in_progress > 0,
+            "{engine:?}: the kill found work unfinished: {before:?}"
+        );
+        for id in &unanswered {
+            let sent = to_b
+                .event(&event())
+                .bound()
+                .webhook_id(id)
+                .send()
+                .await
+                .expect("sent");
+            assert_eq!(sent.status, 200, "{}", sent.body_text());
+            acknowledged.insert(id.clone());
+        }
+        // A's leases (2 s) expire, and B's workers take them over.
+        let stats = settled(&*journal, Duration::from_secs(60)).await;
+        assert_eq!(
+            (stats.pending, stats.in_progress, stats.dead),
+            (0, 0, 0),
+            "{engine:?}"
+        );
+        b.stop();
+        let journaled = keys(&*journal).await;
+        assert_eq!(
+            journaled.len(),
+            journaled.iter().collect::<HashSet<_>>().len(),
+            "{engine:?}: nothing appended twice"
+        );
+        assert_eq!(
+            journaled.iter().cloned().collect::<HashSet<_>>(),
+            acknowledged,
+            "{engine:?}: every acknowledged delivery is journaled"
+        );
+        let lines = handled_lines(&handled_log);
+        for id in &acknowledged {
+            assert!(
+                lines.iter().any(|line| line.succeeded && &line.id == id),
+                "{engine:?}: {id} was acknowledged but never handled"
+            );
+        }
+        // No handler failed, so an entry leased twice is one B took over from A.
+        let taken_over: Vec<_> = journal
+            .list(&ListFilter::default())
+            .await
+            .expect("list")
+            .into_iter()
+            .filter(|entry| entry.attempts >= 2)
+            .collect();
+        assert!(
+            !taken_over.is_empty(),
+            "{engine:?}: A died holding leases, and they were taken over"
+        );
+        for entry in &taken_over {
+            assert_eq!(entry.state, EntryState::Done);
+            assert!(
+                lines
+                    .iter()
+                    .any(|line| line.succeeded && line.id == entry.key && line.pid == b_pid),
+                "{engine:?}: {} handled by B after the takeover",
+                entry.key
+            );
+        }
+        eprintln!(
+            "{engine:?}: {} entries of A (pid {a_pid}) taken over by B",
+            taken_over.len()
+        );
+    }
 }

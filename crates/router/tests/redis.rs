@@ -132,7 +132,7 @@ async fn two_instances_sharing_redis_take_each_effect_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_and_restarted_mid_run_loses_and_doubles_nothing() {
-    let Some(mut redis) = RedisServer::start() else {
+    let Some(redis) = RedisServer::start() else {
         return;
     };
     let fx = Effects::default();
@@ -171,7 +171,7 @@ async fn redis_killed_and_restarted_mid_run_loses_and_doubles_nothing() {
 
 #[tokio::test]
 async fn while_redis_is_down_deliveries_are_answered_busy_and_processed_once_it_is_back() {
-    let Some(mut redis) = RedisServer::start() else {
+    let Some(redis) = RedisServer::start() else {
         return;
     };
     let fx = Effects::default();

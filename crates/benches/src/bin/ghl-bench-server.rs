@@ -27,7 +27,7 @@ use clap::{Args, Parser, Subcommand};
 use ghl_webhook_benches::baseline::{self, HandWritten};
 use ghl_webhook_benches::payloads::{self, contact_create_deliveries};
 use ghl_webhook_benches::servers::Server;
-use ghl_webhook_router::journal::{Journal as _, SqliteJournal};
+use ghl_webhook_router::journal::{Journal, RedisJournal, RedisJournalConfig, SqliteJournal};
 use ghl_webhook_router::types::contact::ContactCreate;
 use ghl_webhook_router::{Delivery, DurableConfig, InMemoryStore, WebhookRouter};
 use ghl_webhook_test_support::TestKeys;
@@ -94,6 +94,10 @@ struct ServeOptions {
     /// The journal of (e), created afresh (any file there is removed first).
     #[arg(long, value_name = "PATH")]
     journal: Option<std::path::PathBuf>,
+    /// The Redis of (g) and (h) (`redis://127.0.0.1:PORT/0`), empty: its journal is made
+    /// under the prefix `ghl-bench:`.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
     /// Exit when stdin closes (the parent is gone).
     #[arg(long)]
     exit_on_stdin_eof: bool,
@@ -217,17 +221,29 @@ async fn run(options: ServeOptions) -> Result<(), String> {
             })
             .await;
         }
-        Server::Durable => {
-            let path = options.journal.clone().unwrap_or_else(|| {
-                std::env::temp_dir()
-                    .join(format!("ghl-bench-journal-{}.sqlite", std::process::id()))
-            });
-            for file in journal_files(&path) {
-                let _ = std::fs::remove_file(file);
-            }
-            let journal = Arc::new(
-                SqliteJournal::open(&path).map_err(|e| format!("{}: {e}", path.display()))?,
-            );
+        Server::Durable | Server::RedisAlways | Server::RedisEverysec => {
+            let journal: Arc<BenchJournal> = if options.which == Server::Durable {
+                let path = options.journal.clone().unwrap_or_else(|| {
+                    std::env::temp_dir()
+                        .join(format!("ghl-bench-journal-{}.sqlite", std::process::id()))
+                });
+                for file in journal_files(&path) {
+                    let _ = std::fs::remove_file(file);
+                }
+                Arc::new(BenchJournal::Sqlite(Arc::new(
+                    SqliteJournal::open(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+                )))
+            } else {
+                let url = options
+                    .redis
+                    .as_deref()
+                    .ok_or("(g) and (h) need --redis URL")?;
+                let journal =
+                    RedisJournal::open(url, RedisJournalConfig::with_prefix("ghl-bench:"))
+                        .map_err(|e| e.to_string())?;
+                journal.check().await.map_err(|e| e.to_string())?;
+                Arc::new(BenchJournal::Redis(Arc::new(journal)))
+            };
             let service = WebhookRouter::new()
                 .verifier(TestKeys::primary().verifier())
                 .dedupe_in_memory(InMemoryStore::new(
@@ -235,7 +251,7 @@ async fn run(options: ServeOptions) -> Result<(), String> {
                     Duration::from_secs(24 * 60 * 60),
                 ))
                 .on(|_event: ContactCreate, _delivery: Delivery| async {})
-                .durable(journal.clone(), DurableConfig::default())
+                .durable(journal.shared(), DurableConfig::default())
                 .into_service();
             // As `serve::serve` does: the workers beside the server, on the same runtime.
             if let Some(workers) = service.workers() {
@@ -330,22 +346,46 @@ fn journal_files(path: &std::path::Path) -> [std::path::PathBuf; 3] {
     [path.to_path_buf(), with("-wal"), with("-shm")]
 }
 
+/// The journal of a durable server: (e)'s SQLite file or (g)/(h)'s Redis.
+enum BenchJournal {
+    Sqlite(Arc<SqliteJournal>),
+    Redis(Arc<RedisJournal>),
+}
+
+impl BenchJournal {
+    fn journal(&self) -> &dyn Journal {
+        match self {
+            Self::Sqlite(journal) => &**journal,
+            Self::Redis(journal) => &**journal,
+        }
+    }
+
+    /// The same journal, for the router.
+    fn shared(&self) -> Arc<dyn Journal> {
+        match self {
+            Self::Sqlite(journal) => journal.clone(),
+            Self::Redis(journal) => journal.clone(),
+        }
+    }
+}
+
 /// `{"pending":..,"in_progress":..,"done":..,"dead":..,"commits":..,"bytes":..}`; bytes are
-/// the file plus its `-wal`.
+/// the file plus its `-wal` (0 for Redis, whose commits are not counted either).
 async fn journal_stats(
-    journal: &SqliteJournal,
+    journal: &BenchJournal,
 ) -> http::Response<http_body_util::Full<bytes::Bytes>> {
-    let [file, wal, _] = journal_files(journal.path());
-    let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
-    let body = match journal.stats().await {
+    let (commits, bytes) = match journal {
+        BenchJournal::Sqlite(sqlite) => {
+            let [file, wal, _] = journal_files(sqlite.path());
+            let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+            (sqlite.commits(), size(&file) + size(&wal))
+        }
+        BenchJournal::Redis(_) => (0, 0),
+    };
+    let body = match journal.journal().stats().await {
         Ok(s) => format!(
-            "{{\"pending\":{},\"in_progress\":{},\"done\":{},\"dead\":{},\"commits\":{},\"bytes\":{}}}",
-            s.pending,
-            s.in_progress,
-            s.done,
-            s.dead,
-            journal.commits(),
-            size(&file) + size(&wal)
+            "{{\"pending\":{},\"in_progress\":{},\"done\":{},\"dead\":{},\"commits\":{commits},\"bytes\":{bytes}}}",
+            s.pending, s.in_progress, s.done, s.dead,
         ),
         Err(e) => format!("{{\"error\":\"{e}\"}}"),
     };

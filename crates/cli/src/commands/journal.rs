@@ -1,17 +1,18 @@
-//! `journal SUBCOMMAND --journal FILE`: inspect and repair a durable receiver's journal.
+//! `journal SUBCOMMAND --journal FILE | --redis URL`: inspect and repair a durable receiver's
+//! journal.
 //!
-//! The journal is opened with [`SqliteJournal::open_existing`], so a missing file is an error
-//! and nothing is created; a file that is not a journal, or one of a newer schema, is refused
-//! before anything is written to it. The journal is closed (its WAL checkpointed) before the
-//! command returns, whatever happened.
+//! A SQLite journal is opened with `SqliteJournal::open_existing`, so a missing file is an
+//! error and nothing is created; a file that is not a journal, or one of a newer schema, is
+//! refused before anything is written to it. The journal is closed (its WAL checkpointed)
+//! before the command returns, whatever happened. A Redis journal must answer, accept the
+//! password and hold a journal under its prefix before anything is done.
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use ghl_webhook_router::IdentifiedBy;
 use ghl_webhook_router::journal::{
-    Entry, EntryState, Journal as _, JournalError, ListFilter, ReplaySelector, SqliteJournal, Stats,
+    Entry, EntryState, Journal, JournalError, ListFilter, ReplaySelector, Stats,
 };
 use ghl_webhook_router::types::EventKind;
 use serde::Serialize;
@@ -20,6 +21,7 @@ use serde_json::value::RawValue;
 use crate::commands::{parse_event, runtime};
 use crate::error::{CliError, JournalUse};
 use crate::journal_args::{JournalArgs, JournalCommand, JournalFile, ListArgs, ReplayArgs};
+use crate::journal_at::Target;
 use crate::output;
 
 /// What a subcommand does, its arguments checked (before the file is opened).
@@ -41,26 +43,33 @@ pub fn run(args: JournalArgs) -> Result<ExitCode, CliError> {
         JournalCommand::Replay(args) => (Operation::Replay(selector(&args)?), args.file),
         JournalCommand::Purge(args) => (Operation::Purge(args.older_than), args.file),
     };
+    if file.redis_prefix.is_some() && file.at.redis.is_none() {
+        return Err(CliError::Usage(
+            "--redis-prefix names a Redis journal's prefix: give it with --redis URL".into(),
+        ));
+    }
     let runtime = runtime()?;
-    let journal = SqliteJournal::open_existing(&file.path)
-        .map_err(|err| CliError::journal(err, &file.path, JournalUse::Inspect))?;
+    let target = file.target();
     runtime.block_on(async {
+        let opened = target.open_existing().await?;
+        let journal = opened.journal();
         let result = match operation {
-            Operation::Stats => stats(&journal, &file).await,
-            Operation::List(filter) => list(&journal, &filter, &file).await,
-            Operation::Show(key) => show(&journal, &key, &file).await,
-            Operation::Replay(selector) => replay(&journal, &selector, &file).await,
-            Operation::Purge(older_than) => purge(&journal, older_than, &file).await,
+            Operation::Stats => stats(journal, &file).await,
+            Operation::List(filter) => list(journal, &filter, &file).await,
+            Operation::Show(key) => show(journal, &key, &file).await,
+            Operation::Replay(selector) => replay(journal, &selector, &file).await,
+            Operation::Purge(older_than) => purge(journal, older_than, &file).await,
         };
-        // Closed whatever happened: the WAL is checkpointed into the file and removed.
-        journal.close().await;
+        // Closed whatever happened: a SQLite WAL is checkpointed into the file and removed.
+        opened.close().await;
         result.map(|()| ExitCode::SUCCESS)
     })
 }
 
-/// The error of a journal operation on `path`.
-fn failed(path: &Path) -> impl Fn(JournalError) -> CliError + '_ {
-    move |err| CliError::journal(err, path, JournalUse::Inspect)
+/// The error of a journal operation on the journal `file` names.
+fn failed(file: &JournalFile) -> impl Fn(JournalError) -> CliError {
+    let target: Target = file.target();
+    move |err| CliError::journal(err, &target, JournalUse::Inspect)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -78,8 +87,8 @@ struct StatsJson {
     oldest_pending_age_ms: Option<u64>,
 }
 
-async fn stats(journal: &SqliteJournal, file: &JournalFile) -> Result<(), CliError> {
-    let stats = journal.stats().await.map_err(failed(&file.path))?;
+async fn stats(journal: &dyn Journal, file: &JournalFile) -> Result<(), CliError> {
+    let stats = journal.stats().await.map_err(failed(file))?;
     let now = SystemTime::now();
     let age = stats.oldest_pending.map(|at| age(at, now));
     if file.json {
@@ -142,11 +151,11 @@ fn filter(args: &ListArgs) -> Result<ListFilter, CliError> {
 }
 
 async fn list(
-    journal: &SqliteJournal,
+    journal: &dyn Journal,
     filter: &ListFilter,
     file: &JournalFile,
 ) -> Result<(), CliError> {
-    let entries = journal.list(filter).await.map_err(failed(&file.path))?;
+    let entries = journal.list(filter).await.map_err(failed(file))?;
     for entry in &entries {
         if file.json {
             output::line(to_json(&EntryJson::of(entry, false)))?;
@@ -183,14 +192,14 @@ fn kind_text(entry: &Entry) -> String {
 // ---------------------------------------------------------------------------------------------
 // show
 
-async fn show(journal: &SqliteJournal, key: &str, file: &JournalFile) -> Result<(), CliError> {
+async fn show(journal: &dyn Journal, key: &str, file: &JournalFile) -> Result<(), CliError> {
     let entry = journal
         .get(key)
         .await
-        .map_err(failed(&file.path))?
+        .map_err(failed(file))?
         .ok_or_else(|| CliError::NoSuchEntry {
             key: key.to_owned(),
-            path: file.path.clone(),
+            at: file.target().args(),
         })?;
     if file.json {
         return output::line(to_json(&EntryJson::of(&entry, true)));
@@ -251,11 +260,11 @@ struct Replayed {
 }
 
 async fn replay(
-    journal: &SqliteJournal,
+    journal: &dyn Journal,
     selector: &ReplaySelector,
     file: &JournalFile,
 ) -> Result<(), CliError> {
-    let replayed = journal.replay(selector).await.map_err(failed(&file.path))?;
+    let replayed = journal.replay(selector).await.map_err(failed(file))?;
     if let (ReplaySelector::One(key), 0) = (selector, replayed) {
         // Known (else the replay was NotFound), but pending or in progress: it runs anyway.
         if let Ok(Some(entry)) = journal.get(key).await {
@@ -284,14 +293,14 @@ struct Purged {
 }
 
 async fn purge(
-    journal: &SqliteJournal,
+    journal: &dyn Journal,
     older_than: Duration,
     file: &JournalFile,
 ) -> Result<(), CliError> {
     let cutoff = SystemTime::now()
         .checked_sub(older_than)
         .unwrap_or(SystemTime::UNIX_EPOCH);
-    let purged = journal.purge(cutoff).await.map_err(failed(&file.path))?;
+    let purged = journal.purge(cutoff).await.map_err(failed(file))?;
     if file.json {
         return output::line(to_json(&Purged { purged }));
     }

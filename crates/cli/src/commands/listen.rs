@@ -1,11 +1,11 @@
 //! `listen --addr HOST:PORT`: a local receiver printing one line per delivery as it is answered;
-//! with `--journal FILE`, in durable mode (journaled before the answer, handled by workers).
+//! with `--journal FILE` or `--redis URL`, in durable mode (journaled before the answer,
+//! handled by workers).
 
 use std::future::Future;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ghl_webhook_router::journal::SqliteJournal;
 use ghl_webhook_router::serve::serve;
 use ghl_webhook_router::types::{Event, EventKind};
 use ghl_webhook_router::{Answer, Delivery, DurableConfig, Outcome, Verifier, WebhookRouter};
@@ -16,7 +16,8 @@ use tokio::net::TcpListener;
 
 use crate::cli::ListenArgs;
 use crate::commands::runtime;
-use crate::error::{CliError, JournalUse};
+use crate::error::CliError;
+use crate::journal_at::Target;
 use crate::keyfile::{PublicKey, load_public};
 use crate::output;
 
@@ -28,18 +29,24 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, CliError> {
     check_addr(&args.addr)?;
     let (verifier, trusted) = verifier(&args)?;
     let json = args.json;
-    // Opened (and created or migrated) before the address is announced: an unusable file
-    // stops listen before it accepts anything.
-    let journal = match &args.journal {
-        Some(path) => Some((
-            SqliteJournal::open(path)
-                .map_err(|err| CliError::journal(err, path, JournalUse::Receive))?,
-            path.clone(),
-        )),
-        None => None,
-    };
+    if args.redis_prefix.is_some() && args.redis.is_none() {
+        return Err(CliError::Usage(
+            "--redis-prefix names a Redis journal's prefix: give it with --redis URL".into(),
+        ));
+    }
+    let target = Target::from_args(
+        args.journal.clone(),
+        args.redis.clone(),
+        args.redis_prefix.clone(),
+    );
     let runtime = runtime()?;
     runtime.block_on(async move {
+        // Opened (a file created or migrated, a Redis checked) before the address is
+        // announced: an unusable journal stops listen before it accepts anything.
+        let journal = match &target {
+            Some(target) => Some((target.open_for_receiver().await?, target.clone())),
+            None => None,
+        };
         // Installed before the address is announced, so no stop request can be missed.
         let stop = stop_signal().map_err(|source| CliError::Io {
             what: "cannot install the Ctrl-C / SIGTERM handlers",
@@ -73,20 +80,26 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, CliError> {
                 }
             });
         let (router, journaling) = match journal {
-            Some((journal, path)) => (
-                router.durable(journal, DurableConfig::default()),
-                Some(path),
+            Some((journal, target)) => (
+                router.durable(journal.into_shared(), DurableConfig::default()),
+                Some(target),
             ),
             None => (router, None),
         };
         let service = router.into_service().bind_by_path();
         output::note(format!("listening on http://{addr}"));
         output::note(format!("trusting {trusted}"));
-        if let Some(path) = journaling {
-            output::note(format!(
+        match journaling {
+            Some(Target::Sqlite(path)) => output::note(format!(
                 "durable: journaling every verified delivery in {} before answering",
                 path.display()
-            ));
+            )),
+            Some(target @ Target::Redis { .. }) => output::note(format!(
+                "durable: journaling every verified delivery in Redis ({}) before answering; \
+                 receivers started with the same URL and prefix share the journal and its work",
+                target.args()
+            )),
+            None => {}
         }
         output::note(
             "POST / identifies the event by its `type`; POST /<EventName> binds the route to \

@@ -21,8 +21,8 @@
 //! Every entry is keyed by its [`entry_key`]: the delivery's `webhookId`, so that HighLevel's
 //! retries of a delivery already journaled are [`Appended::Duplicate`] and answered 200 again.
 //! The trait is engine-neutral; the engines are `SqliteJournal` (feature `sqlite`, one file,
-//! the embedded default; see the `sqlite` module) and, later, Redis Streams for several
-//! replicas.
+//! the embedded default; see the `sqlite` module) and `RedisJournal` (feature `redis`, Redis
+//! Streams shared by several replicas; see the `redis` module).
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -42,6 +42,12 @@ mod sqlite;
 
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteConfig, SqliteJournal, Synchronous};
+
+#[cfg(feature = "redis")]
+mod redis;
+
+#[cfg(feature = "redis")]
+pub use self::redis::{RedisJournal, RedisJournalConfig, redact as redact_url};
 
 /// The prefix of keys derived from a delivery's bytes (deliveries without a `webhookId`).
 pub const DERIVED_KEY_PREFIX: &str = "sha256:";
@@ -351,6 +357,51 @@ pub enum JournalError {
     /// The journal was closed (or its engine stopped).
     #[error("the journal is closed; open it again to use it")]
     Closed,
+    /// The journal's address is not one the engine understands; nothing was opened.
+    #[error(
+        "`{address}` is not a journal address ({detail}); expected redis://[user:password@]host:port/db"
+    )]
+    InvalidAddress {
+        /// The address given (credentials left out).
+        address: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The journal's server cannot be reached (down, restarting, a network failure, a
+    /// timeout); the operation may or may not have taken effect on the server: an append that
+    /// did is a duplicate when HighLevel retries it.
+    #[error(
+        "the journal at {location} cannot be reached ({source}); check that it runs and that this host can reach it: operations resume once it answers"
+    )]
+    Unavailable {
+        /// Where the journal is (credentials left out).
+        location: String,
+        /// What the engine reported.
+        #[source]
+        source: BoxError,
+    },
+    /// The journal's server refused this client: a wrong password or user, or an ACL that
+    /// does not allow the journal's commands.
+    #[error(
+        "the journal at {location} refused this client ({detail}); check the user and password in the URL and that the ACL allows EVALSHA and the stream, hash and sorted-set commands"
+    )]
+    Refused {
+        /// Where the journal is (credentials left out).
+        location: String,
+        /// What the server answered.
+        detail: String,
+    },
+    /// The journal's keys hold data this SDK did not write (another application shares the
+    /// key prefix, or keys were changed by hand); nothing was changed.
+    #[error(
+        "{location} holds data this SDK did not write ({detail}); nothing was changed: give this journal a key prefix of its own, or remove those keys"
+    )]
+    Foreign {
+        /// Where the journal is (credentials left out).
+        location: String,
+        /// What was found.
+        detail: String,
+    },
 }
 
 /// A durable journal of verified deliveries: the edge appends, workers lease and settle.

@@ -2,62 +2,133 @@
 //! parameter, so one suite covers every engine.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use ghl_webhook_router::journal::{Journal, ListFilter, SqliteJournal, Stats};
+#[cfg(feature = "redis")]
+use ghl_webhook_router::journal::{RedisJournal, RedisJournalConfig};
+
+#[cfg(feature = "redis")]
+use super::redis_server::RedisServer;
 
 /// A journal engine under test.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
     /// One SQLite file in a scratch directory.
     Sqlite,
+    /// A real redis-server (AOF, `appendfsync always`) started for the test, one key prefix
+    /// per journal.
+    #[cfg(feature = "redis")]
+    Redis,
+}
+
+/// A scratch directory for one test (removed when dropped), and the redis-server its Redis
+/// journals live in, started on first use and killed when dropped.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+    #[cfg(feature = "redis")]
+    redis: OnceLock<RedisServer>,
+}
+
+impl Scratch {
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The test's redis-server (started now if need be).
+    #[cfg(feature = "redis")]
+    pub fn redis(&self) -> &RedisServer {
+        self.redis.get_or_init(|| {
+            RedisServer::start().expect("Engine::all lists Redis only when it runs")
+        })
+    }
+}
+
+/// A scratch directory for one test.
+pub fn scratch() -> Scratch {
+    Scratch {
+        dir: tempfile::tempdir().expect("temp dir"),
+        #[cfg(feature = "redis")]
+        redis: OnceLock::new(),
+    }
 }
 
 impl Engine {
-    /// Every engine this machine can run.
+    /// Every engine this machine can run (Redis only when `redis-server` is installed; under
+    /// CI its absence fails the test).
     pub fn all() -> Vec<Engine> {
+        #[cfg(feature = "redis")]
+        {
+            static REDIS: OnceLock<bool> = OnceLock::new();
+            if *REDIS.get_or_init(super::redis_server::available) {
+                return vec![Engine::Sqlite, Engine::Redis];
+            }
+        }
         vec![Engine::Sqlite]
     }
 
     /// A fresh, empty journal named `name` in `dir`.
-    pub fn open(self, dir: &Path, name: &str) -> Arc<dyn Journal> {
+    pub fn open(self, dir: &Scratch, name: &str) -> Arc<dyn Journal> {
         match self {
-            Engine::Sqlite => Arc::new(SqliteJournal::open(sqlite_path(dir, name)).expect("open")),
+            Engine::Sqlite => {
+                Arc::new(SqliteJournal::open(sqlite_path(dir.path(), name)).expect("open"))
+            }
+            #[cfg(feature = "redis")]
+            Engine::Redis => self.open_location(&self.location(dir, name)),
         }
     }
 
     /// The same journal again (e.g. from a restarted process).
-    pub fn reopen(self, dir: &Path, name: &str) -> Arc<dyn Journal> {
+    pub fn reopen(self, dir: &Scratch, name: &str) -> Arc<dyn Journal> {
         match self {
-            Engine::Sqlite => {
-                Arc::new(SqliteJournal::open_existing(sqlite_path(dir, name)).expect("reopen"))
-            }
+            Engine::Sqlite => Arc::new(
+                SqliteJournal::open_existing(sqlite_path(dir.path(), name)).expect("reopen"),
+            ),
+            #[cfg(feature = "redis")]
+            Engine::Redis => self.open_location(&self.location(dir, name)),
         }
     }
 
-    /// The address a child process opens the journal at.
-    pub fn location(self, dir: &Path, name: &str) -> String {
+    /// The address a child process opens the journal at: a file, or `URL PREFIX`.
+    pub fn location(self, dir: &Scratch, name: &str) -> String {
         match self {
-            Engine::Sqlite => sqlite_path(dir, name).display().to_string(),
+            Engine::Sqlite => sqlite_path(dir.path(), name).display().to_string(),
+            #[cfg(feature = "redis")]
+            Engine::Redis => format!("{} test:{name}:", dir.redis().url()),
         }
     }
 
-    /// Opens the journal at a `location`, in a child process.
+    /// Opens the journal at a `location`, in a child process. Needs a tokio runtime.
     pub fn open_location(self, location: &str) -> Arc<dyn Journal> {
         match self {
             Engine::Sqlite => Arc::new(SqliteJournal::open(location).expect("open")),
+            #[cfg(feature = "redis")]
+            Engine::Redis => Arc::new(redis_at(location)),
         }
     }
+
+    /// The engine a child process was told to play (`format!("{engine:?}")`).
+    pub fn from_name(name: &str) -> Option<Engine> {
+        match name {
+            "Sqlite" => Some(Engine::Sqlite),
+            #[cfg(feature = "redis")]
+            "Redis" => Some(Engine::Redis),
+            _ => None,
+        }
+    }
+}
+
+/// The Redis journal at a `URL PREFIX` location, with a lease-friendly consumer name.
+#[cfg(feature = "redis")]
+pub fn redis_at(location: &str) -> RedisJournal {
+    let (url, prefix) = location.split_once(' ').expect("URL PREFIX");
+    RedisJournal::open(url, RedisJournalConfig::with_prefix(prefix)).expect("open")
 }
 
 fn sqlite_path(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!("{name}.db"))
-}
-
-/// A scratch directory for one test, removed when dropped.
-pub fn scratch() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temp dir")
 }
 
 /// Waits until no entry is pending or in progress (or `limit` passes), and returns the stats.

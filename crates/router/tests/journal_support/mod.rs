@@ -1,5 +1,6 @@
 //! Helpers of the journal tests: scratch directories holding one journal file, entries, and a
 //! way to make a file read-only that holds for root too.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -302,7 +302,18 @@ impl Setup {
         self.journal_dir.join(format!("e-round-{round}.sqlite"))
     }
 
-    fn command(&self, server: Server, round: usize) -> Result<Command, String> {
+    /// The folder of the Redis of (g) or (h) in `round`, on the journal's disk.
+    fn redis_dir(&self, server: Server, round: usize) -> PathBuf {
+        self.journal_dir
+            .join(format!("{server}-round-{round}-redis"))
+    }
+
+    fn command(
+        &self,
+        server: Server,
+        round: usize,
+        redis: Option<&RedisProcess>,
+    ) -> Result<Command, String> {
         let mut command = if self.pinned {
             let mut c = Command::new("taskset");
             c.args(["-c", "0"]);
@@ -316,7 +327,9 @@ impl Setup {
             | Server::HandWritten
             | Server::Sdk
             | Server::SdkBatch
-            | Server::Durable => {
+            | Server::Durable
+            | Server::RedisAlways
+            | Server::RedisEverysec => {
                 command.arg(&self.server_bin).args([
                     "serve",
                     &server.to_string(),
@@ -330,6 +343,9 @@ impl Setup {
                 ]);
                 if server == Server::Durable {
                     command.arg("--journal").arg(self.journal_path(round));
+                }
+                if let Some(redis) = redis {
+                    command.arg("--redis").arg(redis.url());
                 }
             }
             Server::Node => {
@@ -424,7 +440,7 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
     }
 
     // (e) gets more distinct ids (its journal remembers them all); a-d the first --payloads.
-    let count = if servers.contains(&Server::Durable) {
+    let count = if servers.iter().any(|s| s.is_durable()) {
         options.payloads.max(options.durable_payloads)
     } else {
         options.payloads
@@ -451,6 +467,10 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
             .unwrap_or(Path::new("."))
             .join("ghl-bench-journal")
     });
+    if servers.iter().any(|s| s.redis_fsync().is_some()) {
+        std::fs::create_dir_all(&journal_dir)
+            .map_err(|e| format!("{}: {e}", journal_dir.display()))?;
+    }
     let fsync = if servers.contains(&Server::Durable) {
         std::fs::create_dir_all(&journal_dir)
             .map_err(|e| format!("{}: {e}", journal_dir.display()))?;
@@ -489,7 +509,7 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
     let mut results = Vec::new();
     for round in 1..=options.rounds {
         for &server in &servers {
-            let mine = if server == Server::Durable {
+            let mine = if server.is_durable() {
                 &payloads[..]
             } else {
                 &payloads[..options.payloads.min(payloads.len())]
@@ -497,7 +517,7 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
             let m = measure(&setup, server, round, options, mine, &runtime, ticks)?;
             if let Some(d) = &m.durable {
                 eprintln!(
-                    "round {round}: (e) journal: {:.0} B/entry, {} entries, {} dead; workers @{} {:.0}/s during, backlog {}, drain {:.2} s; @1 {:.0}/s, backlog {}; commits/ack {:.3} @{} {:.3} @1",
+                    "round {round}: ({server}) journal: {:.0} B/entry, {} entries, {} dead; workers @{} {:.0}/s during, backlog {}, drain {:.2} s; @1 {:.0}/s, backlog {}; commits/ack {:.3} @{} {:.3} @1",
                     d.bytes_per_entry,
                     d.entries,
                     d.dead,
@@ -566,8 +586,16 @@ fn measure(
     ticks_per_second: u64,
 ) -> Result<Measurement, String> {
     let name = server_id.label();
-    let (server, addr) = start(setup.command(server_id, round)?, name)?;
-    let durable = server_id == Server::Durable;
+    // (g) and (h): a Redis of their own on this machine, fresh for the round.
+    let redis = match server_id.redis_fsync() {
+        Some(fsync) => Some(RedisProcess::start(
+            &setup.redis_dir(server_id, round),
+            fsync,
+        )?),
+        None => None,
+    };
+    let (server, addr) = start(setup.command(server_id, round, redis.as_ref())?, name)?;
+    let durable = server_id.is_durable();
     let pid = server.pid();
     let requests: Arc<Vec<load::Request>> = Arc::new(
         payloads
@@ -703,7 +731,8 @@ fn measure(
         figures.sent = next_index;
     }
     drop(server);
-    if durable {
+    drop(redis);
+    if server_id == Server::Durable {
         for suffix in ["", "-wal", "-shm"] {
             let mut name = setup.journal_path(round).into_os_string();
             name.push(suffix);
@@ -892,6 +921,64 @@ fn fsync_cost(dir: &Path) -> Result<(f64, f64), String> {
     let _ = std::fs::remove_file(&path);
     times.sort_by(f64::total_cmp);
     Ok((times[times.len() / 2], times[times.len() * 99 / 100]))
+}
+
+/// A `redis-server` for (g) or (h): loopback, an ephemeral port, AOF with the given
+/// `appendfsync`, its data in a fresh folder; killed and its folder removed when dropped.
+struct RedisProcess {
+    child: std::process::Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl RedisProcess {
+    fn start(dir: &Path, fsync: &str) -> Result<Self, String> {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free port for redis-server: {e}"))?
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--save", "", "--appendonly", "yes", "--appendfsync", fsync])
+            .arg("--dir")
+            .arg(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                format!("cannot start redis-server for (g)/(h) (apt-get install redis-server): {e}")
+            })?;
+        let redis = Self {
+            child,
+            port,
+            dir: dir.to_path_buf(),
+        };
+        let deadline = std::time::Instant::now() + START_TIMEOUT;
+        while std::time::Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(redis);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(format!(
+            "redis-server did not listen on port {port} within {START_TIMEOUT:?}"
+        ))
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+}
+
+impl Drop for RedisProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 #[cfg(test)]

@@ -361,6 +361,50 @@ fn durable_section(out: &mut String, results: &[Measurement], context: &Context)
     }
 }
 
+/// The Redis journal, (g) `appendfsync always` and (h) `everysec`, beside (c) and (e).
+fn redis_section(out: &mut String, results: &[Measurement], context: &Context) {
+    use Server::{Durable, RedisAlways, RedisEverysec, Sdk};
+    let present: Vec<Server> = [RedisAlways, RedisEverysec]
+        .into_iter()
+        .filter(|s| results.iter().any(|m| m.server == *s))
+        .collect();
+    if present.is_empty() {
+        return;
+    }
+    let n = context.options.connections;
+    let _ = writeln!(
+        out,
+        "\nDurable mode on Redis (redis-server on this machine, AOF; its own CPU is not in the CPU columns):\n"
+    );
+    let _ = writeln!(
+        out,
+        "| per round then median (min–max) | @{n} connections | @1 connection |"
+    );
+    let _ = writeln!(out, "|---|---|---|");
+    for server in present {
+        for (base, base_name) in [(Sdk, "c"), (Durable, "e")] {
+            let loaded = ratios(results, server, base, |m| m.loaded.rps());
+            let single = ratios(results, server, base, |m| m.single.rps());
+            if loaded.is_none() && single.is_none() {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "| ({server})/({base_name}) acknowledged throughput | {} | {} |",
+                cell(loaded, 3),
+                cell(single, 3),
+            );
+        }
+        let p99 = |f: fn(&Measurement) -> f64| cell(Spread::of(&values(results, server, f)), 1);
+        let _ = writeln!(
+            out,
+            "| ({server}) p99, µs | {} | {} |",
+            p99(|m| m.loaded.p99.as_secs_f64() * 1e6),
+            p99(|m| m.single.p99.as_secs_f64() * 1e6),
+        );
+    }
+}
+
 /// Renders the report.
 pub fn render(results: &[Measurement], context: &Context) -> String {
     let o = &context.options;
@@ -525,6 +569,7 @@ pub fn render(results: &[Measurement], context: &Context) -> String {
     }
     batch_section(&mut out, results, context);
     durable_section(&mut out, results, context);
+    redis_section(&mut out, results, context);
     let attack_errors = |m: &Measurement| m.attack.as_ref().map_or(0, |a| a.outcome.errors);
     let errors: Vec<String> = results
         .iter()
