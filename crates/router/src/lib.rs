@@ -8,7 +8,7 @@
 //!
 //! | step | module | ends the delivery with |
 //! |---|---|---|
-//! | check the request is a JSON `POST`, read the body, bounded | [`body`] | 405, 415, 413, 400 |
+//! | check the request is a JSON `POST`, read the body, bounded in size and time | [`body`] | 405, 415, 413, 408, 400 |
 //! | verify `X-GHL-Signature` (Ed25519) over the exact bytes, failing closed | [`verify`] | 401 |
 //! | probe the envelope and `type`, identify the kind (route binding, then `type`) | [`identify`] | 400 (not JSON) |
 //! | claim the `webhookId` | [`dedupe`] | 200 duplicate, 503 in flight / store down |
@@ -73,7 +73,7 @@ pub use keys::RsaKey;
 pub use keys::{Ed25519Key, KeyError};
 pub use outcome::{Outcome, StatusPolicy};
 pub use response::{Answer, ResponseBody};
-pub use router::{DEFAULT_BODY_LIMIT, DEFAULT_HANDLER_TIMEOUT, WebhookRouter};
+pub use router::{DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_HANDLER_TIMEOUT, WebhookRouter};
 pub use service::WebhookService;
 pub use verify::{LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, SignatureError, VerifiedBy, Verifier};
 
