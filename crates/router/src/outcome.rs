@@ -195,9 +195,9 @@ impl Outcome {
             Self::BodyTooLarge { limit } => {
                 BodyError::TooLarge { limit: *limit }.to_string().into()
             }
-            Self::BodyTimedOut(timeout) => BodyError::TimedOut { timeout: *timeout }
-                .to_string()
-                .into(),
+            Self::BodyTimedOut(timeout) => {
+                BodyError::TimedOut { timeout: *timeout }.to_string().into()
+            }
             Self::BodyUnreadable(err) => format!("the body could not be read: {err}").into(),
             Self::NotJson(err) => err.to_string().into(),
             Self::MethodNotAllowed => "only POST is accepted".into(),
