@@ -3,6 +3,10 @@
 //! - `cargo xtask ci`: everything CI checks, in order: fmt, tidy, clippy (`-D warnings`, all
 //!   targets and features; the library crates also without default features), rustdoc (`-D warnings`), the whole test suite. CI's `.ci/run`
 //!   installs what the tests need (redis-server) and then runs this.
+//! - `cargo xtask fuzz --requests N [--seed S] [--max-seconds T] [--debug]`: mutated signed
+//!   deliveries of every kind against a real receiver on loopback (see RELIABILITY.md).
+//! - `cargo xtask soak --minutes M [--seed S] [--debug]`: 50 connections of signed deliveries
+//!   with duplicates and handler failures, the receiver's memory every 30 s.
 //! - `cargo xtask tidy`: the docs list what the code has (README.md's table of events is
 //!   exactly `EventKind::ALL`, each row as the catalogue describes the kind).
 //!
@@ -13,10 +17,13 @@
 use std::process::ExitCode;
 
 mod ci;
+mod edge;
 mod tidy;
 
 const USAGE: &str = "usage: cargo xtask <task>
   ci      fmt, tidy, clippy -D warnings, rustdoc -D warnings, tests (what .ci/run runs)
+  fuzz    --requests N [--seed S] [--max-seconds T] [--debug]: mutated signed deliveries vs a real receiver
+  soak    --minutes M [--seed S] [--debug]: 50 connections, 30% duplicates, 10% handler failures, RSS
   tidy    README.md's table of events lists exactly EventKind::ALL, as the catalogue has them";
 
 fn main() -> ExitCode {
@@ -24,6 +31,8 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
         Some("tidy") => tidy::run(),
+        Some("fuzz") => edge::fuzz(&args[1..]),
+        Some("soak") => edge::soak(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             eprintln!("{USAGE}");
             if args.is_empty() {
