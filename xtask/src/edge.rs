@@ -56,7 +56,13 @@ fn run(task: &str, allowed: &[&str], args: &[String]) -> ExitCode {
         }
     };
     let mut cargo = Command::new(env!("CARGO"));
-    cargo.args(["run", "--package", "ghl-webhook-benches", "--bin", "ghl-edge"]);
+    cargo.args([
+        "run",
+        "--package",
+        "ghl-webhook-benches",
+        "--bin",
+        "ghl-edge",
+    ]);
     if !debug {
         cargo.arg("--release");
     }
@@ -89,9 +95,11 @@ mod tests {
 
     #[test]
     fn flags_are_forwarded_and_debug_is_kept_here() {
-        let (forwarded, debug) =
-            parse(FUZZ_FLAGS, &strings(&["--requests", "20000", "--debug", "--seed", "3"]))
-                .expect("valid");
+        let (forwarded, debug) = parse(
+            FUZZ_FLAGS,
+            &strings(&["--requests", "20000", "--debug", "--seed", "3"]),
+        )
+        .expect("valid");
         assert_eq!(forwarded, strings(&["--requests", "20000", "--seed", "3"]));
         assert!(debug);
     }

@@ -23,10 +23,17 @@ pub const MAX_MINUTES: u64 = 120;
 /// How often a line is reported.
 const EVERY: Duration = Duration::from_secs(30);
 
-/// Memory is compared from this point on (the dedupe store fills up before it).
-const WARM_UP: Duration = Duration::from_secs(60);
+/// The receiver's dedupe store (`InMemoryStore::default()`) remembers this many ids.
+const STORE_CAPACITY: u64 = 100_000;
 
-/// Answered deliveries kept for duplicates.
+/// Memory is compared from the first sample after this many new deliveries were handled:
+/// the store then holds its full 100,000 ids and its order queue has reached the length at
+/// which it is compacted (2 × capacity + 64), so it stops growing.
+const WARM_UP_DELIVERIES: u64 = 2 * STORE_CAPACITY + 64;
+
+/// The latest answered deliveries kept for duplicates (a ring: each new one replaces the
+/// oldest). Far fewer than the store remembers, so every duplicate is of a delivery the
+/// bounded store still knows.
 const RECENT: usize = 10_000;
 
 /// A delivery answered once, kept to be sent again.
@@ -40,6 +47,7 @@ struct Sent {
 #[derive(Default)]
 struct Counters {
     requests: AtomicU64,
+    new_handled: AtomicU64,
     unexpected: AtomicU64,
     failures_answered: AtomicU64,
     duplicates_answered: AtomicU64,
@@ -79,7 +87,7 @@ pub fn run(minutes: f64, seed: u64) -> Result<bool, String> {
             let recent = recent.clone();
             let seed = seed.wrapping_mul(7919).wrapping_add(i as u64);
             connections.spawn(async move {
-                soak_connection(addr, &fixtures, &counters, &recent, deadline, seed).await
+                soak_connection(addr, &fixtures, &counters, &recent, deadline, (i, seed)).await
             });
         }
         let mut samples = Vec::new();
@@ -93,13 +101,14 @@ pub fn run(minutes: f64, seed: u64) -> Result<bool, String> {
             let now = Instant::now();
             let requests = counters.requests.load(Ordering::Relaxed);
             let rss = rss_kib(pid).unwrap_or(0);
+            let handled = counters.new_handled.load(Ordering::Relaxed);
             let rate = (requests - last_requests) as f64 / (now - last_at).as_secs_f64().max(1e-9);
             println!(
                 "| {:.0} | {requests} | {rate:.0} | {} | {rss} |",
                 (now - started).as_secs_f64(),
                 counters.unexpected.load(Ordering::Relaxed)
             );
-            samples.push(((now - started), rss));
+            samples.push(((now - started), rss, handled));
             last_requests = requests;
             last_at = now;
         }
@@ -112,13 +121,14 @@ pub fn run(minutes: f64, seed: u64) -> Result<bool, String> {
     let unexpected = counters.unexpected.load(Ordering::Relaxed);
     let errors = counters.errors.load(Ordering::Relaxed);
     let panicked = stopped.stderr.contains("panicked");
-    let warm = samples
+    let warmed = samples
         .iter()
-        .find(|(at, _)| *at >= WARM_UP)
+        .find(|(_, _, handled)| *handled >= WARM_UP_DELIVERIES);
+    let (warm_at, warm) = warmed
         .or(samples.first())
-        .map_or(0, |(_, rss)| *rss);
-    let last = samples.last().map_or(0, |(_, rss)| *rss);
-    let peak = samples.iter().map(|(_, rss)| *rss).max().unwrap_or(0);
+        .map_or((Duration::ZERO, 0), |(at, rss, _)| (*at, *rss));
+    let last = samples.last().map_or(0, |(_, rss, _)| *rss);
+    let peak = samples.iter().map(|(_, rss, _)| *rss).max().unwrap_or(0);
     let growth = if warm > 0 {
         (last as f64 - warm as f64) / warm as f64 * 100.0
     } else {
@@ -142,8 +152,13 @@ pub fn run(minutes: f64, seed: u64) -> Result<bool, String> {
         counters.busy_retries.load(Ordering::Relaxed)
     );
     println!(
-        "- receiver RSS: {warm} KiB after warm-up ({} s), {last} KiB at the end, peak {peak} KiB: {growth:+.1}% since warm-up",
-        WARM_UP.as_secs()
+        "- receiver RSS: {warm} KiB after warm-up (at {:.0} s{}), {last} KiB at the end, peak {peak} KiB: {growth:+.1}% since warm-up",
+        warm_at.as_secs_f64(),
+        if warmed.is_some() {
+            format!(", the first sample after {WARM_UP_DELIVERIES} new deliveries")
+        } else {
+            format!(": the run ended before {WARM_UP_DELIVERIES} new deliveries, not warmed up")
+        }
     );
     println!(
         "- bodies handlers saw: {}; receiver alive at the end: {}; exited cleanly: {}; panic in its stderr: {panicked}",
@@ -161,12 +176,13 @@ async fn soak_connection(
     counters: &Counters,
     recent: &Mutex<Vec<Sent>>,
     deadline: Instant,
-    seed: u64,
+    (index, seed): (usize, u64),
 ) {
     let keys = TestKeys::primary();
     let mut rng = Rng::with_seed(seed);
     let mut connection: Option<Connection> = None;
     let mut n = 0u64;
+    let mut next_slot = 0usize;
     while Instant::now() < deadline {
         let duplicate = if rng.u8(0..10) < 3 {
             recent
@@ -219,7 +235,11 @@ async fn soak_connection(
         };
         let text = String::from_utf8_lossy(&response.body);
         let expected = match (sent.fails, is_duplicate) {
-            (false, false) => response.status == 200 && text == "handled",
+            (false, false) if response.status == 200 && text == "handled" => {
+                counters.new_handled.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            (false, false) => false,
             (false, true) => response.status == 200 && text.starts_with("duplicate"),
             (true, _) if response.status == 500 => {
                 counters.failures_answered.fetch_add(1, Ordering::Relaxed);
@@ -244,14 +264,14 @@ async fn soak_connection(
                 );
             }
         }
-        if !is_duplicate {
-            if let Ok(mut r) = recent.lock() {
-                if r.len() < RECENT {
-                    r.push(sent);
-                } else {
-                    let at = rng.usize(..RECENT);
-                    r[at] = sent;
-                }
+        if !is_duplicate && let Ok(mut r) = recent.lock() {
+            if r.len() < RECENT {
+                r.push(sent);
+            } else {
+                // The oldest entry of this connection's share of the ring.
+                let at = (index + next_slot * CONNECTIONS) % RECENT;
+                next_slot = (next_slot + 1) % (RECENT / CONNECTIONS);
+                r[at] = sent;
             }
         }
         if !response.closes {

@@ -202,7 +202,7 @@ async fn read_response(
     buffered: &mut Vec<u8>,
 ) -> Result<Response, WireError> {
     let head_end = loop {
-        if let Some(at) = find(&buffered, b"\r\n\r\n") {
+        if let Some(at) = find(buffered, b"\r\n\r\n") {
             break at + 4;
         }
         if buffered.len() > MAX_HEAD {
