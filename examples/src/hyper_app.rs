@@ -4,6 +4,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::time::Duration;
 
 use bytes::Bytes;
 use ghl_webhook_router::WebhookService;
@@ -12,7 +13,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use crate::handlers::AppState;
@@ -63,7 +64,19 @@ pub async fn run(
     served
 }
 
+/// How long a client may take to send a request head. The webhook service bounds the body
+/// itself (`WebhookRouter::body_timeout`, 30 s); the head is the host server's to bound.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The largest request head accepted (431 past it).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
 /// The accept loop: a task per connection, until `shutdown` completes.
+///
+/// hyper's `header_read_timeout` needs a timer (without one it panics at the first
+/// connection); it also closes a kept-alive connection that waits that long for its next
+/// request. A limit on connections at once (a semaphore around `accept`) is the app's to add:
+/// `ghl_webhook_router::serve::serve` has one.
 async fn accept(
     listener: TcpListener,
     webhooks: WebhookService<AppState>,
@@ -79,6 +92,9 @@ async fn accept(
         tokio::spawn(async move {
             let service = service_fn(move |request| route(request, webhooks.clone()));
             if let Err(err) = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .max_header_size(MAX_HEADER_BYTES)
                 .serve_connection(TokioIo::new(stream), service)
                 .await
             {

@@ -1,4 +1,5 @@
-//! `cargo xtask ci`: everything CI checks, in order. CI's `.ci/run` installs redis-server when
+//! `cargo xtask ci`: everything CI checks, in order (the fuzz with 20,000 requests last but
+//! one, on the debug build the tests already made). CI's `.ci/run` installs redis-server when
 //! it is missing, then runs this: the steps are listed here only.
 
 use std::process::{Command, ExitCode};
@@ -55,6 +56,23 @@ const STEPS: &[Step] = &[
         env: &[("RUSTDOCFLAGS", "-D warnings")],
     },
     Step::Package,
+    // The fuzz, bounded: 20,000 mutated deliveries (see RELIABILITY.md), at most 120 s.
+    Step::Cargo {
+        args: &[
+            "run",
+            "--package",
+            "ghl-webhook-benches",
+            "--bin",
+            "ghl-edge",
+            "--",
+            "fuzz",
+            "--requests",
+            "20000",
+            "--max-seconds",
+            "120",
+        ],
+        env: &[],
+    },
     Step::Cargo {
         args: &["test", "--workspace", "--all-features"],
         env: &[],

@@ -1,8 +1,13 @@
 //! `cargo xtask`: project automation.
 //!
 //! - `cargo xtask ci`: everything CI checks, in order: fmt, tidy, clippy (`-D warnings`, all
-//!   targets and features; the library crates also without default features), rustdoc (`-D warnings`), the whole test suite. CI's `.ci/run`
+//!   targets and features; the library crates also without default features), rustdoc
+//!   (`-D warnings`), the packaging check, a bounded fuzz, the whole test suite. CI's `.ci/run`
 //!   installs what the tests need (redis-server) and then runs this.
+//! - `cargo xtask fuzz --requests N [--seed S] [--max-seconds T] [--debug]`: mutated signed
+//!   deliveries of every kind against a real receiver on loopback (see RELIABILITY.md).
+//! - `cargo xtask soak --minutes M [--seed S] [--debug]`: 50 connections of signed deliveries
+//!   with duplicates and handler failures, the receiver's memory every 30 s.
 //! - `cargo xtask tidy`: the docs list what the code has (README.md's table of events is
 //!   exactly `EventKind::ALL`, each row as the catalogue describes the kind), and the declared
 //!   minimum Rust version is the pinned toolchain's.
@@ -17,11 +22,14 @@ use std::process::ExitCode;
 
 mod ci;
 mod command;
+mod edge;
 mod package;
 mod tidy;
 
 const USAGE: &str = "usage: cargo xtask <task>
   ci      fmt, tidy, clippy -D warnings, rustdoc -D warnings, tests (what .ci/run runs)
+  fuzz    --requests N [--seed S] [--max-seconds T] [--debug]: mutated signed deliveries vs a real receiver
+  soak    --minutes M [--seed S] [--debug]: 50 connections, 30% duplicates, 10% handler failures, RSS
   tidy    README.md's table of events lists exactly EventKind::ALL, as the catalogue has them;
           rust-version is the pinned toolchain's
   package cargo package of the published crates, and the README's quick start built against them";
@@ -31,6 +39,8 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
         Some("tidy") => tidy::run(),
+        Some("fuzz") => edge::fuzz(&args[1..]),
+        Some("soak") => edge::soak(&args[1..]),
         Some("package") => package::run(),
         Some("help") | Some("--help") | Some("-h") | None => {
             eprintln!("{USAGE}");

@@ -6,6 +6,10 @@
 //! - `src/bin/ghl-bench/`: the end-to-end benchmark (`cargo run --release -p
 //!   ghl-webhook-benches -- [--peers]`): starts each server in turn, loads it over HTTP,
 //!   reports the ratios.
+//! - `src/bin/ghl-edge/`: the receiver against hostile and sustained traffic: `fuzz` (mutated
+//!   signed deliveries of every kind, no forged body may reach a handler) and `soak` (50
+//!   connections, duplicates, handler failures, memory every 30 s); run by `cargo xtask fuzz`
+//!   and `cargo xtask soak`, reported in RELIABILITY.md.
 //! - `src/bin/ghl-bench-server.rs`: the three HTTP servers that `ghl-bench` starts one at a
 //!   time and loads: (a) bare hyper, (b) hand-written verify + parse, (c) the SDK.
 //!

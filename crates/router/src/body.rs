@@ -1,8 +1,12 @@
-//! Reading the request: a `POST` whose `Content-Type`, if any, is JSON, and its body, bounded.
+//! Reading the request: a `POST` whose `Content-Type`, if any, is JSON, and its body, bounded
+//! in size and in time.
 //!
-//! A declared `Content-Length` over the limit is refused before a single byte is read; a body
+//! The whole body must arrive within the body timeout, whatever the host server does, so that
+//! a client trickling bytes cannot hold a task forever. A declared `Content-Length` over the limit is refused before a single byte is read; a body
 //! without one (chunked) is read until it crosses the limit and then dropped, so an oversized
 //! delivery never costs more than `limit` bytes of memory.
+
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, header};
@@ -23,6 +27,15 @@ pub(crate) enum BodyError {
         /// The limit in force.
         limit: usize,
     },
+    /// The whole body did not arrive within the body timeout.
+    #[error(
+        "the body did not arrive within {}s; send it at once, or raise `WebhookRouter::body_timeout`",
+        .timeout.as_secs_f64()
+    )]
+    TimedOut {
+        /// The timeout in force.
+        timeout: Duration,
+    },
     /// The connection failed while the body was being read.
     #[error("the body could not be read: {0}")]
     Read(#[source] BoxError),
@@ -39,18 +52,21 @@ pub(crate) fn check_request(parts: &http::request::Parts) -> Result<(), Outcome>
     Ok(())
 }
 
-/// Reads the whole body, refusing anything over `limit` bytes (413 before reading a byte when
-/// the `Content-Length` in `headers` already says so).
+/// Reads the whole body within `timeout` (408 past it), refusing anything over `limit` bytes
+/// (413 before reading a byte when the `Content-Length` in `headers` already says so).
 pub(crate) async fn read_body<B>(
     body: B,
     headers: &HeaderMap,
     limit: usize,
+    timeout: Duration,
 ) -> Result<Bytes, BodyError>
 where
     B: Body,
     B::Error: Into<BoxError>,
 {
-    read_limited(body, content_length(headers), limit).await
+    tokio::time::timeout(timeout, read_limited(body, content_length(headers), limit))
+        .await
+        .unwrap_or(Err(BodyError::TimedOut { timeout }))
 }
 
 async fn read_limited<B>(
@@ -100,6 +116,7 @@ fn content_type_is_json(headers: &HeaderMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures_util::StreamExt as _;
     use http_body::Frame;
     use http_body_util::{Full, StreamBody};
 
@@ -144,6 +161,36 @@ mod tests {
             block_on(read_limited(body, Some(3), 10)),
             Err(BodyError::TooLarge { .. })
         ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_that_stops_arriving_times_out() {
+        let first = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Frame::data(
+            Bytes::from_static(b"{\"type\":"),
+        ))]);
+        let body = StreamBody::new(first.chain(futures_util::stream::pending()));
+        let timeout = Duration::from_millis(50);
+        assert!(matches!(
+            read_body(body, &HeaderMap::new(), 1024, timeout).await,
+            Err(BodyError::TimedOut { timeout: t }) if t == timeout
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_that_arrives_in_time_is_read() {
+        let body = Full::new(Bytes::from_static(b"{}"));
+        let read = read_body(body, &HeaderMap::new(), 1024, Duration::from_millis(50)).await;
+        assert_eq!(read.expect("in time"), &b"{}"[..]);
+    }
+
+    #[test]
+    fn the_timeout_message_says_what_to_do() {
+        let message = BodyError::TimedOut {
+            timeout: Duration::from_millis(1500),
+        }
+        .to_string();
+        assert!(message.contains("1.5s"), "{message}");
+        assert!(message.contains("WebhookRouter::body_timeout"), "{message}");
     }
 
     fn with_content_type(value: &str) -> HeaderMap {

@@ -55,7 +55,9 @@ pub use keys::RsaKey;
 pub use keys::{Ed25519Key, HIGHLEVEL_ED25519_PEM, HIGHLEVEL_RSA_PEM, KeyError};
 pub use outcome::{Outcome, StatusPolicy};
 pub use response::{Answer, ResponseBody};
-pub use router::{DEFAULT_BODY_LIMIT, DEFAULT_HANDLER_TIMEOUT, WebhookRouter};
+pub use router::{
+    DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_HANDLER_TIMEOUT, WebhookRouter,
+};
 pub use service::WebhookService;
 pub use verify::{LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, SignatureError, VerifiedBy, Verifier};
 

@@ -22,6 +22,7 @@
 //! | `handler_timed_out` | 500 | 429 | HighLevel retries |
 //! | `invalid_signature` | 401 | 401 | missing, `N/A`, malformed or not verifying: not from HighLevel |
 //! | `body_too_large` | 413 | 413 | over the body limit |
+//! | `body_timeout` | 408 | 408 | the body did not arrive within the body timeout; the connection is closed |
 //! | `body_unreadable` | 400 | 400 | the connection failed while the body was read |
 //! | `not_json` | 400 | 400 | the body is not JSON |
 //! | `method_not_allowed` | 405 | 405 | only `POST` is accepted |
@@ -136,6 +137,8 @@ pub enum Outcome {
         /// The limit in force.
         limit: usize,
     },
+    /// The whole body did not arrive within this timeout.
+    BodyTimedOut(Duration),
     /// The connection failed while the body was being read.
     BodyUnreadable(BoxError),
     /// The body is not JSON.
@@ -165,6 +168,7 @@ impl Outcome {
             }
             Self::InvalidSignature(_) => StatusCode::UNAUTHORIZED,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimedOut(_) => StatusCode::REQUEST_TIMEOUT,
             Self::BodyUnreadable(_) | Self::NotJson(_) => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -189,6 +193,7 @@ impl Outcome {
             Self::HandlerTimedOut(_) => "handler_timed_out",
             Self::InvalidSignature(_) => "invalid_signature",
             Self::BodyTooLarge { .. } => "body_too_large",
+            Self::BodyTimedOut(_) => "body_timeout",
             Self::BodyUnreadable(_) => "body_unreadable",
             Self::NotJson(_) => "not_json",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -217,6 +222,9 @@ impl Outcome {
             Self::BodyTooLarge { limit } => {
                 BodyError::TooLarge { limit: *limit }.to_string().into()
             }
+            Self::BodyTimedOut(timeout) => {
+                BodyError::TimedOut { timeout: *timeout }.to_string().into()
+            }
             Self::BodyUnreadable(err) => format!("the body could not be read: {err}").into(),
             Self::NotJson(err) => err.to_string().into(),
             Self::MethodNotAllowed => "only POST is accepted".into(),
@@ -238,6 +246,7 @@ impl Outcome {
             Self::Undecodable(_)
             | Self::InvalidSignature(_)
             | Self::BodyTooLarge { .. }
+            | Self::BodyTimedOut(_)
             | Self::NotJson(_) => Level::WARN,
             Self::StoreUnavailable(_)
             | Self::JournalUnavailable(_)
@@ -285,6 +294,7 @@ impl Outcome {
             Self::HandlerFailed(err) => at_level!(error = %err, "{}", self.message()),
             Self::HandlerPanicked(panic) => at_level!(panic = %panic, "{}", self.message()),
             Self::HandlerTimedOut(limit) => at_level!(timeout = ?limit, "{}", self.message()),
+            Self::BodyTimedOut(limit) => at_level!(timeout = ?limit, "{}", self.message()),
             Self::InvalidSignature(err) => at_level!(reason = err.code(), "{}", self.message()),
             _ => at_level!("{}", self.message()),
         }
@@ -295,6 +305,7 @@ impl From<BodyError> for Outcome {
     fn from(err: BodyError) -> Self {
         match err {
             BodyError::TooLarge { limit } => Self::BodyTooLarge { limit },
+            BodyError::TimedOut { timeout } => Self::BodyTimedOut(timeout),
             BodyError::Read(err) => Self::BodyUnreadable(err),
         }
     }
@@ -344,6 +355,7 @@ mod tests {
             Outcome::HandlerTimedOut(Duration::from_secs(1)),
             Outcome::InvalidSignature(SignatureError::Missing),
             Outcome::BodyTooLarge { limit: 1 },
+            Outcome::BodyTimedOut(Duration::from_secs(1)),
             Outcome::BodyUnreadable("reset".into()),
             Outcome::NotJson(probe),
             Outcome::MethodNotAllowed,
@@ -366,6 +378,7 @@ mod tests {
                 | Outcome::HandlerTimedOut(_)
                 | Outcome::InvalidSignature(_)
                 | Outcome::BodyTooLarge { .. }
+                | Outcome::BodyTimedOut(_)
                 | Outcome::BodyUnreadable(_)
                 | Outcome::NotJson(_)
                 | Outcome::MethodNotAllowed

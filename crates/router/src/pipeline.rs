@@ -31,6 +31,7 @@ pub(crate) struct Pipeline<S> {
     /// `verifier` when the service is built).
     pub(crate) batch: Option<BatchVerifier>,
     pub(crate) body_limit: usize,
+    pub(crate) body_timeout: Duration,
     pub(crate) dedupe: Dedupe,
     pub(crate) on_store_error: OnStoreError,
     pub(crate) statuses: StatusPolicy,
@@ -46,12 +47,14 @@ impl<S> Pipeline<S> {
         state: S,
         verifier: Verifier,
         body_limit: usize,
+        body_timeout: Duration,
         timeout: Option<Duration>,
     ) -> Self {
         Self {
             verifier,
             batch: None,
             body_limit,
+            body_timeout,
             dedupe: Dedupe::Memory(InMemoryStore::default()),
             on_store_error: OnStoreError::default(),
             statuses: StatusPolicy::default(),
@@ -101,7 +104,7 @@ impl<S> Pipeline<S> {
     }
 
     /// The steps before anything is known of the delivery but its bytes: a JSON `POST`
-    /// (405/415), the body within the limit (413/400), the signature (401), the kind (400 when
+    /// (405/415), the body within the limits (413/408/400), the signature (401), the kind (400 when
     /// the body is not JSON).
     async fn receive<B>(&self, binding: Binding, request: Request<B>) -> Result<Delivery, Outcome>
     where
@@ -110,7 +113,7 @@ impl<S> Pipeline<S> {
     {
         let (parts, body) = request.into_parts();
         check_request(&parts)?;
-        let raw = read_body(body, &parts.headers, self.body_limit).await?;
+        let raw = read_body(body, &parts.headers, self.body_limit, self.body_timeout).await?;
         let verified_by = match &self.batch {
             Some(batch) => batch.verify(&parts.headers, &raw).await?,
             None => self.verifier.verify(&parts.headers, &raw)?,

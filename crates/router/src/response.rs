@@ -16,7 +16,8 @@ use crate::outcome::Outcome;
 pub type ResponseBody = Full<Bytes>;
 
 /// The HTTP response of an outcome answered with `status`: `text/plain` with the outcome's
-/// message, plus `Allow: POST` on a 405.
+/// message, plus `Allow: POST` on a 405, and `Connection: close` on a 408 (a client too slow
+/// to send its body does not keep its connection).
 pub(crate) fn respond(status: StatusCode, outcome: &Outcome) -> Response<ResponseBody> {
     let message = match outcome.message() {
         Cow::Borrowed(text) => Bytes::from_static(text.as_bytes()),
@@ -31,6 +32,9 @@ pub(crate) fn respond(status: StatusCode, outcome: &Outcome) -> Response<Respons
     );
     if status == StatusCode::METHOD_NOT_ALLOWED {
         headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    if status == StatusCode::REQUEST_TIMEOUT {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     response
 }

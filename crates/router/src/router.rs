@@ -20,6 +20,9 @@ use crate::verify::Verifier;
 /// The default body limit: 1 MiB (HighLevel's largest documented payloads are a few KiB).
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
+/// The default body read timeout: the whole body must arrive within 30 s (408 past it).
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The default handler timeout.
 pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -49,7 +52,8 @@ impl Default for WebhookRouter<()> {
 
 impl WebhookRouter<()> {
     /// A router trusting HighLevel's published key, with in-memory deduplication, a 1 MiB body
-    /// limit, a 30 s handler timeout and the default [`StatusPolicy`].
+    /// limit, a 30 s body read timeout, a 30 s handler timeout and the default
+    /// [`StatusPolicy`].
     pub fn new() -> Self {
         Self::with_state(())
     }
@@ -64,6 +68,7 @@ impl<S: Send + Sync + 'static> WebhookRouter<S> {
                 state,
                 Verifier::highlevel(),
                 DEFAULT_BODY_LIMIT,
+                DEFAULT_BODY_TIMEOUT,
                 Some(DEFAULT_HANDLER_TIMEOUT),
             ),
             batch_verification: false,
@@ -90,6 +95,14 @@ impl<S: Send + Sync + 'static> WebhookRouter<S> {
     /// Sets the largest accepted body in bytes (413 above it).
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.pipeline.body_limit = bytes;
+        self
+    }
+
+    /// Sets how long the whole body may take to arrive (default 30 s). Past it the delivery is
+    /// answered `408` with `Connection: close`, whatever server the service is mounted in, so a
+    /// client trickling its body cannot hold a task for longer.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.pipeline.body_timeout = timeout;
         self
     }
 
