@@ -709,37 +709,21 @@ fn list_filters_by_state_kind_since_and_limit_in_arrival_order() {
             keys(journal.list(&ListFilter::default()).await.unwrap()),
             ["a", "b", "c", "d"]
         );
-        let dead = ListFilter {
-            state: Some(EntryState::Dead),
-            ..ListFilter::default()
-        };
+        let dead = ListFilter::default().state(EntryState::Dead);
         assert_eq!(keys(journal.list(&dead).await.unwrap()), ["a"]);
-        let contacts = ListFilter {
-            kind: Some(EventKind::ContactCreate),
-            ..ListFilter::default()
-        };
+        let contacts = ListFilter::default().kind(EventKind::ContactCreate);
         assert_eq!(keys(journal.list(&contacts).await.unwrap()), ["a", "c"]);
-        let since = ListFilter {
-            since: Some(t0 + Duration::from_secs(1)),
-            ..ListFilter::default()
-        };
+        let since = ListFilter::default().since(t0 + Duration::from_secs(1));
         assert_eq!(keys(journal.list(&since).await.unwrap()), ["b", "c", "d"]);
-        let first_two = ListFilter {
-            limit: Some(2),
-            ..ListFilter::default()
-        };
+        let first_two = ListFilter::default().limit(2);
         assert_eq!(keys(journal.list(&first_two).await.unwrap()), ["a", "b"]);
-        let combined = ListFilter {
-            state: Some(EntryState::Pending),
-            kind: Some(EventKind::ContactCreate),
-            since: Some(t0),
-            limit: Some(10),
-        };
+        let combined = ListFilter::default()
+            .state(EntryState::Pending)
+            .kind(EventKind::ContactCreate)
+            .since(t0)
+            .limit(10);
         assert_eq!(keys(journal.list(&combined).await.unwrap()), ["c"]);
-        let none = ListFilter {
-            limit: Some(0),
-            ..ListFilter::default()
-        };
+        let none = ListFilter::default().limit(0);
         assert!(journal.list(&none).await.unwrap().is_empty());
     });
 }

@@ -140,14 +140,14 @@ fn age(at: SystemTime, now: SystemTime) -> Duration {
 // list
 
 fn filter(args: &ListArgs) -> Result<ListFilter, CliError> {
-    Ok(ListFilter {
-        state: args.state.map(EntryState::from),
-        kind: args.kind.as_deref().map(parse_event).transpose()?,
-        since: args.since.map(|since| since.as_of(SystemTime::now())),
-        limit: args
-            .limit
-            .map(|limit| usize::try_from(limit).unwrap_or(usize::MAX)),
-    })
+    let mut filter = ListFilter::default();
+    filter.state = args.state.map(EntryState::from);
+    filter.kind = args.kind.as_deref().map(parse_event).transpose()?;
+    filter.since = args.since.map(|since| since.as_of(SystemTime::now()));
+    filter.limit = args
+        .limit
+        .map(|limit| usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(filter)
 }
 
 async fn list(

@@ -264,6 +264,7 @@ pub struct Stats {
 /// Which entries [`Journal::list`] returns, in arrival order. Every field narrows the list;
 /// the default is every entry.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ListFilter {
     /// Only entries in this state.
     pub state: Option<EntryState>,
@@ -273,6 +274,39 @@ pub struct ListFilter {
     pub since: Option<SystemTime>,
     /// At most this many entries (the earliest ones).
     pub limit: Option<usize>,
+}
+
+impl ListFilter {
+    /// Only entries in `state`.
+    ///
+    /// ```
+    /// use ghl_webhook_router::journal::{EntryState, ListFilter};
+    ///
+    /// let dead = ListFilter::default().state(EntryState::Dead).limit(20);
+    /// assert_eq!(dead.limit, Some(20));
+    /// ```
+    pub fn state(mut self, state: EntryState) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    /// Only entries of `kind`.
+    pub fn kind(mut self, kind: EventKind) -> Self {
+        self.kind = Some(kind);
+        self
+    }
+
+    /// Only entries received at or after `since`.
+    pub fn since(mut self, since: SystemTime) -> Self {
+        self.since = Some(since);
+        self
+    }
+
+    /// At most `limit` entries (the earliest ones).
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = Some(limit);
+        self
+    }
 }
 
 /// Which finished entries [`Journal::replay`] brings back.

@@ -145,10 +145,7 @@ pub async fn settled(journal: &dyn Journal, limit: Duration) -> Stats {
 
 /// Every key in the journal, in arrival order.
 pub async fn keys(journal: &dyn Journal) -> Vec<String> {
-    let filter = ListFilter {
-        limit: None,
-        ..ListFilter::default()
-    };
+    let filter = ListFilter::default();
     journal
         .list(&filter)
         .await
