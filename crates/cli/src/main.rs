@@ -20,7 +20,7 @@ mod commands;
 mod error;
 mod fixtures;
 mod journal_args;
-mod json_set;
+use ghl_webhook_test_support::json_set;
 mod keyfile;
 mod output;
 

@@ -33,6 +33,8 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod fixtures;
+pub mod json_set;
 mod keys;
 #[cfg(feature = "wiremock")]
 mod matcher;
@@ -40,6 +42,9 @@ mod matcher;
 mod read_only;
 mod retry;
 mod sender;
+#[cfg(feature = "simulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "simulator")))]
+pub mod simulator;
 #[cfg(feature = "strategies")]
 #[cfg_attr(docsrs, doc(cfg(feature = "strategies")))]
 pub mod strategies;

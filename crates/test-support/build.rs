@@ -1,5 +1,5 @@
 //! Generates the built-in fixtures table from `crates/types/tests/fixtures/<EventName>.json`,
-//! so the CLI sends exactly the fixtures the types crate is tested against.
+//! so the simulator and the CLI send exactly the fixtures the types crate is tested against.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -25,7 +25,6 @@ fn main() -> io::Result<()> {
 
     let mut code = String::from(
         "/// The names of the built-in fixtures (file stems), sorted.\n\
-         #[cfg(test)]\n\
          pub const FIXTURE_NAMES: &[&str] = &[\n",
     );
     for (name, _) in &fixtures {
