@@ -121,8 +121,12 @@ Exit codes:
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
     /// The control API's address, loopback only (port 0 picks a free port).
-    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8484",
-          conflicts_with = "scenario")]
+    #[arg(
+        long,
+        value_name = "HOST:PORT",
+        default_value = "127.0.0.1:8484",
+        conflicts_with = "scenario"
+    )]
     pub addr: String,
     /// The simulator's settings, a JSON file (see below).
     #[arg(long, value_name = "FILE", conflicts_with = "scenario")]

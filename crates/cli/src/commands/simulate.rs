@@ -111,9 +111,8 @@ fn run_scenario(
 
 fn print_report(report: &Report, json: bool) -> Result<(), CliError> {
     if json {
-        let text = serde_json::to_string(report).map_err(|err| {
-            CliError::Usage(format!("the report could not be serialized: {err}"))
-        })?;
+        let text = serde_json::to_string(report)
+            .map_err(|err| CliError::Usage(format!("the report could not be serialized: {err}")))?;
         return output::line(&text);
     }
     let pct = |r: f64| format!("{:.1}%", r * 100.0);
