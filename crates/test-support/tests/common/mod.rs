@@ -2,3 +2,4 @@
 #![allow(dead_code)] // each test binary uses a part of this
 
 pub mod receiver;
+pub mod webdriver;
