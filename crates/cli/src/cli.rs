@@ -136,7 +136,7 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "PRIVATE_PEM")]
     pub key: Option<PathBuf>,
     /// Allow URLs that are not loopback addresses (otherwise only localhost, 127.0.0.0/8 and
-    /// [::1] are delivered to).
+    /// ::1 are delivered to).
     #[arg(long)]
     pub allow_remote: bool,
     /// Scenario mode: run this scenario file (JSON, see below) and report.

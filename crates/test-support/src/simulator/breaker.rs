@@ -19,7 +19,8 @@ pub enum BreakerState {
     Healthy,
     /// Flagged at the last check: paused if flagged again at the next one.
     Warned,
-    /// Receives nothing until re-enabled ([`Breakers::reset`]).
+    /// Receives nothing until re-enabled
+    /// ([`Simulator::reset_breaker`](crate::simulator::Simulator::reset_breaker)).
     Paused,
 }
 

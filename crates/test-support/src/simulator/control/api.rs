@@ -64,7 +64,7 @@ async fn route(sim: &Simulator, method: &Method, segments: &[&str], body: &Bytes
                     Ok(()) => settings(sim),
                     Err(err) => sim_error(&err),
                 },
-                Err(answer) => answer,
+                Err(refusal) => refusal.answer(),
             },
             _ => method_not_allowed("GET, PUT"),
         },
@@ -75,14 +75,14 @@ async fn route(sim: &Simulator, method: &Method, segments: &[&str], body: &Bytes
                     Ok(()) => json(StatusCode::OK, &sim.settings().subscriptions),
                     Err(err) => sim_error(&err),
                 },
-                Err(answer) => answer,
+                Err(refusal) => refusal.answer(),
             },
             Method::POST => match parse::<Subscription>(body) {
                 Ok(sub) => match sim.subscribe(sub) {
                     Ok(()) => json(StatusCode::OK, &sim.settings().subscriptions),
                     Err(err) => sim_error(&err),
                 },
-                Err(answer) => answer,
+                Err(refusal) => refusal.answer(),
             },
             _ => method_not_allowed("GET, PUT, POST"),
         },
@@ -106,7 +106,7 @@ async fn route(sim: &Simulator, method: &Method, segments: &[&str], body: &Bytes
                     }
                     Err(err) => sim_error(&err),
                 },
-                Err(answer) => answer,
+                Err(refusal) => refusal.answer(),
             },
             _ => method_not_allowed("POST"),
         },
@@ -127,7 +127,7 @@ async fn route(sim: &Simulator, method: &Method, segments: &[&str], body: &Bytes
                     Some(d) => json(StatusCode::OK, &d),
                     None => sim_error(&SimError::NoSuchDelivery(id)),
                 },
-                Err(answer) => answer,
+                Err(refusal) => refusal.answer(),
             },
             _ => method_not_allowed("GET"),
         },
@@ -135,14 +135,14 @@ async fn route(sim: &Simulator, method: &Method, segments: &[&str], body: &Bytes
             Method::POST => {
                 let id = match delivery_id(id) {
                     Ok(id) => id,
-                    Err(answer) => return answer,
+                    Err(refusal) => return refusal.answer(),
                 };
                 let request = if body.iter().all(u8::is_ascii_whitespace) {
                     ResendRequest::default()
                 } else {
                     match parse::<ResendRequest>(body) {
                         Ok(request) => request,
-                        Err(answer) => return answer,
+                        Err(refusal) => return refusal.answer(),
                     }
                 };
                 match sim.resend(id, request.attempt).await {
@@ -166,7 +166,7 @@ async fn route(sim: &Simulator, method: &Method, segments: &[&str], body: &Bytes
                 } else {
                     match parse::<ResetRequest>(body) {
                         Ok(request) => request,
-                        Err(answer) => return answer,
+                        Err(refusal) => return refusal.answer(),
                     }
                 };
                 let reset = sim.reset_breaker(request.url.as_deref());
@@ -238,29 +238,33 @@ fn breaker(sim: &Simulator) -> Answer {
     json(StatusCode::OK, &breaker_value(sim))
 }
 
-/// The JSON body as `T`, or a 400 naming what is wrong.
-fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, Answer> {
+/// A request refused as malformed: answered 400 with the message.
+struct Refusal(String);
+
+impl Refusal {
+    fn answer(self) -> Answer {
+        error(StatusCode::BAD_REQUEST, &self.0)
+    }
+}
+
+/// The JSON body as `T`, or why it is not.
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, Refusal> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "the request body is empty: send a JSON body",
+        return Err(Refusal(
+            "the request body is empty: send a JSON body".to_owned(),
         ));
     }
     serde_json::from_slice(body).map_err(|err| {
-        error(
-            StatusCode::BAD_REQUEST,
-            &format!("the request body is not the JSON expected here: {err}"),
-        )
+        Refusal(format!(
+            "the request body is not the JSON expected here: {err}"
+        ))
     })
 }
 
-fn delivery_id(text: &str) -> Result<u64, Answer> {
-    text.parse().map_err(|_| {
-        error(
-            StatusCode::BAD_REQUEST,
-            &format!("`{text}` is not a delivery number (1, 2, ...)"),
-        )
-    })
+/// A delivery number from the path.
+fn delivery_id(text: &str) -> Result<u64, Refusal> {
+    text.parse()
+        .map_err(|_| Refusal(format!("`{text}` is not a delivery number (1, 2, ...)")))
 }
 
 fn sim_error(err: &SimError) -> Answer {
