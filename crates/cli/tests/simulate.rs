@@ -171,8 +171,14 @@ fn the_server_delivers_an_event_to_a_receiver_and_logs_its_attempts() {
     assert_eq!(settings["time_scale"], 0.001);
     let breaker = sim.ok("GET", "/api/breaker", json!(null), 200);
     assert_eq!(breaker["urls"][0]["state"], "healthy");
-    let (status, _) = http(&sim.addr, "GET", "/", b"");
+    let (status, page) = http(&sim.addr, "GET", "/", b"");
     assert_eq!(status, 200);
+    assert!(page.contains("Webhook Logs"), "{page:.200}");
+    let log = sim.ok("GET", "/api/deliveries", json!(null), 200);
+    assert_eq!(log["deliveries"].as_array().expect("array").len(), 2);
+    sim.ok("DELETE", "/api/deliveries", json!(null), 200);
+    let log = sim.ok("GET", "/api/deliveries", json!(null), 200);
+    assert_eq!(log["deliveries"], json!([]));
     assert_eq!(sim.terminate(), Some(0));
 }
 
@@ -523,6 +529,11 @@ fn remote_urls_are_accepted_with_allow_remote_and_a_busy_address_exits_3() {
     let sim = Sim::start(&["--config", &remote, "--allow-remote"]);
     let settings = sim.ok("GET", "/api/settings", json!(null), 200);
     assert_eq!(settings["allow_remote"], true);
+    // An RSA key signs the legacy X-WH-Signature.
+    let rsa = Sim::start(&["--key", &test_key("rsa4096-test-private.pem")]);
+    let settings = rsa.ok("GET", "/api/settings", json!(null), 200);
+    assert_eq!(settings["signing"], "rsa");
+    assert_eq!(rsa.terminate(), Some(0));
     let busy = sim.addr.clone();
     run(&["simulate", "--addr", &busy], None)
         .expect_code(3)

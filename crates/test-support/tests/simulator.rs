@@ -571,3 +571,34 @@ async fn bad_event_requests_are_refused_before_anything_is_sent() {
     assert!(sim.deliveries().is_empty());
     assert_eq!(receiver.count(), 0);
 }
+
+#[tokio::test]
+async fn deliveries_are_signed_with_the_key_given_ed25519_or_legacy_rsa() {
+    use ghl_webhook_test_support::rsa_keys::{self, RsaSigner};
+    use ghl_webhook_test_support::simulator::SigningKey;
+
+    let receiver = Receiver::always(200).await;
+    let other = TestKeys::other();
+    let ed = sim(SimulatorConfig::new(receiver.url("/"))
+        .subscribe(EventKind::ContactCreate)
+        .with_signing_key(SigningKey::Ed25519(other.clone())))
+    .await;
+    settle(&ed, ed.send(EventKind::ContactCreate).expect("sent")[0]).await;
+    let rsa = sim(SimulatorConfig::new(receiver.url("/"))
+        .subscribe(EventKind::ContactCreate)
+        .with_signing_key(SigningKey::Rsa(RsaSigner::test_key())))
+    .await;
+    settle(&rsa, rsa.send(EventKind::ContactCreate).expect("sent")[0]).await;
+
+    let got = receiver.received();
+    assert_eq!(
+        got[0].headers["x-ghl-signature"],
+        other.sign(&got[0].body).as_str()
+    );
+    assert!(got[0].headers.get("x-wh-signature").is_none());
+    assert!(got[1].headers.get("x-ghl-signature").is_none());
+    assert_eq!(
+        got[1].headers["x-wh-signature"],
+        rsa_keys::sign(&got[1].body).as_str()
+    );
+}
