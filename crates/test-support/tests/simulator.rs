@@ -602,3 +602,26 @@ async fn deliveries_are_signed_with_the_key_given_ed25519_or_legacy_rsa() {
         rsa_keys::sign(&got[1].body).as_str()
     );
 }
+
+#[test]
+fn a_simulator_outside_a_runtime_is_refused_and_events_can_be_sent_from_any_thread() {
+    let config = SimulatorConfig::new("http://127.0.0.1:9/").subscribe(EventKind::ContactCreate);
+    assert_eq!(
+        Simulator::new(config.clone()).map(|_| ()),
+        Err(SimError::NoRuntime)
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sim = runtime
+        .block_on(Simulator::start(config.with_policy(PolicyName::None)))
+        .expect("starts");
+    // From this (non-runtime) thread: the delivery runs on the simulator's runtime.
+    let id = sim.send(EventKind::ContactCreate).expect("sent")[0];
+    let d = runtime
+        .block_on(sim.wait_settled(id, WAIT))
+        .expect("settles");
+    assert_eq!(d.state, DeliveryState::Failed, "nothing listens on port 9");
+}

@@ -70,6 +70,9 @@ pub enum SimError {
     /// Resend to a URL the breaker paused.
     #[error("`{0}` is paused by the circuit breaker: re-enable it first (POST /api/breaker/reset)")]
     Paused(String),
+    /// Started outside a tokio runtime.
+    #[error("the simulator needs a tokio runtime: start it from async code (`Simulator::start`)")]
+    NoRuntime,
     /// The payload could not be serialized.
     #[error("the payload could not be serialized: {0}")]
     Serialize(String),
@@ -96,6 +99,8 @@ pub struct Simulator {
 
 #[derive(Debug)]
 struct Inner {
+    /// The runtime the delivery tasks run on.
+    runtime: tokio::runtime::Handle,
     config: SimulatorConfig,
     policy: RetryPolicy,
     clock: SimClock,
@@ -121,14 +126,16 @@ struct Outcome {
 }
 
 impl Simulator {
-    /// Starts a simulator with `config` (validated first). Must run inside a tokio runtime:
-    /// deliveries are tasks.
+    /// Starts a simulator with `config` (validated first). Deliveries run as tasks of the
+    /// current tokio runtime (events may then be sent from any thread).
     pub async fn start(config: SimulatorConfig) -> Result<Self, SimError> {
         Self::new(config)
     }
 
-    /// [`Simulator::start`], from synchronous code inside a runtime.
+    /// [`Simulator::start`], from synchronous code; it must run inside a tokio runtime
+    /// ([`SimError::NoRuntime`] otherwise).
     pub fn new(config: SimulatorConfig) -> Result<Self, SimError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| SimError::NoRuntime)?;
         config.validate()?;
         let mut subscriptions = BTreeMap::new();
         for sub in &config.subscriptions {
@@ -145,6 +152,7 @@ impl Simulator {
         let (changed, _) = watch::channel(0);
         Ok(Self {
             inner: Arc::new(Inner {
+                runtime,
                 policy: config.policy(),
                 clock: SimClock::start(config.time_scale),
                 config,
@@ -336,7 +344,7 @@ impl Simulator {
                 id
             };
             ids.push(id);
-            tokio::spawn(run_delivery(
+            self.inner.runtime.spawn(run_delivery(
                 self.inner.clone(),
                 id,
                 sender.clone(),

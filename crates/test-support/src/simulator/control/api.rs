@@ -279,7 +279,7 @@ fn sim_error(err: &SimError) -> Answer {
         | SimError::InFlight(_)
         | SimError::Paused(_) => StatusCode::CONFLICT,
         SimError::Timeout(..) => StatusCode::GATEWAY_TIMEOUT,
-        SimError::Serialize(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        SimError::Serialize(_) | SimError::NoRuntime => StatusCode::INTERNAL_SERVER_ERROR,
     };
     error(status, &err.to_string())
 }
