@@ -598,3 +598,28 @@ fn a_scenario_against_a_dead_receiver_is_paused_and_exits_1() {
         "{report}"
     );
 }
+
+#[test]
+fn help_documents_the_control_api_the_files_and_the_exit_codes() {
+    run(&["--help"], None)
+        .expect_code(0)
+        .expect_stdout("simulate");
+    let help = run(&["simulate", "--help"], None);
+    help.expect_code(0);
+    for text in [
+        "POST   /api/events",
+        "POST   /api/deliveries/ID/resend",
+        "POST   /api/breaker/reset",
+        "PUT    /api/subscriptions",
+        "GET    /api/breaker",
+        "Config file",
+        "retry_policy (current|legacy|none)",
+        "Scenario file",
+        "drain_timeout_secs",
+        "--allow-remote",
+        "0  server: stopped by a signal; scenario: verdict `ok`",
+        "1  scenario: verdict `warned` or `paused`",
+    ] {
+        help.expect_stdout(text);
+    }
+}

@@ -7,6 +7,10 @@
 //!   [`rsa_keys::RsaSigner`] likewise for the RSA scheme.
 //! - [`strategies`]: proptest strategies of valid payloads, one per event, and `any_event()`.
 //! - [`signed_by`]: a wiremock matcher accepting only validly signed requests.
+//! - [`simulator`]: a mock HighLevel over time: subscriptions and per-event URLs, HighLevel's
+//!   retry policies at a time scale, a delivery log with Resend, the circuit breaker, a JSON
+//!   control API with a dashboard, and scenario runs with a verdict.
+//! - [`fixtures`]: a realistic payload per event; [`json_set`]: `PATH=VALUE` overrides.
 //!
 //! # Features
 //!
@@ -19,6 +23,7 @@
 //! | `legacy-rsa` | [`rsa_keys`], RSA signing in [`MockSender`] (`X-WH-Signature`), the router's `legacy-rsa` | `rsa` and 14 more crates (`num-bigint-dig`, `rand` 0.8, `pkcs1`, ...); `rsa` and `num-bigint-dig` are optimised even in dev builds |
 //! | `strategies` | the [`strategies`] module | `proptest` and 9 more crates (`rand`, `regex-syntax`, ...): small |
 //! | `wiremock` | [`signed_by`] and [`SignedBy`] | `wiremock` and 48 more crates (`h2`, `regex`, `url` with its ICU tables, `futures`, `deadpool`): the largest by far |
+//! | `simulator` | the [`simulator`] module | hyper's server side and tokio's `net` and `sync`: no new crates |
 //!
 //! (Crate counts are those this crate adds with the feature, beyond what it needs anyway.)
 //! Without a feature its items are absent; on docs.rs each is marked with the feature it
@@ -26,7 +31,12 @@
 // The docs above link to every feature's items; without a feature those links have no target
 // (the full docs, built with every feature, are checked for broken links).
 #![cfg_attr(
-    not(all(feature = "legacy-rsa", feature = "strategies", feature = "wiremock")),
+    not(all(
+        feature = "legacy-rsa",
+        feature = "strategies",
+        feature = "wiremock",
+        feature = "simulator"
+    )),
     allow(rustdoc::broken_intra_doc_links)
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
