@@ -46,10 +46,10 @@ async fn highlevels_duplicates_reach_the_app_and_each_event_is_handled_once() {
         .send_event(EventRequest::fixture(EventKind::AssociationDelete).set("id=assoc-sim-1"))
         .expect("sent");
     assert_eq!(ids.len(), 2, "the delivery and its duplicate");
-    let log = sim
-        .wait_idle(Duration::from_secs(30))
+    sim.wait_idle(Duration::from_secs(30))
         .await
         .expect("settled");
+    let log = sim.deliveries();
     assert!(
         log.iter()
             .all(|d| d.state == DeliveryState::Succeeded && d.attempts.len() == 1),

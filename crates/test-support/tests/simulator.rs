@@ -297,7 +297,8 @@ async fn opportunity_changes_fire_a_paired_update_and_duplicates_repeat_the_webh
         4,
         "the create, its duplicate, the update, its duplicate"
     );
-    let log = sim.wait_idle(WAIT).await.expect("settles");
+    sim.wait_idle(WAIT).await.expect("settles");
+    let log = sim.deliveries();
     let events: Vec<_> = log.iter().map(|d| d.event.as_str()).collect();
     assert_eq!(
         events,

@@ -473,7 +473,8 @@ impl Simulator {
         n
     }
 
-    /// Waits until `done` holds for the log (checked at every change), at most `timeout`.
+    /// Waits until `done` holds for the log (checked at every change, and every 50 ms since
+    /// breaker checks happen with time alone), at most `timeout`; returns the log then.
     pub async fn wait_until(
         &self,
         timeout: Duration,
@@ -483,31 +484,43 @@ impl Simulator {
         let mut changes = self.inner.changed.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
+            // `done` may call the simulator: it runs on a copy, with the lock released.
             let log = self.deliveries();
             if done(&log) {
                 return Ok(log);
             }
-            // Breaker checks happen with time alone: look again at least every 50 ms.
-            let tick = tokio::time::Instant::now() + Duration::from_millis(50);
-            tokio::select! {
-                _ = changes.changed() => {}
-                () = tokio::time::sleep_until(tick.min(deadline)) => {}
+            if tokio::time::Instant::now() >= deadline {
+                return Err(SimError::Timeout(timeout, what));
+            }
+            next_look(&mut changes, deadline).await;
+        }
+    }
+
+    /// Waits until `check` finds what it looks for in the log (looked at under the lock,
+    /// without copying the log; `check` must not call the simulator), at most `timeout`.
+    async fn wait_for<T>(
+        &self,
+        timeout: Duration,
+        what: &'static str,
+        mut check: impl FnMut(&DeliveryLog) -> Option<T>,
+    ) -> Result<T, SimError> {
+        let mut changes = self.inner.changed.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(found) = check(&self.inner.lock().log) {
+                return Ok(found);
             }
             if tokio::time::Instant::now() >= deadline {
-                let log = self.deliveries();
-                return if done(&log) {
-                    Ok(log)
-                } else {
-                    Err(SimError::Timeout(timeout, what))
-                };
+                return Err(SimError::Timeout(timeout, what));
             }
+            next_look(&mut changes, deadline).await;
         }
     }
 
     /// Waits until every delivery is settled (no attempt in flight, no retry pending).
-    pub async fn wait_idle(&self, timeout: Duration) -> Result<Vec<Delivery>, SimError> {
-        self.wait_until(timeout, "every delivery to settle", |log| {
-            log.iter().all(Delivery::is_settled)
+    pub async fn wait_idle(&self, timeout: Duration) -> Result<(), SimError> {
+        self.wait_for(timeout, "every delivery to settle", |log| {
+            log.iter().all(Delivery::is_settled).then_some(())
         })
         .await
     }
@@ -518,21 +531,27 @@ impl Simulator {
         id: DeliveryId,
         timeout: Duration,
     ) -> Result<Delivery, SimError> {
-        let log = self
-            .wait_until(timeout, "the delivery to settle", |log| {
-                log.iter()
-                    .find(|d| d.id == id)
-                    .is_none_or(Delivery::is_settled)
-            })
-            .await?;
-        log.into_iter()
-            .find(|d| d.id == id)
-            .ok_or(SimError::NoSuchDelivery(id))
+        self.wait_for(timeout, "the delivery to settle", |log| match log.get(id) {
+            None => Some(Err(SimError::NoSuchDelivery(id))),
+            Some(d) if d.is_settled() => Some(Ok(d.clone())),
+            Some(_) => None,
+        })
+        .await?
     }
 
     /// A receiver of change notifications (the counter goes up at every change).
     pub fn changes(&self) -> watch::Receiver<u64> {
         self.inner.changed.subscribe()
+    }
+}
+
+/// Waits for the next change, or 50 ms (breaker checks happen with time alone), or the
+/// deadline, whichever comes first.
+async fn next_look(changes: &mut watch::Receiver<u64>, deadline: tokio::time::Instant) {
+    let tick = tokio::time::Instant::now() + Duration::from_millis(50);
+    tokio::select! {
+        _ = changes.changed() => {}
+        () = tokio::time::sleep_until(tick.min(deadline)) => {}
     }
 }
 
