@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use ghl_webhook_types::EventKind;
@@ -15,7 +15,7 @@ use serde::Serialize;
 use tokio::sync::{Notify, watch};
 
 use crate::retry::RetryPolicy;
-use crate::sender::{MockSender, Scheme};
+use crate::sender::MockSender;
 use crate::simulator::breaker::{BreakerState, Breakers, UrlBreaker};
 use crate::simulator::clock::SimClock;
 use crate::simulator::config::{
@@ -26,6 +26,12 @@ use crate::simulator::log::{
 };
 use crate::simulator::payload::{self, Envelope, EventRequest, PayloadError};
 use crate::simulator::target;
+
+mod attempt;
+mod delivery_task;
+
+use attempt::{Outcome, post};
+use delivery_task::run_delivery;
 
 /// Why the simulator refused a request.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -116,13 +122,6 @@ struct State {
     breakers: Breakers,
     senders: HashMap<String, MockSender>,
     wakers: HashMap<DeliveryId, Arc<Notify>>,
-}
-
-/// What one POST gave.
-struct Outcome {
-    status: Option<u16>,
-    latency_ms: f64,
-    error: Option<String>,
 }
 
 impl Simulator {
@@ -622,193 +621,4 @@ impl Inner {
         update(delivery, ok);
         Some(attempt)
     }
-}
-
-/// One POST of `body` to the sender's URL, signed with `key`, bounded by `timeout`.
-async fn post(sender: &MockSender, body: &Bytes, timeout: Duration, key: &SigningKey) -> Outcome {
-    let scheme = match key {
-        SigningKey::Ed25519(_) => Scheme::Ed25519,
-        #[cfg(feature = "legacy-rsa")]
-        SigningKey::Rsa(_) => Scheme::Rsa,
-    };
-    let started = Instant::now();
-    let result =
-        tokio::time::timeout(timeout, sender.raw(body.clone()).scheme(scheme).send()).await;
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    match result {
-        Ok(Ok(sent)) => Outcome {
-            status: Some(sent.status.as_u16()),
-            latency_ms,
-            error: None,
-        },
-        Ok(Err(err)) => Outcome {
-            status: None,
-            latency_ms,
-            error: Some(error_chain(&err)),
-        },
-        Err(_) => Outcome {
-            status: None,
-            latency_ms,
-            error: Some(format!(
-                "no answer within {} ms (the attempt timeout)",
-                timeout.as_millis()
-            )),
-        },
-    }
-}
-
-/// An error and its sources, `: `-separated.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-fn set_retries(inner: &Inner, id: DeliveryId, retries: u32) {
-    if let Some(d) = inner.lock().log.get_mut(id) {
-        d.retries = retries;
-    }
-}
-
-/// Whether delivery `id` is no longer pending (or left the log).
-fn is_settled(inner: &Inner, id: DeliveryId) -> bool {
-    inner
-        .lock()
-        .log
-        .get(id)
-        .is_none_or(|d| d.state != DeliveryState::Pending)
-}
-
-/// What a delivery's task does next.
-enum Begin {
-    /// Attempt it, to this URL.
-    Attempt(String),
-    /// A Resend is in flight: wait for its answer.
-    WaitForResend,
-    /// It settled (or left the log, or its URL is paused): the task ends.
-    Stop,
-}
-
-/// Marks delivery `id` in flight when it is still pending and its URL is not paused (paused:
-/// it is marked so and never sent).
-fn begin_attempt(inner: &Inner, id: DeliveryId) -> Begin {
-    let mut state = inner.lock();
-    let now = inner.clock.now();
-    let Some(d) = state.log.get(id) else {
-        return Begin::Stop;
-    };
-    if d.state != DeliveryState::Pending {
-        return Begin::Stop;
-    }
-    if d.in_flight {
-        return Begin::WaitForResend;
-    }
-    let url = d.url.clone();
-    let paused = state.breakers.is_paused(&url, now);
-    let Some(d) = state.log.get_mut(id) else {
-        return Begin::Stop;
-    };
-    if paused {
-        d.state = DeliveryState::Paused;
-        d.next_retry_sim_secs = None;
-        drop(state);
-        inner.bump();
-        return Begin::Stop;
-    }
-    d.in_flight = true;
-    Begin::Attempt(url)
-}
-
-/// The life of one delivery: attempt, record, wait for the retry (or a Resend that settles
-/// it), until it succeeds, runs out of retries or its URL is paused.
-async fn run_delivery(
-    inner: Arc<Inner>,
-    id: DeliveryId,
-    sender: MockSender,
-    body: Bytes,
-    notify: Arc<Notify>,
-) {
-    let mut retries = 0u32;
-    let mut delay_secs = None;
-    loop {
-        // Start the attempt unless the delivery settled meanwhile or its URL is paused.
-        let url = match begin_attempt(&inner, id) {
-            Begin::Attempt(url) => url,
-            Begin::WaitForResend => {
-                notify.notified().await;
-                continue;
-            }
-            Begin::Stop => break,
-        };
-        inner.bump();
-        let sim_start = inner.clock.now();
-        let outcome = post(
-            &sender,
-            &body,
-            inner.config.attempt_timeout(),
-            &inner.config.signing_key,
-        )
-        .await;
-        let trigger = if retries == 0 && delay_secs.is_none() {
-            AttemptTrigger::Initial
-        } else {
-            AttemptTrigger::Retry
-        };
-        let retry = inner.policy.retries(
-            outcome
-                .status
-                .and_then(|s| http::StatusCode::from_u16(s).ok()),
-        ) && retries < inner.policy.max_retries;
-        let next_delay = retry.then(|| inner.policy.delay(retries + 1));
-        let clock = inner.clock;
-        let recorded = inner.record(
-            id,
-            &url,
-            sim_start,
-            trigger,
-            delay_secs,
-            &outcome,
-            |d, ok| {
-                if d.state != DeliveryState::Pending {
-                    return;
-                }
-                if ok {
-                    d.state = DeliveryState::Succeeded;
-                    d.next_retry_sim_secs = None;
-                } else if let Some(delay) = next_delay {
-                    d.next_retry_sim_secs = Some(clock.now() + clock.simulated(delay));
-                } else {
-                    d.state = DeliveryState::Failed;
-                    d.next_retry_sim_secs = None;
-                }
-            },
-        );
-        inner.bump();
-        let Some(attempt) = recorded else { break };
-        let Some(delay) = next_delay.filter(|_| !attempt.ok) else {
-            break;
-        };
-        retries += 1;
-        delay_secs = Some(clock.simulated(delay));
-        // Sleep until the retry is due; a Resend wakes us early: stop if it settled the
-        // delivery, sleep on otherwise (a failed resend changes no schedule).
-        let due = tokio::time::Instant::now() + delay;
-        loop {
-            tokio::select! {
-                () = tokio::time::sleep_until(due) => break,
-                () = notify.notified() => {
-                    if is_settled(&inner, id) {
-                        break;
-                    }
-                }
-            }
-        }
-        set_retries(&inner, id, retries);
-    }
-    inner.lock().wakers.remove(&id);
 }
