@@ -73,6 +73,85 @@ pub enum Command {
     /// while receivers are running on the same journal.
     #[command(after_help = EXIT_CODES)]
     Journal(JournalArgs),
+    /// Run a mock HighLevel: app settings (default URL, subscribed events, per-event URLs),
+    /// deliveries signed like HighLevel, its retry policies at a time scale, a delivery log
+    /// with Resend, and the circuit breaker that pauses a URL under 90% success.
+    ///
+    /// Server mode (default): a JSON control API and a live dashboard on --addr (loopback
+    /// only), until Ctrl-C or SIGTERM. The bound address is printed on stderr first.
+    ///
+    /// Scenario mode (--scenario FILE --to URL): a bounded run against one receiver, then a
+    /// report; the exit code is 0 only when the verdict is `ok`.
+    #[command(after_help = SIMULATE_HELP)]
+    Simulate(SimulateArgs),
+}
+
+/// The end of `simulate --help`: the control API, the scenario file and the exit codes.
+pub const SIMULATE_HELP: &str = "\
+Control API (JSON bodies; errors are {\"error\": MESSAGE} with a 4xx/5xx status):
+  GET    /                              the dashboard (delivery log, Resend, breaker; live)
+  GET    /api/settings                  default URL, subscriptions, policy, time scale, ...
+  PUT    /api/settings                  {\"webhook_url\": URL|null}
+  GET    /api/subscriptions             [{\"event\": NAME, \"url\": URL?}, ...]
+  PUT    /api/subscriptions             replace all: [{\"event\": NAME, \"url\": URL?}, ...]
+  POST   /api/subscriptions             add or change one: {\"event\": NAME, \"url\": URL?}
+  DELETE /api/subscriptions/NAME        unsubscribe
+  POST   /api/events                    send: {\"event\": NAME, \"payload\": {..}?, \"set\": [\"PATH=VALUE\"]?}
+                                        (no payload: the built-in fixture) -> 202 {\"deliveries\": [..]}
+  GET    /api/deliveries                the log: every delivery with its attempts
+  GET    /api/deliveries/ID             one delivery
+  DELETE /api/deliveries                clear the log
+  POST   /api/deliveries/ID/resend      resend the latest failed attempt: {\"attempt\": N}?
+  GET    /api/breaker                   each URL's state (healthy, warned, paused), window rate
+  POST   /api/breaker/reset             re-enable: {\"url\": URL}? (none: every URL)
+
+Config file (--config, JSON, every field optional): webhook_url, subscriptions,
+  retry_policy (current|legacy|none), time_scale (real s per simulated s), attempt_timeout_ms,
+  retention_days, breaker {min_deliveries, min_success_rate, window_secs, check_every_secs},
+  habits {opportunity_pair_ratio, duplicate_ratio}, allow_remote, app_id, version_id.
+
+Scenario file (--scenario, JSON, only `events` required): rate_per_sec, duration_secs,
+  events {NAME: WEIGHT}, duplicate_ratio, pairing_ratio, time_scale, retry_policy,
+  attempt_timeout_ms, breaker {..}, drain_timeout_secs.
+
+Exit codes:
+  0  server: stopped by a signal; scenario: verdict `ok`
+  1  scenario: verdict `warned` or `paused`
+  2  unusable arguments: a bad option, an unreadable or invalid --config/--scenario/--key
+     file, a bad --addr or --to, a non-loopback URL without --allow-remote
+  3  I/O failure: cannot listen on --addr, cannot write the output";
+
+/// `simulate`'s arguments.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The control API's address, loopback only (port 0 picks a free port).
+    #[arg(
+        long,
+        value_name = "HOST:PORT",
+        default_value = "127.0.0.1:8484",
+        conflicts_with = "scenario"
+    )]
+    pub addr: String,
+    /// The simulator's settings, a JSON file (see below).
+    #[arg(long, value_name = "FILE", conflicts_with = "scenario")]
+    pub config: Option<PathBuf>,
+    /// Sign deliveries with this private key (PKCS#8 PEM, Ed25519; or RSA, PKCS#8 or PKCS#1,
+    /// for the legacy X-WH-Signature) instead of the TEST-ONLY test key.
+    #[arg(long, value_name = "PRIVATE_PEM")]
+    pub key: Option<PathBuf>,
+    /// Allow URLs that are not loopback addresses (otherwise only localhost, 127.0.0.0/8 and
+    /// ::1 are delivered to).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Scenario mode: run this scenario file (JSON, see below) and report.
+    #[arg(long, value_name = "FILE", requires = "to")]
+    pub scenario: Option<PathBuf>,
+    /// Scenario mode: the receiver's URL.
+    #[arg(long, value_name = "URL", requires = "scenario")]
+    pub to: Option<String>,
+    /// Scenario mode: print the report as one JSON object.
+    #[arg(long, requires = "scenario")]
+    pub json: bool,
 }
 
 /// `trigger`'s arguments.

@@ -6,7 +6,8 @@
 //! - `list`: every event kind, its `type` value(s) and whether it needs a route binding;
 //! - `listen`: a local receiver printing one line per delivery (`--journal FILE`: durable);
 //! - `journal`: inspect and repair a durable receiver's journal (stats, list, show, replay,
-//!   purge).
+//!   purge);
+//! - `simulate`: a mock HighLevel (control API and dashboard, or a scenario run for CI).
 //!
 //! Exit codes: see [`cli::EXIT_CODES`] (also at the end of `--help`).
 #![warn(missing_docs)]
@@ -21,7 +22,7 @@ mod error;
 mod fixtures;
 mod journal_args;
 mod journal_at;
-mod json_set;
+use ghl_webhook_test_support::json_set;
 mod keyfile;
 mod output;
 
@@ -49,6 +50,7 @@ fn main() -> ExitCode {
         Command::List => commands::list::run(),
         Command::Listen(args) => commands::listen::run(args),
         Command::Journal(args) => commands::journal::run(args),
+        Command::Simulate(args) => commands::simulate::run(args),
     };
     match result {
         Ok(code) => code,

@@ -9,17 +9,26 @@
 //!   [`rsa_keys::RsaSigner`] likewise for the RSA scheme.
 //! - [`strategies`]: proptest strategies of valid payloads, one per event, and `any_event()`.
 //! - [`signed_by`]: a wiremock matcher accepting only validly signed requests.
-
+//! - [`simulator`]: a mock HighLevel over time: subscriptions and per-event URLs, HighLevel's
+//!   retry policies at a time scale, a delivery log with Resend, the circuit breaker, a JSON
+//!   control API with a dashboard, and scenario runs with a verdict.
+//! - [`json_set`]: `PATH=VALUE` overrides of a JSON payload.
 // The docs above link to every feature's items; without a feature those links have no target
 // (the full docs, built with every feature, are checked for broken links).
 #![cfg_attr(
-    not(all(feature = "legacy-rsa", feature = "strategies", feature = "wiremock")),
+    not(all(
+        feature = "legacy-rsa",
+        feature = "strategies",
+        feature = "wiremock",
+        feature = "simulator"
+    )),
     allow(rustdoc::broken_intra_doc_links)
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod json_set;
 mod keys;
 #[cfg(feature = "wiremock")]
 mod matcher;
@@ -27,6 +36,9 @@ mod matcher;
 mod read_only;
 mod retry;
 mod sender;
+#[cfg(feature = "simulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "simulator")))]
+pub mod simulator;
 #[cfg(feature = "strategies")]
 #[cfg_attr(docsrs, doc(cfg(feature = "strategies")))]
 pub mod strategies;

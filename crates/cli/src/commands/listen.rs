@@ -173,7 +173,7 @@ fn verifier(args: &ListenArgs) -> Result<(Verifier, String), CliError> {
 }
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when this is called.
-fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
+pub(crate) fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

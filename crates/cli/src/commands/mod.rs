@@ -5,6 +5,7 @@ pub mod keys;
 pub mod list;
 pub mod listen;
 pub mod sign;
+pub mod simulate;
 pub mod trigger;
 pub mod verify;
 
