@@ -32,14 +32,14 @@ mod handler;
 mod identify;
 pub mod journal;
 mod keys;
-pub mod outcome;
+mod outcome;
 mod pipeline;
 mod response;
 mod router;
 #[cfg(feature = "server")]
 pub mod serve;
 mod service;
-pub mod verify;
+mod verify;
 
 pub use ghl_webhook_types as types;
 

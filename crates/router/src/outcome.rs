@@ -1,33 +1,3 @@
-//! [`Outcome`]: every way a delivery can end, and the status that makes HighLevel do the right
-//! thing.
-//!
-//! Each step of the pipeline returns the value the next step needs or an `Outcome`; the outcome
-//! alone decides the status (under a [`StatusPolicy`]), the response text and the log level.
-//! The table below is checked against the enum by this module's tests.
-//!
-//! | outcome (`code`) | default status | `legacy_429` | why |
-//! |---|---|---|---|
-//! | `handled` | 200 | 200 | done |
-//! | `journaled` | 200 | 200 | durable mode: on disk, the workers handle it |
-//! | `already_journaled` | 200 | 200 | durable mode: a delivery with this `webhookId` is already journaled |
-//! | `journal_unavailable` | 503 | 429 | durable mode: the journal cannot be written; nothing was kept, HighLevel retries |
-//! | `unknown` | 200 | 200 | unknown kind, no handler for it: acknowledged and logged; a retry cannot help |
-//! | `no_handler` | 200 | 200 | known kind, no handler registered: acknowledged and logged |
-//! | `duplicate` | 200 | 200 | a delivery with this `webhookId` was already handled |
-//! | `duplicate_in_flight` | 503 | 429 | retryable: HighLevel comes back when the first one's outcome is known |
-//! | `store_unavailable` | 503 | 429 | the idempotency store cannot answer: retryable, nothing processed twice |
-//! | `undecodable` | 200 | 200 | known kind that does not decode: retries cannot fix it, and failures trip HighLevel's circuit breaker |
-//! | `handler_failed` | 500 | 429 | HighLevel retries |
-//! | `handler_panicked` | 500 | 429 | HighLevel retries |
-//! | `handler_timed_out` | 500 | 429 | HighLevel retries |
-//! | `invalid_signature` | 401 | 401 | missing, `N/A`, malformed or not verifying: not from HighLevel |
-//! | `body_too_large` | 413 | 413 | over the body limit |
-//! | `body_timeout` | 408 | 408 | the body did not arrive within the body timeout; the connection is closed |
-//! | `body_unreadable` | 400 | 400 | the connection failed while the body was read |
-//! | `not_json` | 400 | 400 | the body is not JSON |
-//! | `method_not_allowed` | 405 | 405 | only `POST` is accepted |
-//! | `unsupported_media_type` | 415 | 415 | a `Content-Type` that is not JSON |
-
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -41,7 +11,7 @@ use crate::dedupe::StoreError;
 use crate::journal::JournalError;
 use crate::verify::SignatureError;
 
-/// The configurable status codes (see the module table).
+/// The configurable status codes (see the table on [`Outcome`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct StatusPolicy {
@@ -101,6 +71,36 @@ impl StatusPolicy {
 }
 
 /// How one delivery ended: what the pipeline answers, logs and reports to observers.
+///
+/// [`Outcome`]: every way a delivery can end, and the status that makes HighLevel do the right
+/// thing.
+///
+/// Each step of the pipeline returns the value the next step needs or an `Outcome`; the outcome
+/// alone decides the status (under a [`StatusPolicy`]), the response text and the log level.
+/// The table below is checked against the enum by the tests of its module.
+///
+/// | outcome (`code`) | default status | `legacy_429` | why |
+/// |---|---|---|---|
+/// | `handled` | 200 | 200 | done |
+/// | `journaled` | 200 | 200 | durable mode: on disk, the workers handle it |
+/// | `already_journaled` | 200 | 200 | durable mode: a delivery with this `webhookId` is already journaled |
+/// | `journal_unavailable` | 503 | 429 | durable mode: the journal cannot be written; nothing was kept, HighLevel retries |
+/// | `unknown` | 200 | 200 | unknown kind, no handler for it: acknowledged and logged; a retry cannot help |
+/// | `no_handler` | 200 | 200 | known kind, no handler registered: acknowledged and logged |
+/// | `duplicate` | 200 | 200 | a delivery with this `webhookId` was already handled |
+/// | `duplicate_in_flight` | 503 | 429 | retryable: HighLevel comes back when the first one's outcome is known |
+/// | `store_unavailable` | 503 | 429 | the idempotency store cannot answer: retryable, nothing processed twice |
+/// | `undecodable` | 200 | 200 | known kind that does not decode: retries cannot fix it, and failures trip HighLevel's circuit breaker |
+/// | `handler_failed` | 500 | 429 | HighLevel retries |
+/// | `handler_panicked` | 500 | 429 | HighLevel retries |
+/// | `handler_timed_out` | 500 | 429 | HighLevel retries |
+/// | `invalid_signature` | 401 | 401 | missing, `N/A`, malformed or not verifying: not from HighLevel |
+/// | `body_too_large` | 413 | 413 | over the body limit |
+/// | `body_timeout` | 408 | 408 | the body did not arrive within the body timeout; the connection is closed |
+/// | `body_unreadable` | 400 | 400 | the connection failed while the body was read |
+/// | `not_json` | 400 | 400 | the body is not JSON |
+/// | `method_not_allowed` | 405 | 405 | only `POST` is accepted |
+/// | `unsupported_media_type` | 415 | 415 | a `Content-Type` that is not JSON |
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Outcome {
@@ -388,11 +388,11 @@ mod tests {
         all
     }
 
-    /// The rows of the module docs' status table: `(code, default status, legacy_429 status)`.
+    /// The rows of the status table in `Outcome`'s docs: `(code, default status, legacy_429 status)`.
     fn documented_rows() -> Vec<(String, u16, u16)> {
         include_str!("outcome.rs")
             .lines()
-            .filter_map(|line| line.strip_prefix("//! | `"))
+            .filter_map(|line| line.strip_prefix("/// | `"))
             .map(|row| {
                 let cells: Vec<&str> = row.split('|').map(str::trim).collect();
                 let status = |cell: &str| cell.parse::<u16>().expect("a status in the table");

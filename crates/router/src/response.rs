@@ -1,6 +1,6 @@
 //! Answering: the response of an [`Outcome`], and the [`Answer`] that observers see.
 //!
-//! The status of each outcome is in [`crate::outcome`]'s table.
+//! The status of each outcome is in the table on [`Outcome`](crate::Outcome).
 
 use std::borrow::Cow;
 

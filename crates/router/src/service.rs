@@ -96,7 +96,7 @@ impl<S: Send + Sync + 'static> WebhookService<S> {
             .map(|_| Workers::new(self.pipeline.clone()))
     }
 
-    /// Handles one request. Never fails; see the status table in [`crate::outcome`].
+    /// Handles one request. Never fails; see the status table on [`Outcome`](crate::Outcome).
     pub async fn handle<B>(&self, request: Request<B>) -> Response<ResponseBody>
     where
         B: Body,

@@ -1,12 +1,3 @@
-//! Signature verification over the raw body bytes. Fails closed.
-//!
-//! HighLevel signs the exact bytes of the POST body with Ed25519 and sends the base64 signature
-//! in `X-GHL-Signature`. With the `legacy-rsa` feature and an RSA key configured, the legacy
-//! `X-WH-Signature` (RSA PKCS#1 v1.5, SHA-256) is accepted **only when `X-GHL-Signature` is
-//! absent**: when both are present and the Ed25519 signature fails, the delivery is rejected
-//! (no downgrade). The bytes verified are the bytes received, never a re-serialized body.
-//! Every way a signature can be wrong is its own [`SignatureError`], all answered 401.
-
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -135,6 +126,15 @@ impl VerifiedBy {
 /// [`Verifier::highlevel`] (the default of a router) trusts HighLevel's published Ed25519 key;
 /// add more keys for rotation. Keys are parsed once, here; Ed25519 verification allocates
 /// nothing.
+///
+/// Signature verification over the raw body bytes. Fails closed.
+///
+/// HighLevel signs the exact bytes of the POST body with Ed25519 and sends the base64 signature
+/// in `X-GHL-Signature`. With the `legacy-rsa` feature and an RSA key configured, the legacy
+/// `X-WH-Signature` (RSA PKCS#1 v1.5, SHA-256) is accepted **only when `X-GHL-Signature` is
+/// absent**: when both are present and the Ed25519 signature fails, the delivery is rejected
+/// (no downgrade). The bytes verified are the bytes received, never a re-serialized body.
+/// Every way a signature can be wrong is its own [`SignatureError`], all answered 401.
 #[derive(Debug, Clone)]
 pub struct Verifier {
     ed25519: Vec<Ed25519Key>,
