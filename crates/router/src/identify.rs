@@ -27,6 +27,13 @@ impl IdentifiedBy {
             Self::TypeField => "type_field",
         }
     }
+
+    /// The value whose [`as_str`](Self::as_str) is `name`, e.g. read back from a journal.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Route, Self::TypeField]
+            .into_iter()
+            .find(|by| by.as_str() == name)
+    }
 }
 
 /// Which kind, if any, the route a service is mounted on is bound to.

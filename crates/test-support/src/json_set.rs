@@ -125,7 +125,8 @@ pub fn apply(root: &mut Value, arg: &str) -> Result<(), SetError> {
     Ok(())
 }
 
-fn type_name(value: &Value) -> &'static str {
+/// "a string", "an object", ...: the JSON type of `value`, for messages.
+pub(crate) fn type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

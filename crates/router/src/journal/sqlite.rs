@@ -943,7 +943,7 @@ fn append(
         .execute(params![
             entry.key,
             entry.kind.map(EventKind::as_str),
-            entry.identified_by.map(identified_by_name),
+            entry.identified_by.map(IdentifiedBy::as_str),
             entry.type_field,
             entry.verified_by,
             entry.order_key,
@@ -1206,7 +1206,7 @@ fn read_entry(row: &Row<'_>) -> rusqlite::Result<(Entry, i64)> {
         raw: Bytes::from(row.get::<_, Vec<u8>>(1)?),
         // A kind this SDK does not know (written by a newer one) reads as unknown.
         kind: kind.as_deref().and_then(EventKind::from_name),
-        identified_by: identified_by.as_deref().and_then(identified_by_from_name),
+        identified_by: identified_by.as_deref().and_then(IdentifiedBy::from_name),
         type_field: row.get(4)?,
         verified_by: row.get(5)?,
         order_key: row.get(6)?,
@@ -1219,21 +1219,6 @@ fn read_entry(row: &Row<'_>) -> rusqlite::Result<(Entry, i64)> {
         updated_at: from_ms(row.get(13)?),
     };
     Ok((entry, row.get(14)?))
-}
-
-fn identified_by_name(by: IdentifiedBy) -> &'static str {
-    match by {
-        IdentifiedBy::Route => "route",
-        IdentifiedBy::TypeField => "type_field",
-    }
-}
-
-fn identified_by_from_name(name: &str) -> Option<IdentifiedBy> {
-    match name {
-        "route" => Some(IdentifiedBy::Route),
-        "type_field" => Some(IdentifiedBy::TypeField),
-        _ => None,
-    }
 }
 
 /// Milliseconds since the Unix epoch; earlier times are the epoch.

@@ -10,6 +10,8 @@ use crate::json_set::{self, SetError};
 use crate::simulator::log::wall_clock_now;
 use ghl_webhook_types::fixtures;
 
+use crate::json_set::type_name;
+
 /// Why an event's payload cannot be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PayloadError {
@@ -160,17 +162,6 @@ fn fill_envelope(map: &mut Map<String, Value>, envelope: Envelope<'_>) {
 
 fn fresh_id() -> String {
     uuid::Uuid::new_v4().to_string()
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

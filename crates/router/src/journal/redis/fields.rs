@@ -46,7 +46,7 @@ pub(super) fn new_entry_fields(entry: &NewEntry) -> Vec<(&'static str, Vec<u8>)>
         fields.push(("kind", kind.as_str().as_bytes().to_vec()));
     }
     if let Some(by) = entry.identified_by {
-        fields.push(("by", identified_by_name(by).as_bytes().to_vec()));
+        fields.push(("by", IdentifiedBy::as_str(by).as_bytes().to_vec()));
     }
     if let Some(type_field) = &entry.type_field {
         fields.push(("type", type_field.as_bytes().to_vec()));
@@ -109,7 +109,7 @@ pub(super) fn read_entry(flat: Vec<Vec<u8>>) -> Result<Entry, String> {
         raw: Bytes::from(raw),
         // A kind this SDK does not know (written by a newer one) reads as unknown.
         kind: text("kind")?.as_deref().and_then(EventKind::from_name),
-        identified_by: text("by")?.as_deref().and_then(identified_by_from_name),
+        identified_by: text("by")?.as_deref().and_then(IdentifiedBy::from_name),
         type_field: text("type")?,
         verified_by: required("vby")?,
         order_key: text("ok")?,
@@ -130,21 +130,6 @@ pub(super) fn generation(flat: &[Vec<u8>]) -> Option<u64> {
     flat.chunks_exact(2)
         .find(|pair| pair[0] == b"gen")
         .and_then(|pair| std::str::from_utf8(&pair[1]).ok()?.parse().ok())
-}
-
-fn identified_by_name(by: IdentifiedBy) -> &'static str {
-    match by {
-        IdentifiedBy::Route => "route",
-        IdentifiedBy::TypeField => "type_field",
-    }
-}
-
-fn identified_by_from_name(name: &str) -> Option<IdentifiedBy> {
-    match name {
-        "route" => Some(IdentifiedBy::Route),
-        "type_field" => Some(IdentifiedBy::TypeField),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
