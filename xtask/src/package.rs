@@ -38,6 +38,7 @@ pub fn check() -> Result<(), String> {
     let root = workspace_root()?;
     let version = workspace_version(&root)?;
 
+    forget_unpacked_packages(&version)?;
     let mut package = Command::new(cargo());
     package
         .current_dir(&root)
@@ -87,6 +88,33 @@ pub fn check() -> Result<(), String> {
     eprintln!(
         "xtask package: the packaged crates build, and the README's quick start compiles against them"
     );
+    Ok(())
+}
+
+/// Removes the copies of this version's packages that an earlier `cargo package` left
+/// unpacked in cargo's registry cache (`$CARGO_HOME/registry/src/<registry>/<name>-<version>`):
+/// cargo unpacks a crate of its temporary local registry only when no copy is there, so a
+/// stale copy would be verified in place of the new package.
+fn forget_unpacked_packages(version: &str) -> Result<(), String> {
+    let cargo_home = match std::env::var_os("CARGO_HOME") {
+        Some(home) => PathBuf::from(home),
+        None => {
+            PathBuf::from(std::env::var_os("HOME").ok_or("neither CARGO_HOME nor HOME is set")?)
+                .join(".cargo")
+        }
+    };
+    let Ok(registries) = fs::read_dir(cargo_home.join("registry").join("src")) else {
+        return Ok(()); // nothing unpacked yet
+    };
+    for registry in registries.flatten() {
+        for name in CRATES {
+            let unpacked = registry.path().join(format!("{name}-{version}"));
+            if unpacked.is_dir() {
+                fs::remove_dir_all(&unpacked)
+                    .map_err(|e| format!("cannot remove the stale {}: {e}", unpacked.display()))?;
+            }
+        }
+    }
     Ok(())
 }
 
