@@ -39,6 +39,7 @@ pub fn check() -> Result<(), String> {
     let version = workspace_version(&root)?;
 
     forget_unpacked_packages(&version)?;
+    forget_built_packages(&root.join("target").join("debug"))?;
     let mut package = Command::new(cargo());
     package
         .current_dir(&root)
@@ -113,6 +114,30 @@ fn forget_unpacked_packages(version: &str) -> Result<(), String> {
                 fs::remove_dir_all(&unpacked)
                     .map_err(|e| format!("cannot remove the stale {}: {e}", unpacked.display()))?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// Removes the build fingerprints of the published crates from the target directory the
+/// verification builds in: cargo takes a registry crate of a known version as unchanged, so
+/// without this the packages of an earlier run, already built, would stand in for the new
+/// ones. (The workspace's own copies of these crates are rebuilt once, too.)
+fn forget_built_packages(target: &Path) -> Result<(), String> {
+    let Ok(entries) = fs::read_dir(target.join(".fingerprint")) else {
+        return Ok(()); // nothing built yet
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours = CRATES.iter().any(|krate| {
+            name.strip_prefix(krate)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|hash| hash.chars().all(|c| c.is_ascii_hexdigit()))
+        });
+        if ours {
+            fs::remove_dir_all(entry.path())
+                .map_err(|e| format!("cannot remove {}: {e}", entry.path().display()))?;
         }
     }
     Ok(())
