@@ -2,10 +2,9 @@
 //! fuzz mutates and the soak sends.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 
 use ghl_webhook_benches::payloads::{BENCH_APP_ID, WEBHOOK_PATH, with_envelope};
-use ghl_webhook_router::types::EventKind;
+use ghl_webhook_router::types::{EventKind, fixtures};
 use ghl_webhook_test_support::TestKeys;
 use sha2::{Digest, Sha256};
 
@@ -20,17 +19,12 @@ pub struct Signed {
     pub signature: String,
 }
 
-/// The fixture (a JSON object) of every kind, in `EventKind::ALL` order.
-pub fn fixtures() -> Result<Vec<(EventKind, String)>, String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../types/tests/fixtures");
+/// The fixture (a JSON object) of every kind, in `EventKind::ALL` order: the example
+/// payloads the types crate ships.
+pub fn fixtures() -> Vec<(EventKind, String)> {
     EventKind::ALL
         .iter()
-        .map(|&kind| {
-            let path = dir.join(format!("{}.json", kind.as_str()));
-            std::fs::read_to_string(&path)
-                .map(|text| (kind, text))
-                .map_err(|e| format!("{}: {e}", path.display()))
-        })
+        .map(|&kind| (kind, fixtures::example(kind).to_owned()))
         .collect()
 }
 
@@ -102,7 +96,7 @@ mod tests {
     #[test]
     fn every_kind_has_a_fixture_and_its_delivery_verifies() {
         let keys = TestKeys::primary();
-        let all = fixtures().expect("fixtures");
+        let all = fixtures();
         assert_eq!(all.len(), EventKind::ALL.len());
         let verifier = keys.verifier();
         for (kind, fixture) in &all {

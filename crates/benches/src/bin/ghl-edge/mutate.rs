@@ -407,7 +407,7 @@ mod tests {
     #[test]
     fn every_class_builds_a_request_and_only_resigned_bodies_are_recorded() {
         let keys = TestKeys::primary();
-        let all = fixtures().expect("fixtures");
+        let all = fixtures();
         let base = delivery(&keys, all[0].0, &all[0].1, "base");
         let other = delivery(&keys, all[1].0, &all[1].1, "other");
         let signed = std::sync::Mutex::new(SignedSet::default());

@@ -64,7 +64,7 @@ pub fn run(minutes: f64, seed: u64) -> Result<bool, String> {
         ));
     }
     let duration = Duration::from_secs_f64(minutes * 60.0);
-    let fixtures = Arc::new(fixtures()?);
+    let fixtures = Arc::new(fixtures());
     let receiver = Receiver::start(duration.as_secs() + 120)?;
     let addr = receiver.addr;
     let pid = receiver.pid();
