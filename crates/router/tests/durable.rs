@@ -11,10 +11,11 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::exactly_once::{Effects, assert_exactly_once, effect_router};
+use common::exactly_once::{
+    Effects, assert_exactly_once, effect_router, resend_bound, send_copies,
+};
 use common::journal::{Engine, keys, scratch, settled};
 use ghl_webhook_router::journal::{EntryState, Journal, ListFilter, ReplaySelector};
-use ghl_webhook_router::serve::spawn;
 use ghl_webhook_router::types::association::{Association, AssociationDelete};
 use ghl_webhook_router::types::{Event, EventKind, WebhookEvent};
 use ghl_webhook_router::{Delivery, DurableConfig, WebhookRouter};
@@ -24,14 +25,7 @@ use ghl_webhook_test_support::{MockSender, RetryPolicy, TestKeys};
 async fn serve<S: Send + Sync + 'static>(
     router: WebhookRouter<S>,
 ) -> (ghl_webhook_router::serve::Server, MockSender) {
-    let server = spawn(
-        "127.0.0.1:0".parse().expect("addr"),
-        router.into_service().bind_by_path(),
-    )
-    .await
-    .expect("bind");
-    let sender = MockSender::new(server.url()).expect("url");
-    (server, sender)
+    common::serve(router.into_service()).await
 }
 
 /// Workers that retry fast, so a test's retries take milliseconds.
@@ -45,27 +39,15 @@ fn event() -> AssociationDelete {
     AssociationDelete(Association::new("67ade73d1119d2ac7ad0c475"))
 }
 
-/// Sends `deliveries` distinct ids (30% of them two or three times, concurrently), 64 at a
-/// time, retried like HighLevel; returns the ids and the most attempts any copy needed.
+/// Sends `deliveries` distinct ids (30% of them two or three times, concurrently) bound by
+/// path, retried like HighLevel; asserts every copy ended 200 and returns the ids and the most
+/// attempts any copy needed.
 async fn send_with_duplicates(sender: &MockSender, deliveries: usize) -> (Vec<String>, u32) {
-    let limit = Arc::new(tokio::sync::Semaphore::new(64));
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut ids = Vec::with_capacity(deliveries);
-    for i in 0..deliveries {
-        let id = format!("durable-{i:05}");
-        ids.push(id.clone());
-        let copies = if i % 10 < 3 { 2 + i % 2 } else { 1 };
-        for _ in 0..copies {
-            let (sender, id, limit) = (sender.clone(), id.clone(), limit.clone());
-            tasks.spawn(async move {
-                let _permit = limit.acquire_owned().await.expect("semaphore");
-                sender.event(&event()).bound().webhook_id(&id).send().await
-            });
-        }
-    }
+    let (ids, copies) =
+        send_copies(std::slice::from_ref(sender), deliveries, "durable", true).await;
     let mut most_attempts = 0;
-    while let Some(joined) = tasks.join_next().await {
-        let sent = joined.expect("task").expect("delivered");
+    for (id, sent) in copies {
+        let sent = sent.unwrap_or_else(|e| panic!("{id}: {e}"));
         assert_eq!(sent.status, 200, "{}", sent.body_text());
         most_attempts = most_attempts.max(sent.attempts);
     }
@@ -394,17 +376,8 @@ async fn receiver_killed_mid_run(engine: Engine) {
     // Restart on the same journal; HighLevel retries what was not answered.
     let second = start();
     let sender = MockSender::new(second.url.clone()).expect("url");
-    for id in &unanswered {
-        let sent = sender
-            .event(&event())
-            .bound()
-            .webhook_id(id)
-            .send()
-            .await
-            .expect("sent");
-        assert_eq!(sent.status, 200, "{}", sent.body_text());
-        acknowledged.insert(id.clone());
-    }
+    resend_bound(&sender, &unanswered).await;
+    acknowledged.extend(unanswered.iter().cloned());
     let stats = settled(&*journal, Duration::from_secs(60)).await;
     assert_eq!((stats.pending, stats.in_progress, stats.dead), (0, 0, 0));
     second.stop();
@@ -725,34 +698,18 @@ fn handled_lines(path: &std::path::Path) -> Vec<Handled> {
 }
 
 /// Sends `deliveries` distinct ids (30% of them two or three times, each copy to the next
-/// sender in turn, so duplicates reach different replicas), 64 at a time, each retried like
-/// HighLevel; returns the ids and the status each copy ended with.
+/// sender in turn, so duplicates reach different replicas), bound by path, each retried like
+/// HighLevel; returns the ids and the status each copy ended with (0: no answer).
 async fn send_across(
     senders: &[MockSender],
     deliveries: usize,
     prefix: &str,
 ) -> (Vec<String>, Vec<(String, u16)>) {
-    let limit = Arc::new(tokio::sync::Semaphore::new(64));
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut ids = Vec::with_capacity(deliveries);
-    for i in 0..deliveries {
-        let id = format!("{prefix}-{i:05}");
-        ids.push(id.clone());
-        let copies = if i % 10 < 3 { 2 + i % 2 } else { 1 };
-        for copy in 0..copies {
-            let sender = senders[(i + copy) % senders.len()].clone();
-            let (id, limit) = (id.clone(), limit.clone());
-            tasks.spawn(async move {
-                let _permit = limit.acquire_owned().await.expect("semaphore");
-                let sent = sender.event(&event()).bound().webhook_id(&id).send().await;
-                (id, sent.map(|s| s.status.as_u16()).unwrap_or(0))
-            });
-        }
-    }
-    let mut statuses = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        statuses.push(joined.expect("task"));
-    }
+    let (ids, copies) = send_copies(senders, deliveries, prefix, true).await;
+    let statuses = copies
+        .into_iter()
+        .map(|(id, sent)| (id, sent.map(|s| s.status.as_u16()).unwrap_or(0)))
+        .collect();
     (ids, statuses)
 }
 
@@ -855,17 +812,8 @@ async fn a_replica_killed_mid_processing_has_its_leases_taken_over_by_the_other(
             before.pending + before.in_progress > 0,
             "{engine:?}: the kill found work unfinished: {before:?}"
         );
-        for id in &unanswered {
-            let sent = to_b
-                .event(&event())
-                .bound()
-                .webhook_id(id)
-                .send()
-                .await
-                .expect("sent");
-            assert_eq!(sent.status, 200, "{}", sent.body_text());
-            acknowledged.insert(id.clone());
-        }
+        resend_bound(&to_b, &unanswered).await;
+        acknowledged.extend(unanswered.iter().cloned());
         // A's leases (2 s) expire, and B's workers take them over.
         let stats = settled(&*journal, Duration::from_secs(60)).await;
         assert_eq!(

@@ -406,14 +406,7 @@ async fn serve_durable(journal: RedisJournal) -> (Server, MockSender) {
         .verifier(TestKeys::primary().verifier())
         .on(|_: AssociationDelete, _: ghl_webhook_router::Delivery| async {})
         .durable(Arc::new(journal), DurableConfig::default());
-    let server = spawn(
-        "127.0.0.1:0".parse().expect("addr"),
-        router.into_service().bind_by_path(),
-    )
-    .await
-    .expect("bind");
-    let sender = MockSender::new(server.url()).expect("url");
-    (server, sender)
+    common::serve(router.into_service()).await
 }
 
 #[tokio::test]

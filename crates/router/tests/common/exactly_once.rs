@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use ghl_webhook_router::types::association::{Association, AssociationDelete};
 use ghl_webhook_router::{Delivery, WebhookRouter};
-use ghl_webhook_test_support::{MockSender, TestKeys};
+use ghl_webhook_test_support::{MockSender, SendError, Sent, TestKeys};
 
 /// What handlers did, per `webhookId`.
 #[derive(Clone, Default)]
@@ -52,9 +52,15 @@ fn event() -> AssociationDelete {
 }
 
 /// Sends `deliveries` distinct deliveries (30% of them two or three times, concurrently, each
-/// copy to the next sender in turn), 64 at a time, each retried per its sender's policy.
-/// Asserts every copy finally got a 2xx; returns the ids sent.
-pub async fn send_all(senders: &[MockSender], deliveries: usize, prefix: &str) -> Vec<String> {
+/// copy to the next sender in turn, so duplicates reach different instances), 64 at a time,
+/// each retried per its sender's policy; `bound` sends each to its kind's path. Returns the
+/// ids sent and how each copy ended.
+pub async fn send_copies(
+    senders: &[MockSender],
+    deliveries: usize,
+    prefix: &str,
+    bound: bool,
+) -> (Vec<String>, Vec<(String, Result<Sent, SendError>)>) {
     let limit = Arc::new(tokio::sync::Semaphore::new(64));
     let mut tasks = tokio::task::JoinSet::new();
     let mut ids = Vec::with_capacity(deliveries);
@@ -67,21 +73,49 @@ pub async fn send_all(senders: &[MockSender], deliveries: usize, prefix: &str) -
             let (id, limit) = (id.clone(), limit.clone());
             tasks.spawn(async move {
                 let _permit = limit.acquire_owned().await.expect("semaphore");
-                sender.event(&event()).webhook_id(&id).send().await
+                let outgoing = sender.event(&event()).webhook_id(&id);
+                let outgoing = if bound { outgoing.bound() } else { outgoing };
+                let sent = outgoing.send().await;
+                (id, sent)
             });
         }
     }
+    let mut copies = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let outcome = joined.expect("task").expect("delivered");
+        copies.push(joined.expect("task"));
+    }
+    (ids, copies)
+}
+
+/// [`send_copies`], asserting every copy finally got a 2xx; returns the ids sent.
+pub async fn send_all(senders: &[MockSender], deliveries: usize, prefix: &str) -> Vec<String> {
+    let (ids, copies) = send_copies(senders, deliveries, prefix, false).await;
+    for (id, sent) in copies {
+        let sent = sent.unwrap_or_else(|e| panic!("{id}: {e}"));
         assert_eq!(
-            outcome.status,
+            sent.status,
             200,
             "every delivery ends 2xx after retries ({} attempts): {}",
-            outcome.attempts,
-            outcome.body_text()
+            sent.attempts,
+            sent.body_text()
         );
     }
     ids
+}
+
+/// Sends each of `ids` once more to its kind's path (as HighLevel retries what was not
+/// answered) and asserts a 200.
+pub async fn resend_bound<'a>(sender: &MockSender, ids: impl IntoIterator<Item = &'a String>) {
+    for id in ids {
+        let sent = sender
+            .event(&event())
+            .bound()
+            .webhook_id(id)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(sent.status, 200, "{id}: {}", sent.body_text());
+    }
 }
 
 /// Every id took effect exactly once, and failures did happen and were retried.

@@ -67,7 +67,7 @@ pub fn association_router(recorder: &Recorder) -> WebhookRouter<Recorder> {
 }
 
 /// Serves `service` on 127.0.0.1:0, bound by path (`/<EventName>` binds, `/` does not).
-pub async fn serve(service: WebhookService<Recorder>) -> (Server, MockSender) {
+pub async fn serve<S: Send + Sync + 'static>(service: WebhookService<S>) -> (Server, MockSender) {
     let server = spawn("127.0.0.1:0".parse().expect("addr"), service.bind_by_path())
         .await
         .expect("bind loopback");
