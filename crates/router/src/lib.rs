@@ -34,6 +34,8 @@ pub mod journal;
 mod keys;
 mod outcome;
 mod pipeline;
+#[cfg(feature = "redis")]
+mod redis_connection;
 mod response;
 mod router;
 #[cfg(feature = "server")]

@@ -18,7 +18,7 @@
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 
 use super::{Claim, IdempotencyStore, StoreError};
 
@@ -141,15 +141,9 @@ impl RedisStore {
     /// so a router can start while Redis is down (and answers the retryable status meanwhile).
     /// Must be called inside a tokio runtime. A malformed URL is an error here.
     pub fn new(url: &str, config: RedisStoreConfig) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(StoreError::new)?;
-        let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(config.connection_timeout))
-            .set_response_timeout(Some(config.response_timeout))
-            .set_number_of_retries(1)
-            .set_min_delay(Duration::from_millis(20))
-            .set_max_delay(Duration::from_millis(500));
-        let connection = ConnectionManager::new_lazy_with_config(client, manager_config)
-            .map_err(StoreError::new)?;
+        let connection =
+            crate::redis_connection::lazy(url, config.connection_timeout, config.response_timeout)
+                .map_err(StoreError::new)?;
         Ok(Self {
             connection,
             config,

@@ -4,7 +4,7 @@ mod scripts;
 use std::time::{Duration, SystemTime};
 
 use futures_util::future::BoxFuture;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use redis::{RedisError, Script};
 
 use super::{
@@ -229,23 +229,12 @@ impl RedisJournal {
     /// inside a tokio runtime. A malformed URL is [`JournalError::InvalidAddress`].
     pub fn open(url: &str, config: RedisJournalConfig) -> Result<Self, JournalError> {
         let location = format!("{} (key prefix `{}`)", redact(url), config.key_prefix);
-        let client = redis::Client::open(url).map_err(|err| JournalError::InvalidAddress {
-            address: redact(url),
-            detail: err.to_string(),
-        })?;
-        let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(config.connection_timeout))
-            .set_response_timeout(Some(config.response_timeout))
-            .set_number_of_retries(1)
-            .set_min_delay(Duration::from_millis(20))
-            .set_max_delay(Duration::from_millis(500));
         let connection =
-            ConnectionManager::new_lazy_with_config(client, manager_config).map_err(|err| {
-                JournalError::InvalidAddress {
+            crate::redis_connection::lazy(url, config.connection_timeout, config.response_timeout)
+                .map_err(|err| JournalError::InvalidAddress {
                     address: redact(url),
                     detail: err.to_string(),
-                }
-            })?;
+                })?;
         Ok(Self {
             connection,
             config,
