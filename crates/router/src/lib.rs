@@ -3,7 +3,8 @@
 //! # The API at a glance
 //!
 //! Every item has exactly one public path: the crate root, except batch verification
-//! ([`batch`]), the journal engines ([`journal`]) and the ready-made server ([`serve`]).
+//! ([`batch`]), the journal engines ([`journal`]), the ready-made server ([`serve`]) and the
+//! names of the recorded metrics ([`metrics`]).
 //!
 //! | step of a delivery | items |
 //! |---|---|
@@ -14,6 +15,7 @@
 //! | run the typed handler | [`Handler`], [`Delivery`], [`UnknownEvent`], [`HandlerResult`] |
 //! | answer | [`Outcome`], [`StatusPolicy`], [`Answer`] |
 //! | durable mode: journal, workers | [`DurableConfig`], [`Workers`], [`journal`] |
+//! | run it in production: metrics, health, HighLevel's view | [`metrics`] (feature `metrics`), [`HealthService`], [`HealthConfig`], [`HealthReport`], [`SuccessRate`] |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
@@ -21,7 +23,8 @@
 // The way of one delivery, in order: `body` → `verify` → `identify` → `dedupe` → `dispatch`
 // → `outcome` → `response`; `pipeline` runs them, `service` is the hyper/tower shell around
 // it, `router` the builder. Durable mode: `durable` appends to a `journal`, its workers run
-// `dispatch`.
+// `dispatch`. Beside the way: `vitals` (in flight, `success_rate`) and `metrics` record it,
+// `health` reports it.
 pub mod batch;
 mod body;
 mod dedupe;
@@ -29,9 +32,11 @@ mod delivery;
 mod dispatch;
 mod durable;
 mod handler;
+mod health;
 mod identify;
 pub mod journal;
 mod keys;
+pub mod metrics;
 mod outcome;
 mod pipeline;
 #[cfg(feature = "redis")]
@@ -41,7 +46,9 @@ mod router;
 #[cfg(feature = "server")]
 pub mod serve;
 mod service;
+mod success_rate;
 mod verify;
+mod vitals;
 
 pub use ghl_webhook_types as types;
 
@@ -51,6 +58,7 @@ pub use dedupe::{RedisStore, RedisStoreConfig};
 pub use delivery::{Delivery, UnknownEvent};
 pub use durable::{DurableConfig, OrderKey, Workers};
 pub use handler::{Handler, HandlerResult, IntoHandlerResult};
+pub use health::{DedupeHealth, HealthConfig, HealthReport, HealthService, JournalHealth};
 pub use identify::IdentifiedBy;
 #[cfg(feature = "legacy-rsa")]
 pub use keys::RsaKey;
@@ -61,6 +69,7 @@ pub use router::{
     DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_HANDLER_TIMEOUT, WebhookRouter,
 };
 pub use service::WebhookService;
+pub use success_rate::{DEFAULT_SUCCESS_WINDOW, SuccessRate};
 pub use verify::{LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, SignatureError, VerifiedBy, Verifier};
 
 /// A boxed error, as handlers and bodies may return.

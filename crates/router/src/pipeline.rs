@@ -2,6 +2,7 @@
 //! settle, answer (in durable mode: read, verify, identify, append, answer). Each step lives in its own module and returns what the next step needs or
 //! the [`Outcome`] that ends the delivery.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use ghl_webhook_types::EventKind;
@@ -17,9 +18,12 @@ use crate::delivery::Delivery;
 use crate::dispatch::Dispatcher;
 use crate::durable::Durable;
 use crate::identify::{Binding, identify_body};
+use crate::metrics::{self, Timer};
 use crate::outcome::{Outcome, StatusPolicy};
 use crate::response::{Answer, ResponseBody, respond};
+use crate::success_rate::{self, DEFAULT_SUCCESS_WINDOW};
 use crate::verify::Verifier;
+use crate::vitals::Vitals;
 
 /// A callback told of every answered delivery.
 pub(crate) type Observer = Box<dyn Fn(&Answer<'_>) + Send + Sync>;
@@ -39,6 +43,8 @@ pub(crate) struct Pipeline<S> {
     pub(crate) observer: Option<Observer>,
     /// Durable mode: the journal the edge appends to, and the workers' configuration.
     pub(crate) durable: Option<Durable>,
+    /// Requests in flight and the success window, shared with the health service.
+    pub(crate) vitals: Arc<Vitals>,
 }
 
 impl<S> Pipeline<S> {
@@ -61,6 +67,7 @@ impl<S> Pipeline<S> {
             dispatcher: Dispatcher::new(state, timeout),
             observer: None,
             durable: None,
+            vitals: Arc::new(Vitals::new(DEFAULT_SUCCESS_WINDOW)),
         }
     }
 
@@ -74,6 +81,7 @@ impl<S> Pipeline<S> {
         B: Body,
         B::Error: Into<BoxError>,
     {
+        let _in_flight = self.vitals.enter();
         let span = tracing::info_span!(
             "ghl_webhook",
             kind = field::Empty,
@@ -93,6 +101,10 @@ impl<S> Pipeline<S> {
         .await;
         let status = outcome.status(&self.statuses);
         span.record("status", status.as_u16());
+        let window =
+            success_rate::counts(&outcome).then(|| self.vitals.answered(status.is_success()));
+        let kind = metrics::kind_label(delivery.as_ref().map(Delivery::kind));
+        metrics::answered(kind, &outcome, window);
         if let Some(observer) = &self.observer {
             observer(&Answer {
                 outcome: &outcome,
@@ -114,10 +126,13 @@ impl<S> Pipeline<S> {
         let (parts, body) = request.into_parts();
         check_request(&parts)?;
         let raw = read_body(body, &parts.headers, self.body_limit, self.body_timeout).await?;
-        let verified_by = match &self.batch {
-            Some(batch) => batch.verify(&parts.headers, &raw).await?,
-            None => self.verifier.verify(&parts.headers, &raw)?,
+        let timer = Timer::start();
+        let verified = match &self.batch {
+            Some(batch) => batch.verify(&parts.headers, &raw).await,
+            None => self.verifier.verify(&parts.headers, &raw),
         };
+        timer.verified(verified.is_ok());
+        let verified_by = verified?;
         let identified = identify_body(binding, parts.uri.path(), &raw)?;
         let delivery = Delivery::new(identified.probe, identified.kind, verified_by, raw);
         record_in_span(&delivery);
@@ -135,7 +150,10 @@ impl<S> Pipeline<S> {
             Ok(claim) => claim,
             Err(duplicate_or_unavailable) => return duplicate_or_unavailable,
         };
+        let kind = metrics::kind_label(Some(delivery.kind()));
+        let timer = Timer::start();
         let outcome = self.dispatcher.dispatch(delivery.clone()).await;
+        timer.handled(kind, &outcome);
         claim
             .settle(outcome.status(&self.statuses).is_success())
             .await;

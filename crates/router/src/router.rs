@@ -16,6 +16,7 @@ use crate::pipeline::Pipeline;
 use crate::response::Answer;
 use crate::service::WebhookService;
 use crate::verify::Verifier;
+use crate::vitals::Vitals;
 
 /// The default body limit: 1 MiB (HighLevel's largest documented payloads are a few KiB).
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -189,6 +190,14 @@ impl<S: Send + Sync + 'static> WebhookRouter<S> {
         F: Fn(&Answer<'_>) + Send + Sync + 'static,
     {
         self.pipeline.observer = Some(Box::new(observer));
+        self
+    }
+
+    /// Sets the window of HighLevel's view of the URL ([`WebhookService::success_rate`], the
+    /// `ghl_webhook_success_ratio` gauge). Default [`DEFAULT_SUCCESS_WINDOW`](crate::DEFAULT_SUCCESS_WINDOW), HighLevel's 3
+    /// days; a shorter one (an hour) reacts sooner. The window slides in 60 steps.
+    pub fn success_window(mut self, window: Duration) -> Self {
+        self.pipeline.vitals = Arc::new(Vitals::new(window));
         self
     }
 

@@ -11,9 +11,11 @@ use http_body::Body;
 
 use crate::BoxError;
 use crate::durable::Workers;
+use crate::health::{HealthConfig, HealthService};
 use crate::identify::Binding;
 use crate::pipeline::Pipeline;
 use crate::response::ResponseBody;
+use crate::success_rate::SuccessRate;
 
 /// The webhook endpoint: verify, identify, deduplicate, decode, dispatch, answer.
 ///
@@ -58,6 +60,27 @@ impl<S: Send + Sync + 'static> WebhookService<S> {
             .batch
             .as_ref()
             .map(crate::batch::BatchVerifier::stats)
+    }
+
+    /// Liveness and readiness of this service, to mount beside it (see [`HealthService`]).
+    pub fn health(&self, config: HealthConfig) -> HealthService {
+        HealthService::new(
+            self.pipeline.vitals.clone(),
+            self.pipeline.durable.as_ref().map(|d| d.journal.clone()),
+            self.pipeline.dedupe.clone(),
+            config,
+        )
+    }
+
+    /// HighLevel's view of this URL so far: the answers to verified deliveries over the success
+    /// window ([`WebhookRouter::success_window`](crate::WebhookRouter::success_window)).
+    pub fn success_rate(&self) -> SuccessRate {
+        self.pipeline.vitals.success_rate()
+    }
+
+    /// Requests being answered right now.
+    pub fn in_flight(&self) -> usize {
+        self.pipeline.vitals.in_flight()
     }
 
     /// The same service, with every delivery taken as `kind` (for a URL per event kind; needed

@@ -86,6 +86,8 @@ struct Inner {
     occupied: usize,
     /// Entries in the ring that are not empty.
     live: usize,
+    /// Live entries forgotten before their expiry to make room.
+    evictions: u64,
     /// Ring position + 1 of the entry whose key hashes here (or past here); 0: free.
     index: Box<[u32]>,
     /// Expiry times are seconds since this instant.
@@ -125,6 +127,7 @@ impl InMemoryStore {
                 head: 0,
                 occupied: 0,
                 live: 0,
+                evictions: 0,
                 index: vec![0u32; capacity * INDEX_SLOTS_PER_ID].into_boxed_slice(),
                 epoch: Instant::now(),
                 #[cfg(test)]
@@ -150,6 +153,12 @@ impl InMemoryStore {
         self.len() == 0
     }
 
+    /// How many ids were forgotten before their ttl because the store was full (each one's
+    /// duplicates, arriving later, would be handled again): a sign the capacity is too small.
+    pub fn evictions(&self) -> u64 {
+        self.lock().evictions
+    }
+
     /// The configured bound on remembered ids.
     pub fn capacity(&self) -> usize {
         self.lock().ring.len()
@@ -173,6 +182,15 @@ impl InMemoryStore {
     /// Synchronous [`IdempotencyStore::claim`].
     pub fn claim_now(&self, webhook_id: &str) -> Claim {
         self.lock().claim(webhook_id)
+    }
+
+    /// A claim, with the store's figures after it: ids remembered, and whether the claim
+    /// evicted one.
+    pub(crate) fn claim_observed(&self, webhook_id: &str) -> (Claim, usize, bool) {
+        let mut inner = self.lock();
+        let evictions = inner.evictions;
+        let claim = inner.claim(webhook_id);
+        (claim, inner.live, inner.evictions != evictions)
     }
 
     /// Synchronous [`IdempotencyStore::complete`].
@@ -339,6 +357,8 @@ impl Inner {
             self.forget(slot, pos);
         }
         if self.occupied == self.ring.len() {
+            // The front is live and unexpired (expired and empty places were dropped above).
+            self.evictions += 1;
             self.pop_front();
         }
         let pos = (self.head + self.occupied) % self.ring.len();
@@ -410,6 +430,20 @@ mod tests {
         store.complete_now("a");
         assert_eq!(store.claim_now("a"), Claim::Done);
         assert_eq!(store.claim_now("b"), Claim::Acquired);
+        store.check();
+    }
+
+    #[test]
+    fn a_full_store_counts_the_ids_it_forgets_early() {
+        let store = InMemoryStore::new(2, Duration::from_secs(60));
+        assert_eq!(store.claim_observed("a"), (Claim::Acquired, 1, false));
+        assert_eq!(store.claim_observed("b"), (Claim::Acquired, 2, false));
+        assert_eq!(store.claim_observed("c"), (Claim::Acquired, 2, true));
+        assert_eq!(store.evictions(), 1);
+        // Expired ids make room without counting as evictions.
+        store.advance(Duration::from_secs(61));
+        assert_eq!(store.claim_observed("d"), (Claim::Acquired, 1, false));
+        assert_eq!(store.evictions(), 1);
         store.check();
     }
 

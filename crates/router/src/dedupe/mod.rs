@@ -60,6 +60,13 @@ pub trait IdempotencyStore: Send + Sync + 'static {
     fn complete<'a>(&'a self, webhook_id: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Gives a claim up after a failure, so that the next delivery of the id is handled.
     fn release<'a>(&'a self, webhook_id: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Checks that the store can be reached, for readiness
+    /// ([`HealthService`](crate::HealthService)). The default says yes: override it for a
+    /// store across the network.
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// What the router does when the store cannot answer (e.g. Redis is down).
@@ -169,7 +176,11 @@ impl Dedupe {
     pub(crate) async fn claim(&self, id: &str) -> Result<Claim, StoreError> {
         match self {
             Dedupe::Off => Ok(Claim::Acquired),
-            Dedupe::Memory(store) => Ok(store.claim_now(id)),
+            Dedupe::Memory(store) => {
+                let (claim, ids, evicted) = store.claim_observed(id);
+                crate::metrics::dedupe_claimed(ids, evicted);
+                Ok(claim)
+            }
             Dedupe::Store(store) => store.claim(id).await,
         }
     }

@@ -219,4 +219,14 @@ impl IdempotencyStore for RedisStore {
     fn release<'a>(&'a self, webhook_id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(self.release_inner(webhook_id))
     }
+
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            redis::cmd("PING")
+                .query_async::<()>(&mut connection)
+                .await
+                .map_err(StoreError::new)
+        })
+    }
 }

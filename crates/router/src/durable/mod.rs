@@ -68,6 +68,10 @@ pub struct DurableConfig {
     pub grace: Duration,
     /// See [`DurableConfig::order_by`]. Default none.
     pub order_key: Option<OrderKey>,
+    /// How often the workers read the journal's counts into the journal gauges of
+    /// [`crate::metrics`] (feature `metrics`; without it the journal is not read for them).
+    /// Default 5 s.
+    pub metrics_interval: Duration,
 }
 
 impl Default for DurableConfig {
@@ -82,6 +86,7 @@ impl Default for DurableConfig {
             retention: Duration::from_secs(7 * 24 * 3600),
             grace: Duration::from_secs(10),
             order_key: None,
+            metrics_interval: Duration::from_secs(5),
         }
     }
 }
@@ -98,6 +103,7 @@ impl fmt::Debug for DurableConfig {
             .field("retention", &self.retention)
             .field("grace", &self.grace)
             .field("order_key", &self.order_key.is_some())
+            .field("metrics_interval", &self.metrics_interval)
             .finish()
     }
 }
@@ -143,6 +149,12 @@ impl DurableConfig {
     /// Sets how long shutdown waits for handlers in progress.
     pub fn grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
+        self
+    }
+
+    /// Sets how often the workers read the journal's counts into the metrics.
+    pub fn metrics_interval(mut self, every: Duration) -> Self {
+        self.metrics_interval = every;
         self
     }
 

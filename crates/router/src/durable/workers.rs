@@ -10,6 +10,7 @@ use tracing::Instrument;
 
 use crate::delivery::Delivery;
 use crate::journal::{Entry, Journal, LeaseToken, Leased};
+use crate::metrics::{self, Settled, Timer};
 use crate::outcome::Outcome;
 use crate::pipeline::Pipeline;
 use crate::verify::VerifiedBy;
@@ -56,10 +57,15 @@ impl<S: Send + Sync + 'static> Workers<S> {
             .retention
             .clamp(Duration::from_millis(10), PRUNE_EVERY);
         let mut next_prune = tokio::time::Instant::now();
+        let mut next_gauges = tokio::time::Instant::now();
         loop {
             if tokio::time::Instant::now() >= next_prune {
                 prune(&**journal, config.retention).await;
                 next_prune = tokio::time::Instant::now() + prune_every;
+            }
+            if cfg!(feature = "metrics") && tokio::time::Instant::now() >= next_gauges {
+                record_journal(&**journal).await;
+                next_gauges = tokio::time::Instant::now() + config.metrics_interval;
             }
             let mut journal_failed = false;
             let free = config.concurrency.saturating_sub(running.len());
@@ -137,30 +143,43 @@ async fn handle_in_span<S>(pipeline: &Pipeline<S>, leased: Leased) {
     let journal = &*durable.journal;
     let Leased { entry, token } = leased;
     let attempt = entry.attempts;
+    let kind = metrics::kind_label(Some(entry.kind));
     let delivery = match delivery_of(entry) {
         Ok(delivery) => delivery,
         Err(error) => {
             tracing::error!(%error, "dead letter");
-            return settle(journal.dead(&token, &error).await, &token);
+            let settled = journal.dead(&token, &error).await;
+            return settle(settled, &token, kind, Settled::DeadLetter("unreadable"));
         }
     };
+    let timer = Timer::start();
     let outcome = pipeline.dispatcher.dispatch(delivery).await;
+    timer.handled(kind, &outcome);
     outcome.log();
-    let settled = match &outcome {
-        Outcome::Undecodable(_) => journal.dead(&token, &outcome.message()).await,
+    let (settled, how) = match &outcome {
+        Outcome::Undecodable(_) => (
+            journal.dead(&token, &outcome.message()).await,
+            Settled::DeadLetter("undecodable"),
+        ),
         failed if failed.is_retryable() => {
             let error = failure_text(failed);
             if attempt >= config.max_attempts {
                 tracing::error!(attempts = attempt, "out of attempts: dead letter");
-                journal.dead(&token, &error).await
+                (
+                    journal.dead(&token, &error).await,
+                    Settled::DeadLetter("out_of_attempts"),
+                )
             } else {
                 let not_before = SystemTime::now() + config.backoff_after(attempt);
-                journal.retry(&token, &error, not_before).await
+                (
+                    journal.retry(&token, &error, not_before).await,
+                    Settled::Retried,
+                )
             }
         }
-        _ => journal.complete(&token).await,
+        _ => (journal.complete(&token).await, Settled::Completed),
     };
-    settle(settled, &token);
+    settle(settled, &token, kind, how);
 }
 
 /// The delivery of a journaled entry, as the edge made it; an error names what is wrong with
@@ -187,11 +206,29 @@ fn failure_text(outcome: &Outcome) -> String {
     }
 }
 
-/// Logs a settle that did not land: a lost lease (another worker owns the entry now) or a
-/// journal error (the lease expires and the entry is handled again).
-fn settle(result: Result<(), crate::journal::JournalError>, token: &LeaseToken) {
-    if let Err(err) = result {
-        tracing::warn!(key = token.key(), error = %err, "could not settle the entry");
+/// Records the attempt as settled `how`, or logs a settle that did not land: a lost lease
+/// (another worker owns the entry now) or a journal error (the lease expires and the entry is
+/// handled again).
+fn settle(
+    result: Result<(), crate::journal::JournalError>,
+    token: &LeaseToken,
+    kind: &'static str,
+    how: Settled,
+) {
+    match result {
+        Ok(()) => metrics::attempt(kind, how),
+        Err(err) => {
+            tracing::warn!(key = token.key(), error = %err, "could not settle the entry");
+            metrics::attempt(kind, Settled::Unsettled);
+        }
+    }
+}
+
+/// Reads the journal's counts into the journal gauges.
+async fn record_journal(journal: &dyn Journal) {
+    match journal.stats().await {
+        Ok(stats) => metrics::journal(&stats, stats.oldest_pending_age()),
+        Err(err) => tracing::warn!(error = %err, "could not read the journal's counts"),
     }
 }
 

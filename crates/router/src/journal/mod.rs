@@ -261,6 +261,19 @@ pub struct Stats {
     pub oldest_pending: Option<SystemTime>,
 }
 
+impl Stats {
+    /// How long the oldest pending entry has waited: `None` when nothing is pending, zero when
+    /// its time lies ahead (a clock step between replicas).
+    pub fn oldest_pending_age(&self) -> Option<Duration> {
+        let oldest = self.oldest_pending.filter(|_| self.pending > 0)?;
+        Some(
+            SystemTime::now()
+                .duration_since(oldest)
+                .unwrap_or(Duration::ZERO),
+        )
+    }
+}
+
 /// Which entries [`Journal::list`] returns, in arrival order. Every field narrows the list;
 /// the default is every entry.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
