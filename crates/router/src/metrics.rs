@@ -220,7 +220,8 @@ pub(crate) fn in_flight(delta: f64) {
     let _ = delta;
 }
 
-/// Records the in-memory store after a claim: its size, and whether the claim evicted an id.
+/// Records the in-memory store after a claim or a release: its size, and whether the claim
+/// evicted an id.
 pub(crate) fn dedupe_claimed(ids: usize, evicted: bool) {
     #[cfg(feature = "metrics")]
     {

@@ -214,6 +214,7 @@ impl Dedupe {
             Dedupe::Off => Ok(()),
             Dedupe::Memory(store) => {
                 store.release_now(id);
+                crate::metrics::dedupe_claimed(store.len(), false);
                 Ok(())
             }
             Dedupe::Store(store) => store.release(id).await,

@@ -2,8 +2,11 @@
 #![allow(dead_code)]
 
 pub mod exactly_once;
+pub mod health_app;
 #[cfg(feature = "sqlite")]
 pub mod journal;
+#[cfg(feature = "metrics")]
+pub mod prometheus;
 pub mod redis_server;
 
 use std::sync::{Arc, Mutex};
