@@ -1,9 +1,11 @@
 //! `cargo xtask tidy`: checks that what the docs list matches the code.
 //!
-//! Today one check: README.md's table of supported events (the section `## Supported events`)
-//! names exactly the kinds of `ghl_webhook_types::EventKind::ALL`, once each and in name order,
-//! each row says what the catalogue says (module, `type` values, how it is identified), and
-//! the count in its heading is theirs.
+//! - README.md's table of supported events (the section `## Supported events`) names exactly
+//!   the kinds of `ghl_webhook_types::EventKind::ALL`, once each and in name order, each row
+//!   says what the catalogue says (module, `type` values, how it is identified), and the count
+//!   in its heading is theirs.
+//! - README.md's table of metrics is the one in the docs of `ghl_webhook_router::metrics`.
+//! - Every package's `rust-version` is the pinned toolchain's.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -76,6 +78,10 @@ pub fn check() -> bool {
         .map(|&k| (k.as_str(), expected_row(k)))
         .collect();
     let msrv = check_msrv(root);
+    let metrics = check_metrics_table(root, &readme);
+    if let Err(problem) = &metrics {
+        eprintln!("xtask tidy: {problem}");
+    }
     if let Err(problems) = &msrv {
         eprintln!("xtask tidy: the minimum Rust version is not the tested one:");
         for problem in problems {
@@ -91,7 +97,7 @@ pub fn check() -> bool {
     .flatten()
     .collect();
     if problems.is_empty() {
-        if msrv.is_err() {
+        if msrv.is_err() || metrics.is_err() {
             return false;
         }
         eprintln!(
@@ -108,6 +114,53 @@ pub fn check() -> bool {
         eprintln!("  - {problem}");
     }
     false
+}
+
+/// The rows of a table of metrics: the lines that start with ``| `ghl_webhook_``, after
+/// `prefix` is taken off each line.
+fn metric_rows<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
+    text.lines()
+        .filter_map(|line| line.strip_prefix(prefix))
+        .filter(|row| row.starts_with("| `ghl_webhook_"))
+        .map(str::trim_end)
+        .collect()
+}
+
+/// README.md's table of metrics (`## Running it in production`) is the one in the docs of
+/// `ghl_webhook_router::metrics`, row for row (the router's tests check that one against the
+/// code).
+pub fn check_metrics_table(root: &Path, readme: &str) -> Result<(), String> {
+    let path = root.join("crates/router/src/metrics.rs");
+    let source = std::fs::read_to_string(&path)
+        .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+    compare_metric_tables(readme, &source)
+}
+
+/// [`check_metrics_table`] on the two texts.
+pub fn compare_metric_tables(readme: &str, source: &str) -> Result<(), String> {
+    let documented = metric_rows(source, "//! ");
+    let listed = metric_rows(readme, "");
+    if documented.is_empty() {
+        return Err("crates/router/src/metrics.rs has no table of metrics".into());
+    }
+    if listed == documented {
+        return Ok(());
+    }
+    let missing: Vec<&str> = documented
+        .iter()
+        .filter(|r| !listed.contains(r))
+        .copied()
+        .collect();
+    let extra: Vec<&str> = listed
+        .iter()
+        .filter(|r| !documented.contains(r))
+        .copied()
+        .collect();
+    Err(format!(
+        "README.md's table of metrics is not the one in ghl_webhook_router::metrics; \
+         copy it from crates/router/src/metrics.rs.\n  missing or changed: {missing:?}\n  \
+         not in the code's docs: {extra:?}"
+    ))
 }
 
 /// The section of `readme` under `## Supported events`: its heading line and the rows of its
@@ -311,6 +364,28 @@ fn member_manifests(root: &Path) -> Vec<std::path::PathBuf> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_changed_or_missing_metric_row_is_reported() {
+        let source = "//! | `ghl_webhook_a_total` | counter | `kind` | a |\n//! | `ghl_webhook_b` | gauge | | b |\n";
+        let same =
+            "| `ghl_webhook_a_total` | counter | `kind` | a |\n| `ghl_webhook_b` | gauge | | b |\n";
+        assert_eq!(compare_metric_tables(same, source), Ok(()));
+        let changed = "| `ghl_webhook_a_total` | counter | `kind`, `webhook_id` | a |\n| `ghl_webhook_b` | gauge | | b |\n";
+        let err = compare_metric_tables(changed, source).expect_err("a changed label");
+        assert!(err.contains("webhook_id"), "{err}");
+        let missing = "| `ghl_webhook_a_total` | counter | `kind` | a |\n";
+        assert!(compare_metric_tables(missing, source).is_err());
+    }
+
+    #[test]
+    fn the_readme_lists_the_routers_metrics() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("root");
+        let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+        assert_eq!(check_metrics_table(root, &readme), Ok(()));
+    }
+
     #[test]
     fn the_msrv_names_the_pinned_toolchain_by_major_and_minor() {
         assert!(msrv_matches("1.95", "1.95.0"));

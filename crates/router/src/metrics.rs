@@ -8,8 +8,8 @@
 //!
 //! | name | type | labels | what |
 //! |---|---|---|---|
-//! | `ghl_webhook_deliveries_total` | counter | `kind`, `outcome` | every answered request, by its [`Outcome::code`](crate::Outcome::code) |
-//! | `ghl_webhook_signature_rejections_total` | counter | `reason` | requests answered 401, by [`SignatureError::code`](crate::SignatureError::code) |
+//! | `ghl_webhook_deliveries_total` | counter | `kind`, `outcome` | every answered request, by its outcome code (`Outcome::code`: `handled`, `duplicate`, `invalid_signature`, ...) |
+//! | `ghl_webhook_signature_rejections_total` | counter | `reason` | requests answered 401, by `SignatureError::code` (`signature_missing`, `signature_mismatch`, `signature_not_applicable`, ...) |
 //! | `ghl_webhook_verify_seconds` | histogram | `result` | the time to verify a signature (`verified`, `rejected`), waiting for a batch included |
 //! | `ghl_webhook_handler_seconds` | histogram | `kind`, `outcome` | the time to decode and handle a delivery (inline, or in a worker) |
 //! | `ghl_webhook_in_flight` | gauge | | requests being answered right now |
