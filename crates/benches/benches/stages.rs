@@ -4,7 +4,9 @@
 //! `cargo bench -p ghl-webhook-benches` (filter: `cargo bench -p ghl-webhook-benches -- decode`).
 //!
 //! RSA (`X-WH-Signature`, the `legacy-rsa` feature) is benchmarked beside the `rsa` crate's
-//! own PKCS#1 v1.5 verification.
+//! own PKCS#1 v1.5 verification. With `--features metrics`, the `metrics/` groups measure what
+//! recording costs: the same service with no recorder installed beside it with a Prometheus
+//! recorder.
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -300,6 +302,51 @@ fn whole_delivery(c: &mut Criterion) {
     group.finish();
 }
 
+/// The router's metrics: `handle()` with a Prometheus recorder installed (everything recorded,
+/// rendered by nobody) beside the same service with none (the facade's no-op recorder), for a
+/// signed delivery and for an unsigned one (where the rest of the work is smallest).
+#[cfg(feature = "metrics")]
+fn metrics_cost(c: &mut Criterion) {
+    use ghl_webhook_router::WebhookService;
+
+    let rt = runtime();
+    let deliveries = prepared(CYCLE);
+    let keys = TestKeys::primary();
+    let store = || InMemoryStore::new(STORE_CAPACITY, Duration::from_secs(24 * 60 * 60));
+    let signed: WebhookService = WebhookRouter::new()
+        .verifier(keys.verifier())
+        .dedupe_in_memory(store())
+        .on(|_event: ContactCreate, _delivery: Delivery| async {})
+        .into_service();
+    let unsigned: WebhookService = WebhookRouter::new()
+        .verifier(Verifier::dangerously_accept_unsigned())
+        .dedupe_in_memory(store())
+        .on(|_event: ContactCreate, _delivery: Delivery| async {})
+        .into_service();
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets(&[0.0001, 0.001, 0.01, 0.1, 1.0, 10.0])
+        .expect("buckets")
+        .build_recorder();
+    for (name, service) in [("signed", &signed), ("unsigned", &unsigned)] {
+        let mut group = c.benchmark_group(format!("metrics/handle() ContactCreate, {name}"));
+        let mut next = cycler(&deliveries);
+        group.bench_function("baseline: no recorder installed", |b| {
+            b.to_async(&rt).iter(|| service.handle(request(next())))
+        });
+        let mut next = cycler(&deliveries);
+        // The runtime is current-thread: the recorder of this thread sees every record.
+        let _local = metrics::set_default_local_recorder(&recorder);
+        group.bench_function("sdk: Prometheus recorder installed", |b| {
+            b.to_async(&rt).iter(|| service.handle(request(next())))
+        });
+        group.finish();
+    }
+    black_box(recorder.handle().render().len());
+}
+
+#[cfg(not(feature = "metrics"))]
+fn metrics_cost(_: &mut Criterion) {}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_secs(1))
@@ -309,6 +356,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = stages;
     config = config();
-    targets = verification, identification, decoding, dispatch, whole_delivery
+    targets = verification, identification, decoding, dispatch, whole_delivery, metrics_cost
 }
 criterion_main!(stages);

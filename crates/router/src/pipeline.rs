@@ -1,6 +1,8 @@
 //! The way of one delivery, one line per step: read, verify, identify, claim, dispatch,
-//! settle, answer (in durable mode: read, verify, identify, append, answer). Each step lives in its own module and returns what the next step needs or
-//! the [`Outcome`] that ends the delivery.
+//! settle, answer (in durable mode: read, verify, identify, append, answer). Each step lives
+//! in its own module and returns what the next step needs or the [`Outcome`] that ends the
+//! delivery. Once answered, the delivery is counted: in the success window (`vitals`), in the
+//! metrics (`metrics`), and by the observer.
 
 use std::sync::Arc;
 use std::time::Duration;
