@@ -19,7 +19,8 @@
 //! Beside the webhooks: `GET /metrics` (Prometheus text: deliveries, timings, the journal's
 //! entries by state), `GET /livez`, and `GET /readyz` (503 when the journal cannot be read or
 //! the workers are not keeping up). Logs are JSON on stdout, one object per line (fields:
-//! `ghl_webhook_examples::observability::init_json_logs`); `RUST_LOG` filters them.
+//! `ghl_webhook_examples::observability::init_json_logs`; the handlers' own lines stay plain
+//! text); `RUST_LOG` filters them.
 
 use std::sync::Arc;
 

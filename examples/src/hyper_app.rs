@@ -104,9 +104,8 @@ async fn accept(
         let webhooks = webhooks.clone();
         let observability = observability.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                route(request, webhooks.clone(), observability.clone())
-            });
+            let service =
+                service_fn(move |request| route(request, webhooks.clone(), observability.clone()));
             if let Err(err) = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT)

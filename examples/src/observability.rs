@@ -22,8 +22,8 @@ pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4";
 /// from a tenth of a millisecond (an Ed25519 verification takes tens of microseconds) up to
 /// 30 s (the default handler timeout, `ghl_webhook_router::DEFAULT_HANDLER_TIMEOUT`).
 pub const SECONDS_BUCKETS: &[f64] = &[
-    0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
-    2.5, 5.0, 10.0, 30.0,
+    0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0, 30.0,
 ];
 
 /// How often [`spawn_upkeep`] drains the recorder's histograms.
@@ -131,8 +131,19 @@ impl Observability {
 /// handler, an unreachable store or journal), `path` (where an undecodable payload failed),
 /// `reason` (why a signature was refused, e.g. `signature_mismatch`), `panic` (a handler's
 /// panic message) or `timeout` (a handler or a body over its limit). The span's fields appear
-/// under `span` in every event inside it, and in the line closing it, which is the one that
-/// has `status`.
+/// under `span` in every event inside it, and in the line closing it (`"message":"close"`,
+/// with `time.busy` and `time.idle`), which is the one that has `status`. In durable mode a
+/// worker handles each journaled delivery in a span named `ghl_webhook_worker` with `key`
+/// (the journal key: the `webhookId`), `kind` and `attempt`, and its event carries `outcome`
+/// as above.
+///
+/// A delivery's log line, then its span's closing line:
+///
+/// ```text
+/// {"timestamp":"...","level":"INFO","fields":{"message":"accepted: journaled","outcome":"journaled"},"target":"ghl_webhook_router::outcome","span":{"kind":"ContactCreate","location_id":"ve9EPM428h8vShlRW1KT","webhook_id":"wh-demo","name":"ghl_webhook"}}
+/// {"timestamp":"...","level":"INFO","fields":{"message":"close","time.busy":"798µs","time.idle":"586µs"},"target":"ghl_webhook_router::pipeline","span":{"kind":"ContactCreate","location_id":"ve9EPM428h8vShlRW1KT","status":200,"webhook_id":"wh-demo","name":"ghl_webhook"}}
+/// {"timestamp":"...","level":"WARN","fields":{"message":"invalid signature: ...","outcome":"invalid_signature","reason":"signature_mismatch"},"target":"ghl_webhook_router::outcome","span":{"name":"ghl_webhook"}}
+/// ```
 ///
 /// The filter is `tracing_subscriber::filter::Targets`, which reads `RUST_LOG` without the
 /// regex crates of `EnvFilter`. A `RUST_LOG` it cannot parse is reported and the default used.

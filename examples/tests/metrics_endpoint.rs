@@ -307,12 +307,15 @@ async fn count_what_is_sent(app: Running, tag: &str) {
         2.0
     );
     assert!(
-        value(&after, "ghl_webhook_verify_seconds_count", &[("result", "verified")])
-            > value(
-                &before,
-                "ghl_webhook_verify_seconds_count",
-                &[("result", "verified")]
-            ),
+        value(
+            &after,
+            "ghl_webhook_verify_seconds_count",
+            &[("result", "verified")]
+        ) > value(
+            &before,
+            "ghl_webhook_verify_seconds_count",
+            &[("result", "verified")]
+        ),
         "verification is timed, as a histogram"
     );
 
@@ -367,7 +370,10 @@ async fn no_webhook_id_location_id_nor_payload_value_reaches_the_metrics() {
             .await
             .expect("handled");
         sender
-            .event(&deleted("secret-assoc-deleted-19ab", "secret-location-2c3d"))
+            .event(&deleted(
+                "secret-assoc-deleted-19ab",
+                "secret-location-2c3d",
+            ))
             .bound()
             .webhook_id("secret-webhook-forged-0b1c")
             .signed_by(&TestKeys::other())

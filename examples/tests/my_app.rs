@@ -211,7 +211,7 @@ async fn two_durable_app_replicas_share_one_redis_journal() {
             durable_webhook_service(state.clone(), TestKeys::primary().verifier(), journal());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let observability = Observability::new(&webhooks, None);
-    let app = tokio::spawn(hyper_app::run(listener, webhooks, observability, async {
+        let app = tokio::spawn(hyper_app::run(listener, webhooks, observability, async {
             let _ = stopped.await;
         }));
         let sender = MockSender::new(format!("{base}/webhooks/highlevel")).expect("url");
