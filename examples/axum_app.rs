@@ -1,4 +1,5 @@
-//! An existing axum app with the webhook router mounted by `route_service`.
+//! An existing axum app with the webhook router mounted by `route_service`, and the router's
+//! metrics (`GET /metrics`, Prometheus text) and health (`GET /livez`, `GET /readyz`).
 //!
 //! Run: `cargo run --example axum_app`. Stops on Ctrl-C.
 //! Trusts HighLevel's published key unless `GHL_TEST_KEYS=1` is set.
@@ -7,17 +8,28 @@ use ghl_webhook_examples::axum_app;
 use ghl_webhook_examples::handlers::{
     AppState, listen_addr_from_env, verifier_from_env, webhook_service,
 };
+use ghl_webhook_examples::observability::{Observability, install_prometheus, spawn_upkeep};
 
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Before anything is served, so that no delivery goes unrecorded.
+    let metrics = install_prometheus()?;
+    spawn_upkeep(metrics.clone());
     let verifier = verifier_from_env();
     let addr = listen_addr_from_env();
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    println!("axum app on http://{addr}: GET /health, POST /webhooks/highlevel[/<EventName>]");
-    let app = axum_app::app(webhook_service(AppState::default(), verifier));
+    // The bound address: `ADDR=127.0.0.1:0` picks a free port.
+    let addr = listener.local_addr()?;
+    println!(
+        "axum app on http://{addr}: GET /health, GET /metrics, GET /livez, GET /readyz, POST /webhooks/highlevel[/<EventName>]"
+    );
+    let webhooks = webhook_service(AppState::default(), verifier);
+    let observability = Observability::new(&webhooks, Some(metrics));
+    let app = axum_app::app(webhooks, observability);
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
-        .await
+        .await?;
+    Ok(())
 }

@@ -15,6 +15,12 @@
 //! redis://127.0.0.1:6379/0` shows their shared journal. Trusts HighLevel's published key
 //! unless `GHL_TEST_KEYS=1` is set. Stops on Ctrl-C (handlers in progress get a grace period,
 //! then go back to the journal).
+//!
+//! Beside the webhooks: `GET /metrics` (Prometheus text: deliveries, timings, the journal's
+//! entries by state), `GET /livez`, and `GET /readyz` (503 when the journal cannot be read or
+//! the workers are not keeping up). Logs are JSON on stdout, one object per line (fields:
+//! `ghl_webhook_examples::observability::init_json_logs`; the handlers' own lines stay plain
+//! text); `RUST_LOG` filters them.
 
 use std::sync::Arc;
 
@@ -22,10 +28,17 @@ use ghl_webhook_examples::handlers::{
     AppState, durable_webhook_service, listen_addr_from_env, verifier_from_env,
 };
 use ghl_webhook_examples::hyper_app;
+use ghl_webhook_examples::observability::{
+    Observability, init_json_logs, install_prometheus, spawn_upkeep,
+};
 use ghl_webhook_router::journal::{Journal, RedisJournal, RedisJournalConfig, SqliteJournal};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    init_json_logs();
+    // Before anything is served, so that no delivery goes unrecorded.
+    let metrics = install_prometheus()?;
+    spawn_upkeep(metrics.clone());
     let (journal, described): (Arc<dyn Journal>, String) = match redis_url()? {
         Some(url) => {
             let mut config = RedisJournalConfig::default();
@@ -45,11 +58,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let addr = listen_addr_from_env();
     let listener = tokio::net::TcpListener::bind(&addr).await?;
+    // The bound address: `ADDR=127.0.0.1:0` picks a free port.
+    let addr = listener.local_addr()?;
     println!(
-        "durable hyper app on http://{addr}: GET /health, POST /webhooks/highlevel[/<EventName>]; journal {described}"
+        "durable hyper app on http://{addr}: GET /health, GET /metrics, GET /livez, GET /readyz, POST /webhooks/highlevel[/<EventName>]; journal {described}"
     );
     let webhooks = durable_webhook_service(AppState::default(), verifier_from_env(), journal);
-    hyper_app::run(listener, webhooks, async {
+    let observability = Observability::new(&webhooks, Some(metrics));
+    hyper_app::run(listener, webhooks, observability, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;

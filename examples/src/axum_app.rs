@@ -1,16 +1,23 @@
-//! An existing axum app with the HighLevel webhook router mounted by `route_service`.
+//! An existing axum app with the HighLevel webhook router mounted by `route_service`, and the
+//! metrics and health routes beside it (see [`crate::observability`]).
 
 use axum::Router;
 use axum::routing::get;
 use ghl_webhook_router::WebhookService;
 
 use crate::handlers::AppState;
+use crate::observability::Observability;
 
-/// The app: `GET /health`, and the webhook service at `/webhooks/highlevel` (identified by
-/// `type`) and `/webhooks/highlevel/{kind}` (bound to the kind named in the path).
-pub fn app(webhooks: WebhookService<AppState>) -> Router {
+/// The app: `GET /health`, the webhook service at `/webhooks/highlevel` (identified by
+/// `type`) and `/webhooks/highlevel/{kind}` (bound to the kind named in the path), and
+/// `GET /metrics` (Prometheus text), `GET /livez`, `GET /readyz` (JSON).
+pub fn app(webhooks: WebhookService<AppState>, observability: Observability) -> Router {
+    let metrics = observability.clone();
     Router::new()
         .route("/health", get(|| async { "ok" }))
+        .route("/metrics", get(move || async move { metrics.metrics() }))
+        .route_service("/livez", observability.liveness())
+        .route_service("/readyz", observability.readiness())
         .route_service("/webhooks/highlevel", webhooks.clone())
         .route_service("/webhooks/highlevel/{kind}", webhooks.bind_by_path())
 }

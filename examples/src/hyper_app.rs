@@ -1,6 +1,7 @@
 //! An existing hyper 1.x app: its own routes (`GET /health`, `GET /`), with the HighLevel
 //! webhook router mounted at `/webhooks/highlevel` (and `/webhooks/highlevel/<EventName>` for
-//! events that need a route binding).
+//! events that need a route binding), and what a production deployment scrapes and probes:
+//! `GET /metrics`, `GET /livez`, `GET /readyz` (see [`crate::observability`]).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -17,21 +18,31 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use crate::handlers::AppState;
+use crate::observability::Observability;
 
 /// Where the webhook router is mounted.
 pub const WEBHOOK_PREFIX: &str = "/webhooks/highlevel";
 
-/// The app's router: its own routes, and the webhook service under [`WEBHOOK_PREFIX`].
+/// The app's router: its own routes, the webhook service under [`WEBHOOK_PREFIX`], and the
+/// metrics and health routes.
 pub async fn route(
     request: Request<Incoming>,
     webhooks: WebhookService<AppState>,
+    observability: Observability,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = request.uri().path();
     if path == WEBHOOK_PREFIX || path.starts_with(&format!("{WEBHOOK_PREFIX}/")) {
         // `bind_by_path`: `/webhooks/highlevel/AssociationDelete` binds the kind.
         return Ok(webhooks.bind_by_path().handle(request).await);
     }
+    // The health service answers GET and HEAD itself (405 otherwise).
+    match path {
+        "/livez" => return Ok(observability.liveness().handle(request).await),
+        "/readyz" => return Ok(observability.readiness().handle(request).await),
+        _ => {}
+    }
     let response = match (request.method(), path) {
+        (&Method::GET, "/metrics") => observability.metrics(),
         (&Method::GET, "/health") => Response::new(Full::new(Bytes::from_static(b"ok"))),
         (&Method::GET, "/") => Response::new(Full::new(Bytes::from_static(b"my existing app"))),
         _ => {
@@ -48,6 +59,7 @@ pub async fn route(
 pub async fn run(
     listener: TcpListener,
     webhooks: WebhookService<AppState>,
+    observability: Observability,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let (stop_workers, workers_stop) = tokio::sync::oneshot::channel::<()>();
@@ -56,7 +68,7 @@ pub async fn run(
             let _ = workers_stop.await;
         }))
     });
-    let served = accept(listener, webhooks, shutdown).await;
+    let served = accept(listener, webhooks, observability, shutdown).await;
     drop(stop_workers);
     if let Some(workers) = workers {
         let _ = workers.await;
@@ -80,6 +92,7 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 async fn accept(
     listener: TcpListener,
     webhooks: WebhookService<AppState>,
+    observability: Observability,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let mut shutdown = std::pin::pin!(shutdown);
@@ -89,8 +102,10 @@ async fn accept(
             () = &mut shutdown => return Ok(()),
         };
         let webhooks = webhooks.clone();
+        let observability = observability.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |request| route(request, webhooks.clone()));
+            let service =
+                service_fn(move |request| route(request, webhooks.clone(), observability.clone()));
             if let Err(err) = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT)

@@ -6,10 +6,12 @@
 //!   mounted at `/webhooks/highlevel`.
 //! - [`axum_app`]: the same in axum, with `Router::route_service`.
 //! - [`handlers`]: the webhook handlers both apps share.
+//! - [`observability`]: `GET /metrics` (Prometheus), `GET /livez`, `GET /readyz`, JSON logs.
 
 pub mod axum_app;
 pub mod handlers;
 pub mod hyper_app;
+pub mod observability;
 
 /// The examples of the repository's README, compiled as doctests so that they stay true.
 #[cfg(doctest)]

@@ -2,6 +2,7 @@
 //! like HighLevel's with MockSender, check what the app did.
 
 use ghl_webhook_examples::handlers::{AppState, webhook_service};
+use ghl_webhook_examples::observability::Observability;
 use ghl_webhook_examples::{axum_app, hyper_app};
 use ghl_webhook_router::types::association::{Association, AssociationDelete};
 use ghl_webhook_test_support::{MockSender, TestKeys};
@@ -91,7 +92,8 @@ async fn the_hyper_app_receives_signed_deliveries_beside_its_own_routes() {
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let webhooks = webhook_service(state.clone(), TestKeys::primary().verifier());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = tokio::spawn(hyper_app::run(listener, webhooks, async {
+    let observability = Observability::new(&webhooks, None);
+    let app = tokio::spawn(hyper_app::run(listener, webhooks, observability, async {
         let _ = stopped.await;
     }));
     exercise(base, state).await;
@@ -106,10 +108,9 @@ async fn the_axum_app_receives_signed_deliveries_beside_its_own_routes() {
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let app = axum_app::app(webhook_service(
-        state.clone(),
-        TestKeys::primary().verifier(),
-    ));
+    let webhooks = webhook_service(state.clone(), TestKeys::primary().verifier());
+    let observability = Observability::new(&webhooks, None);
+    let app = axum_app::app(webhooks, observability);
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     exercise(base, state).await;
     server.abort();
@@ -145,7 +146,8 @@ async fn the_durable_hyper_app_acknowledges_once_journaled_and_handles_afterward
         journal.clone(),
     );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = tokio::spawn(hyper_app::run(listener, webhooks, async {
+    let observability = Observability::new(&webhooks, None);
+    let app = tokio::spawn(hyper_app::run(listener, webhooks, observability, async {
         let _ = stopped.await;
     }));
 
@@ -208,7 +210,8 @@ async fn two_durable_app_replicas_share_one_redis_journal() {
         let webhooks =
             durable_webhook_service(state.clone(), TestKeys::primary().verifier(), journal());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = tokio::spawn(hyper_app::run(listener, webhooks, async {
+        let observability = Observability::new(&webhooks, None);
+        let app = tokio::spawn(hyper_app::run(listener, webhooks, observability, async {
             let _ = stopped.await;
         }));
         let sender = MockSender::new(format!("{base}/webhooks/highlevel")).expect("url");

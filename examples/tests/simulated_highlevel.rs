@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use ghl_webhook_examples::handlers::{AppState, webhook_service};
 use ghl_webhook_examples::hyper_app;
+use ghl_webhook_examples::observability::Observability;
 use ghl_webhook_router::types::EventKind;
 use ghl_webhook_test_support::TestKeys;
 use ghl_webhook_test_support::simulator::{
@@ -23,7 +24,8 @@ async fn highlevels_duplicates_reach_the_app_and_each_event_is_handled_once() {
     );
     let webhooks = webhook_service(state.clone(), TestKeys::primary().verifier());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = tokio::spawn(hyper_app::run(listener, webhooks, async {
+    let observability = Observability::new(&webhooks, None);
+    let app = tokio::spawn(hyper_app::run(listener, webhooks, observability, async {
         let _ = stopped.await;
     }));
 

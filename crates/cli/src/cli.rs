@@ -60,7 +60,8 @@ pub enum Command {
     ///
     /// `POST /` identifies the kind from the payload's `type`; `POST /<EventName>` binds the
     /// route to that kind (needed for events without a `type`). The bound address is printed
-    /// on stderr first. Ctrl-C or SIGTERM stops it cleanly.
+    /// on stderr first. With `--metrics HOST:PORT`, `GET /metrics`, `GET /livez` and
+    /// `GET /readyz` are served on that address. Ctrl-C or SIGTERM stops it cleanly.
     #[command(after_help = EXIT_CODES)]
     Listen(ListenArgs),
     /// Inspect and repair the journal of a durable receiver (`listen --journal FILE` or
@@ -276,6 +277,18 @@ pub struct ListenArgs {
     /// The key prefix of the Redis journal (default `ghl-webhooks:journal:`): one per app.
     #[arg(long, value_name = "PREFIX", requires = "redis")]
     pub redis_prefix: Option<String>,
+    /// Serve the receiver's metrics and health on HOST:PORT, apart from --addr (port 0 picks
+    /// a free port; the bound address is printed as `metrics on http://HOST:PORT/metrics`).
+    ///
+    /// `GET /metrics`: Prometheus text (`ghl_webhook_deliveries_total` by kind and outcome,
+    /// `ghl_webhook_signature_rejections_total` by reason, verification and handler times,
+    /// in-flight requests, HighLevel's success ratio, the journal's entries in durable mode;
+    /// never a webhookId, a location id or a payload value). `GET /livez`: 200 while the
+    /// process answers. `GET /readyz`: 200 with the figures as JSON when the receiver can take
+    /// deliveries, 503 when its journal cannot be read or the oldest pending entry waited over
+    /// 5 minutes.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub metrics: Option<String>,
 }
 
 /// A signature scheme: which signature header(s) a delivery carries. Each command accepts

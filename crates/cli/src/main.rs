@@ -24,6 +24,7 @@ mod journal_args;
 mod journal_at;
 use ghl_webhook_test_support::json_set;
 mod keyfile;
+mod metrics_server;
 mod output;
 
 use std::process::ExitCode;

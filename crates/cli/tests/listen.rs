@@ -314,3 +314,199 @@ fn listen_refuses_unusable_arguments_and_busy_addresses() {
         .expect_code(3)
         .expect_stderr("cannot listen on");
 }
+
+/// `GET {base}{path}` over one plain HTTP/1.1 connection: status, content type, body.
+fn http_get(base: &str, path: &str) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let host = base.strip_prefix("http://").unwrap_or(base);
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    stream
+        .set_read_timeout(Some(common::WAIT))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-type")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap_or_default();
+    (status, content_type, body.to_owned())
+}
+
+/// The value of the series `name{labels}` in Prometheus text (0 when it is not there). Label
+/// values here are fixed words (kinds, outcomes, reasons), so a comma never occurs in one.
+fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let mut wanted: Vec<(String, String)> = labels
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    wanted.sort();
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let (series_name, series_labels) = match series.split_once('{') {
+                Some((n, rest)) => (n, rest.strip_suffix('}')?),
+                None => (series, ""),
+            };
+            let mut found: Vec<(String, String)> = series_labels
+                .split(',')
+                .filter(|pair| !pair.is_empty())
+                .filter_map(|pair| {
+                    let (k, v) = pair.split_once('=')?;
+                    Some((k.to_owned(), v.trim_matches('"').to_owned()))
+                })
+                .collect();
+            found.sort();
+            (series_name == name && found == wanted).then(|| value.parse::<f64>().ok())?
+        })
+        .sum()
+}
+
+/// The base URL of `--metrics` from its note (`http://HOST:PORT/metrics (...)`).
+fn metrics_base(listener: &Listener) -> String {
+    let note = listener.note("metrics on ");
+    note.split_once("/metrics")
+        .map(|(base, _)| base.to_owned())
+        .unwrap_or_else(|| panic!("unexpected note: {note}"))
+}
+
+#[test]
+fn metrics_count_deliveries_and_refused_signatures_and_readyz_answers_json() {
+    let listener = Listener::start(&["--test-keys", "--metrics", "127.0.0.1:0"]);
+    let base = metrics_base(&listener);
+    assert_ne!(base, listener.url, "an address of its own");
+
+    trigger("ContactCreate", &listener.url, &[]).expect_code(0);
+    listener.next_line();
+    trigger("ContactCreate", &listener.url, &["--tamper"]).expect_code(1);
+    listener.next_line();
+    trigger("ContactCreate", &listener.url, &["--scheme", "none"]).expect_code(1);
+    listener.next_line();
+
+    let (status, content_type, text) = http_get(&base, "/metrics");
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(content_type, "text/plain; version=0.0.4");
+    let delivered = |kind: &str, outcome: &str| {
+        sample(
+            &text,
+            "ghl_webhook_deliveries_total",
+            &[("kind", kind), ("outcome", outcome)],
+        )
+    };
+    assert_eq!(delivered("ContactCreate", "handled"), 1.0, "{text}");
+    assert_eq!(delivered("none", "invalid_signature"), 2.0, "{text}");
+    let rejected = |reason: &str| {
+        sample(
+            &text,
+            "ghl_webhook_signature_rejections_total",
+            &[("reason", reason)],
+        )
+    };
+    assert_eq!(rejected("signature_mismatch"), 1.0, "{text}");
+    assert_eq!(rejected("signature_missing"), 1.0, "{text}");
+    assert!(
+        text.contains("# TYPE ghl_webhook_verify_seconds histogram"),
+        "{text}"
+    );
+
+    let (status, content_type, body) = http_get(&base, "/readyz");
+    assert_eq!((status, content_type.as_str()), (200, "application/json"));
+    let ready: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(ready["status"], "ready", "{ready}");
+    assert_eq!(
+        ready["highlevel"]["answers"], 1,
+        "refused signatures are not HighLevel's answers: {ready}"
+    );
+    let (status, _, body) = http_get(&base, "/livez");
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).expect("JSON")["status"],
+        "live"
+    );
+    assert_eq!(http_get(&base, "/elsewhere").0, 404);
+    stop(listener);
+}
+
+#[test]
+fn durable_metrics_show_the_journal_and_the_workers() {
+    let dir = scratch("durable_metrics");
+    let journal = dir.join("journal.db").to_string_lossy().into_owned();
+    let listener = Listener::start(&[
+        "--test-keys",
+        "--journal",
+        &journal,
+        "--metrics",
+        "127.0.0.1:0",
+    ]);
+    let base = metrics_base(&listener);
+    trigger("ContactCreate", &listener.url, &[]).expect_code(0);
+    assert!(listener.next_line().ends_with("accepted: journaled"));
+    assert!(listener.next_line().ends_with("handled"));
+
+    // The handled line is printed by the handler, before its worker settles the entry: wait
+    // (bounded) for the settle. Readiness reads the journal, and records its gauges as it does.
+    let deadline = std::time::Instant::now() + common::WAIT;
+    let (ready, text) = loop {
+        let (status, _, body) = http_get(&base, "/readyz");
+        let ready: Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!(status, 200, "{ready}");
+        let (_, _, text) = http_get(&base, "/metrics");
+        let completed = sample(
+            &text,
+            "ghl_webhook_worker_attempts_total",
+            &[("kind", "ContactCreate"), ("result", "completed")],
+        );
+        if ready["journal"]["done"] == 1 && completed == 1.0 {
+            break (ready, text);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never settled: {ready}\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(ready["journal"]["reachable"], true, "{ready}");
+    assert_eq!(ready["dedupe"]["store"], "journal", "{ready}");
+    let journaled = sample(
+        &text,
+        "ghl_webhook_deliveries_total",
+        &[("kind", "ContactCreate"), ("outcome", "journaled")],
+    );
+    assert_eq!(journaled, 1.0, "{text}");
+    let done = sample(&text, "ghl_webhook_journal_entries", &[("state", "done")]);
+    assert_eq!(done, 1.0, "{text}");
+    stop(listener);
+}
+
+#[test]
+fn listen_refuses_a_bad_or_busy_metrics_address() {
+    run(
+        &["listen", "--addr", "127.0.0.1:0", "--metrics", "nonsense"],
+        None,
+    )
+    .expect_code(2)
+    .expect_stderr("--metrics `nonsense`: expected HOST:PORT");
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = busy.local_addr().expect("addr").to_string();
+    run(
+        &["listen", "--addr", "127.0.0.1:0", "--metrics", &addr],
+        None,
+    )
+    .expect_code(3)
+    .expect_stderr(&format!("cannot listen on {addr} (--metrics)"));
+}

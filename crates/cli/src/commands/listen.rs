@@ -2,7 +2,8 @@
 //! with `--journal FILE` or `--redis URL`, in durable mode (journaled before the answer,
 //! handled by workers). Served by `serve` with its default limits (`ServeConfig`: heads within
 //! 10 s, bodies within 30 s, idle connections closed after 60 s, 1,024 connections at once), so
-//! it can face a public tunnel.
+//! it can face a public tunnel. With `--metrics HOST:PORT`, the router's metrics and the
+//! service's health are served on that address as well ([`crate::metrics_server`]).
 
 use std::future::Future;
 use std::process::ExitCode;
@@ -10,7 +11,9 @@ use std::time::Duration;
 
 use ghl_webhook_router::serve::serve;
 use ghl_webhook_router::types::{Event, EventKind};
-use ghl_webhook_router::{Answer, Delivery, DurableConfig, Outcome, Verifier, WebhookRouter};
+use ghl_webhook_router::{
+    Answer, Delivery, DurableConfig, HealthConfig, Outcome, Verifier, WebhookRouter,
+};
 use ghl_webhook_test_support::TestKeys;
 use serde::Serialize;
 use serde_json::Value;
@@ -21,14 +24,17 @@ use crate::commands::runtime;
 use crate::error::CliError;
 use crate::journal_at::Target;
 use crate::keyfile::{PublicKey, load_public};
-use crate::output;
+use crate::{metrics_server, output};
 
 /// How long requests in flight may take to finish once a stop is asked for.
 const GRACE: Duration = Duration::from_secs(5);
 
 /// Runs `listen` until Ctrl-C or SIGTERM.
 pub fn run(args: ListenArgs) -> Result<ExitCode, CliError> {
-    check_addr(&args.addr)?;
+    check_addr("--addr", &args.addr)?;
+    if let Some(metrics) = &args.metrics {
+        check_addr("--metrics", metrics)?;
+    }
     let (verifier, trusted) = verifier(&args)?;
     let json = args.json;
     if args.redis_prefix.is_some() && args.redis.is_none() {
@@ -64,6 +70,15 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, CliError> {
             addr: args.addr.clone(),
             source,
         })?;
+        // Installed before the router records anything; bound before anything is announced.
+        let metrics = match &args.metrics {
+            Some(metrics_addr) => {
+                let handle = metrics_server::install()?;
+                let (listener, bound) = metrics_server::bind(metrics_addr).await?;
+                Some((listener, bound, handle))
+            }
+            None => None,
+        };
         // A handled delivery is printed by the handler, with the event the pipeline decoded
         // (in durable mode the handler runs in a worker, after the answer); every other answer
         // by the observer. A closed stdout must not stop the receiver.
@@ -90,6 +105,12 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, CliError> {
         };
         let service = router.into_service().bind_by_path();
         output::note(format!("listening on http://{addr}"));
+        let metrics = metrics.map(|(listener, bound, handle)| {
+            output::note(format!(
+                "metrics on http://{bound}/metrics (and GET /livez, GET /readyz)"
+            ));
+            (listener, handle, service.health(HealthConfig::default()))
+        });
         output::note(format!("trusting {trusted}"));
         match journaling {
             Some(Target::Sqlite(path)) => output::note(format!(
@@ -107,7 +128,8 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, CliError> {
             "POST / identifies the event by its `type`; POST /<EventName> binds the route to \
              that event. Ctrl-C stops.",
         );
-        serve(listener, service, stop, GRACE)
+        // The metrics routes answer until the receiver has stopped (its grace period included).
+        metrics_server::beside(metrics, serve(listener, service, stop, GRACE))
             .await
             .map_err(|source| CliError::Io {
                 what: "the server failed",
@@ -118,12 +140,13 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, CliError> {
     })
 }
 
-/// `HOST:PORT` with a numeric port; resolving the host is left to binding.
-fn check_addr(addr: &str) -> Result<(), CliError> {
+/// `HOST:PORT` with a numeric port, as the option `flag` takes it; resolving the host is left
+/// to binding.
+fn check_addr(flag: &str, addr: &str) -> Result<(), CliError> {
     match addr.rsplit_once(':') {
         Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(()),
         _ => Err(CliError::Usage(format!(
-            "--addr `{addr}`: expected HOST:PORT, e.g. 127.0.0.1:3000 (port 0 picks a free one)"
+            "{flag} `{addr}`: expected HOST:PORT, e.g. 127.0.0.1:3000 (port 0 picks a free one)"
         ))),
     }
 }
@@ -330,10 +353,10 @@ mod tests {
     #[test]
     fn addresses_need_a_host_and_a_numeric_port() {
         for ok in ["127.0.0.1:0", "localhost:3000", "[::1]:8080"] {
-            assert!(check_addr(ok).is_ok(), "{ok}");
+            assert!(check_addr("--addr", ok).is_ok(), "{ok}");
         }
         for bad in ["", "127.0.0.1", ":3000", "host:port", "127.0.0.1:70000"] {
-            assert!(check_addr(bad).is_err(), "{bad}");
+            assert!(check_addr("--metrics", bad).is_err(), "{bad}");
         }
     }
 }

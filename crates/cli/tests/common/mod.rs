@@ -184,6 +184,21 @@ impl Listener {
         listener
     }
 
+    /// The next line on stderr that starts with `prefix` (the notes after the first line,
+    /// e.g. `metrics on ...`), with the prefix removed.
+    #[track_caller]
+    pub fn note(&self, prefix: &str) -> String {
+        loop {
+            let line = self
+                .stderr
+                .recv_timeout(WAIT)
+                .unwrap_or_else(|_| panic!("no line starting with {prefix:?} on stderr"));
+            if let Some(rest) = line.strip_prefix(prefix) {
+                return rest.to_owned();
+            }
+        }
+    }
+
     /// The next delivery line on stdout.
     #[track_caller]
     pub fn next_line(&self) -> String {

@@ -1,0 +1,164 @@
+//! `listen --metrics HOST:PORT`: the receiver's metrics and health on an address of their own,
+//! so that a scraper or a probe never shares the port HighLevel posts to.
+//!
+//! - `GET /metrics`: everything the router recorded, as Prometheus text (the names and labels
+//!   are `ghl_webhook_router::metrics`'s; no webhookId, location id or payload value is ever a
+//!   label);
+//! - `GET /livez`: 200 while the process answers;
+//! - `GET /readyz`: 200 when the receiver can take deliveries, 503 when its journal cannot be
+//!   read or its workers are not keeping up; JSON either way.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use ghl_webhook_router::{HealthService, ResponseBody};
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+
+use crate::error::CliError;
+
+/// The content type of the Prometheus text exposition format.
+const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4";
+
+/// The upper bounds, in seconds, of the buckets of the `_seconds` histograms: from a tenth of
+/// a millisecond (a signature verification) to 30 s (the default handler timeout).
+const SECONDS_BUCKETS: &[f64] = &[
+    0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0, 30.0,
+];
+
+/// How often the histograms are drained when nobody scrapes.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How long a client may take to send a request head.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Installs the Prometheus recorder as the process's global `metrics` recorder (histograms
+/// for the `_seconds` metrics) and describes the router's metrics.
+pub fn install() -> Result<PrometheusHandle, CliError> {
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
+        .and_then(PrometheusBuilder::install_recorder)
+        .map_err(|err| CliError::Io {
+            what: "cannot install the metrics recorder",
+            source: std::io::Error::other(err),
+        })?;
+    ghl_webhook_router::metrics::describe();
+    Ok(handle)
+}
+
+/// Binds `addr` for the metrics routes, and says which address it got (port 0 picks one). A
+/// taken or unusable address is named as `--metrics`'s.
+pub async fn bind(addr: &str) -> Result<(TcpListener, SocketAddr), CliError> {
+    let failed = |source| CliError::Listen {
+        addr: format!("{addr} (--metrics)"),
+        source,
+    };
+    let listener = TcpListener::bind(addr).await.map_err(failed)?;
+    let bound = listener.local_addr().map_err(failed)?;
+    Ok((listener, bound))
+}
+
+/// Serves the three routes on `listener` until the future is dropped (the receiver stops it
+/// when it stops): dropping it closes the listener and every connection.
+pub async fn serve(listener: TcpListener, handle: PrometheusHandle, health: HealthService) {
+    let mut connections = tokio::task::JoinSet::new();
+    let mut upkeep = tokio::time::interval(UPKEEP_INTERVAL);
+    upkeep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        while connections.try_join_next().is_some() {}
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    // A per-connection failure (e.g. too many open files) must not stop it.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            _ = upkeep.tick() => {
+                handle.run_upkeep();
+                continue;
+            }
+        };
+        let handle = handle.clone();
+        let health = health.clone();
+        connections.spawn(async move {
+            let service = service_fn(move |request| {
+                let (handle, health) = (handle.clone(), health.clone());
+                async move { Ok::<_, Infallible>(route(request, &handle, &health).await) }
+            });
+            // A client that goes away mid-request is its own problem, not the receiver's.
+            let _ = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// Runs `serve` beside `main` and stops it when `main` completes.
+pub async fn beside<T>(
+    metrics: Option<(TcpListener, PrometheusHandle, HealthService)>,
+    main: impl Future<Output = T>,
+) -> T {
+    let Some((listener, handle, health)) = metrics else {
+        return main.await;
+    };
+    let server = serve(listener, handle, health);
+    let mut server = std::pin::pin!(server);
+    let mut main = std::pin::pin!(main);
+    tokio::select! {
+        done = &mut main => done,
+        () = &mut server => main.await,
+    }
+}
+
+async fn route(
+    request: Request<Incoming>,
+    handle: &PrometheusHandle,
+    health: &HealthService,
+) -> Response<ResponseBody> {
+    match request.uri().path() {
+        "/livez" => health.liveness().handle(request).await,
+        "/readyz" => health.readiness().handle(request).await,
+        "/metrics" if request.method() == Method::GET => {
+            text(StatusCode::OK, PROMETHEUS_CONTENT_TYPE, handle.render())
+        }
+        "/metrics" => {
+            let mut response = text(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "text/plain",
+                "only GET is answered".into(),
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET"));
+            response
+        }
+        _ => text(
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            "not found: GET /metrics, /livez or /readyz".into(),
+        ),
+    }
+}
+
+fn text(status: StatusCode, content_type: &'static str, body: String) -> Response<ResponseBody> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

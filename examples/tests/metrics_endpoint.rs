@@ -1,0 +1,421 @@
+//! What an operator sees: the apps' `GET /metrics` counts every delivery by kind and outcome,
+//! and every refused signature by reason, without a webhookId, a location id or anything of a
+//! payload in it; `GET /readyz` and `GET /livez` answer JSON.
+//!
+//! The recorder is global to the process: it is installed once for this test binary, and the
+//! tests take turns (one lock) and compare the counters before and after what they send.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+
+use ghl_webhook_examples::handlers::{AppState, webhook_service};
+use ghl_webhook_examples::observability::{
+    Observability, PROMETHEUS_CONTENT_TYPE, install_prometheus,
+};
+use ghl_webhook_examples::{axum_app, hyper_app};
+use ghl_webhook_router::DEFAULT_BODY_LIMIT;
+use ghl_webhook_router::metrics::{DELIVERIES_TOTAL, SIGNATURE_REJECTIONS_TOTAL};
+use ghl_webhook_router::types::association::{Association, AssociationCreate, AssociationDelete};
+use ghl_webhook_test_support::{MockSender, TestKeys};
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde_json::{Value, json};
+
+/// The process's recorder, installed at first use.
+fn recorder() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| install_prometheus().expect("the only recorder of this test binary"))
+        .clone()
+}
+
+/// Held by each test for its whole run: the counters are the process's, not the app's.
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// One sample of the Prometheus text format: `name{label="value",...} value`.
+#[derive(Debug, Clone, PartialEq)]
+struct Sample {
+    name: String,
+    labels: BTreeMap<String, String>,
+    value: f64,
+}
+
+/// Parses the Prometheus text exposition format (comments and blank lines skipped; label
+/// values unescaped). Panics on a line it cannot read: the route must serve valid text.
+fn parse(text: &str) -> Vec<Sample> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| parse_line(line).unwrap_or_else(|| panic!("not a sample line: {line:?}")))
+        .collect()
+}
+
+fn parse_line(line: &str) -> Option<Sample> {
+    let name_end = line.find(['{', ' '])?;
+    let name = line[..name_end].to_owned();
+    let mut labels = BTreeMap::new();
+    let mut rest = &line[name_end..];
+    if let Some(after_brace) = rest.strip_prefix('{') {
+        let mut chars = after_brace.char_indices();
+        let mut key = String::new();
+        let end = loop {
+            let (at, c) = chars.next()?;
+            match c {
+                '}' if key.is_empty() => break at,
+                ',' | ' ' if key.is_empty() => {}
+                '=' => {
+                    if chars.next()?.1 != '"' {
+                        return None;
+                    }
+                    let mut value = String::new();
+                    loop {
+                        match chars.next()?.1 {
+                            '"' => break,
+                            '\\' => match chars.next()?.1 {
+                                'n' => value.push('\n'),
+                                other => value.push(other),
+                            },
+                            other => value.push(other),
+                        }
+                    }
+                    labels.insert(std::mem::take(&mut key), value);
+                }
+                other => key.push(other),
+            }
+        };
+        rest = &after_brace[end + 1..];
+    }
+    // A value, and perhaps a timestamp after it.
+    let value = rest.split_whitespace().next()?;
+    let value = match value {
+        "+Inf" => f64::INFINITY,
+        "-Inf" => f64::NEG_INFINITY,
+        other => other.parse().ok()?,
+    };
+    Some(Sample {
+        name,
+        labels,
+        value,
+    })
+}
+
+/// The value of the series `name{labels}` (0 when it is not there yet).
+fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
+    let wanted: BTreeMap<String, String> = labels
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    samples
+        .iter()
+        .filter(|s| s.name == name && s.labels == wanted)
+        .map(|s| s.value)
+        .sum()
+}
+
+/// The sum over every series of `name`.
+fn total(samples: &[Sample], name: &str) -> f64 {
+    samples
+        .iter()
+        .filter(|s| s.name == name)
+        .map(|s| s.value)
+        .sum()
+}
+
+#[test]
+fn the_parser_reads_labels_escapes_and_bare_samples() {
+    let samples = parse(
+        "# HELP x_total A counter\n# TYPE x_total counter\n\
+         x_total{kind=\"A\",outcome=\"say \\\"hi\\\"\"} 3\n\
+         y 0.5\n\
+         z_bucket{le=\"+Inf\"} 7 1700000000\n",
+    );
+    assert_eq!(samples.len(), 3);
+    assert_eq!(
+        value(
+            &samples,
+            "x_total",
+            &[("kind", "A"), ("outcome", "say \"hi\"")]
+        ),
+        3.0
+    );
+    assert_eq!(value(&samples, "y", &[]), 0.5);
+    assert_eq!(value(&samples, "z_bucket", &[("le", "+Inf")]), 7.0);
+}
+
+/// `GET url`: status, content type, body.
+async fn get(url: &str) -> (u16, String, String) {
+    use http_body_util::BodyExt;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Empty<bytes::Bytes>>();
+    let response = client.get(url.parse().expect("uri")).await.expect("GET");
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        content_type,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+/// Scrapes `base/metrics` over HTTP and parses it.
+async fn scrape(base: &str) -> (String, Vec<Sample>) {
+    let (status, content_type, text) = get(&format!("{base}/metrics")).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(content_type, PROMETHEUS_CONTENT_TYPE);
+    let samples = parse(&text);
+    (text, samples)
+}
+
+/// A running app: its base URL, and how to stop it.
+struct Running {
+    base: String,
+    stop: Pin<Box<dyn Future<Output = ()>>>,
+}
+
+/// The hyper app on a loopback port, with the process's recorder.
+async fn start_hyper() -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let webhooks = webhook_service(AppState::default(), TestKeys::primary().verifier());
+    let observability = Observability::new(&webhooks, Some(recorder()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = tokio::spawn(hyper_app::run(listener, webhooks, observability, async {
+        let _ = stopped.await;
+    }));
+    Running {
+        base,
+        stop: Box::pin(async move {
+            let _ = stop.send(());
+            app.await.expect("joined").expect("served");
+        }),
+    }
+}
+
+/// The axum app on a loopback port, with the process's recorder.
+async fn start_axum() -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let webhooks = webhook_service(AppState::default(), TestKeys::primary().verifier());
+    let observability = Observability::new(&webhooks, Some(recorder()));
+    let app = axum_app::app(webhooks, observability);
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    Running {
+        base,
+        stop: Box::pin(async move { server.abort() }),
+    }
+}
+
+fn deleted(id: &str, location: &str) -> AssociationDelete {
+    AssociationDelete(Association {
+        key: Some("buyer_property_interest".into()),
+        location_id: Some(location.into()),
+        ..Association::new(id)
+    })
+}
+
+/// Sends one delivery of each way it can end, and checks what `/metrics` and `/readyz` say of
+/// them.
+async fn count_what_is_sent(app: Running, tag: &str) {
+    let base = app.base.clone();
+    let (_, before) = scrape(&base).await;
+    let sender = MockSender::new(format!("{base}/webhooks/highlevel")).expect("url");
+    let event = deleted(&format!("assoc-{tag}"), "loc-1");
+
+    let handled = sender
+        .event(&event)
+        .bound()
+        .webhook_id(format!("wh-{tag}"))
+        .send()
+        .await
+        .expect("handled");
+    assert_eq!(handled.status, 200, "{}", handled.body_text());
+    let duplicate = sender
+        .event(&event)
+        .bound()
+        .webhook_id(format!("wh-{tag}"))
+        .send()
+        .await
+        .expect("duplicate");
+    assert_eq!(duplicate.body_text(), "duplicate: already handled");
+    let forged = sender
+        .event(&event)
+        .bound()
+        .signed_by(&TestKeys::other())
+        .send()
+        .await
+        .expect("forged");
+    assert_eq!(forged.status, 401);
+    let unsigned = sender
+        .event(&event)
+        .bound()
+        .unsigned()
+        .send()
+        .await
+        .expect("unsigned");
+    assert_eq!(unsigned.status, 401);
+    // Refused on its Content-Length, before a byte of it is read: the server may close the
+    // connection while the client still writes, so only the count is checked here.
+    let oversized = vec![b' '; DEFAULT_BODY_LIMIT + 1];
+    if let Ok(sent) = sender.raw(oversized).send().await {
+        assert_eq!(sent.status, 413);
+    }
+    let not_json = sender
+        .raw(&b"a signed body that is not JSON"[..])
+        .send()
+        .await
+        .expect("not JSON");
+    assert_eq!(not_json.status, 400);
+
+    let (_, after) = scrape(&base).await;
+    let delta = |name: &str, labels: &[(&str, &str)]| {
+        value(&after, name, labels) - value(&before, name, labels)
+    };
+    let delivered = |kind: &str, outcome: &str| {
+        delta(DELIVERIES_TOTAL, &[("kind", kind), ("outcome", outcome)])
+    };
+    assert_eq!(delivered("AssociationDelete", "handled"), 1.0);
+    assert_eq!(delivered("AssociationDelete", "duplicate"), 1.0);
+    assert_eq!(delivered("none", "invalid_signature"), 2.0);
+    assert_eq!(delivered("none", "body_too_large"), 1.0);
+    assert_eq!(delivered("none", "not_json"), 1.0);
+    assert_eq!(
+        total(&after, DELIVERIES_TOTAL) - total(&before, DELIVERIES_TOTAL),
+        6.0,
+        "nothing else was counted"
+    );
+    let rejected = |reason: &str| delta(SIGNATURE_REJECTIONS_TOTAL, &[("reason", reason)]);
+    assert_eq!(rejected("signature_mismatch"), 1.0);
+    assert_eq!(rejected("signature_missing"), 1.0);
+    assert_eq!(
+        total(&after, SIGNATURE_REJECTIONS_TOTAL) - total(&before, SIGNATURE_REJECTIONS_TOTAL),
+        2.0
+    );
+    assert!(
+        value(
+            &after,
+            "ghl_webhook_verify_seconds_count",
+            &[("result", "verified")]
+        ) > value(
+            &before,
+            "ghl_webhook_verify_seconds_count",
+            &[("result", "verified")]
+        ),
+        "verification is timed, as a histogram"
+    );
+
+    let (status, content_type, body) = get(&format!("{base}/readyz")).await;
+    assert_eq!((status, content_type.as_str()), (200, "application/json"));
+    let ready: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(ready["status"], "ready", "{ready}");
+    // HighLevel counts the answers to verified deliveries: handled, duplicate, not JSON.
+    assert_eq!(ready["highlevel"]["answers"], 3, "{ready}");
+    assert_eq!(ready["highlevel"]["successes"], 2, "{ready}");
+    assert_eq!(ready["dedupe"]["store"], "memory", "{ready}");
+
+    let (status, _, body) = get(&format!("{base}/livez")).await;
+    assert_eq!(status, 200);
+    let live: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(live["status"], "live");
+    assert_eq!(get(&format!("{base}/health")).await.2, "ok", "kept");
+
+    (app.stop).await;
+}
+
+#[tokio::test]
+async fn the_hyper_apps_metrics_count_each_delivery_by_kind_outcome_and_reason() {
+    let _turn = TURN.lock().await;
+    count_what_is_sent(start_hyper().await, "hyper").await;
+}
+
+#[tokio::test]
+async fn the_axum_apps_metrics_count_each_delivery_by_kind_outcome_and_reason() {
+    let _turn = TURN.lock().await;
+    count_what_is_sent(start_axum().await, "axum").await;
+}
+
+#[tokio::test]
+async fn no_webhook_id_location_id_nor_payload_value_reaches_the_metrics() {
+    let _turn = TURN.lock().await;
+    for app in [start_hyper().await, start_axum().await] {
+        let base = app.base.clone();
+        let sender = MockSender::new(format!("{base}/webhooks/highlevel")).expect("url");
+        let created = AssociationCreate(Association {
+            key: Some("secret-key-c0ffee".into()),
+            first_object_key: Some("secret-first-8d21".into()),
+            second_object_key: Some("secret-second-4e90".into()),
+            location_id: Some("secret-location-91b2".into()),
+            ..Association::new("secret-assoc-55d1")
+        });
+        sender
+            .event(&created)
+            .bound()
+            .webhook_id("secret-webhook-7f3a")
+            .send()
+            .await
+            .expect("handled");
+        sender
+            .event(&deleted(
+                "secret-assoc-deleted-19ab",
+                "secret-location-2c3d",
+            ))
+            .bound()
+            .webhook_id("secret-webhook-forged-0b1c")
+            .signed_by(&TestKeys::other())
+            .send()
+            .await
+            .expect("forged");
+        // A kind the router does not know (the app's `on_unknown` handles it): its `type` is a
+        // payload value too, and is counted as `unknown`.
+        sender
+            .json(json!({
+                "type": "SecretKind6a7b",
+                "locationId": "secret-location-unknown-5f6e",
+                "note": "secret-note-3d4c",
+            }))
+            .webhook_id("secret-webhook-unknown-8e9f")
+            .send()
+            .await
+            .expect("unknown");
+
+        let (text, samples) = scrape(&base).await;
+        assert!(
+            value(
+                &samples,
+                DELIVERIES_TOTAL,
+                &[("kind", "AssociationCreate"), ("outcome", "handled")]
+            ) >= 1.0,
+            "the deliveries were counted: {text}"
+        );
+        assert!(
+            value(
+                &samples,
+                DELIVERIES_TOTAL,
+                &[("kind", "unknown"), ("outcome", "handled")]
+            ) >= 1.0,
+            "{text}"
+        );
+        for secret in ["secret", "7f3a", "91b2", "55d1", "6a7b", "c0ffee"] {
+            assert!(
+                !text.contains(secret),
+                "`{secret}` of a delivery is in /metrics:\n{text}"
+            );
+        }
+        (app.stop).await;
+    }
+}
