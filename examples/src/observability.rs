@@ -18,19 +18,11 @@ use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, Promet
 /// The content type of the Prometheus text exposition format.
 pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4";
 
-/// The upper bounds, in seconds, of the histogram buckets of every metric ending `_seconds`:
-/// from a tenth of a millisecond (an Ed25519 verification takes tens of microseconds) up to
-/// 30 s (the default handler timeout, `ghl_webhook_router::DEFAULT_HANDLER_TIMEOUT`).
-pub const SECONDS_BUCKETS: &[f64] = &[
-    0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-    5.0, 10.0, 30.0,
-];
-
 /// How often [`spawn_upkeep`] drains the recorder's histograms.
 pub const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Installs the Prometheus recorder as the process's global `metrics` recorder, with
-/// [`SECONDS_BUCKETS`] for the `_seconds` histograms (true Prometheus histograms rather than
+/// `ghl_webhook_router::metrics::SECONDS_BUCKETS` for the `_seconds` histograms (true Prometheus histograms rather than
 /// summaries), and describes the router's metrics so that their `# HELP` lines are there from
 /// the first scrape.
 ///
@@ -39,7 +31,10 @@ pub const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 /// [`spawn_upkeep`] beside the server.
 pub fn install_prometheus() -> Result<PrometheusHandle, BuildError> {
     let handle = PrometheusBuilder::new()
-        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)?
+        .set_buckets_for_metric(
+            Matcher::Suffix("_seconds".into()),
+            ghl_webhook_router::metrics::SECONDS_BUCKETS,
+        )?
         .install_recorder()?;
     ghl_webhook_router::metrics::describe();
     Ok(handle)

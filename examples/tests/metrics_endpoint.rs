@@ -5,7 +5,6 @@
 //! The recorder is global to the process: it is installed once for this test binary, and the
 //! tests take turns (one lock) and compare the counters before and after what they send.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::OnceLock;
@@ -18,6 +17,7 @@ use ghl_webhook_examples::{axum_app, hyper_app};
 use ghl_webhook_router::DEFAULT_BODY_LIMIT;
 use ghl_webhook_router::metrics::{DELIVERIES_TOTAL, SIGNATURE_REJECTIONS_TOTAL};
 use ghl_webhook_router::types::association::{Association, AssociationCreate, AssociationDelete};
+use ghl_webhook_test_support::prometheus::Exposition;
 use ghl_webhook_test_support::{MockSender, TestKeys};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::{Value, json};
@@ -32,116 +32,6 @@ fn recorder() -> PrometheusHandle {
 
 /// Held by each test for its whole run: the counters are the process's, not the app's.
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// One sample of the Prometheus text format: `name{label="value",...} value`.
-#[derive(Debug, Clone, PartialEq)]
-struct Sample {
-    name: String,
-    labels: BTreeMap<String, String>,
-    value: f64,
-}
-
-/// Parses the Prometheus text exposition format (comments and blank lines skipped; label
-/// values unescaped). Panics on a line it cannot read: the route must serve valid text.
-fn parse(text: &str) -> Vec<Sample> {
-    text.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .map(|line| parse_line(line).unwrap_or_else(|| panic!("not a sample line: {line:?}")))
-        .collect()
-}
-
-fn parse_line(line: &str) -> Option<Sample> {
-    let name_end = line.find(['{', ' '])?;
-    let name = line[..name_end].to_owned();
-    let mut labels = BTreeMap::new();
-    let mut rest = &line[name_end..];
-    if let Some(after_brace) = rest.strip_prefix('{') {
-        let mut chars = after_brace.char_indices();
-        let mut key = String::new();
-        let end = loop {
-            let (at, c) = chars.next()?;
-            match c {
-                '}' if key.is_empty() => break at,
-                ',' | ' ' if key.is_empty() => {}
-                '=' => {
-                    if chars.next()?.1 != '"' {
-                        return None;
-                    }
-                    let mut value = String::new();
-                    loop {
-                        match chars.next()?.1 {
-                            '"' => break,
-                            '\\' => match chars.next()?.1 {
-                                'n' => value.push('\n'),
-                                other => value.push(other),
-                            },
-                            other => value.push(other),
-                        }
-                    }
-                    labels.insert(std::mem::take(&mut key), value);
-                }
-                other => key.push(other),
-            }
-        };
-        rest = &after_brace[end + 1..];
-    }
-    // A value, and perhaps a timestamp after it.
-    let value = rest.split_whitespace().next()?;
-    let value = match value {
-        "+Inf" => f64::INFINITY,
-        "-Inf" => f64::NEG_INFINITY,
-        other => other.parse().ok()?,
-    };
-    Some(Sample {
-        name,
-        labels,
-        value,
-    })
-}
-
-/// The value of the series `name{labels}` (0 when it is not there yet).
-fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
-    let wanted: BTreeMap<String, String> = labels
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    samples
-        .iter()
-        .filter(|s| s.name == name && s.labels == wanted)
-        .map(|s| s.value)
-        .sum()
-}
-
-/// The sum over every series of `name`.
-fn total(samples: &[Sample], name: &str) -> f64 {
-    samples
-        .iter()
-        .filter(|s| s.name == name)
-        .map(|s| s.value)
-        .sum()
-}
-
-#[test]
-fn the_parser_reads_labels_escapes_and_bare_samples() {
-    let samples = parse(
-        "# HELP x_total A counter\n# TYPE x_total counter\n\
-         x_total{kind=\"A\",outcome=\"say \\\"hi\\\"\"} 3\n\
-         y 0.5\n\
-         z_bucket{le=\"+Inf\"} 7 1700000000\n",
-    );
-    assert_eq!(samples.len(), 3);
-    assert_eq!(
-        value(
-            &samples,
-            "x_total",
-            &[("kind", "A"), ("outcome", "say \"hi\"")]
-        ),
-        3.0
-    );
-    assert_eq!(value(&samples, "y", &[]), 0.5);
-    assert_eq!(value(&samples, "z_bucket", &[("le", "+Inf")]), 7.0);
-}
 
 /// `GET url`: status, content type, body.
 async fn get(url: &str) -> (u16, String, String) {
@@ -170,11 +60,11 @@ async fn get(url: &str) -> (u16, String, String) {
 }
 
 /// Scrapes `base/metrics` over HTTP and parses it.
-async fn scrape(base: &str) -> (String, Vec<Sample>) {
+async fn scrape(base: &str) -> (String, Exposition) {
     let (status, content_type, text) = get(&format!("{base}/metrics")).await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(content_type, PROMETHEUS_CONTENT_TYPE);
-    let samples = parse(&text);
+    let samples = Exposition::parse(&text).expect("the route serves valid exposition text");
     (text, samples)
 }
 
@@ -284,7 +174,7 @@ async fn count_what_is_sent(app: Running, tag: &str) {
 
     let (_, after) = scrape(&base).await;
     let delta = |name: &str, labels: &[(&str, &str)]| {
-        value(&after, name, labels) - value(&before, name, labels)
+        after.value(name, labels) - before.value(name, labels)
     };
     let delivered = |kind: &str, outcome: &str| {
         delta(DELIVERIES_TOTAL, &[("kind", kind), ("outcome", outcome)])
@@ -295,7 +185,7 @@ async fn count_what_is_sent(app: Running, tag: &str) {
     assert_eq!(delivered("none", "body_too_large"), 1.0);
     assert_eq!(delivered("none", "not_json"), 1.0);
     assert_eq!(
-        total(&after, DELIVERIES_TOTAL) - total(&before, DELIVERIES_TOTAL),
+        after.total(DELIVERIES_TOTAL) - before.total(DELIVERIES_TOTAL),
         6.0,
         "nothing else was counted"
     );
@@ -303,16 +193,14 @@ async fn count_what_is_sent(app: Running, tag: &str) {
     assert_eq!(rejected("signature_mismatch"), 1.0);
     assert_eq!(rejected("signature_missing"), 1.0);
     assert_eq!(
-        total(&after, SIGNATURE_REJECTIONS_TOTAL) - total(&before, SIGNATURE_REJECTIONS_TOTAL),
+        after.total(SIGNATURE_REJECTIONS_TOTAL) - before.total(SIGNATURE_REJECTIONS_TOTAL),
         2.0
     );
     assert!(
-        value(
-            &after,
+        after.value(
             "ghl_webhook_verify_seconds_count",
             &[("result", "verified")]
-        ) > value(
-            &before,
+        ) > before.value(
             "ghl_webhook_verify_seconds_count",
             &[("result", "verified")]
         ),
@@ -395,16 +283,14 @@ async fn no_webhook_id_location_id_nor_payload_value_reaches_the_metrics() {
 
         let (text, samples) = scrape(&base).await;
         assert!(
-            value(
-                &samples,
+            samples.value(
                 DELIVERIES_TOTAL,
                 &[("kind", "AssociationCreate"), ("outcome", "handled")]
             ) >= 1.0,
             "the deliveries were counted: {text}"
         );
         assert!(
-            value(
-                &samples,
+            samples.value(
                 DELIVERIES_TOTAL,
                 &[("kind", "unknown"), ("outcome", "handled")]
             ) >= 1.0,

@@ -29,13 +29,6 @@ use crate::error::CliError;
 /// The content type of the Prometheus text exposition format.
 const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4";
 
-/// The upper bounds, in seconds, of the buckets of the `_seconds` histograms: from a tenth of
-/// a millisecond (a signature verification) to 30 s (the default handler timeout).
-const SECONDS_BUCKETS: &[f64] = &[
-    0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-    5.0, 10.0, 30.0,
-];
-
 /// How often the histograms are drained when nobody scrapes.
 const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -46,7 +39,10 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// for the `_seconds` metrics) and describes the router's metrics.
 pub fn install() -> Result<PrometheusHandle, CliError> {
     let handle = PrometheusBuilder::new()
-        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
+        .set_buckets_for_metric(
+            Matcher::Suffix("_seconds".into()),
+            ghl_webhook_router::metrics::SECONDS_BUCKETS,
+        )
         .and_then(PrometheusBuilder::install_recorder)
         .map_err(|err| CliError::Io {
             what: "cannot install the metrics recorder",

@@ -347,34 +347,11 @@ fn http_get(base: &str, path: &str) -> (u16, String, String) {
     (status, content_type, body.to_owned())
 }
 
-/// The value of the series `name{labels}` in Prometheus text (0 when it is not there). Label
-/// values here are fixed words (kinds, outcomes, reasons), so a comma never occurs in one.
+/// The value of the series `name{labels}` in Prometheus text (0 when it is not there).
 fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    let mut wanted: Vec<(String, String)> = labels
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    wanted.sort();
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .filter_map(|line| {
-            let (series, value) = line.rsplit_once(' ')?;
-            let (series_name, series_labels) = match series.split_once('{') {
-                Some((n, rest)) => (n, rest.strip_suffix('}')?),
-                None => (series, ""),
-            };
-            let mut found: Vec<(String, String)> = series_labels
-                .split(',')
-                .filter(|pair| !pair.is_empty())
-                .filter_map(|pair| {
-                    let (k, v) = pair.split_once('=')?;
-                    Some((k.to_owned(), v.trim_matches('"').to_owned()))
-                })
-                .collect();
-            found.sort();
-            (series_name == name && found == wanted).then(|| value.parse::<f64>().ok())?
-        })
-        .sum()
+    ghl_webhook_test_support::prometheus::Exposition::parse(text)
+        .expect("/metrics serves valid exposition text")
+        .value(name, labels)
 }
 
 /// The base URL of `--metrics` from its note (`http://HOST:PORT/metrics (...)`).

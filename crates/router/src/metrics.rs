@@ -70,6 +70,15 @@ pub const WORKER_ATTEMPTS_TOTAL: &str = "ghl_webhook_worker_attempts_total";
 /// Durable mode: dead letters added: labels `kind`, `reason`.
 pub const DEAD_LETTERS_TOTAL: &str = "ghl_webhook_dead_letters_total";
 
+/// Suggested upper bounds, in seconds, of the buckets of the `_seconds` histograms: from a tenth
+/// of a millisecond (an Ed25519 verification takes tens of microseconds) up to 30 s (the
+/// default handler timeout). With `metrics-exporter-prometheus`:
+/// `PrometheusBuilder::new().set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)`.
+pub const SECONDS_BUCKETS: &[f64] = &[
+    0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0, 30.0,
+];
+
 /// Every metric the router records, with its labels, in the order of the table above.
 pub const ALL: &[(&str, &[&str])] = &[
     (DELIVERIES_TOTAL, &["kind", "outcome"]),

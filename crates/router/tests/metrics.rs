@@ -15,13 +15,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::prometheus::{Sample, parse, recorder, total, value};
+use common::prometheus::{recorder, scrape};
 use common::{seed_event, serve};
 use ghl_webhook_router::metrics as names;
 use ghl_webhook_router::types::EventKind;
 use ghl_webhook_router::types::association::AssociationDelete;
 use ghl_webhook_router::{InMemoryStore, WebhookRouter};
 use ghl_webhook_test_support::TestKeys;
+use ghl_webhook_test_support::prometheus::Exposition;
 use serde_json::json;
 
 const BODY_LIMIT: usize = 8 * 1024;
@@ -49,9 +50,8 @@ fn association(id: &str) -> AssociationDelete {
     event
 }
 
-fn deliveries(samples: &[Sample], kind: &str, outcome: &str) -> f64 {
-    value(
-        samples,
+fn deliveries(samples: &Exposition, kind: &str, outcome: &str) -> f64 {
+    samples.value(
         names::DELIVERIES_TOTAL,
         &[("kind", kind), ("outcome", outcome)],
     )
@@ -143,7 +143,7 @@ async fn every_outcome_is_counted_after_real_deliveries() {
         .content_type(Some("text/plain"));
     assert_eq!(status(text.send().await.expect("sent")), 415);
 
-    let samples = parse(&recorder.handle().render());
+    let samples = scrape(&recorder);
     let expected = [
         ("AssociationDelete", "handled", 3.0),
         ("AssociationDelete", "duplicate", 1.0),
@@ -166,7 +166,7 @@ async fn every_outcome_is_counted_after_real_deliveries() {
     }
     let sum: f64 = expected.iter().map(|(_, _, count)| count).sum();
     assert_eq!(
-        total(&samples, names::DELIVERIES_TOTAL),
+        samples.total(names::DELIVERIES_TOTAL),
         sum,
         "nothing else counted"
     );
@@ -176,18 +176,14 @@ async fn every_outcome_is_counted_after_real_deliveries() {
         "signature_not_applicable",
         "signature_malformed_base64",
     ] {
-        let count = value(
-            &samples,
-            names::SIGNATURE_REJECTIONS_TOTAL,
-            &[("reason", reason)],
-        );
+        let count = samples.value(names::SIGNATURE_REJECTIONS_TOTAL, &[("reason", reason)]);
         assert_eq!(count, 1.0, "{reason}");
     }
 
     // Verification: the 9 requests that got past it and the 4 it refused (oversized, not-POST
     // and wrong-type requests never reach it).
     let count =
-        |name: &str, labels: &[(&str, &str)]| value(&samples, &format!("{name}_count"), labels);
+        |name: &str, labels: &[(&str, &str)]| samples.value(&format!("{name}_count"), labels);
     assert_eq!(count(names::VERIFY_SECONDS, &[("result", "verified")]), 9.0);
     assert_eq!(count(names::VERIFY_SECONDS, &[("result", "rejected")]), 4.0);
     // Dispatch: everything verified and not a duplicate.
@@ -203,7 +199,7 @@ async fn every_outcome_is_counted_after_real_deliveries() {
     assert_eq!(handler("ContactCreate", "no_handler"), 1.0);
     assert_eq!(handler("unknown", "unknown"), 1.0);
     assert_eq!(
-        total(&samples, &format!("{}_count", names::HANDLER_SECONDS)),
+        samples.total(&format!("{}_count", names::HANDLER_SECONDS)),
         7.0
     );
 
@@ -211,15 +207,15 @@ async fn every_outcome_is_counted_after_real_deliveries() {
     // signed body that is not JSON).
     let rate = service.success_rate();
     assert_eq!((rate.answers, rate.successes), (9, 7));
-    assert_eq!(value(&samples, names::SUCCESS_RATIO, &[]), 7.0 / 9.0);
-    assert_eq!(value(&samples, names::SUCCESS_WINDOW_ANSWERS, &[]), 9.0);
+    assert_eq!(samples.value(names::SUCCESS_RATIO, &[]), 7.0 / 9.0);
+    assert_eq!(samples.value(names::SUCCESS_WINDOW_ANSWERS, &[]), 9.0);
     assert_eq!(
-        value(&samples, names::IN_FLIGHT, &[]),
+        samples.value(names::IN_FLIGHT, &[]),
         0.0,
         "every request answered"
     );
-    assert_eq!(value(&samples, names::DEDUPE_IDS, &[]), store.len() as f64);
-    assert_eq!(value(&samples, names::DEDUPE_EVICTIONS_TOTAL, &[]), 0.0);
+    assert_eq!(samples.value(names::DEDUPE_IDS, &[]), store.len() as f64);
+    assert_eq!(samples.value(names::DEDUPE_EVICTIONS_TOTAL, &[]), 0.0);
 }
 
 #[tokio::test]
@@ -250,9 +246,9 @@ async fn the_success_ratio_gauge_is_the_2xx_share_of_a_known_mix() {
             .signed_by(&TestKeys::other());
         assert_eq!(forged.send().await.expect("sent").status, 401);
     }
-    let samples = parse(&recorder.handle().render());
-    assert_eq!(value(&samples, names::SUCCESS_RATIO, &[]), 0.85);
-    assert_eq!(value(&samples, names::SUCCESS_WINDOW_ANSWERS, &[]), 20.0);
+    let samples = scrape(&recorder);
+    assert_eq!(samples.value(names::SUCCESS_RATIO, &[]), 0.85);
+    assert_eq!(samples.value(names::SUCCESS_WINDOW_ANSWERS, &[]), 20.0);
     assert_eq!(service.success_rate().ratio(), Some(0.85));
 }
 
@@ -270,9 +266,9 @@ async fn a_full_in_memory_store_counts_its_evictions() {
             .await
             .expect("sent");
     }
-    let samples = parse(&recorder.handle().render());
-    assert_eq!(value(&samples, names::DEDUPE_EVICTIONS_TOTAL, &[]), 3.0);
-    assert_eq!(value(&samples, names::DEDUPE_IDS, &[]), 2.0);
+    let samples = scrape(&recorder);
+    assert_eq!(samples.value(names::DEDUPE_EVICTIONS_TOTAL, &[]), 3.0);
+    assert_eq!(samples.value(names::DEDUPE_IDS, &[]), 2.0);
 }
 
 /// Every outcome code, event name and reason a label may take.
@@ -376,9 +372,9 @@ async fn no_label_carries_an_id_a_location_or_a_payload_value() {
     }
     // And every label is documented, with a value from the fixed sets.
     let allowed = allowed_label_values();
-    let samples = parse(&text);
-    assert!(total(&samples, names::DELIVERIES_TOTAL) >= 6.0, "{text}");
-    for sample in &samples {
+    let samples = Exposition::parse(&text).expect("valid text");
+    assert!(samples.total(names::DELIVERIES_TOTAL) >= 6.0, "{text}");
+    for sample in &samples.samples {
         let base = ["_bucket", "_sum", "_count"]
             .iter()
             .find_map(|suffix| sample.name.strip_suffix(suffix))
@@ -459,8 +455,8 @@ async fn durable_workers_count_attempts_retries_and_dead_letters() {
     // Until the workers settled everything and the gauges caught up.
     let deadline = Instant::now() + Duration::from_secs(20);
     let samples = loop {
-        let samples = parse(&recorder.handle().render());
-        let entries = |state| value(&samples, names::JOURNAL_ENTRIES, &[("state", state)]);
+        let samples = scrape(&recorder);
+        let entries = |state| samples.value(names::JOURNAL_ENTRIES, &[("state", state)]);
         if entries("dead") == 2.0 && entries("done") == 3.0 && entries("pending") == 0.0 {
             break samples;
         }
@@ -471,8 +467,7 @@ async fn durable_workers_count_attempts_retries_and_dead_letters() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     let attempts = |result| {
-        value(
-            &samples,
+        samples.value(
             names::WORKER_ATTEMPTS_TOTAL,
             &[("kind", "AssociationDelete"), ("result", result)],
         )
@@ -485,8 +480,7 @@ async fn durable_workers_count_attempts_retries_and_dead_letters() {
         "doomed's second, the undecodable one"
     );
     let dead = |reason| {
-        value(
-            &samples,
+        samples.value(
             names::DEAD_LETTERS_TOTAL,
             &[("kind", "AssociationDelete"), ("reason", reason)],
         )
@@ -494,7 +488,7 @@ async fn durable_workers_count_attempts_retries_and_dead_letters() {
     assert_eq!(dead("out_of_attempts"), 1.0);
     assert_eq!(dead("undecodable"), 1.0);
     assert_eq!(
-        value(&samples, names::JOURNAL_OLDEST_PENDING_SECONDS, &[]),
+        samples.value(names::JOURNAL_OLDEST_PENDING_SECONDS, &[]),
         0.0
     );
     assert_eq!(deliveries(&samples, "AssociationDelete", "journaled"), 5.0);
@@ -502,17 +496,4 @@ async fn durable_workers_count_attempts_retries_and_dead_letters() {
         .shutdown(Duration::from_secs(5))
         .await
         .expect("stops");
-}
-
-#[test]
-fn the_exposition_parser_reads_escapes_and_bare_lines() {
-    let samples =
-        parse("# HELP x y\nup 1\nreq_total{a=\"b\",c=\"d \\\" e\"} 2.5\nh_bucket{le=\"+Inf\"} 3\n");
-    assert_eq!(samples.len(), 3);
-    assert_eq!(value(&samples, "up", &[]), 1.0);
-    assert_eq!(
-        value(&samples, "req_total", &[("a", "b"), ("c", "d \" e")]),
-        2.5
-    );
-    assert_eq!(value(&samples, "h_bucket", &[("le", "+Inf")]), 3.0);
 }

@@ -13,6 +13,7 @@
 //!   retry policies at a time scale, a delivery log with Resend, the circuit breaker, a JSON
 //!   control API with a dashboard, and scenario runs with a verdict.
 //! - [`json_set`]: `PATH=VALUE` overrides of a JSON payload.
+//! - [`prometheus`]: the Prometheus text format read back, to assert on an app's `/metrics`.
 // The docs above link to every feature's items; without a feature those links have no target
 // (the full docs, built with every feature, are checked for broken links).
 #![cfg_attr(
@@ -32,6 +33,7 @@ pub mod json_set;
 mod keys;
 #[cfg(feature = "wiremock")]
 mod matcher;
+pub mod prometheus;
 #[cfg(unix)]
 mod read_only;
 mod retry;
