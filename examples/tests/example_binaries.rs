@@ -1,0 +1,207 @@
+//! The example binaries themselves, as `cargo run --example ...` starts them: a child process
+//! on a free loopback port, a signed delivery, then its `GET /metrics` scraped over HTTP and
+//! parsed, `GET /readyz`, and (durable_app) its JSON log lines.
+//!
+//! `cargo test` builds the examples before it runs the tests; a filtered run (`--test
+//! example_binaries`) does not, and uses them as last built, or skips loudly when there are
+//! none (under CI it fails).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ghl_webhook_router::metrics::DELIVERIES_TOTAL;
+use ghl_webhook_router::types::association::{Association, AssociationDelete};
+use ghl_webhook_test_support::MockSender;
+use ghl_webhook_test_support::prometheus::Exposition;
+use serde_json::Value;
+
+/// The built example `name`, beside this test's own binary (`target/<profile>/examples/`).
+fn example(name: &str) -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let path = exe.parent()?.parent()?.join("examples").join(name);
+    if path.exists() {
+        return Some(path);
+    }
+    let message = format!(
+        "{} is not built: the example binary tests did NOT run (a plain `cargo test` builds it)",
+        path.display()
+    );
+    assert!(std::env::var_os("CI").is_none(), "{message}");
+    eprintln!("\n*** SKIPPED: {message} ***\n");
+    None
+}
+
+/// A running example: killed (SIGKILL) when dropped; its stdout collected line by line.
+struct Running {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    base: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Running {
+    fn start(path: PathBuf, envs: &[(&str, &str)]) -> Self {
+        let mut child = Command::new(path)
+            .env("ADDR", "127.0.0.1:0")
+            .env("GHL_TEST_KEYS", "1")
+            .envs(envs.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the example starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let collected = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                collected.lock().expect("lines").push(line);
+            }
+        });
+        let mut running = Self {
+            child,
+            lines,
+            base: String::new(),
+        };
+        // `... on http://127.0.0.1:PORT: GET /health, ...`
+        running.base = running.wait_for_line(
+            |line| line.contains(" on http://"),
+            |line| {
+                let addr = &line[line.find("http://")? + "http://".len()..];
+                let end = addr
+                    .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ':'))
+                    .unwrap_or(addr.len());
+                Some(format!("http://{}", addr[..end].trim_end_matches(':')))
+            },
+        );
+        running
+    }
+
+    /// Waits (10 s at most) for a line of stdout that `matches`, and returns what `take` makes
+    /// of it.
+    fn wait_for_line<T>(
+        &self,
+        matches: impl Fn(&str) -> bool,
+        take: impl Fn(&str) -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(found) = self
+                .lines
+                .lock()
+                .expect("lines")
+                .iter()
+                .find(|line| matches(line))
+                .and_then(|line| take(line))
+            {
+                return found;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no such line; stdout so far: {:?}",
+                self.lines.lock().expect("lines")
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+async fn get(url: &str) -> (u16, String) {
+    use http_body_util::BodyExt;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Empty<bytes::Bytes>>();
+    let response = client.get(url.parse().expect("uri")).await.expect("GET");
+    let status = response.status().as_u16();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn deleted(id: &str) -> AssociationDelete {
+    AssociationDelete(Association {
+        location_id: Some("loc-binary".into()),
+        ..Association::new(id)
+    })
+}
+
+/// Sends one signed delivery, then scrapes `/metrics` until it shows it (and returns it).
+async fn deliver_and_scrape(app: &Running, kind_outcome: (&str, &str)) -> Exposition {
+    let sender = MockSender::new(format!("{}/webhooks/highlevel", app.base)).expect("url");
+    let sent = sender
+        .event(&deleted("bin-1"))
+        .bound()
+        .webhook_id("wh-binary-1")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(sent.status, 200, "{}", sent.body_text());
+    let labels = [("kind", kind_outcome.0), ("outcome", kind_outcome.1)];
+    let (status, text) = get(&format!("{}/metrics", app.base)).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        text.contains(&format!("# HELP {DELIVERIES_TOTAL}")),
+        "the metrics are described: {text}"
+    );
+    let metrics = Exposition::parse(&text).expect("valid exposition text");
+    assert_eq!(metrics.value(DELIVERIES_TOTAL, &labels), 1.0, "{text}");
+    metrics
+}
+
+#[tokio::test]
+async fn the_hyper_app_example_serves_its_metrics_and_health() {
+    let Some(path) = example("hyper_app") else {
+        return;
+    };
+    let app = Running::start(path, &[]);
+    deliver_and_scrape(&app, ("AssociationDelete", "handled")).await;
+    let (status, body) = get(&format!("{}/readyz", app.base)).await;
+    assert_eq!(status, 200, "{body}");
+    let ready: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(ready["highlevel"]["answers"], 1);
+    assert_eq!(get(&format!("{}/livez", app.base)).await.0, 200);
+}
+
+#[tokio::test]
+async fn the_durable_app_example_serves_its_metrics_and_logs_json() {
+    let Some(path) = example("durable_app") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let journal = dir.path().join("webhooks.db");
+    let app = Running::start(
+        path,
+        &[
+            ("GHL_JOURNAL", journal.to_str().expect("utf-8 path")),
+            ("RUST_LOG", "ghl_webhook_router=info"),
+        ],
+    );
+    deliver_and_scrape(&app, ("AssociationDelete", "journaled")).await;
+    let (status, body) = get(&format!("{}/readyz", app.base)).await;
+    assert_eq!(status, 200, "{body}");
+    let ready: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(ready["journal"]["reachable"], true, "{ready}");
+
+    // The delivery's log line: one JSON object, its span naming the delivery.
+    let logged: Value = app.wait_for_line(
+        |line| {
+            line.starts_with('{') && line.contains("wh-binary-1") && line.contains("\"outcome\"")
+        },
+        |line| serde_json::from_str(line).ok(),
+    );
+    assert_eq!(logged["fields"]["outcome"], "journaled", "{logged}");
+    assert_eq!(logged["span"]["webhook_id"], "wh-binary-1", "{logged}");
+    assert_eq!(logged["span"]["location_id"], "loc-binary", "{logged}");
+    assert_eq!(logged["span"]["kind"], "AssociationDelete", "{logged}");
+}
