@@ -313,34 +313,53 @@ fn metrics_cost(c: &mut Criterion) {
     let deliveries = prepared(CYCLE);
     let keys = TestKeys::primary();
     let store = || InMemoryStore::new(STORE_CAPACITY, Duration::from_secs(24 * 60 * 60));
-    let signed: WebhookService = WebhookRouter::new()
-        .verifier(keys.verifier())
-        .dedupe_in_memory(store())
-        .on(|_event: ContactCreate, _delivery: Delivery| async {})
-        .into_service();
-    let unsigned: WebhookService = WebhookRouter::new()
-        .verifier(Verifier::dangerously_accept_unsigned())
-        .dedupe_in_memory(store())
-        .on(|_event: ContactCreate, _delivery: Delivery| async {})
-        .into_service();
+    // A fresh service per measurement: a service registers its per-request metrics with the
+    // recorder in force at its first request.
+    let service = |signed: bool| -> WebhookService {
+        let verifier = if signed {
+            keys.verifier()
+        } else {
+            Verifier::dangerously_accept_unsigned()
+        };
+        WebhookRouter::new()
+            .verifier(verifier)
+            .dedupe_in_memory(store())
+            .on(|_event: ContactCreate, _delivery: Delivery| async {})
+            .into_service()
+    };
     let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
-        .set_buckets(&[0.0001, 0.001, 0.01, 0.1, 1.0, 10.0])
+        .set_buckets(ghl_webhook_router::metrics::SECONDS_BUCKETS)
         .expect("buckets")
         .build_recorder();
-    for (name, service) in [("signed", &signed), ("unsigned", &unsigned)] {
+    // As an app does (the examples every 5 s): histogram samples are drained into their
+    // buckets by an upkeep, else they pile up in memory.
+    let upkeep = recorder.handle();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = stop.clone();
+    let upkeeper = std::thread::spawn(move || {
+        while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+            upkeep.run_upkeep();
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    for (name, signed) in [("signed", true), ("unsigned", false)] {
         let mut group = c.benchmark_group(format!("metrics/handle() ContactCreate, {name}"));
         let mut next = cycler(&deliveries);
+        let plain = service(signed);
         group.bench_function("baseline: no recorder installed", |b| {
-            b.to_async(&rt).iter(|| service.handle(request(next())))
+            b.to_async(&rt).iter(|| plain.handle(request(next())))
         });
         let mut next = cycler(&deliveries);
         // The runtime is current-thread: the recorder of this thread sees every record.
         let _local = metrics::set_default_local_recorder(&recorder);
+        let recorded = service(signed);
         group.bench_function("sdk: Prometheus recorder installed", |b| {
-            b.to_async(&rt).iter(|| service.handle(request(next())))
+            b.to_async(&rt).iter(|| recorded.handle(request(next())))
         });
         group.finish();
     }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = upkeeper.join();
     black_box(recorder.handle().render().len());
 }
 

@@ -22,6 +22,11 @@
 //! | `ghl_webhook_worker_attempts_total` | counter | `kind`, `result` | durable mode: handler attempts, by how they were settled (`completed`, `retried`, `dead_letter`, `unsettled`) |
 //! | `ghl_webhook_dead_letters_total` | counter | `kind`, `reason` | durable mode: entries given up (`undecodable`, `out_of_attempts`, `unreadable`) |
 //!
+//! The success-window gauges are set at each answer and at each readiness check
+//! ([`HealthService`](crate::HealthService)), so they slide on while nothing arrives when a
+//! probe polls; the ratio keeps its last value while the window is empty (alert on it together
+//! with the answers gauge).
+//!
 //! The `kind` label is the event name (`ContactCreate`, ...), `unknown` for a verified delivery
 //! of no known kind, and `none` for a request rejected before it was identified. The journal
 //! gauges are read from the journal every
@@ -199,9 +204,8 @@ impl Timer {
     }
 }
 
-/// Records an answered request, and the success window as it stands after it (`None`: the
-/// request is not counted in the window).
-pub(crate) fn answered(kind: &'static str, outcome: &Outcome, window: Option<SuccessRate>) {
+/// Records an answered request.
+pub(crate) fn answered(kind: &'static str, outcome: &Outcome) {
     #[cfg(feature = "metrics")]
     {
         describe_once();
@@ -210,15 +214,22 @@ pub(crate) fn answered(kind: &'static str, outcome: &Outcome, window: Option<Suc
         if let Outcome::InvalidSignature(err) = outcome {
             ::metrics::counter!(SIGNATURE_REJECTIONS_TOTAL, "reason" => err.code()).increment(1);
         }
-        if let Some(window) = window {
-            if let Some(ratio) = window.ratio() {
-                ::metrics::gauge!(SUCCESS_RATIO).set(ratio);
-            }
-            ::metrics::gauge!(SUCCESS_WINDOW_ANSWERS).set(window.answers as f64);
-        }
     }
     #[cfg(not(feature = "metrics"))]
-    let _ = (kind, outcome, window);
+    let _ = (kind, outcome);
+}
+
+/// Sets the success-window gauges (the ratio only once there is an answer).
+pub(crate) fn success(window: SuccessRate) {
+    #[cfg(feature = "metrics")]
+    {
+        if let Some(ratio) = window.ratio() {
+            ::metrics::gauge!(SUCCESS_RATIO).set(ratio);
+        }
+        ::metrics::gauge!(SUCCESS_WINDOW_ANSWERS).set(window.answers as f64);
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = window;
 }
 
 /// Moves the in-flight gauge by `delta` (1 when a request starts, -1 when it is answered).

@@ -103,10 +103,11 @@ impl<S> Pipeline<S> {
         .await;
         let status = outcome.status(&self.statuses);
         span.record("status", status.as_u16());
-        let window =
-            success_rate::counts(&outcome).then(|| self.vitals.answered(status.is_success()));
+        if success_rate::counts(&outcome) {
+            self.vitals.answered(status.is_success());
+        }
         let kind = metrics::kind_label(delivery.as_ref().map(Delivery::kind));
-        metrics::answered(kind, &outcome, window);
+        metrics::answered(kind, &outcome);
         if let Some(observer) = &self.observer {
             observer(&Answer {
                 outcome: &outcome,

@@ -33,13 +33,17 @@ impl Vitals {
         self.in_flight.load(Ordering::Relaxed)
     }
 
-    /// Counts an answer in the success window.
-    pub(crate) fn answered(&self, success: bool) -> SuccessRate {
-        self.window.record(success)
+    /// Counts an answer in the success window, and sets its gauges.
+    pub(crate) fn answered(&self, success: bool) {
+        metrics::success(self.window.record(success));
     }
 
+    /// The success window now; its gauges are set to it too, so that they move on while no
+    /// delivery arrives (each readiness check reads it).
     pub(crate) fn success_rate(&self) -> SuccessRate {
-        self.window.snapshot()
+        let rate = self.window.snapshot();
+        metrics::success(rate);
+        rate
     }
 }
 

@@ -497,3 +497,34 @@ async fn durable_workers_count_attempts_retries_and_dead_letters() {
         .await
         .expect("stops");
 }
+
+#[tokio::test]
+async fn the_window_gauges_slide_on_with_readiness_checks_while_nothing_arrives() {
+    let recorder = recorder();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    let service = router(&InMemoryStore::default())
+        .success_window(Duration::from_millis(600))
+        .into_service();
+    let (_server, sender) = serve(service.clone()).await;
+    for id in ["fail", "w1"] {
+        sender
+            .event(&association(id))
+            .bound()
+            .send()
+            .await
+            .expect("sent");
+    }
+    let samples = scrape(&recorder);
+    assert_eq!(samples.value(names::SUCCESS_WINDOW_ANSWERS, &[]), 2.0);
+    assert_eq!(samples.value(names::SUCCESS_RATIO, &[]), 0.5);
+
+    // A window later, with no delivery since: a readiness check moves the gauges on.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let report = service
+        .health(ghl_webhook_router::HealthConfig::default())
+        .check()
+        .await;
+    assert_eq!(report.success_rate.answers, 0);
+    let samples = scrape(&recorder);
+    assert_eq!(samples.value(names::SUCCESS_WINDOW_ANSWERS, &[]), 0.0);
+}
