@@ -6,6 +6,10 @@
 //! example_binaries`) does not, and uses them as last built, or skips loudly when there are
 //! none (under CI it fails).
 
+mod common;
+
+use common::get;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -112,21 +116,6 @@ impl Running {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-}
-
-async fn get(url: &str) -> (u16, String) {
-    use http_body_util::BodyExt;
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<http_body_util::Empty<bytes::Bytes>>();
-    let response = client.get(url.parse().expect("uri")).await.expect("GET");
-    let status = response.status().as_u16();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
 }
 
 fn deleted(id: &str) -> AssociationDelete {

@@ -5,6 +5,10 @@
 //! The recorder is global to the process: it is installed once for this test binary, and the
 //! tests take turns (one lock) and compare the counters before and after what they send.
 
+mod common;
+
+use common::get_typed as get;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::OnceLock;
@@ -32,32 +36,6 @@ fn recorder() -> PrometheusHandle {
 
 /// Held by each test for its whole run: the counters are the process's, not the app's.
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// `GET url`: status, content type, body.
-async fn get(url: &str) -> (u16, String, String) {
-    use http_body_util::BodyExt;
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<http_body_util::Empty<bytes::Bytes>>();
-    let response = client.get(url.parse().expect("uri")).await.expect("GET");
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        content_type,
-        String::from_utf8_lossy(&body).into_owned(),
-    )
-}
 
 /// Scrapes `base/metrics` over HTTP and parses it.
 async fn scrape(base: &str) -> (String, Exposition) {

@@ -1,6 +1,10 @@
 //! How a user tests their own app: start it on a loopback port, send it deliveries signed
 //! like HighLevel's with MockSender, check what the app did.
 
+mod common;
+
+use common::get;
+
 use ghl_webhook_examples::handlers::{AppState, webhook_service};
 use ghl_webhook_examples::observability::Observability;
 use ghl_webhook_examples::{axum_app, hyper_app};
@@ -13,21 +17,6 @@ fn deleted(id: &str) -> AssociationDelete {
         location_id: Some("loc".into()),
         ..Association::new(id)
     })
-}
-
-async fn get(url: &str) -> (u16, String) {
-    use http_body_util::BodyExt;
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<http_body_util::Empty<bytes::Bytes>>();
-    let response = client.get(url.parse().expect("uri")).await.expect("GET");
-    let status = response.status().as_u16();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
 }
 
 async fn exercise(base: String, state: AppState) {
