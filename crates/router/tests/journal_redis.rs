@@ -460,16 +460,20 @@ async fn redis_killed_and_restarted_mid_run_loses_nothing_answered_200_and_journ
     // Slower retries, so that HighLevel's schedule spans the outage.
     let retry = RetryPolicy::highlevel().time_scale(0.005);
     let busy = Arc::new(AtomicUsize::new(0));
+    let journaled = Arc::new(AtomicUsize::new(0));
     let config = DurableConfig::default()
         .backoff(Duration::from_millis(5), Duration::from_millis(50))
         .poll_interval(Duration::from_millis(20))
         .lease(Duration::from_secs(2));
     let replica = || {
-        let busy = busy.clone();
+        let (busy, journaled) = (busy.clone(), journaled.clone());
         let router = effect_router(&fx, 0.2)
             .on_answer(move |answer| {
                 if answer.status() == 503 && answer.message().contains("journal unavailable") {
                     busy.fetch_add(1, Ordering::Relaxed);
+                }
+                if answer.status() == 200 {
+                    journaled.fetch_add(1, Ordering::Relaxed);
                 }
             })
             .durable(Arc::new(journal(&redis.url(), "outage:")), config.clone());
@@ -490,8 +494,11 @@ async fn redis_killed_and_restarted_mid_run_loses_nothing_answered_200_and_journ
     let (a, to_a) = replica().await;
     let (b, to_b) = replica().await;
     let senders = [to_a, to_b];
+    // Mid-run whatever the machine's speed: once 200 of the 1,300 deliveries are in.
     let outage = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        while journaled.load(Ordering::Relaxed) < 200 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         tokio::task::block_in_place(|| redis.kill());
         tokio::time::sleep(Duration::from_secs(1)).await;
         tokio::task::block_in_place(|| redis.restart());

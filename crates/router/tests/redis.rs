@@ -139,8 +139,9 @@ async fn redis_killed_and_restarted_mid_run_loses_and_doubles_nothing() {
     // Slower retries, so that HighLevel's schedule spans the outage.
     let retry = RetryPolicy::highlevel().time_scale(0.005);
     let busy = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let handled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let router = || {
-        let busy = busy.clone();
+        let (busy, handled) = (busy.clone(), handled.clone());
         effect_router(&fx, 0.1)
             .handler_timeout(Some(Duration::from_secs(1)))
             .dedupe_with(RedisStore::new(&redis.url(), config("outage")).expect("store"))
@@ -148,13 +149,19 @@ async fn redis_killed_and_restarted_mid_run_loses_and_doubles_nothing() {
                 if a.status() == 503 && a.message().contains("store unavailable") {
                     busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
+                if a.status() == 200 {
+                    handled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
             })
     };
     let (_a, to_a) = instance(router(), &retry).await;
     let (_b, to_b) = instance(router(), &retry).await;
     let senders = [to_a, to_b];
+    // Mid-run whatever the machine's speed: once 200 deliveries are answered 200.
     let outage = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        while handled.load(std::sync::atomic::Ordering::Relaxed) < 200 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         tokio::task::block_in_place(|| redis.kill());
         tokio::time::sleep(Duration::from_secs(1)).await;
         tokio::task::block_in_place(|| redis.restart());
