@@ -52,14 +52,26 @@ struct Running {
     stop: Pin<Box<dyn Future<Output = ()>>>,
 }
 
-/// The hyper app on a loopback port, with the process's recorder.
-async fn start_hyper() -> Running {
+/// What either app is made of: a loopback listener, its base URL, and the webhook service
+/// with its observability on the process's recorder.
+async fn parts() -> (
+    tokio::net::TcpListener,
+    String,
+    ghl_webhook_router::WebhookService<AppState>,
+    Observability,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let webhooks = webhook_service(AppState::default(), TestKeys::primary().verifier());
     let observability = Observability::new(&webhooks, Some(recorder()));
+    (listener, base, webhooks, observability)
+}
+
+/// The hyper app on a loopback port, with the process's recorder.
+async fn start_hyper() -> Running {
+    let (listener, base, webhooks, observability) = parts().await;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let app = tokio::spawn(hyper_app::run(listener, webhooks, observability, async {
         let _ = stopped.await;
@@ -75,12 +87,7 @@ async fn start_hyper() -> Running {
 
 /// The axum app on a loopback port, with the process's recorder.
 async fn start_axum() -> Running {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let webhooks = webhook_service(AppState::default(), TestKeys::primary().verifier());
-    let observability = Observability::new(&webhooks, Some(recorder()));
+    let (listener, base, webhooks, observability) = parts().await;
     let app = axum_app::app(webhooks, observability);
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     Running {

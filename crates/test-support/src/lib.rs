@@ -13,6 +13,7 @@
 //!   retry policies at a time scale, a delivery log with Resend, the circuit breaker, a JSON
 //!   control API with a dashboard, and scenario runs with a verdict.
 //! - [`json_set`]: `PATH=VALUE` overrides of a JSON payload.
+//! - [`fetch`]: plain requests to an app's other routes (health probes, `/metrics`).
 //! - [`prometheus`]: the Prometheus text format read back, to assert on an app's `/metrics`.
 // The docs above link to every feature's items; without a feature those links have no target
 // (the full docs, built with every feature, are checked for broken links).
@@ -29,6 +30,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod fetch;
 pub mod json_set;
 mod keys;
 #[cfg(feature = "wiremock")]

@@ -3,12 +3,11 @@
 
 use std::net::SocketAddr;
 
-use bytes::Bytes;
 use ghl_webhook_router::{HealthService, WebhookService};
-use http_body_util::{BodyExt, Empty};
+use ghl_webhook_test_support::fetch;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use tokio::task::JoinHandle;
 
 /// The app; stops serving when dropped.
@@ -68,29 +67,16 @@ impl HealthApp {
 
     /// `GET path`: the status and the JSON body.
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
-        let (status, body) = request(&self.url(path), http::Method::GET).await;
-        let json = serde_json::from_str(&body)
-            .unwrap_or_else(|err| panic!("{path} answered no JSON ({err}): {body}"));
-        (status, json)
+        let fetched = fetch::get(&self.url(path)).await.expect("an answer");
+        let json = fetched
+            .json()
+            .unwrap_or_else(|err| panic!("{path} answered no JSON ({err}): {}", fetched.text()));
+        (fetched.status.as_u16(), json)
     }
 }
 
 /// One request without a body: the status and the body text.
 pub async fn request(url: &str, method: http::Method) -> (u16, String) {
-    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-        .build_http::<Empty<Bytes>>();
-    let request = http::Request::builder()
-        .method(method)
-        .uri(url)
-        .body(Empty::new())
-        .expect("request");
-    let response = client.request(request).await.expect("an answer");
-    let status = response.status().as_u16();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
+    let fetched = fetch::request(method, url).await.expect("an answer");
+    (fetched.status.as_u16(), fetched.text())
 }
