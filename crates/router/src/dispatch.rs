@@ -15,6 +15,8 @@ use ghl_webhook_types::EventKind;
 use crate::HandlerResult;
 use crate::delivery::Delivery;
 use crate::handler::ErasedHandler;
+#[cfg(feature = "postgres")]
+use crate::in_transaction::ErasedTransactional;
 use crate::outcome::Outcome;
 
 /// The registered handlers, the state they share, and the timeout they run under.
@@ -24,6 +26,9 @@ pub(crate) struct Dispatcher<S> {
     typed: Vec<Option<Box<dyn ErasedHandler<S>>>>,
     unknown: Option<Box<dyn ErasedHandler<S>>>,
     catch_all: Option<Box<dyn ErasedHandler<S>>>,
+    /// Handlers run in the transaction completing their entry, one slot per kind.
+    #[cfg(feature = "postgres")]
+    transactional: Vec<Option<Box<dyn ErasedTransactional>>>,
     timeout: Option<Duration>,
 }
 
@@ -35,13 +40,61 @@ impl<S> Dispatcher<S> {
             typed: (0..EventKind::COUNT).map(|_| None).collect(),
             unknown: None,
             catch_all: None,
+            #[cfg(feature = "postgres")]
+            transactional: (0..EventKind::COUNT).map(|_| None).collect(),
             timeout,
         }
     }
 
     /// Registers the handler of `kind`, replacing any earlier one.
     pub(crate) fn set_typed(&mut self, kind: EventKind, handler: Box<dyn ErasedHandler<S>>) {
+        #[cfg(feature = "postgres")]
+        {
+            self.transactional[kind.index()] = None;
+        }
         self.typed[kind.index()] = Some(handler);
+    }
+
+    /// Registers the transactional handler of `kind`, replacing any earlier handler of it.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn set_transactional(
+        &mut self,
+        kind: EventKind,
+        handler: Box<dyn ErasedTransactional>,
+    ) {
+        self.typed[kind.index()] = None;
+        self.transactional[kind.index()] = Some(handler);
+    }
+
+    /// Whether any transactional handler is registered.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn has_transactional(&self) -> bool {
+        self.transactional.iter().any(Option::is_some)
+    }
+
+    /// Runs the transactional handler of `delivery`'s kind on `connection`, under the same
+    /// timeout and panic guard as [`dispatch`](Self::dispatch); `None` when its kind has none.
+    #[cfg(feature = "postgres")]
+    pub(crate) async fn dispatch_in_transaction(
+        &self,
+        delivery: Delivery,
+        connection: &mut sqlx::PgConnection,
+    ) -> Outcome {
+        let Some(handler) = delivery
+            .kind()
+            .and_then(|kind| self.transactional[kind.index()].as_deref())
+        else {
+            return self.dispatch(delivery).await;
+        };
+        let started =
+            std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(delivery, connection)));
+        self.finish(started).await
+    }
+
+    /// Whether `kind` has a transactional handler.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn is_transactional(&self, kind: Option<EventKind>) -> bool {
+        kind.is_some_and(|kind| self.transactional[kind.index()].is_some())
     }
 
     /// Registers the handler of deliveries of no known kind.
@@ -76,6 +129,16 @@ impl<S> Dispatcher<S> {
         // Decoding and the handler's synchronous part run under the panic guard too.
         let started =
             std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(delivery, &self.state)));
+        self.finish(started).await
+    }
+
+    /// Runs a started handler to its outcome.
+    async fn finish(
+        &self,
+        started: std::thread::Result<
+            Result<BoxFuture<'_, HandlerResult>, ghl_webhook_types::DecodeError>,
+        >,
+    ) -> Outcome {
         let future = match started {
             Ok(Ok(future)) => future,
             Ok(Err(undecodable)) => return Outcome::Undecodable(undecodable),
@@ -102,7 +165,7 @@ impl<S> Dispatcher<S> {
     /// out (the future is dropped).
     async fn run(
         &self,
-        future: BoxFuture<'static, HandlerResult>,
+        future: BoxFuture<'_, HandlerResult>,
     ) -> Option<Result<HandlerResult, Box<dyn Any + Send>>> {
         let mut guarded = AssertUnwindSafe(future).catch_unwind();
         // Handlers that answer fast (the recommended "enqueue and return") finish on their

@@ -14,7 +14,7 @@
 //! | deduplicate on `webhookId` | [`IdempotencyStore`], [`InMemoryStore`], `RedisStore` (feature `redis`), [`OnStoreError`] |
 //! | run the typed handler | [`Handler`], [`Delivery`], [`UnknownEvent`], [`HandlerResult`] |
 //! | answer | [`Outcome`], [`StatusPolicy`], [`Answer`] |
-//! | durable mode: journal, workers | [`DurableConfig`], [`Workers`], [`journal`] |
+//! | durable mode: journal, workers | [`DurableConfig`], [`Workers`], [`journal`]; on Postgres, [`WebhookRouter::on_in_transaction`] (feature `postgres`) |
 //! | run it in production: metrics, health, HighLevel's view | [`metrics`] (feature `metrics`), [`HealthService`], [`HealthConfig`], [`HealthReport`], [`SuccessRate`] |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
@@ -34,6 +34,8 @@ mod durable;
 mod handler;
 mod health;
 mod identify;
+#[cfg(feature = "postgres")]
+mod in_transaction;
 pub mod journal;
 mod keys;
 pub mod metrics;

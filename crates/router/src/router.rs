@@ -145,6 +145,70 @@ impl<S: Send + Sync + 'static> WebhookRouter<S> {
         self
     }
 
+    /// Registers the handler of event type `T` that runs **in the transaction that completes
+    /// its entry**, replacing any earlier handler of `T`. Needs durable mode on a
+    /// [`PostgresJournal`](crate::journal::PostgresJournal) (feature `postgres`).
+    ///
+    /// The worker begins a transaction on the journal's pool, locks the entry, runs the
+    /// handler with the transaction's connection, then marks the entry done in the same
+    /// transaction and commits. So, for the handler's writes **through that connection**:
+    ///
+    /// - they commit together with the completion, exactly once per journaled delivery:
+    ///   when the process dies, the handler fails (`Err`), panics or times out, the writes
+    ///   are rolled back with the completion, and the entry is retried as any other;
+    /// - a lease that expired while the handler ran, and was taken over, cannot happen: the
+    ///   entry stays locked until the transaction ends.
+    ///
+    /// Anything else the handler does (HTTP calls, other databases, a second pool) is
+    /// **not** part of the transaction and may happen again on a retry, as with [`on`](Self::on).
+    /// Keep the transaction short: the entry's row and whatever the handler writes stay
+    /// locked until it commits.
+    ///
+    /// ```no_run
+    /// use ghl_webhook_router::{Delivery, DurableConfig, WebhookRouter};
+    /// use ghl_webhook_router::journal::{PostgresConfig, PostgresJournal};
+    /// use ghl_webhook_router::types::contact::ContactCreate;
+    /// use sqlx::PgConnection;
+    ///
+    /// # async fn app(pool: sqlx::PgPool) -> Result<(), Box<dyn std::error::Error>> {
+    /// let journal = PostgresJournal::with_pool(pool, PostgresConfig::default()).await?;
+    /// let service = WebhookRouter::new()
+    ///     .on_in_transaction(|event: ContactCreate, _: Delivery, tx: &mut PgConnection| {
+    ///         Box::pin(async move {
+    ///             sqlx::query("INSERT INTO contacts (id, email) VALUES ($1, $2)")
+    ///                 .bind(&event.id)
+    ///                 .bind(&event.email)
+    ///                 .execute(&mut *tx)
+    ///                 .await?;
+    ///             Ok(())
+    ///         })
+    ///     })
+    ///     .durable(journal, DurableConfig::default())
+    ///     .into_service();
+    /// # let _ = service;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "postgres")]
+    pub fn on_in_transaction<T, H>(mut self, handler: H) -> Self
+    where
+        T: WebhookEvent,
+        H: for<'c> Fn(
+                T,
+                crate::Delivery,
+                &'c mut sqlx::PgConnection,
+            ) -> futures_util::future::BoxFuture<'c, crate::HandlerResult>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.pipeline.dispatcher.set_transactional(
+            T::KIND,
+            Box::new(crate::in_transaction::Transactional::<T, H>::new(handler)),
+        );
+        self
+    }
+
     /// Deduplicates with the given in-memory store (the default is 100 000 ids for 24 h).
     pub fn dedupe_in_memory(mut self, store: InMemoryStore) -> Self {
         self.pipeline.dedupe = Dedupe::Memory(store);
@@ -213,7 +277,26 @@ impl<S: Send + Sync + 'static> WebhookRouter<S> {
     }
 
     /// Finishes the router: a cheap-to-clone service for hyper, tower/axum, or [`WebhookService::handle`].
+    ///
+    /// # Panics
+    ///
+    /// When handlers were registered with `on_in_transaction` but the router is not durable
+    /// on a `PostgresJournal`: those handlers could never run, and deliveries of their kinds
+    /// would be answered without being handled.
     pub fn into_service(mut self) -> WebhookService<S> {
+        #[cfg(feature = "postgres")]
+        if self.pipeline.dispatcher.has_transactional() {
+            let on_postgres = self
+                .pipeline
+                .durable
+                .as_ref()
+                .is_some_and(|durable| durable.journal.as_postgres().is_some());
+            assert!(
+                on_postgres,
+                "handlers registered with `on_in_transaction` run in the journal's transaction: \
+                 make the router durable on a PostgresJournal (`.durable(journal, config)`)"
+            );
+        }
         if self.batch_verification {
             self.pipeline.batch = Some(BatchVerifier::new(self.pipeline.verifier.clone()));
         }

@@ -58,7 +58,7 @@ async fn send_with_duplicates(sender: &MockSender, deliveries: usize) -> (Vec<St
 async fn every_delivery_is_acknowledged_on_its_first_attempt_and_handled_once() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(&dir, "load");
+        let journal = engine.open(&dir, "load").await;
         let fx = Effects::default();
         let router = effect_router(&fx, 0.2).durable(journal.clone(), fast());
         let (server, sender) = serve(router).await;
@@ -106,7 +106,7 @@ impl WebhookEvent for FixedAssociationDelete {
 async fn an_undecodable_delivery_is_a_dead_letter_with_its_path_and_replays_once_fixed() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(&dir, "dead");
+        let journal = engine.open(&dir, "dead").await;
         let handled = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let count = handled.clone();
         let router = WebhookRouter::new()
@@ -175,7 +175,7 @@ async fn an_undecodable_delivery_is_a_dead_letter_with_its_path_and_replays_once
 async fn a_handler_that_keeps_failing_ends_as_a_dead_letter_after_its_attempts() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(&dir, "failing");
+        let journal = engine.open(&dir, "failing").await;
         let attempts = Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = attempts.clone();
         let router = WebhookRouter::new()
@@ -217,7 +217,7 @@ async fn a_handler_that_keeps_failing_ends_as_a_dead_letter_after_its_attempts()
 async fn unknown_kinds_are_journaled_and_rejected_requests_never_are() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(&dir, "unknown");
+        let journal = engine.open(&dir, "unknown").await;
         let unknown = Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = unknown.clone();
         let router = WebhookRouter::new()
@@ -269,7 +269,7 @@ async fn unknown_kinds_are_journaled_and_rejected_requests_never_are() {
 #[tokio::test]
 async fn a_journal_that_cannot_be_written_answers_503_and_keeps_nothing() {
     let dir = scratch();
-    let journal = Engine::Sqlite.open(&dir, "broken");
+    let journal = Engine::Sqlite.open(&dir, "broken").await;
     let router = WebhookRouter::new()
         .verifier(TestKeys::primary().verifier())
         .durable(journal.clone(), fast());
@@ -365,7 +365,7 @@ async fn receiver_killed_mid_run(engine: Engine) {
         }
     }
     assert!(first.is_none(), "killed mid-run");
-    let journal = engine.reopen(&dir, "crash");
+    let journal = engine.reopen(&dir, "crash").await;
     let at_kill = journal.stats().await.expect("stats");
     assert!(
         at_kill.pending + at_kill.in_progress > 0,
@@ -410,7 +410,7 @@ async fn receiver_killed_mid_run(engine: Engine) {
 async fn entries_with_one_order_key_run_one_at_a_time_in_arrival_order() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(&dir, "order");
+        let journal = engine.open(&dir, "order").await;
         // (location, webhookId, started, finished) per handler call.
         type Calls = Vec<(String, String, std::time::Instant, std::time::Instant)>;
         let calls: Arc<std::sync::Mutex<Calls>> = Default::default();
@@ -472,7 +472,7 @@ async fn entries_with_one_order_key_run_one_at_a_time_in_arrival_order() {
 async fn shutdown_hands_entries_in_progress_back_without_counting_the_attempt() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(&dir, "shutdown");
+        let journal = engine.open(&dir, "shutdown").await;
         let (started, mut has_started) = tokio::sync::mpsc::channel::<()>(1);
         let router = WebhookRouter::new()
             .verifier(TestKeys::primary().verifier())
@@ -508,7 +508,7 @@ async fn shutdown_hands_entries_in_progress_back_without_counting_the_attempt() 
 async fn done_entries_are_pruned_after_the_retention_so_the_journal_stays_bounded() {
     for engine in Engine::all() {
         let dir = scratch();
-        let journal = engine.open(&dir, "retention");
+        let journal = engine.open(&dir, "retention").await;
         let router = WebhookRouter::new()
             .verifier(TestKeys::primary().verifier())
             .on(|_: AssociationDelete, _: Delivery| async {})
@@ -632,7 +632,7 @@ fn child_process_entry_point() {
         .build()
         .expect("runtime");
     runtime.block_on(async move {
-        let journal = engine.open_location(&location);
+        let journal = engine.open_location(&location).await;
         let log = Arc::new(std::sync::Mutex::new(
             std::fs::OpenOptions::new()
                 .create(true)
@@ -731,7 +731,7 @@ async fn two_replicas_sharing_one_journal_journal_each_delivery_once_and_handle_
         for (id, status) in &statuses {
             assert_eq!(*status, 200, "{engine:?}: {id} acknowledged");
         }
-        let journal = engine.reopen(&dir, "replicas");
+        let journal = engine.reopen(&dir, "replicas").await;
         let stats = settled(&*journal, Duration::from_secs(120)).await;
         assert_eq!(
             (stats.pending, stats.in_progress, stats.dead, stats.done),
@@ -805,7 +805,7 @@ async fn a_replica_killed_mid_processing_has_its_leases_taken_over_by_the_other(
             }
         }
         // A's workers hold leases now (handlers take 20 ms each, 4 at a time).
-        let journal = engine.reopen(&dir, "takeover");
+        let journal = engine.reopen(&dir, "takeover").await;
         let before = journal.stats().await.expect("stats");
         a.kill();
         assert!(

@@ -35,7 +35,7 @@ where
         eprintln!("--- engine {engine:?}");
         let dir = scratch();
         runtime().block_on(async {
-            let journal = engine.open(&dir, "contract");
+            let journal = engine.open(&dir, "contract").await;
             test(journal).await;
         });
     }
@@ -52,7 +52,7 @@ fn concurrent_appends_of_one_key_are_new_exactly_once() {
             .build()
             .expect("runtime");
         rt.block_on(async {
-            let journal = engine.open(&dir, "concurrent");
+            let journal = engine.open(&dir, "concurrent").await;
             let mut tasks = tokio::task::JoinSet::new();
             for i in 0..200 {
                 let journal = Arc::clone(&journal);
@@ -85,7 +85,7 @@ fn reopening_a_journal_keeps_every_entry_and_its_state() {
         let dir = scratch();
         let rt = runtime();
         let (done_token, in_progress_token) = rt.block_on(async {
-            let journal = engine.open(&dir, "reopen");
+            let journal = engine.open(&dir, "reopen").await;
             for key in ["done", "dead", "leased", "pending"] {
                 journal.append(entry(key)).await.unwrap();
             }
@@ -99,7 +99,7 @@ fn reopening_a_journal_keeps_every_entry_and_its_state() {
             (done.token, leased.next().unwrap().token)
         });
         rt.block_on(async {
-            let journal = engine.reopen(&dir, "reopen");
+            let journal = engine.reopen(&dir, "reopen").await;
             let stats = journal.stats().await.unwrap();
             assert_eq!(
                 (stats.pending, stats.in_progress, stats.done, stats.dead),

@@ -202,15 +202,18 @@ impl DurableConfig {
 pub(crate) struct Durable {
     pub(crate) journal: Arc<dyn Journal>,
     pub(crate) config: DurableConfig,
-    pub(crate) appended: Notify,
+    pub(crate) appended: Arc<Notify>,
 }
 
 impl Durable {
     pub(crate) fn new(journal: Arc<dyn Journal>, config: DurableConfig) -> Self {
+        let appended = Arc::new(Notify::new());
+        // Appends of other replicas wake these workers too, where the engine can tell.
+        journal.wake_on_appends(Arc::clone(&appended));
         Self {
             journal,
             config,
-            appended: Notify::new(),
+            appended,
         }
     }
 

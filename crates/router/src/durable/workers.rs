@@ -9,7 +9,7 @@ use tokio::task::{Id, JoinSet};
 use tracing::Instrument;
 
 use crate::delivery::Delivery;
-use crate::journal::{Entry, Journal, LeaseToken, Leased};
+use crate::journal::{Entry, Journal, JournalError, LeaseToken, Leased};
 use crate::metrics::{self, Settled, Timer};
 use crate::outcome::Outcome;
 use crate::pipeline::Pipeline;
@@ -153,7 +153,9 @@ async fn handle_in_span<S>(pipeline: &Pipeline<S>, leased: Leased) {
         }
     };
     let timer = Timer::start();
-    let outcome = pipeline.dispatcher.dispatch(delivery).await;
+    let Some((outcome, completed)) = run(pipeline, journal, delivery, &token).await else {
+        return metrics::attempt(kind, Settled::Unsettled);
+    };
     timer.handled(kind, &outcome);
     outcome.log();
     let (settled, how) = match &outcome {
@@ -177,9 +179,52 @@ async fn handle_in_span<S>(pipeline: &Pipeline<S>, leased: Leased) {
                 )
             }
         }
-        _ => (journal.complete(&token).await, Settled::Completed),
+        _ => (
+            match completed {
+                Some(committed) => committed,
+                None => journal.complete(&token).await,
+            },
+            Settled::Completed,
+        ),
     };
     settle(settled, &token, kind, how);
+}
+
+/// Runs the handler of `delivery`: the plain dispatch, or, for a kind with a transactional
+/// handler, the dispatch inside the transaction that completes the entry. Returns the outcome
+/// and, when the transaction was committed or its commit failed, that result (the completion
+/// is then done, or nothing of it happened). `None` when the transaction could not begin (the
+/// lease was lost, the database is down): nothing ran, and the entry is left to its lease.
+async fn run<S>(
+    pipeline: &Pipeline<S>,
+    journal: &dyn Journal,
+    delivery: Delivery,
+    token: &LeaseToken,
+) -> Option<(Outcome, Option<Result<(), JournalError>>)> {
+    #[cfg(feature = "postgres")]
+    if pipeline.dispatcher.is_transactional(delivery.kind())
+        && let Some(postgres) = journal.as_postgres()
+    {
+        let mut completion = match postgres.begin_completion(token).await {
+            Ok(completion) => completion,
+            Err(err) => {
+                tracing::warn!(key = token.key(), error = %err, "could not begin the entry's transaction");
+                return None;
+            }
+        };
+        let outcome = pipeline
+            .dispatcher
+            .dispatch_in_transaction(delivery, completion.connection())
+            .await;
+        if matches!(outcome, Outcome::Handled) {
+            return Some((outcome, Some(completion.commit().await)));
+        }
+        // Dropping the transaction rolls back what the handler wrote.
+        drop(completion);
+        return Some((outcome, None));
+    }
+    let _ = (journal, token);
+    Some((pipeline.dispatcher.dispatch(delivery).await, None))
 }
 
 /// The delivery of a journaled entry, as the edge made it; an error names what is wrong with
@@ -209,12 +254,7 @@ fn failure_text(outcome: &Outcome) -> String {
 /// Records the attempt as settled `how`, or logs a settle that did not land: a lost lease
 /// (another worker owns the entry now) or a journal error (the lease expires and the entry is
 /// handled again).
-fn settle(
-    result: Result<(), crate::journal::JournalError>,
-    token: &LeaseToken,
-    kind: &'static str,
-    how: Settled,
-) {
+fn settle(result: Result<(), JournalError>, token: &LeaseToken, kind: &'static str, how: Settled) {
     match result {
         Ok(()) => metrics::attempt(kind, how),
         Err(err) => {

@@ -21,21 +21,29 @@
 //! Every entry is keyed by its [`entry_key`]: the delivery's `webhookId`, so that HighLevel's
 //! retries of a delivery already journaled are [`Appended::Duplicate`] and answered 200 again.
 //! The trait is engine-neutral; the engines are `SqliteJournal` (feature `sqlite`, one file,
-//! the embedded default; see the `sqlite` module) and `RedisJournal` (feature `redis`, Redis
-//! Streams shared by several replicas; see the `redis` module).
+//! the embedded default), `RedisJournal` (feature `redis`, Redis Streams shared by several
+//! replicas) and `PostgresJournal` (feature `postgres`, the app's own database, shared by
+//! several replicas, with handlers that write in the transaction completing their entry).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use ghl_webhook_types::EventKind;
 use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
 
 use crate::BoxError;
 use crate::identify::IdentifiedBy;
 
+mod address;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod millis;
 mod shared;
+
+pub use address::redact as redact_url;
 
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -46,8 +54,14 @@ pub use sqlite::{SqliteConfig, SqliteJournal, Synchronous};
 #[cfg(feature = "redis")]
 mod redis;
 
+#[cfg(feature = "postgres")]
+mod postgres;
+
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresConfig, PostgresJournal};
+
 #[cfg(feature = "redis")]
-pub use self::redis::{RedisJournal, RedisJournalConfig, redact as redact_url};
+pub use self::redis::{RedisJournal, RedisJournalConfig};
 
 /// The prefix of keys derived from a delivery's bytes (deliveries without a `webhookId`).
 pub const DERIVED_KEY_PREFIX: &str = "sha256:";
@@ -371,7 +385,7 @@ pub enum JournalError {
     },
     /// The journal was written by a newer SDK; it was left untouched.
     #[error(
-        "the journal at {path} has schema version {found}, newer than version {supported}, the newest this SDK knows; upgrade ghl-webhook-router (the file was left untouched)"
+        "the journal at {path} has schema version {found}, newer than version {supported}, the newest this SDK knows; upgrade ghl-webhook-router (the journal was left untouched)"
     )]
     NewerSchema {
         /// The journal's path.
@@ -383,7 +397,7 @@ pub enum JournalError {
     },
     /// There is no journal at the path given for inspection; nothing was created.
     #[error(
-        "there is no journal at {path} (nothing was created); check the path: a receiver creates its journal when it starts"
+        "there is no journal at {path} (nothing was created); check the path (or the URL and schema): a receiver creates its journal when it starts"
     )]
     Missing {
         /// The path given.
@@ -405,13 +419,24 @@ pub enum JournalError {
     #[error("the journal is closed; open it again to use it")]
     Closed,
     /// The journal's address is not one the engine understands; nothing was opened.
-    #[error(
-        "`{address}` is not a journal address ({detail}); expected redis://[user:password@]host:port/db"
-    )]
+    #[error("`{address}` is not a journal address ({detail}); expected {expected}")]
     InvalidAddress {
         /// The address given (credentials left out).
         address: String,
         /// What is wrong with it.
+        detail: String,
+        /// The form the engine expects.
+        expected: &'static str,
+    },
+    /// A name the journal was configured with cannot be used (e.g. a Postgres schema name);
+    /// nothing was opened.
+    #[error("`{name}` cannot name the journal's {what} ({detail})")]
+    InvalidName {
+        /// What the name is for.
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// What is wrong with it, and what would do.
         detail: String,
     },
     /// The journal's server cannot be reached (down, restarting, a network failure, a
@@ -430,7 +455,7 @@ pub enum JournalError {
     /// The journal's server refused this client: a wrong password or user, or an ACL that
     /// does not allow the journal's commands.
     #[error(
-        "the journal at {location} refused this client ({detail}); check the user and password in the URL and that the ACL allows EVALSHA and the stream, hash and sorted-set commands"
+        "the journal at {location} refused this client ({detail}); check the user, password and database in the URL, and that this user may run the journal's commands (on Redis: EVALSHA and the stream, hash and sorted-set commands; on Postgres: create and write the journal's schema)"
     )]
     Refused {
         /// Where the journal is (credentials left out).
@@ -533,6 +558,22 @@ pub trait Journal: Send + Sync + 'static {
     /// Deletes done entries last updated before `older_than` (retention; dead letters stay);
     /// returns how many.
     fn prune_done(&self, older_than: SystemTime) -> BoxFuture<'_, Result<usize, JournalError>>;
+
+    /// Asks the engine to call [`Notify::notify_one`] on `wake` whenever entries may have been
+    /// appended or replayed by another process (another replica, the CLI), so idle workers
+    /// start at once rather than at their next poll. Engines that cannot tell ignore it (the
+    /// default): their workers poll.
+    fn wake_on_appends(&self, wake: Arc<Notify>) {
+        let _ = wake;
+    }
+
+    /// This journal as a [`PostgresJournal`], whose transactions handlers registered with
+    /// [`on_in_transaction`](crate::WebhookRouter::on_in_transaction) write in; `None` for
+    /// the other engines (the default).
+    #[cfg(feature = "postgres")]
+    fn as_postgres(&self) -> Option<&PostgresJournal> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures_util::future::BoxFuture;
+use tokio::sync::Notify;
 
 use super::{
     Appended, Entry, Journal, JournalError, LeaseToken, Leased, ListFilter, NewEntry,
@@ -66,5 +67,12 @@ impl<J: Journal + ?Sized> Journal for Arc<J> {
     }
     fn prune_done(&self, older_than: SystemTime) -> BoxFuture<'_, Result<usize, JournalError>> {
         (**self).prune_done(older_than)
+    }
+    fn wake_on_appends(&self, wake: Arc<Notify>) {
+        (**self).wake_on_appends(wake);
+    }
+    #[cfg(feature = "postgres")]
+    fn as_postgres(&self) -> Option<&super::PostgresJournal> {
+        (**self).as_postgres()
     }
 }

@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -13,6 +13,7 @@ use rusqlite::{
 };
 use tokio::sync::oneshot;
 
+use super::millis::{from_ms, ms_after, to_ms};
 use super::{
     Appended, Entry, EntryState, Journal, JournalError, LeaseToken, Leased, ListFilter, NewEntry,
     ReplaySelector, Stats,
@@ -979,7 +980,7 @@ fn lease(
             found.push(row?.0);
         }
     }
-    let lease_until = now.saturating_add(i64::try_from(lease_for.as_millis()).unwrap_or(i64::MAX));
+    let lease_until = ms_after(now, lease_for);
     let mut take = tx.prepare_cached(TAKE_LEASE)?;
     let mut leased = Vec::with_capacity(found.len());
     for mut entry in found {
@@ -1221,18 +1222,6 @@ fn read_entry(row: &Row<'_>) -> rusqlite::Result<(Entry, i64)> {
     Ok((entry, row.get(14)?))
 }
 
-/// Milliseconds since the Unix epoch; earlier times are the epoch.
-fn to_ms(time: SystemTime) -> i64 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |since| {
-        i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-    })
-}
-
-fn from_ms(ms: i64) -> SystemTime {
-    let since = Duration::from_millis(u64::try_from(ms).unwrap_or(0));
-    UNIX_EPOCH.checked_add(since).unwrap_or(UNIX_EPOCH)
-}
-
 /// A `LIMIT` value: -1 is none.
 fn to_sql_limit(limit: Option<usize>) -> i64 {
     limit.map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX))
@@ -1241,6 +1230,7 @@ fn to_sql_limit(limit: Option<usize>) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     fn plan(conn: &Connection, sql: &str) -> String {
         let mut stmt = conn

@@ -2,6 +2,7 @@
 //! parameter, so one suite covers every engine.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -9,6 +10,11 @@ use ghl_webhook_router::journal::{Journal, ListFilter, SqliteJournal, Stats};
 #[cfg(feature = "redis")]
 use ghl_webhook_router::journal::{RedisJournal, RedisJournalConfig};
 
+#[cfg(feature = "postgres")]
+use ghl_webhook_router::journal::{PostgresConfig, PostgresJournal};
+
+#[cfg(feature = "postgres")]
+use super::postgres_server::PostgresServer;
 #[cfg(feature = "redis")]
 use super::redis_server::RedisServer;
 
@@ -21,12 +27,17 @@ pub enum Engine {
     /// per journal.
     #[cfg(feature = "redis")]
     Redis,
+    /// A real PostgreSQL cluster (this test process's one), one schema per journal.
+    #[cfg(feature = "postgres")]
+    Postgres,
 }
 
 /// A scratch directory for one test (removed when dropped), and the redis-server its Redis
 /// journals live in, started on first use and killed when dropped.
 pub struct Scratch {
     dir: tempfile::TempDir,
+    /// Tells this scratch's Postgres schemas from other tests' in the shared cluster.
+    id: usize,
     #[cfg(feature = "redis")]
     redis: OnceLock<RedisServer>,
 }
@@ -48,64 +59,87 @@ impl Scratch {
 
 /// A scratch directory for one test.
 pub fn scratch() -> Scratch {
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
     Scratch {
         dir: tempfile::tempdir().expect("temp dir"),
+        id: COUNT.fetch_add(1, Ordering::Relaxed),
         #[cfg(feature = "redis")]
         redis: OnceLock::new(),
     }
 }
 
 impl Engine {
-    /// Every engine this machine can run (Redis only when `redis-server` is installed; under
-    /// CI its absence fails the test).
+    /// Every engine this machine can run (Redis and Postgres only when their servers are
+    /// installed; under CI their absence fails the test).
     pub fn all() -> Vec<Engine> {
+        #[allow(unused_mut)]
+        let mut engines = vec![Engine::Sqlite];
         #[cfg(feature = "redis")]
         {
             static REDIS: OnceLock<bool> = OnceLock::new();
             if *REDIS.get_or_init(super::redis_server::available) {
-                return vec![Engine::Sqlite, Engine::Redis];
+                engines.push(Engine::Redis);
             }
         }
-        vec![Engine::Sqlite]
+        #[cfg(feature = "postgres")]
+        if super::postgres_server::available() {
+            engines.push(Engine::Postgres);
+        }
+        engines
     }
 
     /// A fresh, empty journal named `name` in `dir`.
-    pub fn open(self, dir: &Scratch, name: &str) -> Arc<dyn Journal> {
+    pub async fn open(self, dir: &Scratch, name: &str) -> Arc<dyn Journal> {
         match self {
             Engine::Sqlite => {
                 Arc::new(SqliteJournal::open(sqlite_path(dir.path(), name)).expect("open"))
             }
             #[cfg(feature = "redis")]
-            Engine::Redis => self.open_location(&self.location(dir, name)),
+            Engine::Redis => self.open_location(&self.location(dir, name)).await,
+            #[cfg(feature = "postgres")]
+            Engine::Postgres => self.open_location(&self.location(dir, name)).await,
         }
     }
 
     /// The same journal again (e.g. from a restarted process).
-    pub fn reopen(self, dir: &Scratch, name: &str) -> Arc<dyn Journal> {
+    pub async fn reopen(self, dir: &Scratch, name: &str) -> Arc<dyn Journal> {
         match self {
             Engine::Sqlite => Arc::new(
                 SqliteJournal::open_existing(sqlite_path(dir.path(), name)).expect("reopen"),
             ),
             #[cfg(feature = "redis")]
-            Engine::Redis => self.open_location(&self.location(dir, name)),
+            Engine::Redis => self.open_location(&self.location(dir, name)).await,
+            #[cfg(feature = "postgres")]
+            Engine::Postgres => self.open_location(&self.location(dir, name)).await,
         }
     }
 
-    /// The address a child process opens the journal at: a file, or `URL PREFIX`.
+    /// The address a child process opens the journal at: a file, `URL PREFIX` or
+    /// `URL SCHEMA`.
     pub fn location(self, dir: &Scratch, name: &str) -> String {
         match self {
             Engine::Sqlite => sqlite_path(dir.path(), name).display().to_string(),
             #[cfg(feature = "redis")]
             Engine::Redis => format!("{} test:{name}:", dir.redis().url()),
+            #[cfg(feature = "postgres")]
+            Engine::Postgres => format!(
+                "{} t{}_{name}",
+                PostgresServer::shared()
+                    .expect("Engine::all lists Postgres only when it runs")
+                    .url(),
+                dir.id
+            ),
         }
     }
 
     /// Opens the journal at a `location`, in a child process. Needs a tokio runtime.
-    pub fn open_location(self, location: &str) -> Arc<dyn Journal> {
+    pub async fn open_location(self, location: &str) -> Arc<dyn Journal> {
         match self {
             Engine::Sqlite => Arc::new(SqliteJournal::open(location).expect("open")),
             #[cfg(feature = "redis")]
             Engine::Redis => Arc::new(redis_at(location)),
+            #[cfg(feature = "postgres")]
+            Engine::Postgres => Arc::new(postgres_at(location).await),
         }
     }
 
@@ -115,9 +149,20 @@ impl Engine {
             "Sqlite" => Some(Engine::Sqlite),
             #[cfg(feature = "redis")]
             "Redis" => Some(Engine::Redis),
+            #[cfg(feature = "postgres")]
+            "Postgres" => Some(Engine::Postgres),
             _ => None,
         }
     }
+}
+
+/// The Postgres journal at a `URL SCHEMA` location.
+#[cfg(feature = "postgres")]
+pub async fn postgres_at(location: &str) -> PostgresJournal {
+    let (url, schema) = location.split_once(' ').expect("URL SCHEMA");
+    PostgresJournal::connect(url, PostgresConfig::default().schema(schema.to_lowercase()))
+        .await
+        .expect("open")
 }
 
 /// The Redis journal at a `URL PREFIX` location, with a lease-friendly consumer name.

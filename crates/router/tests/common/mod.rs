@@ -5,6 +5,8 @@ pub mod exactly_once;
 pub mod health_app;
 #[cfg(feature = "sqlite")]
 pub mod journal;
+#[cfg(feature = "postgres")]
+pub mod postgres_server;
 #[cfg(feature = "metrics")]
 pub mod prometheus;
 pub mod redis_server;

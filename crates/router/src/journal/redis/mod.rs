@@ -7,6 +7,7 @@ use futures_util::future::BoxFuture;
 use redis::aio::ConnectionManager;
 use redis::{RedisError, Script};
 
+use super::address::redact;
 use super::{
     Appended, Entry, Journal, JournalError, LeaseToken, Leased, ListFilter, NewEntry,
     ReplaySelector, Stats,
@@ -234,6 +235,7 @@ impl RedisJournal {
                 .map_err(|err| JournalError::InvalidAddress {
                     address: redact(url),
                     detail: err.to_string(),
+                    expected: "redis://[user:password@]host:port/db",
                 })?;
         Ok(Self {
             connection,
@@ -640,32 +642,6 @@ impl RedisJournal {
     }
 }
 
-/// `url` with its password replaced by `***`, for messages and logs.
-///
-/// ```
-/// use ghl_webhook_router::journal::redact_url;
-///
-/// assert_eq!(redact_url("redis://:s3cret@10.0.0.5:6379/0"), "redis://:***@10.0.0.5:6379/0");
-/// ```
-pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(at) => rest.split_at(at),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((user_info, host)) => {
-            let user = user_info
-                .split_once(':')
-                .map_or(user_info, |(user, _)| user);
-            format!("{scheme}://{user}:***@{host}{path}")
-        }
-        None => url.to_owned(),
-    }
-}
-
 impl Journal for RedisJournal {
     fn append(&self, entry: NewEntry) -> BoxFuture<'_, Result<Appended, JournalError>> {
         Box::pin(self.append_inner(entry))
@@ -732,24 +708,5 @@ impl Journal for RedisJournal {
 
     fn prune_done(&self, older_than: SystemTime) -> BoxFuture<'_, Result<usize, JournalError>> {
         Box::pin(self.delete(older_than, false))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn passwords_are_left_out_of_locations() {
-        assert_eq!(
-            redact("redis://:s3cret@127.0.0.1:6379/0"),
-            "redis://:***@127.0.0.1:6379/0"
-        );
-        assert_eq!(
-            redact("redis://app:s3cret@host/1"),
-            "redis://app:***@host/1"
-        );
-        assert_eq!(redact("redis://host:6379"), "redis://host:6379");
-        assert_eq!(redact("not a url"), "not a url");
     }
 }
