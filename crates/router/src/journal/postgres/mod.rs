@@ -355,15 +355,38 @@ impl PostgresJournal {
             .map_err(|err| self.errors.error(err))?;
         let mut leased = Vec::with_capacity(rows.len());
         for row in &rows {
-            let (entry, generation) =
-                rows::read_entry(row).map_err(|err| self.errors.error(err))?;
             let seq: i64 = row.try_get(15).map_err(|err| self.errors.error(err))?;
-            let token = LeaseToken::new(entry.key.clone(), u64::try_from(generation).unwrap_or(0));
-            leased.push((seq, Leased { entry, token }));
+            match rows::read_entry(row) {
+                Ok((entry, generation)) => {
+                    let generation = u64::try_from(generation).unwrap_or(0);
+                    let token = LeaseToken::new(entry.key.clone(), generation);
+                    leased.push((seq, Leased { entry, token }));
+                }
+                // A row this SDK did not write cannot be handled: it becomes a dead letter
+                // (left for the operator, with why), and the other entries are leased.
+                Err(err) => self.bury(seq, &err.to_string()).await?,
+            }
         }
         // Arrival order, as the other engines lease.
         leased.sort_by_key(|(seq, _)| *seq);
         Ok(leased.into_iter().map(|(_, leased)| leased).collect())
+    }
+
+    /// Makes the row `seq`, which does not read as an entry, a dead letter.
+    async fn bury(&self, seq: i64, why: &str) -> Result<(), JournalError> {
+        tracing::warn!(
+            seq,
+            error = why,
+            "a journal row this SDK did not write is now a dead letter"
+        );
+        sqlx::query(AssertSqlSafe(self.statements.bury.as_str()))
+            .bind(seq)
+            .bind(format!("not a journal entry: {}", rows::storable(why)))
+            .bind(to_ms(SystemTime::now()))
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(|err| self.errors.error(err))
     }
 
     async fn stats_inner(&self) -> Result<Stats, JournalError> {

@@ -27,6 +27,8 @@ pub(super) struct Statements {
     pub(super) retry: String,
     pub(super) dead: String,
     pub(super) release: String,
+    /// `$1` seq, `$2` error, `$3` now: a leased row that does not read becomes dead.
+    pub(super) bury: String,
     /// In the completing transaction: `$1` key, `$2` generation. Locks the entry while its
     /// lease is current, so no other worker takes it over while the handler runs.
     pub(super) lock_lease: String,
@@ -89,6 +91,10 @@ impl Statements {
             retry: settle("state = 'pending', last_error = $4, next_attempt_at = $5"),
             dead: settle("state = 'dead', last_error = $4"),
             release: settle("state = 'pending', attempts = greatest(attempts - 1, 0)"),
+            bury: sub(
+                "UPDATE {t} SET state = 'dead', lease_until = NULL, last_error = $2, \
+                 updated_at = $3 WHERE seq = $1",
+            ),
             lock_lease: sub(
                 "SELECT set_config('synchronous_commit', 'on', true) FROM {t} \
                  WHERE key = $1 AND lease_gen = $2 AND state = 'in_progress' FOR UPDATE",
