@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::child::ChildReceiver;
 use common::exactly_once::{
     Effects, assert_exactly_once, effect_router, resend_bound, send_copies,
 };
@@ -546,13 +547,10 @@ async fn done_entries_are_pruned_after_the_retention_so_the_journal_stays_bounde
 }
 
 /// A durable receiver in a child process (this test binary, re-executed).
-struct Receiver {
-    child: std::process::Child,
-    url: String,
-}
+struct Receiver;
 
 impl Receiver {
-    fn start(engine: Engine, location: &str, handled_log: &std::path::Path) -> Self {
+    fn start(engine: Engine, location: &str, handled_log: &std::path::Path) -> ChildReceiver {
         Self::start_failing(engine, location, handled_log, 0.0)
     }
 
@@ -562,44 +560,16 @@ impl Receiver {
         location: &str,
         handled_log: &std::path::Path,
         fail_share: f64,
-    ) -> Self {
-        let mut child = Command::new(std::env::current_exe().expect("test binary"))
-            .args(["--exact", "child_process_entry_point", "--nocapture"])
-            .env("GHL_DURABLE_CHILD", format!("{engine:?}"))
-            .env("GHL_DURABLE_JOURNAL", location)
-            .env("GHL_DURABLE_HANDLED_LOG", handled_log)
-            .env("GHL_DURABLE_FAIL_SHARE", fail_share.to_string())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn the receiver");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let url = loop {
-            match lines.next() {
-                Some(Ok(line)) => {
-                    if let Some(url) = line.strip_prefix("listening on ") {
-                        break url.to_owned();
-                    }
-                }
-                _ => panic!("the receiver did not start"),
-            }
-        };
-        Self { child, url }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// SIGKILL, no goodbye.
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
-    }
-
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    ) -> ChildReceiver {
+        ChildReceiver::start(
+            "child_process_entry_point",
+            &[
+                ("GHL_DURABLE_CHILD", format!("{engine:?}")),
+                ("GHL_DURABLE_JOURNAL", location.to_owned()),
+                ("GHL_DURABLE_HANDLED_LOG", handled_log.display().to_string()),
+                ("GHL_DURABLE_FAIL_SHARE", fail_share.to_string()),
+            ],
+        )
     }
 }
 

@@ -1,6 +1,7 @@
 //! Shared harness: a router with recording handlers, served on an ephemeral loopback port.
 #![allow(dead_code)]
 
+pub mod child;
 pub mod exactly_once;
 pub mod health_app;
 #[cfg(feature = "sqlite")]

@@ -1,0 +1,60 @@
+//! A receiver in a child process: this test binary re-executed on one test, its entry point,
+//! told its role through the environment. It prints `listening on URL` once it serves.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+/// A receiver process, killed (SIGKILL) on drop if still running.
+pub struct ChildReceiver {
+    child: Child,
+    /// The URL it serves.
+    pub url: String,
+}
+
+impl ChildReceiver {
+    /// Runs the test `entry_point` of this binary with `env`, and waits for its URL.
+    pub fn start(entry_point: &str, env: &[(&str, String)]) -> Self {
+        let mut child = Command::new(std::env::current_exe().expect("test binary"))
+            .args(["--exact", entry_point, "--nocapture"])
+            .envs(env.iter().map(|(name, value)| (name, value)))
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn the receiver");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(url) = line.strip_prefix("listening on ") {
+                        break url.to_owned();
+                    }
+                }
+                _ => panic!("the receiver did not start"),
+            }
+        };
+        Self { child, url }
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL, no goodbye.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+
+    /// Stops it.
+    pub fn stop(self) {
+        drop(self);
+    }
+}
+
+impl Drop for ChildReceiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
