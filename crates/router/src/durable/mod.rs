@@ -35,12 +35,14 @@ pub type OrderKey = Arc<dyn Fn(&Delivery) -> Option<String> + Send + Sync>;
 /// | each key (`webhookId`, or a digest of the bytes) is journaled once | the append is atomic with the dedupe |
 /// | each entry is completed once | only the current lease's token settles an entry |
 /// | a handler may see an entry **twice** | when the process dies (or its lease expires) after the handler succeeded and before the completion was written; the next lease shows it again with a higher [`Delivery::attempt`](crate::Delivery::attempt) |
+/// | on Postgres, a transactional handler's writes happen **exactly once** | handlers registered with `WebhookRouter::on_in_transaction` (feature `postgres`) write through the transaction that completes the entry: writes and completion commit together or not at all; other effects (HTTP calls, other databases) may repeat as above |
 /// | undecodable payloads are kept | dead letters, with the JSON path; replay them after an upgrade |
 /// | order | none by default (HighLevel promises none); [`DurableConfig::order_by`] runs entries of one key one at a time, in arrival order |
 ///
 /// To make a handler's effect exactly once, make it idempotent on
 /// [`Delivery::webhook_id`](crate::Delivery::webhook_id): e.g. write the effect and the id in
-/// one database transaction with a unique constraint on the id, and skip when the id is there.
+/// one database transaction with a unique constraint on the id, and skip when the id is there;
+/// or, with the journal in the app's Postgres, register it with `on_in_transaction`.
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct DurableConfig {
@@ -57,8 +59,8 @@ pub struct DurableConfig {
     /// presumed dead). Must exceed the handler timeout. Default: the handler timeout plus
     /// 30 s, or 10 min without one.
     pub lease: Option<Duration>,
-    /// How often idle workers look for due entries (new appends wake them at once). Default
-    /// 500 ms.
+    /// How often idle workers look for due entries (appends on this replica wake them at once,
+    /// and on Postgres appends on any replica). Default 500 ms.
     pub poll_interval: Duration,
     /// How long done entries are kept, and so how long a late duplicate is still recognised.
     /// Default 7 days, beyond HighLevel's retry horizon.
