@@ -38,7 +38,7 @@ enum Mode {
 /// Every 25th delivery holds its handler 300 ms between the write and the commit: the window
 /// the kill aims at.
 fn wide(id: &str) -> bool {
-    number(id) % 25 == 0
+    number(id).is_multiple_of(25)
 }
 
 /// A fifth of the deliveries fail their first attempt.

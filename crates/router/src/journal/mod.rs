@@ -58,7 +58,7 @@ mod redis;
 mod postgres;
 
 #[cfg(feature = "postgres")]
-pub use postgres::{PostgresConfig, PostgresJournal};
+pub use postgres::{Completion, PostgresConfig, PostgresJournal};
 
 #[cfg(feature = "redis")]
 pub use self::redis::{RedisJournal, RedisJournalConfig};
