@@ -1,12 +1,15 @@
 //! The example binaries themselves, as `cargo run --example ...` starts them: a child process
 //! on a free loopback port, a signed delivery, then its `GET /metrics` scraped over HTTP and
-//! parsed, `GET /readyz`, and (durable_app) its JSON log lines.
+//! parsed, `GET /readyz`, and (durable_app) its JSON log lines and its journal in a real
+//! PostgreSQL cluster.
 //!
 //! `cargo test` builds the examples before it runs the tests; a filtered run (`--test
 //! example_binaries`) does not, and uses them as last built, or skips loudly when there are
 //! none (under CI it fails).
 
 mod common;
+#[path = "../../crates/router/tests/common/postgres_server.rs"]
+mod postgres_server;
 
 use common::get;
 
@@ -16,6 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use ghl_webhook_router::journal::{EntryState, Journal as _, PostgresConfig, PostgresJournal};
 use ghl_webhook_router::metrics::DELIVERIES_TOTAL;
 use ghl_webhook_router::types::association::{Association, AssociationDelete};
 use ghl_webhook_test_support::MockSender;
@@ -54,7 +58,13 @@ impl Drop for Running {
 
 impl Running {
     fn start(path: PathBuf, envs: &[(&str, &str)]) -> Self {
+        Self::start_with_args(path, &[], envs)
+    }
+
+    /// Starts the example with command-line `args` (e.g. `--postgres URL`) and `envs`.
+    fn start_with_args(path: PathBuf, args: &[&str], envs: &[(&str, &str)]) -> Self {
         let mut child = Command::new(path)
+            .args(args)
             .env("ADDR", "127.0.0.1:0")
             .env("GHL_TEST_KEYS", "1")
             .envs(envs.iter().copied())
@@ -193,4 +203,66 @@ async fn the_durable_app_example_serves_its_metrics_and_logs_json() {
     assert_eq!(logged["span"]["webhook_id"], "wh-binary-1", "{logged}");
     assert_eq!(logged["span"]["location_id"], "loc-binary", "{logged}");
     assert_eq!(logged["span"]["kind"], "AssociationDelete", "{logged}");
+}
+
+#[tokio::test]
+async fn the_durable_app_example_on_postgres_answers_once_journaled_and_handles_afterwards() {
+    let Some(path) = example("durable_app") else {
+        return;
+    };
+    let Some(server) = postgres_server::PostgresServer::shared() else {
+        return;
+    };
+    let url = server.create_database();
+    let app = Running::start_with_args(
+        path,
+        &["--postgres", &url],
+        &[("GHL_POSTGRES_SCHEMA", "durable_app")],
+    );
+    // The start line names the journal, without its password.
+    let started = app.wait_for_line(
+        |line| line.contains(" on http://"),
+        |line| Some(line.to_owned()),
+    );
+    assert!(
+        started.contains("journal Postgres postgres://postgres:***@127.0.0.1:")
+            && started.contains("(schema `durable_app`)"),
+        "{started}"
+    );
+    assert!(!started.contains(postgres_server::PASSWORD), "{started}");
+
+    // Answered 200 once journaled, then handled by the app's workers.
+    deliver_and_scrape(&app, ("AssociationDelete", "journaled")).await;
+    app.wait_for_line(
+        |line| line.starts_with("association bin-1 deleted") && line.contains("wh-binary-1"),
+        |_| Some(()),
+    );
+    let journal =
+        PostgresJournal::open_existing(&url, PostgresConfig::default().schema("durable_app"))
+            .await
+            .expect("the app created its journal");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let entry = loop {
+        let entry = journal
+            .get("wh-binary-1")
+            .await
+            .expect("get")
+            .expect("journaled");
+        if entry.state == EntryState::Done || Instant::now() > deadline {
+            break entry;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(entry.state, EntryState::Done, "{entry:?}");
+    assert_eq!(entry.attempts, 1);
+    let stats = journal.stats().await.expect("stats");
+    assert_eq!(
+        (stats.done, stats.pending, stats.in_progress, stats.dead),
+        (1, 0, 0, 0)
+    );
+
+    let (status, body) = get(&format!("{}/readyz", app.base)).await;
+    assert_eq!(status, 200, "{body}");
+    let ready: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(ready["journal"]["reachable"], true, "{ready}");
 }

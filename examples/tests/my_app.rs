@@ -253,3 +253,87 @@ async fn two_durable_app_replicas_share_one_redis_journal() {
         app.await.expect("joined").expect("served");
     }
 }
+
+#[path = "../../crates/router/tests/common/postgres_server.rs"]
+mod postgres_server;
+
+#[tokio::test]
+async fn two_durable_app_replicas_share_one_postgres_journal() {
+    use ghl_webhook_examples::handlers::durable_webhook_service;
+    use ghl_webhook_router::journal::{Journal, PostgresConfig, PostgresJournal};
+
+    let Some(server) = postgres_server::PostgresServer::shared() else {
+        return;
+    };
+    let url = server.create_database();
+    let config = || PostgresConfig::default().schema("my_app");
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        // Each replica opens the journal on its own: the first creates the tables.
+        let journal = PostgresJournal::connect(&url, config())
+            .await
+            .expect("journal");
+        let state = AppState::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let webhooks =
+            durable_webhook_service(state.clone(), TestKeys::primary().verifier(), journal);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let observability = Observability::new(&webhooks, None);
+        let app = tokio::spawn(hyper_app::run(listener, webhooks, observability, async {
+            let _ = stopped.await;
+        }));
+        let sender = MockSender::new(format!("{base}/webhooks/highlevel")).expect("url");
+        replicas.push((state, sender, stop, app));
+    }
+
+    // HighLevel's retry of a delivery may reach the other replica: it is a duplicate there.
+    let first = replicas[0]
+        .1
+        .event(&deleted("d-3"))
+        .bound()
+        .webhook_id("replicated-pg-1")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(first.body_text(), "accepted: journaled");
+    let retry = replicas[1]
+        .1
+        .event(&deleted("d-3"))
+        .bound()
+        .webhook_id("replicated-pg-1")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(retry.body_text(), "duplicate: already journaled");
+
+    let shared = PostgresJournal::open_existing(&url, config())
+        .await
+        .expect("the replicas' journal");
+    let mut stats = shared.stats().await.expect("stats");
+    for _ in 0..100 {
+        if stats.done == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        stats = shared.stats().await.expect("stats");
+    }
+    assert_eq!((stats.done, stats.pending + stats.in_progress), (1, 0));
+    let handled: usize = replicas
+        .iter()
+        .map(|(state, ..)| {
+            state
+                .lines()
+                .iter()
+                .filter(|line| line.contains("association d-3 deleted"))
+                .count()
+        })
+        .sum();
+    assert_eq!(handled, 1, "one worker of one replica handled it");
+    for (_, _, stop, app) in replicas {
+        let _ = stop.send(());
+        app.await.expect("joined").expect("served");
+    }
+}

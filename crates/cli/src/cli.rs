@@ -17,10 +17,12 @@ Exit codes:
      an invalid URL or address, an unreadable or malformed key or fixture file, empty stdin;
      a --journal file that is missing (journal), not a journal, read-only or of a newer
      schema; a --redis URL that is malformed, whose password is refused, with no journal
-     under the prefix (journal) or with data of something else under it; an unknown entry
-     key (journal show/replay)
+     under the prefix (journal) or with data of something else under it; a --postgres URL
+     that is malformed or whose user, password or database is refused, an invalid
+     --postgres-schema, a schema with no journal (journal), with tables of something else
+     or of a newer schema version; an unknown entry key (journal show/replay)
   3  I/O failure: no answer from the URL, cannot listen on the address, cannot write output,
-     the journal failed while in use or its Redis cannot be reached";
+     the journal failed while in use or its Redis or Postgres cannot be reached";
 
 /// Play HighLevel locally: send signed webhook deliveries, sign and verify bodies, and run a
 /// receiver that prints every delivery.
@@ -64,14 +66,16 @@ pub enum Command {
     /// `GET /readyz` are served on that address. Ctrl-C or SIGTERM stops it cleanly.
     #[command(after_help = EXIT_CODES)]
     Listen(ListenArgs),
-    /// Inspect and repair the journal of a durable receiver (`listen --journal FILE` or
-    /// `listen --redis URL`): count, list and show its entries, replay dead letters, purge old
-    /// entries.
+    /// Inspect and repair the journal of a durable receiver (`listen --journal FILE`,
+    /// `listen --redis URL` or `listen --postgres URL`): count, list and show its entries,
+    /// replay dead letters, purge old entries.
     ///
     /// Every subcommand takes `--journal FILE` (an existing journal: nothing is created, and
-    /// a file that is not a journal is left untouched) or `--redis URL` (with `--redis-prefix
-    /// PREFIX` when the receivers use another than the default), and `--json`. They may run
-    /// while receivers are running on the same journal.
+    /// a file that is not a journal is left untouched), `--redis URL` (with `--redis-prefix
+    /// PREFIX` when the receivers use another than the default) or `--postgres URL` (with
+    /// `--postgres-schema SCHEMA` likewise; nothing is created in the database, and tables
+    /// that are not a journal's are left untouched), and `--json`. They may run while
+    /// receivers are running on the same journal.
     #[command(after_help = EXIT_CODES)]
     Journal(JournalArgs),
     /// Run a mock HighLevel: app settings (default URL, subscribed events, per-event URLs),
@@ -277,6 +281,24 @@ pub struct ListenArgs {
     /// The key prefix of the Redis journal (default `ghl-webhooks:journal:`): one per app.
     #[arg(long, value_name = "PREFIX", requires = "redis")]
     pub redis_prefix: Option<String>,
+    /// Durable mode on Postgres: journal every verified delivery in the database at URL
+    /// (`postgres://[user[:password]@]host[:port]/database`) before answering; workers then
+    /// handle it.
+    ///
+    /// The journal's tables are created in --postgres-schema when missing (the user needs the
+    /// right to create that schema, or to write it). Receivers started with the same URL and
+    /// schema share one journal: each delivery is journaled once, whichever receiver it
+    /// reached, and handled by one of their workers; an append on one receiver wakes the idle
+    /// workers of all of them, and the entries of a receiver that died are taken over once
+    /// their lease expires. Postgres must answer at start. Lines are as with --journal;
+    /// inspect with `ghl-webhook journal ... --postgres URL`. Each 200 follows a commit with
+    /// `synchronous_commit` on, whatever the database's setting.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["journal", "redis"])]
+    pub postgres: Option<String>,
+    /// The schema of the Postgres journal's tables (default `ghl_webhooks`): one per app
+    /// sharing the database. Lowercase letters, digits and underscores.
+    #[arg(long, value_name = "SCHEMA", requires = "postgres")]
+    pub postgres_schema: Option<String>,
     /// Serve the receiver's metrics and health on HOST:PORT, apart from --addr (port 0 picks
     /// a free port; the bound address is printed as `metrics on http://HOST:PORT/metrics`).
     ///

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use ghl_webhook_router::journal::JournalError;
 
-use crate::journal_at::Target;
+use crate::journal_at::{DEFAULT_SCHEMA, Target};
 use crate::json_set::SetError;
 
 /// Exit code: unusable arguments, files or input.
@@ -90,10 +90,15 @@ pub enum CliError {
         /// Why.
         source: io::Error,
     },
-    /// A `--journal` file that cannot be used: missing, not a journal, read-only, of a newer
-    /// schema, or not openable. The journal's message names the file and what to do.
-    #[error("{source}{hint}")]
+    /// A journal that cannot be used: a `--journal` file that is missing, not a journal,
+    /// read-only, of a newer schema, or not openable; a `--redis` or `--postgres` URL that is
+    /// malformed or refused; an invalid `--postgres-schema`. The journal's message names the
+    /// journal and what to do.
+    #[error("{flag}{source}{hint}")]
     JournalFile {
+        /// The option at fault, as `--postgres: `, when the journal's message does not name
+        /// it; else empty.
+        flag: &'static str,
         /// What the journal reported.
         source: JournalError,
         /// More advice for this command, or empty.
@@ -117,6 +122,26 @@ pub enum CliError {
         /// The URL (without password) and the prefix.
         location: String,
     },
+    /// A Postgres journal to inspect that is not there: the schema holds no journal's tables
+    /// (nothing was created).
+    #[error(
+        "--postgres: there is no journal at {location} (nothing was created); check the database in the URL and --postgres-schema (default `{DEFAULT_SCHEMA}`): a receiver (`ghl-webhook listen --postgres URL`) creates the journal's tables when it starts"
+    )]
+    NoPostgresJournal {
+        /// The URL (without password) and the schema.
+        location: String,
+    },
+    /// A Postgres journal's schema holding tables this SDK did not write (another app's):
+    /// nothing was changed.
+    #[error(
+        "--postgres: {location} holds tables this SDK did not write ({detail}); nothing was changed: give the journal a schema of its own with --postgres-schema SCHEMA (the same for its receivers and for the journal commands), or move those tables away"
+    )]
+    ForeignPostgres {
+        /// The URL (without password) and the schema.
+        location: String,
+        /// What was found.
+        detail: String,
+    },
     /// The journal failed while in use (its engine, a lock held too long by another process).
     #[error("{0}")]
     Journal(JournalError),
@@ -136,7 +161,9 @@ impl CliError {
             | Self::Usage(_)
             | Self::JournalFile { .. }
             | Self::NoSuchEntry { .. }
-            | Self::NoRedisJournal { .. } => EXIT_USAGE,
+            | Self::NoRedisJournal { .. }
+            | Self::NoPostgresJournal { .. }
+            | Self::ForeignPostgres { .. } => EXIT_USAGE,
             Self::NoAnswer { .. } | Self::Listen { .. } | Self::Io { .. } | Self::Journal(_) => {
                 EXIT_IO
             }
@@ -166,44 +193,73 @@ pub enum JournalUse {
     Inspect,
 }
 
+/// The advice added to a journal of a newer schema version.
+const NEWER_SCHEMA_HINT: &str = "; for this command, upgrade ghl-webhook-cli";
+
 impl CliError {
     /// The error for `err`, met using the journal at `at` as `usage`.
     ///
     /// The file's problems (missing, not a journal, read-only, newer schema, cannot be opened),
-    /// a malformed Redis URL, a refused password, foreign data under the prefix and an unknown
-    /// key are unusable arguments (exit 2); the engine failing or unreachable, a lost lease or
-    /// a closed journal are I/O failures (exit 3).
+    /// a malformed Redis or Postgres URL, a refused password, an invalid schema name, foreign
+    /// data under the prefix or in the schema and an unknown key are unusable arguments (exit
+    /// 2); the engine failing or unreachable, a lost lease or a closed journal are I/O failures
+    /// (exit 3).
     pub fn journal(err: JournalError, at: &Target, usage: JournalUse) -> Self {
+        match at {
+            Target::Postgres { .. } => Self::postgres_journal(err, at, usage),
+            Target::Sqlite(_) | Target::Redis { .. } => Self::any_journal(err, at, usage),
+        }
+    }
+
+    /// A Postgres journal's problems, each naming the option to fix: the driver's messages
+    /// speak of URLs and schemas, not of this command line.
+    fn postgres_journal(err: JournalError, at: &Target, usage: JournalUse) -> Self {
+        let flagged = |flag, source, hint| Self::JournalFile { flag, source, hint };
         match err {
-            JournalError::Missing { .. } => Self::JournalFile {
-                source: err,
-                hint: " (e.g. `ghl-webhook listen --journal FILE`)",
+            JournalError::InvalidName { .. } => flagged("--postgres-schema: ", err, ""),
+            JournalError::InvalidAddress { .. } | JournalError::Refused { .. } => {
+                flagged("--postgres: ", err, "")
+            }
+            JournalError::NewerSchema { .. } => flagged("--postgres: ", err, NEWER_SCHEMA_HINT),
+            JournalError::Missing { path } => Self::NoPostgresJournal {
+                location: path.display().to_string(),
             },
-            JournalError::ReadOnly { .. } if usage == JournalUse::Inspect => Self::JournalFile {
-                source: err,
-                hint: "; the journal commands need write access even to inspect it",
-            },
-            JournalError::NewerSchema { .. } => Self::JournalFile {
-                source: err,
-                hint: "; for this command, upgrade ghl-webhook-cli",
-            },
+            JournalError::Foreign { location, detail } => {
+                Self::ForeignPostgres { location, detail }
+            }
+            _ => Self::any_journal(err, at, usage),
+        }
+    }
+
+    /// The problems any engine may report, with the advice of a SQLite file's.
+    fn any_journal(err: JournalError, at: &Target, usage: JournalUse) -> Self {
+        let unusable = |source, hint| Self::JournalFile {
+            flag: "",
+            source,
+            hint,
+        };
+        match err {
+            JournalError::Missing { .. } => {
+                unusable(err, " (e.g. `ghl-webhook listen --journal FILE`)")
+            }
+            JournalError::ReadOnly { .. } if usage == JournalUse::Inspect => unusable(
+                err,
+                "; the journal commands need write access even to inspect it",
+            ),
+            JournalError::NewerSchema { .. } => unusable(err, NEWER_SCHEMA_HINT),
             JournalError::ReadOnly { .. }
             | JournalError::NotAJournal { .. }
-            | JournalError::CannotOpen { .. } => Self::JournalFile {
-                source: err,
-                hint: "",
-            },
-            JournalError::Refused { .. }
+            | JournalError::CannotOpen { .. }
+            | JournalError::Refused { .. }
             | JournalError::Foreign { .. }
-            | JournalError::InvalidAddress { .. } => Self::JournalFile {
-                source: err,
-                hint: "",
-            },
+            | JournalError::InvalidAddress { .. }
+            | JournalError::InvalidName { .. } => unusable(err, ""),
             JournalError::NotFound(key) => Self::NoSuchEntry { key, at: at.args() },
             JournalError::Engine(_) | JournalError::LeaseLost(_) | JournalError::Closed => {
                 Self::Journal(err)
             }
-            // `JournalError` is non-exhaustive: what it may add is taken as a failure in use.
+            // `Unavailable`, and what the non-exhaustive `JournalError` may add: failures in
+            // use.
             _ => Self::Journal(err),
         }
     }

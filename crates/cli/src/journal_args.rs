@@ -8,7 +8,7 @@ use clap::{ArgGroup, Args, Subcommand, ValueEnum};
 use ghl_webhook_router::journal::EntryState;
 
 use crate::cli::EXIT_CODES;
-use crate::journal_at::Target;
+use crate::journal_at::{JournalOptions, Target};
 
 /// `journal`'s arguments: a subcommand.
 #[derive(Debug, Args)]
@@ -77,12 +77,15 @@ pub struct JournalFile {
     /// The key prefix of the Redis journal (default `ghl-webhooks:journal:`, the SDK's).
     #[arg(long = "redis-prefix", value_name = "PREFIX", requires = "redis")]
     pub redis_prefix: Option<String>,
+    /// The schema of the Postgres journal's tables (default `ghl_webhooks`, the SDK's).
+    #[arg(long = "postgres-schema", value_name = "SCHEMA", requires = "postgres")]
+    pub postgres_schema: Option<String>,
     /// Print JSON instead of text (see this subcommand's description).
     #[arg(long)]
     pub json: bool,
 }
 
-/// Which journal: exactly one of `--journal FILE` and `--redis URL`.
+/// Which journal: exactly one of `--journal FILE`, `--redis URL` and `--postgres URL`.
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false)]
 pub struct JournalAtArgs {
@@ -95,17 +98,30 @@ pub struct JournalAtArgs {
     /// nothing is created. Receivers may be running on it.
     #[arg(long = "redis", value_name = "URL")]
     pub redis: Option<String>,
+    /// The journal in Postgres that durable receivers share (`ghl-webhook listen --postgres
+    /// URL`): `postgres://[user[:password]@]host[:port]/database`. The database must hold the
+    /// journal's tables in the schema; nothing is created. Receivers may be running on it.
+    #[arg(long = "postgres", value_name = "URL")]
+    pub postgres: Option<String>,
 }
 
 impl JournalFile {
+    /// The journal options as given.
+    pub fn options(&self) -> JournalOptions {
+        JournalOptions {
+            file: self.at.path.clone(),
+            redis: self.at.redis.clone(),
+            redis_prefix: self.redis_prefix.clone(),
+            postgres: self.at.postgres.clone(),
+            postgres_schema: self.postgres_schema.clone(),
+        }
+    }
+
     /// The journal these arguments name.
     pub fn target(&self) -> Target {
-        Target::from_args(
-            self.at.path.clone(),
-            self.at.redis.clone(),
-            self.redis_prefix.clone(),
-        )
-        .unwrap_or_else(|| Target::Sqlite(PathBuf::new()))
+        self.options()
+            .target()
+            .unwrap_or_else(|| Target::Sqlite(PathBuf::new()))
     }
 }
 

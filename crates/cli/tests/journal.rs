@@ -828,7 +828,7 @@ fn help_documents_the_journal_commands_and_durable_listen() {
             .expect_stdout("Exit codes:");
     }
     run(&["journal", "replay", "--help"], None).expect_stdout(
-        "Usage: ghl-webhook journal replay [OPTIONS] <--journal <FILE>|--redis <URL>> <KEY|--dead|--kind <EVENT>>",
+        "Usage: ghl-webhook journal replay [OPTIONS] <--journal <FILE>|--redis <URL>|--postgres <URL>> <KEY|--dead|--kind <EVENT>>",
     );
     run(&["journal", "list", "--help"], None)
         .expect_stdout("KEY STATE KIND ATTEMPTS RECEIVED_AT LAST_ERROR")

@@ -1,11 +1,13 @@
-//! `journal SUBCOMMAND --journal FILE | --redis URL`: inspect and repair a durable receiver's
-//! journal.
+//! `journal SUBCOMMAND --journal FILE | --redis URL | --postgres URL`: inspect and repair a
+//! durable receiver's journal.
 //!
 //! A SQLite journal is opened with `SqliteJournal::open_existing`, so a missing file is an
 //! error and nothing is created; a file that is not a journal, or one of a newer schema, is
 //! refused before anything is written to it. The journal is closed (its WAL checkpointed)
 //! before the command returns, whatever happened. A Redis journal must answer, accept the
-//! password and hold a journal under its prefix before anything is done.
+//! password and hold a journal under its prefix before anything is done; a Postgres journal
+//! must answer, accept the user, password and database, and hold the journal's tables (of a
+//! version this SDK knows) in its schema: nothing is created in the database.
 
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
@@ -43,11 +45,7 @@ pub fn run(args: JournalArgs) -> Result<ExitCode, CliError> {
         JournalCommand::Replay(args) => (Operation::Replay(selector(&args)?), args.file),
         JournalCommand::Purge(args) => (Operation::Purge(args.older_than), args.file),
     };
-    if file.redis_prefix.is_some() && file.at.redis.is_none() {
-        return Err(CliError::Usage(
-            "--redis-prefix names a Redis journal's prefix: give it with --redis URL".into(),
-        ));
-    }
+    file.options().check()?;
     let runtime = runtime()?;
     let target = file.target();
     runtime.block_on(async {

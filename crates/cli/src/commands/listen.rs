@@ -1,9 +1,10 @@
 //! `listen --addr HOST:PORT`: a local receiver printing one line per delivery as it is answered;
-//! with `--journal FILE` or `--redis URL`, in durable mode (journaled before the answer,
-//! handled by workers). Served by `serve` with its default limits (`ServeConfig`: heads within
-//! 10 s, bodies within 30 s, idle connections closed after 60 s, 1,024 connections at once), so
-//! it can face a public tunnel. With `--metrics HOST:PORT`, the router's metrics and the
-//! service's health are served on that address as well ([`crate::metrics_server`]).
+//! with `--journal FILE`, `--redis URL` or `--postgres URL`, in durable mode (journaled before
+//! the answer, handled by workers). Served by `serve` with its default limits (`ServeConfig`:
+//! heads within 10 s, bodies within 30 s, idle connections closed after 60 s, 1,024
+//! connections at once), so it can face a public tunnel. With `--metrics HOST:PORT`, the
+//! router's metrics and the service's health are served on that address as well
+//! ([`crate::metrics_server`]).
 
 use std::future::Future;
 use std::process::ExitCode;
@@ -22,7 +23,7 @@ use tokio::net::TcpListener;
 use crate::cli::ListenArgs;
 use crate::commands::runtime;
 use crate::error::CliError;
-use crate::journal_at::Target;
+use crate::journal_at::{JournalOptions, Target};
 use crate::keyfile::{PublicKey, load_public};
 use crate::{metrics_server, output};
 
@@ -37,20 +38,14 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, CliError> {
     }
     let (verifier, trusted) = verifier(&args)?;
     let json = args.json;
-    if args.redis_prefix.is_some() && args.redis.is_none() {
-        return Err(CliError::Usage(
-            "--redis-prefix names a Redis journal's prefix: give it with --redis URL".into(),
-        ));
-    }
-    let target = Target::from_args(
-        args.journal.clone(),
-        args.redis.clone(),
-        args.redis_prefix.clone(),
-    );
+    let options = journal_options(&args);
+    options.check()?;
+    let target = options.target();
     let runtime = runtime()?;
     runtime.block_on(async move {
-        // Opened (a file created or migrated, a Redis checked) before the address is
-        // announced: an unusable journal stops listen before it accepts anything.
+        // Opened (a file created or migrated, a Redis checked, Postgres tables created or
+        // upgraded) before the address is announced: an unusable journal stops listen before
+        // it accepts anything.
         let journal = match &target {
             Some(target) => Some((target.open_for_receiver().await?, target.clone())),
             None => None,
@@ -122,6 +117,11 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, CliError> {
                  receivers started with the same URL and prefix share the journal and its work",
                 target.args()
             )),
+            Some(target @ Target::Postgres { .. }) => output::note(format!(
+                "durable: journaling every verified delivery in Postgres ({}) before answering; \
+                 receivers started with the same URL and schema share the journal and its work",
+                target.args()
+            )),
             None => {}
         }
         output::note(
@@ -138,6 +138,17 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, CliError> {
         output::note("stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The journal options of `listen`'s command line.
+fn journal_options(args: &ListenArgs) -> JournalOptions {
+    JournalOptions {
+        file: args.journal.clone(),
+        redis: args.redis.clone(),
+        redis_prefix: args.redis_prefix.clone(),
+        postgres: args.postgres.clone(),
+        postgres_schema: args.postgres_schema.clone(),
+    }
 }
 
 /// `HOST:PORT` with a numeric port, as the option `flag` takes it; resolving the host is left
