@@ -134,7 +134,7 @@ async fn keys_this_sdk_did_not_write_are_foreign_errors_never_duplicates() {
         "{appended:?}"
     );
     let message = checked.expect_err("foreign").to_string();
-    assert!(message.contains("key prefix of its own"), "{message}");
+    assert!(message.contains("a key prefix on Redis"), "{message}");
     // Nothing was written under the foreign prefix.
     let written: Vec<String> = run(&mut conn, &["KEYS", "other:*"]).await;
     assert_eq!(written, ["other:log"]);

@@ -466,7 +466,7 @@ pub enum JournalError {
     /// The journal's keys hold data this SDK did not write (another application shares the
     /// key prefix, or keys were changed by hand); nothing was changed.
     #[error(
-        "{location} holds data this SDK did not write ({detail}); nothing was changed: give this journal a key prefix of its own, or remove those keys"
+        "{location} holds data this SDK did not write ({detail}); nothing was changed: give this journal a place of its own (a key prefix on Redis, a schema on Postgres), or remove that data"
     )]
     Foreign {
         /// Where the journal is (credentials left out).

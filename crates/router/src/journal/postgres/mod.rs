@@ -40,7 +40,7 @@ use std::time::{Duration, SystemTime};
 use futures_util::future::BoxFuture;
 use ghl_webhook_types::EventKind;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{AssertSqlSafe, PgPool, Row};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool, Row};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::AbortHandle;
 
@@ -201,6 +201,15 @@ impl PostgresJournal {
             });
         }
         schema::check_schema_name(&config.schema)?;
+        // One connection first, so that a refused password or a server that is down is
+        // reported as such at once, not as a pool that timed out.
+        let probe =
+            tokio::time::timeout(config.acquire_timeout, PgConnection::connect_with(&options))
+                .await
+                .map_err(|_| sqlx::Error::PoolTimedOut)
+                .and_then(|connected| connected)
+                .map_err(|err| errors.error(err))?;
+        let _ = probe.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections.max(2))
             .acquire_timeout(config.acquire_timeout)
