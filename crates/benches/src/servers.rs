@@ -38,11 +38,16 @@ pub enum Server {
     /// lost if Redis crashes).
     #[value(name = "h", alias = "durable-redis-everysec")]
     RedisEverysec,
+    /// (i) the SDK in durable mode on a `PostgresJournal` (default `PostgresConfig`, schema
+    /// `bench`), PostgreSQL on this machine with `fsync` on (the journal forces
+    /// `synchronous_commit` on: every acknowledged delivery's WAL flushed).
+    #[value(name = "i", alias = "durable-postgres")]
+    Postgres,
 }
 
 impl Server {
     /// Every server, in report order.
-    pub const ALL: [Server; 8] = [
+    pub const ALL: [Server; 9] = [
         Self::Bare,
         Self::HandWritten,
         Self::Sdk,
@@ -51,10 +56,11 @@ impl Server {
         Self::Durable,
         Self::RedisAlways,
         Self::RedisEverysec,
+        Self::Postgres,
     ];
 
     /// The servers `ghl-bench-server` runs itself (all but the Node SDK).
-    pub const RUST: [Server; 7] = [
+    pub const RUST: [Server; 8] = [
         Self::Bare,
         Self::HandWritten,
         Self::Sdk,
@@ -62,13 +68,23 @@ impl Server {
         Self::Durable,
         Self::RedisAlways,
         Self::RedisEverysec,
+        Self::Postgres,
     ];
 
     /// Whether the server journals (and so answers `/_bench/journal` and remembers every id).
     pub fn is_durable(self) -> bool {
         matches!(
             self,
-            Self::Durable | Self::RedisAlways | Self::RedisEverysec
+            Self::Durable | Self::RedisAlways | Self::RedisEverysec | Self::Postgres
+        )
+    }
+
+    /// Whether the server's journal lives in a database server of its own (Redis, Postgres)
+    /// that `ghl-bench` starts for it, whose CPU is not the bench server's.
+    pub fn has_journal_server(self) -> bool {
+        matches!(
+            self,
+            Self::RedisAlways | Self::RedisEverysec | Self::Postgres
         )
     }
 
@@ -92,6 +108,7 @@ impl Server {
             Self::Durable => "(e) SDK durable (SqliteJournal)",
             Self::RedisAlways => "(g) SDK durable (RedisJournal, fsync always)",
             Self::RedisEverysec => "(h) SDK durable (RedisJournal, fsync everysec)",
+            Self::Postgres => "(i) SDK durable (PostgresJournal)",
         }
     }
 
@@ -107,7 +124,7 @@ impl Server {
     }
 }
 
-/// The letter, as on the command line and in the reports: `a` to `h`.
+/// The letter, as on the command line and in the reports: `a` to `i`.
 impl fmt::Display for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.to_possible_value() {
@@ -124,7 +141,7 @@ mod tests {
     #[test]
     fn letters_and_names_name_the_same_server() {
         let letters: Vec<String> = Server::ALL.iter().map(Server::to_string).collect();
-        assert_eq!(letters, ["a", "b", "c", "f", "d", "e", "g", "h"]);
+        assert_eq!(letters, ["a", "b", "c", "f", "d", "e", "g", "h", "i"]);
         for server in Server::ALL {
             assert_eq!(Server::from_name(&server.to_string()), Some(server));
             assert!(server.label().starts_with(&format!("({server}) ")));
@@ -139,7 +156,14 @@ mod tests {
             Server::from_name("durable-redis"),
             Some(Server::RedisAlways)
         );
+        assert_eq!(
+            Server::from_name("durable-postgres"),
+            Some(Server::Postgres)
+        );
         assert_eq!(Server::RedisEverysec.redis_fsync(), Some("everysec"));
+        assert_eq!(Server::Postgres.redis_fsync(), None);
+        assert!(Server::Postgres.is_durable() && Server::Postgres.has_journal_server());
+        assert!(!Server::Durable.has_journal_server());
         assert!(Server::RedisAlways.is_durable() && !Server::Sdk.is_durable());
         assert_eq!(Server::from_name("x"), None);
     }

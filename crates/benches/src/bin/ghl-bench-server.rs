@@ -2,7 +2,8 @@
 //! CPU time and peak memory can be read from `/proc/<pid>`.
 //!
 //! ```text
-//! ghl-bench-server serve <a|bare|b|hand-written|c|sdk|f|sdk-batch|e|durable> [--threads N] [--dedupe-capacity N]
+//! ghl-bench-server serve <a|bare|b|hand-written|c|sdk|f|sdk-batch|e|durable|g|h|i> [--threads N]
+//!                        [--dedupe-capacity N] [--journal PATH] [--redis URL] [--postgres URL]
 //!                        [--max-seconds S] [--exit-on-stdin-eof]
 //! ghl-bench-server payloads [--count N]     one signed delivery per line (webhookId, signature, body)
 //! ghl-bench-server pem                      the test public key (SPKI PEM) the servers trust
@@ -27,7 +28,9 @@ use clap::{Args, Parser, Subcommand};
 use ghl_webhook_benches::baseline::{self, HandWritten};
 use ghl_webhook_benches::payloads::{self, contact_create_deliveries};
 use ghl_webhook_benches::servers::Server;
-use ghl_webhook_router::journal::{Journal, RedisJournal, RedisJournalConfig, SqliteJournal};
+use ghl_webhook_router::journal::{
+    Journal, PostgresConfig, PostgresJournal, RedisJournal, RedisJournalConfig, SqliteJournal,
+};
 use ghl_webhook_router::types::contact::ContactCreate;
 use ghl_webhook_router::{Delivery, DurableConfig, InMemoryStore, WebhookRouter};
 use ghl_webhook_test_support::TestKeys;
@@ -98,6 +101,10 @@ struct ServeOptions {
     /// under the prefix `ghl-bench:`.
     #[arg(long, value_name = "URL")]
     redis: Option<String>,
+    /// The Postgres of (i) (`postgres://USER@127.0.0.1:PORT/DATABASE`): its journal is made
+    /// in the schema `bench` with the default `PostgresConfig` otherwise.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
     /// Exit when stdin closes (the parent is gone).
     #[arg(long)]
     exit_on_stdin_eof: bool,
@@ -221,8 +228,20 @@ async fn run(options: ServeOptions) -> Result<(), String> {
             })
             .await;
         }
-        Server::Durable | Server::RedisAlways | Server::RedisEverysec => {
-            let journal: Arc<BenchJournal> = if options.which == Server::Durable {
+        Server::Durable | Server::RedisAlways | Server::RedisEverysec | Server::Postgres => {
+            let journal: Arc<BenchJournal> = if options.which == Server::Postgres {
+                let url = options
+                    .postgres
+                    .as_deref()
+                    .ok_or("(i) needs --postgres URL")?;
+                let journal = PostgresJournal::connect(
+                    url,
+                    PostgresConfig::default().schema(POSTGRES_SCHEMA),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                Arc::new(BenchJournal::Postgres(Arc::new(journal)))
+            } else if options.which == Server::Durable {
                 let path = options.journal.clone().unwrap_or_else(|| {
                     std::env::temp_dir()
                         .join(format!("ghl-bench-journal-{}.sqlite", std::process::id()))
@@ -346,10 +365,14 @@ fn journal_files(path: &std::path::Path) -> [std::path::PathBuf; 3] {
     [path.to_path_buf(), with("-wal"), with("-shm")]
 }
 
-/// The journal of a durable server: (e)'s SQLite file or (g)/(h)'s Redis.
+/// The schema of (i)'s journal tables.
+const POSTGRES_SCHEMA: &str = "bench";
+
+/// The journal of a durable server: (e)'s SQLite file, (g)/(h)'s Redis or (i)'s Postgres.
 enum BenchJournal {
     Sqlite(Arc<SqliteJournal>),
     Redis(Arc<RedisJournal>),
+    Postgres(Arc<PostgresJournal>),
 }
 
 impl BenchJournal {
@@ -357,6 +380,7 @@ impl BenchJournal {
         match self {
             Self::Sqlite(journal) => &**journal,
             Self::Redis(journal) => &**journal,
+            Self::Postgres(journal) => &**journal,
         }
     }
 
@@ -365,12 +389,15 @@ impl BenchJournal {
         match self {
             Self::Sqlite(journal) => journal.clone(),
             Self::Redis(journal) => journal.clone(),
+            Self::Postgres(journal) => journal.clone(),
         }
     }
 }
 
 /// `{"pending":..,"in_progress":..,"done":..,"dead":..,"commits":..,"bytes":..}`; bytes are
-/// the file plus its `-wal` (0 for Redis, whose commits are not counted either).
+/// the file plus its `-wal` for SQLite, the entries table with its indexes and TOAST for
+/// Postgres (`pg_total_relation_size`, the WAL not included), 0 for Redis; commits are
+/// counted for SQLite only (0 otherwise).
 async fn journal_stats(
     journal: &BenchJournal,
 ) -> http::Response<http_body_util::Full<bytes::Bytes>> {
@@ -381,6 +408,23 @@ async fn journal_stats(
             (sqlite.commits(), size(&file) + size(&wal))
         }
         BenchJournal::Redis(_) => (0, 0),
+        BenchJournal::Postgres(postgres) => {
+            let size: Result<i64, _> = sqlx::query_scalar(
+                "SELECT pg_total_relation_size(format('%I.entries', $1::text)::regclass)",
+            )
+            .bind(POSTGRES_SCHEMA)
+            .fetch_one(postgres.pool())
+            .await;
+            match size {
+                Ok(size) => (0, u64::try_from(size).unwrap_or(0)),
+                Err(e) => {
+                    let body = format!("{{\"error\":\"table size: {e}\"}}");
+                    return http::Response::new(http_body_util::Full::new(bytes::Bytes::from(
+                        body,
+                    )));
+                }
+            }
+        }
     };
     let body = match journal.journal().stats().await {
         Ok(s) => format!(

@@ -11,8 +11,9 @@ use ghl_webhook_benches::servers::Server;
 ///
 /// Starts, one at a time on 127.0.0.1, (a) bare hyper, (b) a hand-written hyper server doing
 /// Ed25519 verify_strict + serde_json::from_slice, (c) the SDK's service (no-op handler,
-/// in-memory dedupe on), (f) the same with batch verification, (e) durable mode and, with
-/// --peers, (d) HighLevel's official Node SDK behind Express; loads each with a closed-loop
+/// in-memory dedupe on), (f) the same with batch verification, (e) durable mode on SQLite,
+/// (g)/(h) on Redis and (i) on Postgres (each started here) and, with --peers, (d)
+/// HighLevel's official Node SDK behind Express; loads each with a closed-loop
 /// HTTP/1.1 keep-alive generator at N connections, then at 1, then (b, c, f) at N connections
 /// with a share of forged signatures; interleaves rounds and prints a markdown report.
 #[derive(Debug, Clone, PartialEq, Parser)]
@@ -36,8 +37,9 @@ pub struct Options {
     /// Distinct pre-signed deliveries, cycled.
     #[arg(long, value_name = "N", default_value = "4096", value_parser = positive)]
     pub payloads: usize,
-    /// Distinct pre-signed deliveries for (e), whose journal remembers every id: enough that
-    /// no id repeats within one server's run (the first --payloads of them go to a-d).
+    /// Distinct pre-signed deliveries for the durable servers (e, g, h, i), whose journals
+    /// remember every id: enough that no id repeats within one server's run (the first
+    /// --payloads of them go to a-d).
     #[arg(long, value_name = "N", default_value = "262144", value_parser = positive)]
     pub durable_payloads: usize,
     /// Ids the in-memory dedupe store of (c), (f) and (e) holds (default: half of --payloads,
@@ -48,11 +50,12 @@ pub struct Options {
     /// (f), at N connections after the others (0: no attack phase).
     #[arg(long, value_name = "P", default_value = "10", value_parser = percent)]
     pub forged_percent: u32,
-    /// Folder of (e)'s journal files (default: the target folder, i.e. a real disk, not tmpfs).
+    /// Folder of the journals: (e)'s files, (g)/(h)'s Redis and (i)'s Postgres cluster
+    /// (default: the target folder, i.e. a real disk, not tmpfs).
     #[arg(long, value_name = "DIR")]
     pub journal_dir: Option<PathBuf>,
     /// Which servers, e.g. a,c (or by name: bare, hand-written, sdk, sdk-batch, node,
-    /// durable); d is added by --peers.
+    /// durable, durable-redis, durable-redis-everysec, durable-postgres); d is added by --peers.
     // The full path keeps clap from reading the list as repeated values: one value, a list.
     #[arg(long, value_name = "LIST", default_value = "a,b,c,f,e", value_parser = servers)]
     pub servers: ::std::vec::Vec<Server>,
@@ -135,14 +138,16 @@ fn servers(text: &str) -> Result<Vec<Server>, String> {
     let mut out = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let server = Server::from_name(part).ok_or_else(|| {
-            format!("--servers takes a comma-separated list of a, b, c, d, e, f; got `{part}`")
+            format!(
+                "--servers takes a comma-separated list of a, b, c, d, e, f, g, h, i; got `{part}`"
+            )
         })?;
         if !out.contains(&server) {
             out.push(server);
         }
     }
     if out.is_empty() {
-        return Err("--servers needs at least one of a, b, c, d, e, f".to_owned());
+        return Err("--servers needs at least one of a, b, c, d, e, f, g, h, i".to_owned());
     }
     out.sort_unstable();
     Ok(out)

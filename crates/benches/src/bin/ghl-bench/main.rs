@@ -31,6 +31,7 @@ use std::time::Duration;
 mod flags;
 mod load;
 mod peers;
+mod postgres;
 mod procfs;
 mod report;
 mod stats;
@@ -181,7 +182,7 @@ pub struct Measurement {
     pub cpu_us_single: f64,
     /// Peak resident memory after the N-connection phase, KiB.
     pub peak_rss_kib: u64,
-    /// (e) only: the journal and its workers.
+    /// Durable servers only: the journal and its workers.
     pub durable: Option<DurableFigures>,
     /// (b), (c), (f) with --forged-percent: the phase under attack.
     pub attack: Option<Attack>,
@@ -302,17 +303,23 @@ impl Setup {
         self.journal_dir.join(format!("e-round-{round}.sqlite"))
     }
 
-    /// The folder of the Redis of (g) or (h) in `round`, on the journal's disk.
-    fn redis_dir(&self, server: Server, round: usize) -> PathBuf {
+    /// The folder of the Redis of (g) or (h), or of the Postgres cluster of (i), in `round`,
+    /// on the journal's disk.
+    fn journal_server_dir(&self, server: Server, round: usize) -> PathBuf {
+        let engine = if server == Server::Postgres {
+            "postgres"
+        } else {
+            "redis"
+        };
         self.journal_dir
-            .join(format!("{server}-round-{round}-redis"))
+            .join(format!("{server}-round-{round}-{engine}"))
     }
 
     fn command(
         &self,
         server: Server,
         round: usize,
-        redis: Option<&RedisProcess>,
+        journal_server: Option<&JournalServer>,
     ) -> Result<Command, String> {
         let mut command = if self.pinned {
             let mut c = Command::new("taskset");
@@ -329,7 +336,8 @@ impl Setup {
             | Server::SdkBatch
             | Server::Durable
             | Server::RedisAlways
-            | Server::RedisEverysec => {
+            | Server::RedisEverysec
+            | Server::Postgres => {
                 command.arg(&self.server_bin).args([
                     "serve",
                     &server.to_string(),
@@ -344,8 +352,14 @@ impl Setup {
                 if server == Server::Durable {
                     command.arg("--journal").arg(self.journal_path(round));
                 }
-                if let Some(redis) = redis {
-                    command.arg("--redis").arg(redis.url());
+                match journal_server {
+                    Some(JournalServer::Redis(redis)) => {
+                        command.arg("--redis").arg(redis.url());
+                    }
+                    Some(JournalServer::Postgres(postgres)) => {
+                        command.arg("--postgres").arg(postgres.url());
+                    }
+                    None => {}
                 }
             }
             Server::Node => {
@@ -467,11 +481,8 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
             .unwrap_or(Path::new("."))
             .join("ghl-bench-journal")
     });
-    if servers.iter().any(|s| s.redis_fsync().is_some()) {
-        std::fs::create_dir_all(&journal_dir)
-            .map_err(|e| format!("{}: {e}", journal_dir.display()))?;
-    }
-    let fsync = if servers.contains(&Server::Durable) {
+    // The fsync cost where every journal lives: (e)'s file, (g)/(h)'s AOF, (i)'s WAL.
+    let fsync = if servers.iter().any(|s| s.is_durable()) {
         std::fs::create_dir_all(&journal_dir)
             .map_err(|e| format!("{}: {e}", journal_dir.display()))?;
         let cost = fsync_cost(&journal_dir)?;
@@ -586,15 +597,20 @@ fn measure(
     ticks_per_second: u64,
 ) -> Result<Measurement, String> {
     let name = server_id.label();
-    // (g) and (h): a Redis of their own on this machine, fresh for the round.
-    let redis = match server_id.redis_fsync() {
-        Some(fsync) => Some(RedisProcess::start(
-            &setup.redis_dir(server_id, round),
-            fsync,
-        )?),
-        None => None,
+    // (g) and (h): a Redis of their own on this machine, (i) a Postgres cluster, fresh for
+    // the round; stopped after the server (declared first, dropped last, also on error).
+    let dir = setup.journal_server_dir(server_id, round);
+    let journal_server = match (server_id, server_id.redis_fsync()) {
+        (_, Some(fsync)) => Some(JournalServer::Redis(RedisProcess::start(&dir, fsync)?)),
+        (Server::Postgres, None) => Some(JournalServer::Postgres(
+            postgres::PostgresProcess::start(&dir, START_TIMEOUT)?,
+        )),
+        _ => None,
     };
-    let (server, addr) = start(setup.command(server_id, round, redis.as_ref())?, name)?;
+    let (server, addr) = start(
+        setup.command(server_id, round, journal_server.as_ref())?,
+        name,
+    )?;
     let durable = server_id.is_durable();
     let pid = server.pid();
     let requests: Arc<Vec<load::Request>> = Arc::new(
@@ -731,7 +747,7 @@ fn measure(
         figures.sent = next_index;
     }
     drop(server);
-    drop(redis);
+    drop(journal_server);
     if server_id == Server::Durable {
         for suffix in ["", "-wal", "-shm"] {
             let mut name = setup.journal_path(round).into_os_string();
@@ -853,19 +869,23 @@ fn journal_stats(addr: SocketAddr) -> Result<JournalStats, String> {
     })
 }
 
-/// Waits until (e) has nothing pending or in progress (polling every 10 ms, 5 min at most);
-/// returns how long it took.
+/// Waits until a durable server has nothing pending or in progress (5 min at most); returns
+/// how long it took. Polls every 10 ms, or every four times as long as the last answer took:
+/// Postgres counts the entries by scanning its table, and asking back to back would compete
+/// with the workers being waited for.
 fn drain(addr: SocketAddr) -> Result<Duration, String> {
     let start = std::time::Instant::now();
     loop {
+        let asked = std::time::Instant::now();
         let s = journal_stats(addr)?;
+        let took = asked.elapsed();
         if s.pending == 0 && s.in_progress == 0 {
             return Ok(start.elapsed());
         }
         if start.elapsed() > Duration::from_secs(300) {
             return Err(format!("the workers did not catch up in 5 min ({s:?})"));
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(10).max(took * 4));
     }
 }
 
@@ -921,6 +941,14 @@ fn fsync_cost(dir: &Path) -> Result<(f64, f64), String> {
     let _ = std::fs::remove_file(&path);
     times.sort_by(f64::total_cmp);
     Ok((times[times.len() / 2], times[times.len() * 99 / 100]))
+}
+
+/// The database server a durable server's journal lives in.
+enum JournalServer {
+    /// (g) and (h).
+    Redis(RedisProcess),
+    /// (i).
+    Postgres(postgres::PostgresProcess),
 }
 
 /// A `redis-server` for (g) or (h): loopback, an ephemeral port, AOF with the given

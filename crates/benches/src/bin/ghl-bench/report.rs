@@ -25,7 +25,7 @@ pub struct Context {
     pub body_len: usize,
     /// Anything skipped or odd.
     pub notes: Vec<String>,
-    /// fsync cost where (e)'s journal lives (4 KiB write + fdatasync): median, p99, µs.
+    /// fsync cost where the journals live (4 KiB write + fdatasync): median, p99, µs.
     pub fsync: Option<(f64, f64)>,
 }
 
@@ -39,6 +39,9 @@ const TARGET_NODE: f64 = 8.0;
 const TARGET_BATCH_THROUGHPUT: f64 = 1.4;
 const TARGET_BATCH_CPU: f64 = 0.7;
 const TARGET_BATCH_ATTACK: f64 = 1.0;
+
+/// Durable mode's target against inline (c): acknowledged throughput at N connections.
+const TARGET_DURABLE: f64 = 0.8;
 
 fn values(results: &[Measurement], server: Server, f: impl Fn(&Measurement) -> f64) -> Vec<f64> {
     results
@@ -361,10 +364,11 @@ fn durable_section(out: &mut String, results: &[Measurement], context: &Context)
     }
 }
 
-/// The Redis journal, (g) `appendfsync always` and (h) `everysec`, beside (c) and (e).
-fn redis_section(out: &mut String, results: &[Measurement], context: &Context) {
-    use Server::{Durable, RedisAlways, RedisEverysec, Sdk};
-    let present: Vec<Server> = [RedisAlways, RedisEverysec]
+/// The journals in a database server of their own, beside (c) and (e): Redis, (g)
+/// `appendfsync always` and (h) `everysec`, and Postgres (i).
+fn journal_servers_section(out: &mut String, results: &[Measurement], context: &Context) {
+    use Server::{Durable, Postgres, RedisAlways, RedisEverysec, Sdk};
+    let present: Vec<Server> = [RedisAlways, RedisEverysec, Postgres]
         .into_iter()
         .filter(|s| results.iter().any(|m| m.server == *s))
         .collect();
@@ -372,16 +376,34 @@ fn redis_section(out: &mut String, results: &[Measurement], context: &Context) {
         return;
     }
     let n = context.options.connections;
+    let redis = present.iter().any(|s| s.redis_fsync().is_some());
+    let postgres = present.contains(&Postgres);
+    let (engines, what) = match (redis, postgres) {
+        (true, true) => (
+            "Redis and Postgres",
+            "redis-server with AOF, PostgreSQL with fsync on",
+        ),
+        (true, false) => ("Redis", "redis-server, AOF"),
+        _ => ("Postgres", "PostgreSQL, fsync on"),
+    };
     let _ = writeln!(
         out,
-        "\nDurable mode on Redis (redis-server on this machine, AOF; its own CPU is not in the CPU columns):\n"
+        "\nDurable mode on {engines} ({what}, on this machine, not pinned; their own CPU is not in the CPU columns):\n"
     );
+    if !results.iter().any(|m| m.server == Durable)
+        && let Some((median, p99)) = context.fsync
+    {
+        let _ = writeln!(
+            out,
+            "fsync here (4 KiB write + fdatasync, 200 times, in the journal's folder): median {median:.0} µs, p99 {p99:.0} µs\n"
+        );
+    }
     let _ = writeln!(
         out,
         "| per round then median (min–max) | @{n} connections | @1 connection |"
     );
     let _ = writeln!(out, "|---|---|---|");
-    for server in present {
+    for &server in &present {
         for (base, base_name) in [(Sdk, "c"), (Durable, "e")] {
             let loaded = ratios(results, server, base, |m| m.loaded.rps());
             let single = ratios(results, server, base, |m| m.single.rps());
@@ -401,6 +423,80 @@ fn redis_section(out: &mut String, results: &[Measurement], context: &Context) {
             "| ({server}) p99, µs | {} | {} |",
             p99(|m| m.loaded.p99.as_secs_f64() * 1e6),
             p99(|m| m.single.p99.as_secs_f64() * 1e6),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nTheir workers (as for (e); CPU is the bench server's only, commits are not counted):\n"
+    );
+    let _ = writeln!(
+        out,
+        "| server | phase | workers done/s during | backlog at end | drain s | workers done/s incl. drain | CPU µs/ack incl. drain | dead letters |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    let d = |m: &Measurement| m.durable.unwrap_or_default();
+    for &server in &present {
+        let col = |f: &dyn Fn(&Measurement) -> f64, decimals: usize| {
+            let v: Vec<f64> = results
+                .iter()
+                .filter(|m| m.server == server && m.durable.is_some())
+                .map(f)
+                .collect();
+            cell(Spread::of(&v), decimals)
+        };
+        let loaded: fn(&DurableFigures) -> PhaseJournal = |f| f.loaded;
+        let single: fn(&DurableFigures) -> PhaseJournal = |f| f.single;
+        for (name, get) in [(format!("@{n}"), loaded), ("@1".to_owned(), single)] {
+            let _ = writeln!(
+                out,
+                "| ({server}) | {name} | {} | {} | {} | {} | {} | {} |",
+                col(&|m| get(&d(m)).done_per_s_during, 0),
+                col(&|m| get(&d(m)).backlog_at_end as f64, 0),
+                col(&|m| get(&d(m)).drain_s, 2),
+                col(&|m| get(&d(m)).done_per_s_overall, 0),
+                col(&|m| get(&d(m)).cpu_us_with_drain, 2),
+                col(&|m| d(m).dead as f64, 0),
+            );
+        }
+    }
+    if postgres {
+        let col = |f: &dyn Fn(&Measurement) -> f64| {
+            let v: Vec<f64> = results
+                .iter()
+                .filter(|m| m.server == Postgres && m.durable.is_some())
+                .map(f)
+                .collect();
+            cell(Spread::of(&v), 0)
+        };
+        let _ = writeln!(
+            out,
+            "\nJournal of (i) after the run (the entries table with its indexes and TOAST, not the WAL): {} bytes per entry, {} entries.",
+            col(&|m| d(m).bytes_per_entry),
+            col(&|m| d(m).entries as f64),
+        );
+    }
+}
+
+/// Durable mode's target against inline (c): acknowledged deliveries/s at N connections.
+fn durable_targets(out: &mut String, results: &[Measurement], context: &Context) {
+    let n = context.options.connections;
+    let rows: Vec<(Server, Spread)> = Server::ALL
+        .into_iter()
+        .filter(|s| s.is_durable())
+        .filter_map(|s| Some((s, ratios(results, s, Server::Sdk, |m| m.loaded.rps())?)))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nTarget of durable mode against inline (c):\n");
+    let _ = writeln!(out, "| target | measured (median of rounds) | |");
+    let _ = writeln!(out, "|---|---|---|");
+    for (server, r) in rows {
+        let _ = writeln!(
+            out,
+            "| ({server})/(c) acknowledged throughput ≥ {TARGET_DURABLE} @{n} | {} | {} |",
+            cell(Some(r), 3),
+            verdict(r.median >= TARGET_DURABLE)
         );
     }
 }
@@ -569,7 +665,8 @@ pub fn render(results: &[Measurement], context: &Context) -> String {
     }
     batch_section(&mut out, results, context);
     durable_section(&mut out, results, context);
-    redis_section(&mut out, results, context);
+    journal_servers_section(&mut out, results, context);
+    durable_targets(&mut out, results, context);
     let attack_errors = |m: &Measurement| m.attack.as_ref().map_or(0, |a| a.outcome.errors);
     let errors: Vec<String> = results
         .iter()
@@ -657,5 +754,35 @@ mod tests {
         assert!(text.contains("| (c)/(b) throughput ≥ 0.95 @50 | 0.950 (0.900–1.000) | **met** |"));
         assert!(text.contains("| peak RSS of (c) ≤ 8 MiB @50 | max 4.0 MiB | **met** |"));
         assert!(text.contains("not measured"));
+    }
+
+    #[test]
+    fn postgres_is_reported_beside_inline_and_sqlite() {
+        use Server::{Durable, Postgres};
+        let results = [
+            m(Sdk, 1, 100, 10.0),
+            m(Durable, 1, 70, 12.0),
+            m(Postgres, 1, 85, 11.0),
+        ];
+        let text = render(
+            &results,
+            &Context {
+                command: "cargo run --release -p ghl-webhook-benches".into(),
+                machine: "test".into(),
+                pinning: "none".into(),
+                node: None,
+                options: crate::flags::parse(["ghl-bench"]).expect("the defaults"),
+                body_len: 1,
+                notes: vec![],
+                fsync: Some((200.0, 500.0)),
+            },
+        );
+        assert!(text.contains("Durable mode on Postgres (PostgreSQL, fsync on"));
+        assert!(text.contains("| (i)/(c) acknowledged throughput | 0.850 | 0.850 |"));
+        assert!(text.contains("| (i)/(e) acknowledged throughput | 1.214 | 1.214 |"));
+        assert!(text.contains("| (i)/(c) acknowledged throughput ≥ 0.8 @50 | 0.850 | **met** |"));
+        assert!(
+            text.contains("| (e)/(c) acknowledged throughput ≥ 0.8 @50 | 0.700 | **not met** |")
+        );
     }
 }
