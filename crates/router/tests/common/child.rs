@@ -32,6 +32,9 @@ impl ChildReceiver {
                 _ => panic!("the receiver did not start"),
             }
         };
+        // Keep reading what it prints (the test harness's own lines, such as "has been running
+        // for over 60 seconds"): a closed pipe would end the child at its next line.
+        std::thread::spawn(move || lines.for_each(drop));
         Self { child, url }
     }
 

@@ -1,8 +1,8 @@
 //! A real PostgreSQL cluster on an ephemeral loopback port: `initdb` into a scratch folder and
 //! `postgres` started as the `postgres` user when the tests run as root (the server refuses
 //! to run as root), password authentication over TCP. Stopped by PID (`pg_ctl stop -m
-//! immediate` on the cluster's postmaster) when dropped, and by a watchdog when the test
-//! process dies first.
+//! immediate` on the cluster's postmaster) when dropped, and by a watchdog (SIGQUIT to the
+//! postmaster's PID) when the test process dies first.
 //!
 //! Shared by the router's, the CLI's and the examples' tests (`#[path]`).
 #![allow(dead_code)]
@@ -218,13 +218,18 @@ impl PostgresServer {
                 .is_ok_and(|status| status.success())
     }
 
-    /// A shell that stops the cluster and removes its folder once this process is gone.
+    /// A shell that stops the cluster and removes its folder once this process is gone: it
+    /// sends the postmaster (by the PID in its `postmaster.pid`) SIGQUIT, an immediate
+    /// shutdown, as `pg_ctl stop -m immediate` does.
     fn watch(&self) {
         let script = format!(
             "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
-             '{pg_ctl}' stop -D '{data}' -m immediate >/dev/null 2>&1; rm -rf '{dir}'",
+             postmaster=$(head -n 1 '{data}/postmaster.pid' 2>/dev/null); \
+             [ -n \"$postmaster\" ] && kill -QUIT \"$postmaster\" 2>/dev/null; \
+             for _ in 1 2 3 4 5 6 7 8 9 10; do \
+               [ -n \"$postmaster\" ] && kill -0 \"$postmaster\" 2>/dev/null || break; sleep 1; \
+             done; rm -rf '{dir}'",
             pid = std::process::id(),
-            pg_ctl = self.bin.join("pg_ctl").display(),
             data = self.data().display(),
             dir = self.dir.display(),
         );
