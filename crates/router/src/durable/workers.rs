@@ -1,15 +1,16 @@
 //! The workers: lease entries, dispatch them, and settle each by its outcome.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use tokio::sync::mpsc;
 use tokio::task::{Id, JoinSet};
 use tracing::Instrument;
 
 use crate::delivery::Delivery;
-use crate::journal::{Entry, Journal, JournalError, LeaseToken, Leased};
+use crate::journal::{Entry, Journal, JournalError, LeaseToken, Leased, Settlement};
 use crate::metrics::{self, Settled, Timer};
 use crate::outcome::Outcome;
 use crate::pipeline::Pipeline;
@@ -40,8 +41,13 @@ impl<S: Send + Sync + 'static> Workers<S> {
     }
 
     /// Handles journaled entries until `shutdown` completes; then takes no new entries, waits
-    /// up to the configured grace for those in progress, and hands the rest back to the journal
-    /// (pending again, the attempt not counted).
+    /// up to the configured grace for those in progress, settles what finished, and hands
+    /// the rest back to the journal (pending again, the attempt not counted).
+    ///
+    /// Entries are leased ahead, up to twice the concurrency in hand, in one round trip
+    /// each time; a handler's slot is free again as soon as it returns, while its outcome is
+    /// settled by the completer, which writes the outcomes of entries that finished together
+    /// in one batch ([`Journal::settle_many`]).
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let Some(durable) = self.pipeline.durable.as_ref() else {
             return;
@@ -49,8 +55,10 @@ impl<S: Send + Sync + 'static> Workers<S> {
         let config = &durable.config;
         let journal = &durable.journal;
         let lease_for = config.lease_for(self.pipeline.dispatcher.timeout());
-        let mut running: JoinSet<()> = JoinSet::new();
+        let mut running: JoinSet<Finished> = JoinSet::new();
         let mut leases: HashMap<Id, LeaseToken> = HashMap::new();
+        let mut ahead: VecDeque<Leased> = VecDeque::new();
+        let completer = Completer::start(Arc::clone(journal));
         let mut shutdown = std::pin::pin!(shutdown);
         // A short retention (tests, small disks) is pruned at its own pace.
         let prune_every = config
@@ -68,23 +76,36 @@ impl<S: Send + Sync + 'static> Workers<S> {
                 next_gauges = tokio::time::Instant::now() + config.metrics_interval;
             }
             let mut journal_failed = false;
-            let free = config.concurrency.saturating_sub(running.len());
-            if free > 0 {
-                match journal.lease(free, lease_for).await {
-                    Ok(batch) => {
-                        for leased in batch {
-                            let token = leased.token.clone();
-                            let pipeline = self.pipeline.clone();
-                            let task =
-                                running.spawn(async move { handle(&pipeline, leased).await });
-                            leases.insert(task.id(), token);
-                        }
-                    }
+            // Lease ahead once half of what may be in hand is free: one round trip for many
+            // entries, and the next ones ready when a handler returns.
+            let in_hand = running.len() + ahead.len();
+            let room = (2 * config.concurrency).saturating_sub(in_hand);
+            if ahead.is_empty() || room >= config.concurrency {
+                match journal.lease(room, lease_for).await {
+                    Ok(batch) => ahead.extend(batch),
                     Err(err) => {
                         tracing::error!(error = %err, "the journal cannot lease entries");
                         journal_failed = true;
                     }
                 }
+            }
+            while running.len() < config.concurrency
+                && let Some(leased) = ahead.pop_front()
+            {
+                // An entry that waited here past its lease may be another worker's now: it is
+                // left to the journal, which leases it again (to whoever comes first).
+                if leased
+                    .entry
+                    .lease_until
+                    .is_some_and(|until| until <= SystemTime::now())
+                {
+                    tracing::debug!(key = %leased.entry.key, "a lease ran out before its entry started");
+                    continue;
+                }
+                let token = leased.token.clone();
+                let pipeline = self.pipeline.clone();
+                let task = running.spawn(async move { handle(&pipeline, leased).await });
+                leases.insert(task.id(), token);
             }
             let idle = if journal_failed {
                 JOURNAL_RETRY
@@ -94,11 +115,14 @@ impl<S: Send + Sync + 'static> Workers<S> {
             tokio::select! {
                 () = &mut shutdown => break,
                 Some(done) = running.join_next_with_id(), if !running.is_empty() => {
-                    let id = match &done {
-                        Ok((id, ())) => *id,
-                        Err(err) => err.id(),
-                    };
-                    leases.remove(&id);
+                    finished(done, &mut leases, &completer);
+                    // Everything else that finished meanwhile, without another turn.
+                    while let Some(done) = running.try_join_next_with_id() {
+                        finished(done, &mut leases, &completer);
+                    }
+                    if !ahead.is_empty() {
+                        continue;
+                    }
                 }
                 () = durable.appended.notified(), if !journal_failed => {}
                 () = tokio::time::sleep(idle) => {}
@@ -107,60 +131,182 @@ impl<S: Send + Sync + 'static> Workers<S> {
         // Shutdown: no new leases; let the running handlers finish within the grace.
         let drained = tokio::time::timeout(config.grace, async {
             while let Some(done) = running.join_next_with_id().await {
-                if let Ok((id, ())) = done {
-                    leases.remove(&id);
-                }
+                finished(done, &mut leases, &completer);
             }
         })
         .await;
         if drained.is_err() {
             running.shutdown().await;
         }
-        for (_, token) in leases {
-            if let Err(err) = journal.release(&token).await {
+        // What finished is settled before anything is handed back.
+        completer.finish().await;
+        let back: Vec<(LeaseToken, Settlement)> = leases
+            .into_values()
+            .chain(ahead.into_iter().map(|leased| leased.token))
+            .map(|token| (token, Settlement::Release))
+            .collect();
+        for ((token, _), released) in back.iter().zip(journal.settle_many(&back).await) {
+            if let Err(err) = released {
                 tracing::warn!(key = token.key(), error = %err, "could not hand an entry back; its lease will expire");
             }
         }
     }
 }
 
-/// Dispatches one leased entry, in a span of its own, and settles it by the outcome.
-async fn handle<S>(pipeline: &Pipeline<S>, leased: Leased) {
+/// How a handled entry ended: a settlement for the completer, or already settled (in the
+/// transaction of a transactional handler, or not at all when nothing ran).
+enum Finished {
+    /// To settle.
+    Settle {
+        token: LeaseToken,
+        how: Settlement,
+        kind: &'static str,
+        settled: Settled,
+    },
+    /// Settled already, with this result.
+    Done {
+        token: LeaseToken,
+        kind: &'static str,
+        settled: Settled,
+        result: Result<(), JournalError>,
+    },
+}
+
+/// A finished handler task: its lease leaves the running set and its outcome goes to the
+/// completer. A task that did not finish (aborted at shutdown) keeps its lease, which is
+/// handed back.
+fn finished(
+    done: Result<(Id, Finished), tokio::task::JoinError>,
+    leases: &mut HashMap<Id, LeaseToken>,
+    completer: &Completer,
+) {
+    let Ok((id, finished)) = done else {
+        return;
+    };
+    leases.remove(&id);
+    match finished {
+        Finished::Settle {
+            token,
+            how,
+            kind,
+            settled,
+        } => completer.settle(token, how, kind, settled),
+        Finished::Done {
+            token,
+            kind,
+            settled,
+            result,
+        } => settle(result, &token, kind, settled),
+    }
+}
+
+/// Settles the outcomes of finished entries in batches: whatever finished while the previous
+/// batch was being written goes in the next one.
+struct Completer {
+    queue: mpsc::UnboundedSender<Pending>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// An outcome waiting for the completer.
+struct Pending {
+    token: LeaseToken,
+    how: Settlement,
+    kind: &'static str,
+    settled: Settled,
+}
+
+/// The most outcomes one batch takes.
+const MAX_SETTLE_BATCH: usize = 256;
+
+impl Completer {
+    fn start(journal: Arc<dyn Journal>) -> Self {
+        let (queue, mut pending) = mpsc::unbounded_channel::<Pending>();
+        let task = tokio::spawn(async move {
+            let mut batch = Vec::new();
+            while pending.recv_many(&mut batch, MAX_SETTLE_BATCH).await > 0 {
+                let settles: Vec<(LeaseToken, Settlement)> = batch
+                    .iter()
+                    .map(|p| (p.token.clone(), p.how.clone()))
+                    .collect();
+                let results = journal.settle_many(&settles).await;
+                for (pending, result) in batch.drain(..).zip(results) {
+                    settle(result, &pending.token, pending.kind, pending.settled);
+                }
+            }
+        });
+        Self { queue, task }
+    }
+
+    fn settle(&self, token: LeaseToken, how: Settlement, kind: &'static str, settled: Settled) {
+        // The completer runs until `finish`: the queue is open while the workers run.
+        let _ = self.queue.send(Pending {
+            token,
+            how,
+            kind,
+            settled,
+        });
+    }
+
+    /// Settles everything queued, then stops.
+    async fn finish(self) {
+        drop(self.queue);
+        let _ = self.task.await;
+    }
+}
+
+/// Dispatches one leased entry, in a span of its own, and says how to settle it.
+async fn handle<S>(pipeline: &Pipeline<S>, leased: Leased) -> Finished {
     let span = tracing::info_span!(
         "ghl_webhook_worker",
         key = %leased.entry.key,
         kind = leased.entry.kind.map(|k| k.as_str()),
         attempt = leased.entry.attempts,
     );
-    handle_in_span(pipeline, leased).instrument(span).await;
+    handle_in_span(pipeline, leased).instrument(span).await
 }
 
-async fn handle_in_span<S>(pipeline: &Pipeline<S>, leased: Leased) {
+async fn handle_in_span<S>(pipeline: &Pipeline<S>, leased: Leased) -> Finished {
+    let Leased { entry, token } = leased;
+    let kind = metrics::kind_label(Some(entry.kind));
     let Some(durable) = pipeline.durable.as_ref() else {
-        return;
+        return Finished::Settle {
+            token,
+            how: Settlement::Release,
+            kind,
+            settled: Settled::Unsettled,
+        };
     };
     let config = &durable.config;
     let journal = &*durable.journal;
-    let Leased { entry, token } = leased;
     let attempt = entry.attempts;
-    let kind = metrics::kind_label(Some(entry.kind));
     let delivery = match delivery_of(entry) {
         Ok(delivery) => delivery,
         Err(error) => {
             tracing::error!(%error, "dead letter");
-            let settled = journal.dead(&token, &error).await;
-            return settle(settled, &token, kind, Settled::DeadLetter("unreadable"));
+            return Finished::Settle {
+                token,
+                how: Settlement::Dead { error },
+                kind,
+                settled: Settled::DeadLetter("unreadable"),
+            };
         }
     };
     let timer = Timer::start();
     let Some((outcome, completed)) = run(pipeline, journal, delivery, &token).await else {
-        return metrics::attempt(kind, Settled::Unsettled);
+        return Finished::Done {
+            token,
+            kind,
+            settled: Settled::Unsettled,
+            result: Ok(()),
+        };
     };
     timer.handled(kind, &outcome);
     outcome.log();
-    let (settled, how) = match &outcome {
+    let (how, settled) = match &outcome {
         Outcome::Undecodable(_) => (
-            journal.dead(&token, &outcome.message()).await,
+            Settlement::Dead {
+                error: outcome.message().into_owned(),
+            },
             Settled::DeadLetter("undecodable"),
         ),
         failed if failed.is_retryable() => {
@@ -168,26 +314,32 @@ async fn handle_in_span<S>(pipeline: &Pipeline<S>, leased: Leased) {
             if attempt >= config.max_attempts {
                 tracing::error!(attempts = attempt, "out of attempts: dead letter");
                 (
-                    journal.dead(&token, &error).await,
+                    Settlement::Dead { error },
                     Settled::DeadLetter("out_of_attempts"),
                 )
             } else {
                 let not_before = SystemTime::now() + config.backoff_after(attempt);
-                (
-                    journal.retry(&token, &error, not_before).await,
-                    Settled::Retried,
-                )
+                (Settlement::Retry { error, not_before }, Settled::Retried)
             }
         }
-        _ => (
-            match completed {
-                Some(committed) => committed,
-                None => journal.complete(&token).await,
-            },
-            Settled::Completed,
-        ),
+        _ => match completed {
+            Some(result) => {
+                return Finished::Done {
+                    token,
+                    kind,
+                    settled: Settled::Completed,
+                    result,
+                };
+            }
+            None => (Settlement::Complete, Settled::Completed),
+        },
     };
-    settle(settled, &token, kind, how);
+    Finished::Settle {
+        token,
+        how,
+        kind,
+        settled,
+    }
 }
 
 /// Runs the handler of `delivery`: the plain dispatch, or, for a kind with a transactional

@@ -260,6 +260,28 @@ pub struct Leased {
     pub token: LeaseToken,
 }
 
+/// How a leased entry is settled, in a batch given to [`Journal::settle_many`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Settlement {
+    /// [`Journal::complete`].
+    Complete,
+    /// [`Journal::retry`]: pending again at `not_before`, recording `error`.
+    Retry {
+        /// The error of the failed attempt.
+        error: String,
+        /// When the entry is due again.
+        not_before: SystemTime,
+    },
+    /// [`Journal::dead`], recording `error`.
+    Dead {
+        /// Why the entry is given up on.
+        error: String,
+    },
+    /// [`Journal::release`].
+    Release,
+}
+
 /// Counts by state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stats {
@@ -531,6 +553,25 @@ pub trait Journal: Send + Sync + 'static {
     /// Hands a leased entry back without an outcome (graceful shutdown): pending again, due as
     /// before, and the attempt not counted.
     fn release<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>>;
+
+    /// Settles several leased entries, each as its [`Settlement`] says; one result per entry,
+    /// in order, each as the single operation would give it. Engines commit the batch
+    /// together where they can (one transaction, one round trip), so that the state changes
+    /// of many deliveries cost about one write. The default runs the single operations
+    /// concurrently.
+    fn settle_many<'a>(
+        &'a self,
+        batch: &'a [(LeaseToken, Settlement)],
+    ) -> BoxFuture<'a, Vec<Result<(), JournalError>>> {
+        Box::pin(futures_util::future::join_all(batch.iter().map(
+            |(token, how)| match how {
+                Settlement::Complete => self.complete(token),
+                Settlement::Retry { error, not_before } => self.retry(token, error, *not_before),
+                Settlement::Dead { error } => self.dead(token, error),
+                Settlement::Release => self.release(token),
+            },
+        )))
+    }
 
     /// Counts entries by state.
     fn stats(&self) -> BoxFuture<'_, Result<Stats, JournalError>>;

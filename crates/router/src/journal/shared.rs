@@ -8,7 +8,7 @@ use tokio::sync::Notify;
 
 use super::{
     Appended, Entry, Journal, JournalError, LeaseToken, Leased, ListFilter, NewEntry,
-    ReplaySelector, Stats,
+    ReplaySelector, Settlement, Stats,
 };
 
 /// `Arc<J>` is a journal: keep a clone to inspect or replay the journal a router writes to.
@@ -43,6 +43,12 @@ impl<J: Journal + ?Sized> Journal for Arc<J> {
     }
     fn release<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
         (**self).release(token)
+    }
+    fn settle_many<'a>(
+        &'a self,
+        batch: &'a [(LeaseToken, Settlement)],
+    ) -> BoxFuture<'a, Vec<Result<(), JournalError>>> {
+        (**self).settle_many(batch)
     }
     fn stats(&self) -> BoxFuture<'_, Result<Stats, JournalError>> {
         (**self).stats()

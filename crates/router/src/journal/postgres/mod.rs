@@ -48,7 +48,7 @@ use super::address::redact;
 use super::millis::{ms_after, to_ms};
 use super::{
     Appended, Entry, EntryState, Journal, JournalError, LeaseToken, Leased, ListFilter, NewEntry,
-    ReplaySelector, Stats,
+    ReplaySelector, Settlement, Stats,
 };
 
 mod appends;
@@ -381,6 +381,54 @@ impl PostgresJournal {
         Ok(leased.into_iter().map(|(_, leased)| leased).collect())
     }
 
+    /// Completes the entries of `tokens` in one statement; one result per token, in order.
+    async fn complete_many(&self, tokens: &[&LeaseToken]) -> Vec<Result<(), JournalError>> {
+        let keys: Vec<&[u8]> = tokens.iter().map(|token| token.key().as_bytes()).collect();
+        let generations: Vec<i64> = tokens
+            .iter()
+            .map(|token| i64::try_from(token.generation()).unwrap_or(-1))
+            .collect();
+        let rows = sqlx::query(AssertSqlSafe(self.statements.complete_many.as_str()))
+            .bind(keys)
+            .bind(generations)
+            .bind(to_ms(SystemTime::now()))
+            .fetch_all(&self.pool)
+            .await;
+        let rows = match rows {
+            Ok(rows) if rows.len() == tokens.len() => rows,
+            Ok(rows) => {
+                let detail = format!(
+                    "a batch of {} completions answered {} rows",
+                    tokens.len(),
+                    rows.len()
+                );
+                return tokens
+                    .iter()
+                    .map(|_| Err(JournalError::Engine(detail.clone().into())))
+                    .collect();
+            }
+            Err(err) => {
+                let err = Arc::new(err);
+                return tokens
+                    .iter()
+                    .map(|_| Err(self.errors.shared(&err)))
+                    .collect();
+            }
+        };
+        rows.iter()
+            .zip(tokens)
+            .map(|(row, token)| {
+                let changed: bool = row.try_get(1).unwrap_or(false);
+                let exists: bool = row.try_get(2).unwrap_or(false);
+                match (changed, exists) {
+                    (true, _) => Ok(()),
+                    (false, true) => Err(JournalError::LeaseLost(token.key().to_owned())),
+                    (false, false) => Err(JournalError::NotFound(token.key().to_owned())),
+                }
+            })
+            .collect()
+    }
+
     /// Makes the row `seq`, which does not read as an entry, a dead letter.
     async fn bury(&self, seq: i64, why: &str) -> Result<(), JournalError> {
         tracing::warn!(
@@ -581,6 +629,50 @@ impl Journal for PostgresJournal {
 
     fn release<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
         Box::pin(self.settle(&self.statements.release, token, None, None))
+    }
+
+    /// Completions (the common case) in one statement; the other settlements one by one,
+    /// concurrently.
+    fn settle_many<'a>(
+        &'a self,
+        batch: &'a [(LeaseToken, Settlement)],
+    ) -> BoxFuture<'a, Vec<Result<(), JournalError>>> {
+        Box::pin(async move {
+            let completions: Vec<&LeaseToken> = batch
+                .iter()
+                .filter(|(_, how)| *how == Settlement::Complete)
+                .map(|(token, _)| token)
+                .collect();
+            let others = futures_util::future::join_all(
+                batch
+                    .iter()
+                    .filter(|(_, how)| *how != Settlement::Complete)
+                    .map(|(token, how)| match how {
+                        Settlement::Retry { error, not_before } => {
+                            self.retry(token, error, *not_before)
+                        }
+                        Settlement::Dead { error } => self.dead(token, error),
+                        _ => self.release(token),
+                    }),
+            );
+            let (completed, others) = if completions.is_empty() {
+                (Vec::new(), others.await)
+            } else {
+                tokio::join!(self.complete_many(&completions), others)
+            };
+            let (mut completed, mut others) = (completed.into_iter(), others.into_iter());
+            batch
+                .iter()
+                .map(|(_, how)| {
+                    let next = if *how == Settlement::Complete {
+                        completed.next()
+                    } else {
+                        others.next()
+                    };
+                    next.unwrap_or(Err(JournalError::Closed))
+                })
+                .collect()
+        })
     }
 
     fn stats(&self) -> BoxFuture<'_, Result<Stats, JournalError>> {

@@ -24,6 +24,9 @@ pub(super) struct Statements {
     /// `$1` now, `$2` the most entries, `$3` the lease's end. Returns the leased entries.
     pub(super) lease: String,
     pub(super) complete: String,
+    /// `$1` keys, `$2` generations, `$3` now: completes many entries in one statement. Returns
+    /// one row per key, in order: whether it changed, whether the key exists.
+    pub(super) complete_many: String,
     pub(super) retry: String,
     pub(super) dead: String,
     pub(super) release: String,
@@ -88,6 +91,15 @@ impl Statements {
                  lease_gen = e.lease_gen + 1, lease_until = $3, updated_at = $1 \
                  FROM picked WHERE e.seq = picked.seq RETURNING {columns}, e.seq"),
             complete: settle("state = 'done'"),
+            complete_many: sub(
+                "WITH b AS (SELECT * FROM unnest($1::bytea[], $2::int8[]) WITH ORDINALITY \
+                 AS b(key, gen, ord)), \
+                 u AS (UPDATE {t} e SET state = 'done', lease_until = NULL, updated_at = $3 \
+                 FROM b WHERE e.key = b.key AND e.lease_gen = b.gen AND e.state = 'in_progress' \
+                 RETURNING b.ord) \
+                 SELECT b.ord, EXISTS (SELECT 1 FROM u WHERE u.ord = b.ord), \
+                 EXISTS (SELECT 1 FROM {t} x WHERE x.key = b.key) FROM b ORDER BY b.ord",
+            ),
             retry: settle("state = 'pending', last_error = $4, next_attempt_at = $5"),
             dead: settle("state = 'dead', last_error = $4"),
             release: settle("state = 'pending', attempts = greatest(attempts - 1, 0)"),
