@@ -8,6 +8,7 @@ use common::get;
 use ghl_webhook_examples::handlers::{AppState, webhook_service};
 use ghl_webhook_examples::observability::Observability;
 use ghl_webhook_examples::{axum_app, hyper_app};
+use ghl_webhook_router::journal::Journal;
 use ghl_webhook_router::types::association::{Association, AssociationDelete};
 use ghl_webhook_test_support::{MockSender, TestKeys};
 
@@ -177,81 +178,18 @@ mod redis_server;
 
 #[tokio::test]
 async fn two_durable_app_replicas_share_one_redis_journal() {
-    use ghl_webhook_examples::handlers::durable_webhook_service;
-    use ghl_webhook_router::journal::{Journal, RedisJournal, RedisJournalConfig};
+    use ghl_webhook_router::journal::{RedisJournal, RedisJournalConfig};
 
     let Some(redis) = redis_server::RedisServer::start() else {
         return;
     };
-    let journal = || {
+    let journal = || -> std::sync::Arc<dyn Journal> {
         std::sync::Arc::new(
             RedisJournal::open(&redis.url(), RedisJournalConfig::with_prefix("my-app:"))
                 .expect("journal"),
         )
     };
-    let mut replicas = Vec::new();
-    for _ in 0..2 {
-        let state = AppState::default();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let webhooks =
-            durable_webhook_service(state.clone(), TestKeys::primary().verifier(), journal());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let observability = Observability::new(&webhooks, None);
-        let app = tokio::spawn(hyper_app::run(listener, webhooks, observability, async {
-            let _ = stopped.await;
-        }));
-        let sender = MockSender::new(format!("{base}/webhooks/highlevel")).expect("url");
-        replicas.push((state, sender, stop, app));
-    }
-
-    // HighLevel's retry of a delivery may reach the other replica: it is a duplicate there.
-    let first = replicas[0]
-        .1
-        .event(&deleted("d-2"))
-        .bound()
-        .webhook_id("replicated-1")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(first.body_text(), "accepted: journaled");
-    let retry = replicas[1]
-        .1
-        .event(&deleted("d-2"))
-        .bound()
-        .webhook_id("replicated-1")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(retry.body_text(), "duplicate: already journaled");
-
-    let shared = journal();
-    let mut stats = shared.stats().await.expect("stats");
-    for _ in 0..100 {
-        if stats.done == 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        stats = shared.stats().await.expect("stats");
-    }
-    assert_eq!((stats.done, stats.pending + stats.in_progress), (1, 0));
-    let handled: usize = replicas
-        .iter()
-        .map(|(state, ..)| {
-            state
-                .lines()
-                .iter()
-                .filter(|line| line.contains("association d-2 deleted"))
-                .count()
-        })
-        .sum();
-    assert_eq!(handled, 1, "one worker of one replica handled it");
-    for (_, _, stop, app) in replicas {
-        let _ = stop.send(());
-        app.await.expect("joined").expect("served");
-    }
+    two_replicas_handle_a_retried_delivery_once([journal(), journal()], journal(), "d-2").await;
 }
 
 #[path = "../../crates/router/tests/common/postgres_server.rs"]
@@ -259,20 +197,40 @@ mod postgres_server;
 
 #[tokio::test]
 async fn two_durable_app_replicas_share_one_postgres_journal() {
-    use ghl_webhook_examples::handlers::durable_webhook_service;
-    use ghl_webhook_router::journal::{Journal, PostgresConfig, PostgresJournal};
+    use ghl_webhook_router::journal::{PostgresConfig, PostgresJournal};
 
     let Some(server) = postgres_server::PostgresServer::shared() else {
         return;
     };
     let url = server.create_database();
     let config = || PostgresConfig::default().schema("my_app");
-    let mut replicas = Vec::new();
+    // Each replica opens the journal on its own: the first creates the tables.
+    let mut journals = Vec::new();
     for _ in 0..2 {
-        // Each replica opens the journal on its own: the first creates the tables.
         let journal = PostgresJournal::connect(&url, config())
             .await
             .expect("journal");
+        journals.push(std::sync::Arc::new(journal) as std::sync::Arc<dyn Journal>);
+    }
+    let shared = PostgresJournal::open_existing(&url, config())
+        .await
+        .expect("the replicas' journal");
+    let [a, b] = <[_; 2]>::try_from(journals).unwrap_or_else(|_| unreachable!("two journals"));
+    two_replicas_handle_a_retried_delivery_once([a, b], std::sync::Arc::new(shared), "d-3").await;
+}
+
+/// Two durable `my_app` replicas, one on each of `journals` (one shared journal, opened
+/// twice): a delivery, then HighLevel's retry of it reaching the other replica, is journaled
+/// once (`shared` reads it) and handled once by one worker of one replica.
+async fn two_replicas_handle_a_retried_delivery_once(
+    journals: [std::sync::Arc<dyn Journal>; 2],
+    shared: std::sync::Arc<dyn Journal>,
+    association: &str,
+) {
+    use ghl_webhook_examples::handlers::durable_webhook_service;
+
+    let mut replicas = Vec::new();
+    for journal in journals {
         let state = AppState::default();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -289,29 +247,26 @@ async fn two_durable_app_replicas_share_one_postgres_journal() {
         replicas.push((state, sender, stop, app));
     }
 
-    // HighLevel's retry of a delivery may reach the other replica: it is a duplicate there.
+    let webhook_id = format!("replicated-{association}");
     let first = replicas[0]
         .1
-        .event(&deleted("d-3"))
+        .event(&deleted(association))
         .bound()
-        .webhook_id("replicated-pg-1")
+        .webhook_id(&webhook_id)
         .send()
         .await
         .expect("sent");
     assert_eq!(first.body_text(), "accepted: journaled");
     let retry = replicas[1]
         .1
-        .event(&deleted("d-3"))
+        .event(&deleted(association))
         .bound()
-        .webhook_id("replicated-pg-1")
+        .webhook_id(&webhook_id)
         .send()
         .await
         .expect("sent");
     assert_eq!(retry.body_text(), "duplicate: already journaled");
 
-    let shared = PostgresJournal::open_existing(&url, config())
-        .await
-        .expect("the replicas' journal");
     let mut stats = shared.stats().await.expect("stats");
     for _ in 0..100 {
         if stats.done == 1 {
@@ -327,7 +282,7 @@ async fn two_durable_app_replicas_share_one_postgres_journal() {
             state
                 .lines()
                 .iter()
-                .filter(|line| line.contains("association d-3 deleted"))
+                .filter(|line| line.contains(&format!("association {association} deleted")))
                 .count()
         })
         .sum();

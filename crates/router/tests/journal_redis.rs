@@ -503,30 +503,8 @@ async fn redis_killed_and_restarted_mid_run_loses_nothing_answered_200_and_journ
         tokio::time::sleep(Duration::from_secs(1)).await;
         tokio::task::block_in_place(|| redis.restart());
     };
-    let send = async {
-        let limit = Arc::new(tokio::sync::Semaphore::new(64));
-        let mut tasks = tokio::task::JoinSet::new();
-        for i in 0..1_000 {
-            let id = format!("outage-{i:05}");
-            let copies = if i % 10 < 3 { 2 } else { 1 };
-            for copy in 0..copies {
-                let sender = senders[(i + copy) % 2].clone();
-                let (id, limit) = (id.clone(), limit.clone());
-                tasks.spawn(async move {
-                    let _permit = limit.acquire_owned().await.expect("semaphore");
-                    let sent = sender.event(&event()).bound().webhook_id(&id).send().await;
-                    (id, sent.map(|s| s.status.as_u16()).unwrap_or(0))
-                });
-            }
-        }
-        tasks.join_all().await
-    };
-    let (statuses, ()) = tokio::join!(send, outage);
-    let acknowledged: HashSet<String> = statuses
-        .iter()
-        .filter(|(_, status)| *status == 200)
-        .map(|(id, _)| id.clone())
-        .collect();
+    let send = common::exactly_once::acknowledged(&senders, 1_000, "outage");
+    let (acknowledged, ()) = tokio::join!(send, outage);
     assert_eq!(
         acknowledged.len(),
         1_000,

@@ -15,6 +15,7 @@
 //! - [`json_set`]: `PATH=VALUE` overrides of a JSON payload.
 //! - [`fetch`]: plain requests to an app's other routes (health probes, `/metrics`).
 //! - [`prometheus`]: the Prometheus text format read back, to assert on an app's `/metrics`.
+//! - [`postgres`]: a throwaway PostgreSQL cluster on loopback, for tests of the Postgres journal.
 // The docs above link to every feature's items; without a feature those links have no target
 // (the full docs, built with every feature, are checked for broken links).
 #![cfg_attr(
@@ -35,6 +36,7 @@ pub mod json_set;
 mod keys;
 #[cfg(feature = "wiremock")]
 mod matcher;
+pub mod postgres;
 pub mod prometheus;
 #[cfg(unix)]
 mod read_only;

@@ -22,7 +22,8 @@ pub type OrderKey = Arc<dyn Fn(&Delivery) -> Option<String> + Send + Sync>;
 ///
 /// ```text
 /// HTTP edge:  read body -> verify -> identify -> append to the journal (dedupe on its key) -> 200
-/// workers:    lease an entry -> decode -> handler -> complete | retry with backoff | dead letter
+/// workers:    lease entries ahead -> decode -> handler -> complete | retry with backoff | dead letter
+///             (the outcomes of entries that finish together are written in one batch)
 /// ```
 ///
 /// The edge answers 200 only once the append is durable, and 503 (HighLevel retries) when the
@@ -46,7 +47,9 @@ pub type OrderKey = Arc<dyn Fn(&Delivery) -> Option<String> + Send + Sync>;
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct DurableConfig {
-    /// How many entries are handled at once. Default 8.
+    /// How many entries are handled at once. Default 8. The workers lease up to twice as many
+    /// ahead, in one round trip, so that the next ones are in hand when a handler returns
+    /// (an entry whose lease runs out before it starts is left to the journal).
     pub concurrency: usize,
     /// Attempts before an entry whose handler keeps failing becomes a dead letter. Default 8.
     pub max_attempts: u32,

@@ -87,6 +87,21 @@ pub async fn send_copies(
     (ids, copies)
 }
 
+/// [`send_copies`] bound by path: the ids of which at least one copy was answered 200 in the
+/// end (after its sender's retries).
+pub async fn acknowledged(
+    senders: &[MockSender],
+    deliveries: usize,
+    prefix: &str,
+) -> std::collections::HashSet<String> {
+    let (_, copies) = send_copies(senders, deliveries, prefix, true).await;
+    copies
+        .into_iter()
+        .filter(|(_, sent)| sent.as_ref().is_ok_and(|sent| sent.status == 200))
+        .map(|(id, _)| id)
+        .collect()
+}
+
 /// [`send_copies`], asserting every copy finally got a 2xx; returns the ids sent.
 pub async fn send_all(senders: &[MockSender], deliveries: usize, prefix: &str) -> Vec<String> {
     let (ids, copies) = send_copies(senders, deliveries, prefix, false).await;

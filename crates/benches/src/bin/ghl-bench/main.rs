@@ -31,13 +31,13 @@ use std::time::Duration;
 mod flags;
 mod load;
 mod peers;
-mod postgres;
 mod procfs;
 mod report;
 mod stats;
 
 use flags::Options;
 use ghl_webhook_benches::servers::Server;
+use ghl_webhook_test_support::postgres::PostgresCluster;
 use load::{Outcome, Phase};
 
 /// Set on the release `ghl-bench` that the first one re-executes after building it.
@@ -603,7 +603,7 @@ fn measure(
     let journal_server = match (server_id, server_id.redis_fsync()) {
         (_, Some(fsync)) => Some(JournalServer::Redis(RedisProcess::start(&dir, fsync)?)),
         (Server::Postgres, None) => Some(JournalServer::Postgres(
-            postgres::PostgresProcess::start(&dir, START_TIMEOUT)?,
+            PostgresCluster::start(&dir).map_err(|e| format!("(i)'s Postgres: {e}"))?,
         )),
         _ => None,
     };
@@ -948,7 +948,7 @@ enum JournalServer {
     /// (g) and (h).
     Redis(RedisProcess),
     /// (i).
-    Postgres(postgres::PostgresProcess),
+    Postgres(PostgresCluster),
 }
 
 /// A `redis-server` for (g) or (h): loopback, an ephemeral port, AOF with the given
