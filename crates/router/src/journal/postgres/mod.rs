@@ -713,3 +713,66 @@ impl Journal for PostgresJournal {
         Some(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use ghl_webhook_test_support::postgres::{PostgresCluster, bin_dir};
+    use sqlx::AssertSqlSafe;
+
+    use super::{PostgresConfig, PostgresJournal};
+    use crate::journal::millis::{ms_after, to_ms};
+
+    /// The plan of `statement` (bound to a lease's arguments) on a journal of 50,000 done
+    /// entries and a few pending ones.
+    async fn plan(journal: &PostgresJournal, statement: &str) -> String {
+        let now = to_ms(SystemTime::now());
+        let rows: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!("EXPLAIN {statement}")))
+            .bind(now)
+            .bind(8_i64)
+            .bind(ms_after(now, Duration::from_secs(60)))
+            .fetch_all(journal.pool())
+            .await
+            .expect("explain");
+        rows.join("\n")
+    }
+
+    #[tokio::test]
+    async fn leasing_searches_indexes_instead_of_scanning_the_table() {
+        if bin_dir().is_none() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "PostgreSQL is not installed (.ci/run installs it)"
+            );
+            eprintln!(
+                "\n*** SKIPPED: PostgreSQL is not installed: the plan test did NOT run ***\n"
+            );
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("ghl-postgres-plan-{}", std::process::id()));
+        let cluster = PostgresCluster::start(&dir).expect("cluster");
+        let journal =
+            PostgresJournal::connect(&cluster.url(), PostgresConfig::default().schema("plan"))
+                .await
+                .expect("journal");
+        sqlx::raw_sql(
+            "INSERT INTO plan.entries (key, state, verified_by, order_key, received_at, \
+             next_attempt_at, updated_at, raw) \
+             SELECT convert_to('k' || i, 'UTF8'), \
+                    CASE WHEN i % 5000 = 0 THEN 'pending' ELSE 'done' END, 'k', \
+                    convert_to('o' || (i % 100), 'UTF8'), 0, 0, 0, '\\x00'::bytea \
+             FROM generate_series(1, 50000) AS i; ANALYZE plan.entries",
+        )
+        .execute(journal.pool())
+        .await
+        .expect("fill");
+        let plan = plan(&journal, &journal.statements.lease).await;
+        assert!(
+            !plan.contains("Seq Scan"),
+            "the lease reads indexes only:\n{plan}"
+        );
+        assert!(plan.contains("entries_due"), "{plan}");
+        assert!(plan.contains("entries_lease"), "{plan}");
+    }
+}
