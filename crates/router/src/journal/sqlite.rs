@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use super::millis::{from_ms, ms_after, to_ms};
 use super::{
     Appended, Entry, EntryState, Journal, JournalError, LeaseToken, Leased, ListFilter, NewEntry,
-    ReplaySelector, Stats,
+    ReplaySelector, Settlement, Stats,
 };
 use crate::identify::IdentifiedBy;
 
@@ -438,7 +438,7 @@ impl SqliteJournal {
     fn settle<'a>(
         &'a self,
         token: &'a LeaseToken,
-        how: Settle,
+        how: Settlement,
     ) -> BoxFuture<'a, Result<(), JournalError>> {
         Box::pin(self.write(move |reply| WriteOp::Settle {
             token: token.clone(),
@@ -487,7 +487,7 @@ impl Journal for SqliteJournal {
     }
 
     fn complete<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
-        self.settle(token, Settle::Complete)
+        self.settle(token, Settlement::Complete)
     }
 
     fn retry<'a>(
@@ -498,7 +498,7 @@ impl Journal for SqliteJournal {
     ) -> BoxFuture<'a, Result<(), JournalError>> {
         self.settle(
             token,
-            Settle::Retry {
+            Settlement::Retry {
                 error: error.to_owned(),
                 not_before,
             },
@@ -512,14 +512,14 @@ impl Journal for SqliteJournal {
     ) -> BoxFuture<'a, Result<(), JournalError>> {
         self.settle(
             token,
-            Settle::Dead {
+            Settlement::Dead {
                 error: error.to_owned(),
             },
         )
     }
 
     fn release<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
-        self.settle(token, Settle::Release)
+        self.settle(token, Settlement::Release)
     }
 
     fn stats(&self) -> BoxFuture<'_, Result<Stats, JournalError>> {
@@ -734,7 +734,7 @@ enum WriteOp {
     },
     Settle {
         token: LeaseToken,
-        how: Settle,
+        how: Settlement,
         reply: Reply<()>,
     },
     Replay {
@@ -746,18 +746,6 @@ enum WriteOp {
         dead_too: bool,
         reply: Reply<usize>,
     },
-}
-
-enum Settle {
-    Complete,
-    Retry {
-        error: String,
-        not_before: SystemTime,
-    },
-    Dead {
-        error: String,
-    },
-    Release,
 }
 
 /// Answers one caller once its transaction ended: with its own result if the transaction
@@ -1001,7 +989,7 @@ fn lease(
 fn settle(
     tx: &Transaction<'_>,
     token: &LeaseToken,
-    how: &Settle,
+    how: &Settlement,
     now: i64,
 ) -> rusqlite::Result<Result<(), JournalError>> {
     const CURRENT_LEASE: &str = " WHERE key = ?1 AND lease_gen = ?2 AND state = 'in_progress'";
@@ -1009,24 +997,24 @@ fn settle(
     let generation = i64::try_from(token.generation()).unwrap_or(-1);
     let key = token.key();
     let changed = match how {
-        Settle::Complete => tx
+        Settlement::Complete => tx
             .prepare_cached(&format!(
                 "UPDATE entries SET state = 'done', lease_until = NULL, updated_at = ?3{CURRENT_LEASE}"
             ))?
             .execute(params![key, generation, now])?,
-        Settle::Retry { error, not_before } => tx
+        Settlement::Retry { error, not_before } => tx
             .prepare_cached(&format!(
                 "UPDATE entries SET state = 'pending', lease_until = NULL, last_error = ?4, \
                  next_attempt_at = ?5, updated_at = ?3{CURRENT_LEASE}"
             ))?
             .execute(params![key, generation, now, error, to_ms(*not_before)])?,
-        Settle::Dead { error } => tx
+        Settlement::Dead { error } => tx
             .prepare_cached(&format!(
                 "UPDATE entries SET state = 'dead', lease_until = NULL, last_error = ?4, \
                  updated_at = ?3{CURRENT_LEASE}"
             ))?
             .execute(params![key, generation, now, error])?,
-        Settle::Release => tx
+        Settlement::Release => tx
             .prepare_cached(&format!(
                 "UPDATE entries SET state = 'pending', lease_until = NULL, \
                  attempts = max(attempts - 1, 0), updated_at = ?3{CURRENT_LEASE}"
