@@ -8,7 +8,7 @@
 //!   deliveries of every kind against a real receiver on loopback (see RELIABILITY.md).
 //! - `cargo xtask soak --minutes M [--seed S] [--debug]`: 50 connections of signed deliveries
 //!   with duplicates and handler failures, the receiver's memory every 30 s.
-//! - `cargo xtask tidy`: the docs list what the code has (README.md's table of events is
+//! - `cargo xtask tidy`: the docs list what the code has (the events guide's table of events is
 //!   exactly `EventKind::ALL`, each row as the catalogue describes the kind), and the declared
 //!   minimum Rust version is the pinned toolchain's.
 //! - `cargo xtask package`: the published crates package and build from their packaged
@@ -30,8 +30,8 @@ const USAGE: &str = "usage: cargo xtask <task>
   ci      fmt, tidy, clippy -D warnings, rustdoc -D warnings, tests (what .ci/run runs)
   fuzz    --requests N [--seed S] [--max-seconds T] [--debug]: mutated signed deliveries vs a real receiver
   soak    --minutes M [--seed S] [--debug]: 50 connections, 30% duplicates, 10% handler failures, RSS
-  tidy    README.md's table of events lists exactly EventKind::ALL, as the catalogue has them;
-          rust-version is the pinned toolchain's
+  tidy    the events guide lists exactly EventKind::ALL, as the catalogue has them, and the
+          production guide the router's metrics; rust-version is the pinned toolchain's
   package cargo package of the published crates, and the README's quick start built against them";
 
 fn main() -> ExitCode {

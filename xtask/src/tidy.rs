@@ -1,10 +1,10 @@
 //! `cargo xtask tidy`: checks that what the docs list matches the code.
 //!
-//! - README.md's table of supported events (the section `## Supported events`) names exactly
+//! - The events guide's table of supported events (the section `## Supported events`) names exactly
 //!   the kinds of `ghl_webhook_types::EventKind::ALL`, once each and in name order, each row
 //!   says what the catalogue says (module, `type` values, how it is identified), and the count
 //!   in its heading is theirs.
-//! - README.md's table of metrics is the one in the docs of `ghl_webhook_router::metrics`.
+//! - The production guide's table of metrics is the one in the docs of `ghl_webhook_router::metrics`.
 //! - Every package's `rust-version` is the pinned toolchain's.
 
 use std::collections::BTreeSet;
@@ -13,7 +13,13 @@ use std::process::ExitCode;
 
 use ghl_webhook_types::EventKind;
 
-/// The heading that opens README.md's table of events.
+/// The guide holding the table of events.
+const EVENTS_GUIDE: &str = "crates/router/guide/events.md";
+
+/// The guide holding the table of metrics.
+const PRODUCTION_GUIDE: &str = "crates/router/guide/production.md";
+
+/// The heading that opens the guide's table of events.
 const EVENTS_HEADING: &str = "## Supported events";
 
 /// Defines `module_of(kind)`, the family module of every kind, from the catalogue itself.
@@ -30,7 +36,7 @@ macro_rules! modules {
 }
 ghl_webhook_types::with_catalogue!(modules);
 
-/// The README row of `kind` as the catalogue gives it, e.g.
+/// The events guide's row of `kind` as the catalogue gives it, e.g.
 /// ``| AppInstall | `app` | `AppInstall`, `INSTALL` | `type` |``.
 fn expected_row(kind: EventKind) -> String {
     let types: Vec<String> = kind
@@ -64,13 +70,13 @@ pub fn check() -> bool {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap_or(Path::new("."));
-    let path = root.join("README.md");
-    let readme = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(err) => {
-            eprintln!("xtask tidy: cannot read {}: {err}", path.display());
-            return false;
-        }
+    let read = |path: &str| {
+        std::fs::read_to_string(root.join(path))
+            .map_err(|err| eprintln!("xtask tidy: cannot read {path}: {err}"))
+            .ok()
+    };
+    let (Some(readme), Some(production)) = (read(EVENTS_GUIDE), read(PRODUCTION_GUIDE)) else {
+        return false;
     };
     let kinds: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
     let rows: Vec<(&str, String)> = EventKind::ALL
@@ -78,7 +84,7 @@ pub fn check() -> bool {
         .map(|&k| (k.as_str(), expected_row(k)))
         .collect();
     let msrv = check_msrv(root);
-    let metrics = check_metrics_table(root, &readme);
+    let metrics = check_metrics_table(root, &production);
     if let Err(problem) = &metrics {
         eprintln!("xtask tidy: {problem}");
     }
@@ -101,13 +107,13 @@ pub fn check() -> bool {
             return false;
         }
         eprintln!(
-            "xtask tidy: README.md lists the {} event kinds of EventKind::ALL, as the catalogue describes them",
+            "xtask tidy: {EVENTS_GUIDE} lists the {} event kinds of EventKind::ALL, as the catalogue describes them",
             kinds.len()
         );
         return true;
     }
     eprintln!(
-        "xtask tidy: README.md's table of events (`{EVENTS_HEADING}`) does not match \
+        "xtask tidy: {EVENTS_GUIDE}'s table of events (`{EVENTS_HEADING}`) does not match \
          ghl_webhook_types::EventKind::ALL:"
     );
     for problem in problems {
@@ -126,7 +132,7 @@ fn metric_rows<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// README.md's table of metrics (`## Running it in production`) is the one in the docs of
+/// The production guide's table of metrics (`## Running it in production`) is the one in the docs of
 /// `ghl_webhook_router::metrics`, row for row (the router's tests check that one against the
 /// code).
 pub fn check_metrics_table(root: &Path, readme: &str) -> Result<(), String> {
@@ -157,7 +163,7 @@ pub fn compare_metric_tables(readme: &str, source: &str) -> Result<(), String> {
         .copied()
         .collect();
     Err(format!(
-        "README.md's table of metrics is not the one in ghl_webhook_router::metrics; \
+        "the production guide's table of metrics is not the one in ghl_webhook_router::metrics; \
          copy it from crates/router/src/metrics.rs.\n  missing or changed: {missing:?}\n  \
          not in the code's docs: {extra:?}"
     ))
@@ -194,7 +200,7 @@ fn events_table(readme: &str) -> Option<(&str, Vec<&str>)> {
     Some((heading, rows.into_iter().map(row_name).collect()))
 }
 
-/// Compares the rows of README.md's table with `expected` (event name, row): one problem per
+/// Compares the rows of the events guide's table with `expected` (event name, row): one problem per
 /// row of a known event that differs, and one if the rows are not in name order. Names the
 /// catalogue does not know are [`check_events_table`]'s to report.
 pub fn check_event_rows(readme: &str, expected: &[(&str, String)]) -> Result<(), Vec<String>> {
@@ -227,12 +233,14 @@ pub fn check_event_rows(readme: &str, expected: &[(&str, String)]) -> Result<(),
     }
 }
 
-/// Compares README.md's table of events with `kinds`; on a mismatch, one line per problem:
+/// Compares the events guide's table of events with `kinds`; on a mismatch, one line per problem:
 /// the kinds missing from the table, the names in it that are no kind, the names listed twice,
 /// a count in the heading that is not the number of kinds.
 pub fn check_events_table(readme: &str, kinds: &[&str]) -> Result<(), Vec<String>> {
     let Some((heading, listed)) = events_table(readme) else {
-        return Err(vec![format!("README.md has no `{EVENTS_HEADING}` section")]);
+        return Err(vec![format!(
+            "the events guide has no `{EVENTS_HEADING}` section"
+        )]);
     };
     let mut problems = Vec::new();
     if listed.is_empty() {
@@ -378,12 +386,12 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_lists_the_routers_metrics() {
+    fn the_production_guide_lists_the_routers_metrics() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"))
             .parent()
             .expect("root");
-        let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
-        assert_eq!(check_metrics_table(root, &readme), Ok(()));
+        let guide = std::fs::read_to_string(root.join(PRODUCTION_GUIDE)).expect("the guide");
+        assert_eq!(check_metrics_table(root, &guide), Ok(()));
     }
 
     #[test]
@@ -509,7 +517,10 @@ mod tests {
     #[test]
     fn a_readme_without_the_table_fails() {
         let problems = check_events_table("# x\n\nno table\n", KINDS).expect_err("no section");
-        assert_eq!(problems, ["README.md has no `## Supported events` section"]);
+        assert_eq!(
+            problems,
+            ["the events guide has no `## Supported events` section"]
+        );
         let text = "## Supported events (3)\n\nwords only\n\n## Next\n";
         let problems = check_events_table(text, KINDS).expect_err("no table");
         assert!(problems[0].contains("has no table"), "{problems:?}");

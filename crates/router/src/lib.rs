@@ -31,6 +31,7 @@ mod dedupe;
 mod delivery;
 mod dispatch;
 mod durable;
+pub mod guide;
 mod handler;
 mod health;
 mod identify;

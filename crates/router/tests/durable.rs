@@ -596,20 +596,10 @@ fn child_process_entry_point() {
         .ok()
         .and_then(|share| share.parse().ok())
         .unwrap_or(0.0);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = common::runtime();
     runtime.block_on(async move {
         let journal = engine.open_location(&location).await;
-        let log = Arc::new(std::sync::Mutex::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&log_path)
-                .expect("handled log"),
-        ));
+        let log = common::child::append_log(&log_path);
         let router = WebhookRouter::new()
             .verifier(TestKeys::primary().verifier())
             .on(move |_: AssociationDelete, d: Delivery| {

@@ -10,7 +10,6 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::child::ChildReceiver;
@@ -67,11 +66,7 @@ fn postgres_child_entry_point() {
     };
     let url = std::env::var("GHL_PG_URL").expect("GHL_PG_URL");
     let log_path = std::env::var("GHL_PG_LOG").expect("GHL_PG_LOG");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = common::runtime();
     runtime.block_on(async move {
         let journal = PostgresJournal::connect(
             &url,
@@ -80,13 +75,7 @@ fn postgres_child_entry_point() {
         .await
         .expect("open");
         let pool = journal.pool().clone();
-        let log = Arc::new(Mutex::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&log_path)
-                .expect("log"),
-        ));
+        let log = common::child::append_log(&log_path);
         // Written straight to the file (no buffer), so a SIGKILL loses no line.
         let note = move |what: &str, id: &str| {
             let line = format!("{what} {id} {}\n", std::process::id());

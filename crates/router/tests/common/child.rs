@@ -61,3 +61,17 @@ impl Drop for ChildReceiver {
         let _ = self.child.wait();
     }
 }
+
+/// The log a child receiver appends its handlers' lines to: opened for appending (created if
+/// missing), unbuffered, so a SIGKILL loses no line that was written.
+pub fn append_log(
+    path: impl AsRef<std::path::Path>,
+) -> std::sync::Arc<std::sync::Mutex<std::fs::File>> {
+    std::sync::Arc::new(std::sync::Mutex::new(
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .expect("the handlers' log"),
+    ))
+}

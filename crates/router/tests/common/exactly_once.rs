@@ -102,6 +102,47 @@ pub async fn acknowledged(
         .collect()
 }
 
+/// After a journal's server went down and came back under a load of `deliveries` distinct
+/// ids: every one was acknowledged in the end, journaled once and handled at least once, and
+/// nothing is left pending or dead. Returns how many entries were handled more than once.
+pub async fn assert_outage_lost_nothing(
+    journal: &dyn ghl_webhook_router::journal::Journal,
+    acknowledged: &std::collections::HashSet<String>,
+    fx: &Effects,
+    deliveries: u64,
+) -> usize {
+    assert_eq!(
+        acknowledged.len() as u64,
+        deliveries,
+        "HighLevel's retries got every delivery in"
+    );
+    let stats = super::journal::settled(journal, Duration::from_secs(60)).await;
+    assert_eq!(
+        (stats.pending, stats.in_progress, stats.dead, stats.done),
+        (0, 0, 0, deliveries)
+    );
+    let journaled = super::journal::keys(journal).await;
+    assert_eq!(
+        journaled.len() as u64,
+        deliveries,
+        "nothing journaled twice"
+    );
+    assert_eq!(
+        &journaled
+            .into_iter()
+            .collect::<std::collections::HashSet<_>>(),
+        acknowledged
+    );
+    let done = fx.done.lock().expect("lock").clone();
+    for id in acknowledged {
+        assert!(
+            done.get(id).copied().unwrap_or(0) >= 1,
+            "{id} acknowledged and handled"
+        );
+    }
+    done.values().filter(|n| **n > 1).count()
+}
+
 /// [`send_copies`], asserting every copy finally got a 2xx; returns the ids sent.
 pub async fn send_all(senders: &[MockSender], deliveries: usize, prefix: &str) -> Vec<String> {
     let (ids, copies) = send_copies(senders, deliveries, prefix, false).await;

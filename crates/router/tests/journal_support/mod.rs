@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ghl_webhook_router::journal::{NewEntry, SqliteJournal};
+use ghl_webhook_router::journal::{JournalError, NewEntry, SqliteJournal};
 use ghl_webhook_router::types::EventKind;
 
 /// A temporary directory (removed on drop) and the path of a journal file in it.
@@ -105,4 +105,23 @@ pub fn runtime() -> tokio::runtime::Runtime {
 /// `make_read_only`); a test that cannot do so fails rather than testing nothing.
 pub fn make_read_only(path: &Path) -> ghl_webhook_test_support::ReadOnly {
     ghl_webhook_test_support::make_read_only(path).expect("a read-only file")
+}
+
+/// `err` refuses a journal of schema version 99 as newer than this SDK's, and says to upgrade.
+pub fn assert_newer_schema(err: &JournalError) {
+    assert!(
+        matches!(
+            err,
+            JournalError::NewerSchema {
+                found: 99,
+                supported: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("upgrade ghl-webhook-router"),
+        "{err}"
+    );
 }
