@@ -11,7 +11,7 @@ mod redis_server;
 use std::time::{Duration, Instant};
 
 use common::{Listener, Run, WAIT, closed_port, run, trigger};
-use ghl_webhook_router::journal::{Journal as _, NewEntry, RedisJournal, RedisJournalConfig};
+use ghl_webhook_router::journal::{RedisJournal, RedisJournalConfig};
 use redis_server::RedisServer;
 use serde_json::Value;
 
@@ -54,26 +54,7 @@ fn dead_letter(url: &str, prefix: &str, key: &str) {
         .block_on(async {
             let journal =
                 RedisJournal::open(url, RedisJournalConfig::with_prefix(prefix)).expect("open");
-            // An event this SDK does not know: once replayed, `listen` handles it as unknown.
-            let entry = NewEntry {
-                type_field: Some("SomethingNew".into()),
-                ..NewEntry::new(
-                    key,
-                    format!(r#"{{"type":"SomethingNew","webhookId":"{key}"}}"#),
-                    "ed25519:test",
-                )
-            };
-            journal.append(entry).await.expect("append");
-            let leased = journal
-                .lease(100, Duration::from_secs(60))
-                .await
-                .expect("lease");
-            assert_eq!(
-                leased.len(),
-                1,
-                "no receiver runs, so only {key} is pending"
-            );
-            journal.dead(&leased[0].token, "why").await.expect("dead");
+            common::dead_letter_unknown(&journal, key).await;
         });
 }
 

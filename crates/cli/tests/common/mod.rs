@@ -284,3 +284,29 @@ pub fn trigger(event: &str, url: &str, args: &[&str]) -> Run {
     all.extend_from_slice(args);
     run(&all, None)
 }
+
+/// Makes `key` a dead letter of `journal` through the router's API (no receiver runs): an
+/// event this SDK does not know, so that once replayed `listen` handles it as unknown.
+pub async fn dead_letter_unknown(journal: &dyn ghl_webhook_router::journal::Journal, key: &str) {
+    use ghl_webhook_router::journal::NewEntry;
+
+    let entry = NewEntry {
+        type_field: Some("SomethingNew".into()),
+        ..NewEntry::new(
+            key,
+            format!(r#"{{"type":"SomethingNew","webhookId":"{key}"}}"#),
+            "ed25519:test",
+        )
+    };
+    journal.append(entry).await.expect("append");
+    let leased = journal
+        .lease(100, std::time::Duration::from_secs(60))
+        .await
+        .expect("lease");
+    assert_eq!(
+        leased.len(),
+        1,
+        "no receiver runs, so only {key} is pending"
+    );
+    journal.dead(&leased[0].token, "why").await.expect("dead");
+}
