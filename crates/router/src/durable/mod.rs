@@ -8,6 +8,9 @@ use crate::delivery::Delivery;
 use crate::journal::{Appended, Journal, NewEntry, entry_key};
 use crate::outcome::Outcome;
 
+mod attempt;
+mod completer;
+mod upkeep;
 mod workers;
 
 pub use workers::Workers;

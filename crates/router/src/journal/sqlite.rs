@@ -345,13 +345,16 @@ impl SqliteJournal {
         let shared_path: Arc<Path> = Arc::from(path.as_path());
         let spawn_error = |err: std::io::Error| JournalError::Engine(err.into());
 
+        let synchronous = config.synchronous;
         let writer_thread = {
             let path = Arc::clone(&shared_path);
             let commits = Arc::clone(&commits);
             let max_batch = config.max_batch.max(1);
             std::thread::Builder::new()
                 .name("ghl-journal-writer".into())
-                .spawn(move || write_loop(conn, &writer_rx, &path, &commits, max_batch))
+                .spawn(move || {
+                    write_loop(conn, &writer_rx, &path, &commits, max_batch, synchronous)
+                })
                 .map_err(spawn_error)?
         };
         let reader_thread = std::thread::Builder::new()
@@ -810,6 +813,15 @@ impl WriteOp {
         }
     }
 
+    /// Whether the operation's commit must be on the disk before it is answered: appends (a
+    /// 200 depends on them) and the operator's replays and deletions. The workers' leases and
+    /// settlements need not be: a crash that loses one makes a handler run again, which the
+    /// guarantees allow, and the next durable commit flushes them with it (the WAL is written
+    /// in order), so they share the appends' `fsync` instead of paying their own.
+    fn needs_flush(&self) -> bool {
+        !matches!(self, WriteOp::Lease { .. } | WriteOp::Settle { .. })
+    }
+
     /// The answer of an operation not run because its transaction failed before it.
     fn skipped(self) -> Answer {
         match self {
@@ -827,7 +839,9 @@ fn write_loop(
     path: &Arc<Path>,
     commits: &AtomicU64,
     max_batch: usize,
+    synchronous: Synchronous,
 ) {
+    let mut flushing = Flushing::new(synchronous);
     // Ends when a close is received or every sender is gone.
     while let Ok(first) = queue.recv() {
         let mut batch = Vec::new();
@@ -844,7 +858,10 @@ fn write_loop(
             }
         }
         if !batch.is_empty() {
-            run_batch(&mut conn, batch, path, commits);
+            match flushing.prepare(&conn, &batch) {
+                Ok(()) => run_batch(&mut conn, batch, path, commits),
+                Err(err) => fail_batch(batch.into_iter().map(WriteOp::skipped), err, path),
+            }
         }
         if let Some(done) = close {
             close_connection(conn, path);
@@ -855,6 +872,39 @@ fn write_loop(
         }
     }
     close_connection(conn, path);
+}
+
+/// Whether the writer's commits wait for the disk: always under [`Synchronous::Full`], except
+/// for batches of the workers' operations only (see [`WriteOp::needs_flush`]), which commit
+/// as under [`Synchronous::Normal`].
+struct Flushing {
+    configured: Synchronous,
+    now: Synchronous,
+}
+
+impl Flushing {
+    fn new(configured: Synchronous) -> Self {
+        Self {
+            configured,
+            now: configured,
+        }
+    }
+
+    /// Sets the connection's `synchronous` for `batch`'s commit, when it changes. An error
+    /// means the batch must not run: its commit would not be flushed as it needs.
+    fn prepare(&mut self, conn: &Connection, batch: &[WriteOp]) -> rusqlite::Result<()> {
+        let wanted =
+            if self.configured == Synchronous::Full && batch.iter().any(WriteOp::needs_flush) {
+                Synchronous::Full
+            } else {
+                Synchronous::Normal
+            };
+        if wanted != self.now {
+            conn.pragma_update(None, "synchronous", wanted.pragma())?;
+            self.now = wanted;
+        }
+        Ok(())
+    }
 }
 
 /// Runs `batch` in one transaction and answers every caller after it ended (counting a
@@ -898,16 +948,19 @@ fn run_batch(conn: &mut Connection, batch: Vec<WriteOp>, path: &Arc<Path>, commi
                 answer(None);
             }
         }
-        Err(err) => {
-            tracing::warn!(path = %path.display(), error = %err, "a journal transaction failed and was rolled back");
-            let failure = TxFailure {
-                err: Arc::new(err),
-                path: Arc::clone(path),
-            };
-            for answer in answers {
-                answer(Some(&failure));
-            }
-        }
+        Err(err) => fail_batch(answers, err, path),
+    }
+}
+
+/// Answers every caller of a batch whose transaction failed with its error.
+fn fail_batch(answers: impl IntoIterator<Item = Answer>, err: rusqlite::Error, path: &Arc<Path>) {
+    tracing::warn!(path = %path.display(), error = %err, "a journal transaction failed and was rolled back");
+    let failure = TxFailure {
+        err: Arc::new(err),
+        path: Arc::clone(path),
+    };
+    for answer in answers {
+        answer(Some(&failure));
     }
 }
 

@@ -13,6 +13,12 @@ const ORDER_FREE: &str = "(e.order_key IS NULL OR NOT EXISTS (SELECT 1 FROM {t} 
      WHERE p.order_key = e.order_key AND p.seq <> e.seq AND p.state IN ('pending', 'in_progress') \
      AND (p.state = 'in_progress' OR p.seq < e.seq)))";
 
+/// A one-row subquery that lets the statement's commit return before the WAL is flushed
+/// (`synchronous_commit` off, for this transaction only): for the workers' leases and
+/// completions, whose loss in a database crash only makes a handler run again (which the
+/// guarantees allow). Appends and transactional completions force it on.
+const RELAXED: &str = "(SELECT set_config('synchronous_commit', 'off', true)) relaxed";
+
 /// The statements of one journal.
 #[derive(Debug)]
 pub(super) struct Statements {
@@ -51,6 +57,7 @@ impl Statements {
         let sub = |sql: &str| {
             sql.replace("{order_free}", ORDER_FREE)
                 .replace("{columns}", COLUMNS)
+                .replace("{relaxed}", RELAXED)
                 .replace("{t}", &t)
         };
         // `$1` key, `$2` generation, `$3` now: the settles change the entry only under its
@@ -89,13 +96,14 @@ impl Statements {
                  ORDER BY pass, seq LIMIT $2) \
                  UPDATE {t} e SET state = 'in_progress', attempts = e.attempts + 1, \
                  lease_gen = e.lease_gen + 1, lease_until = $3, updated_at = $1 \
-                 FROM picked WHERE e.seq = picked.seq RETURNING {columns}, e.seq"),
+                 FROM picked CROSS JOIN {relaxed} WHERE e.seq = picked.seq \
+                 RETURNING {columns}, e.seq"),
             complete: settle("state = 'done'"),
             complete_many: sub(
                 "WITH b AS (SELECT * FROM unnest($1::bytea[], $2::int8[]) WITH ORDINALITY \
                  AS b(key, gen, ord)), \
                  u AS (UPDATE {t} e SET state = 'done', lease_until = NULL, updated_at = $3 \
-                 FROM b WHERE e.key = b.key AND e.lease_gen = b.gen AND e.state = 'in_progress' \
+                 FROM b CROSS JOIN {relaxed} WHERE e.key = b.key AND e.lease_gen = b.gen AND e.state = 'in_progress' \
                  RETURNING b.ord) \
                  SELECT b.ord, EXISTS (SELECT 1 FROM u WHERE u.ord = b.ord), \
                  EXISTS (SELECT 1 FROM {t} x WHERE x.key = b.key) FROM b ORDER BY b.ord",

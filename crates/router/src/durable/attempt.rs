@@ -1,0 +1,180 @@
+//! One attempt at a leased entry: rebuild its delivery, run its handler, say how to settle it.
+
+use std::time::SystemTime;
+
+use tracing::Instrument;
+
+use crate::delivery::Delivery;
+use crate::journal::{Entry, Journal, JournalError, LeaseToken, Leased, Settlement};
+use crate::metrics::{self, Settled, Timer};
+use crate::outcome::Outcome;
+use crate::pipeline::Pipeline;
+use crate::verify::VerifiedBy;
+
+/// How a handled entry ended: a settlement for the completer, or already settled (in the
+/// transaction of a transactional handler, or not at all when nothing ran).
+pub(super) enum Finished {
+    /// To settle.
+    Settle {
+        token: LeaseToken,
+        how: Settlement,
+        kind: &'static str,
+        settled: Settled,
+    },
+    /// Settled already, with this result.
+    Done {
+        token: LeaseToken,
+        kind: &'static str,
+        settled: Settled,
+        result: Result<(), JournalError>,
+    },
+}
+
+/// Dispatches one leased entry, in a span of its own, and says how to settle it.
+pub(super) async fn handle<S>(pipeline: &Pipeline<S>, leased: Leased) -> Finished {
+    let span = tracing::info_span!(
+        "ghl_webhook_worker",
+        key = %leased.entry.key,
+        kind = leased.entry.kind.map(|k| k.as_str()),
+        attempt = leased.entry.attempts,
+    );
+    handle_in_span(pipeline, leased).instrument(span).await
+}
+
+async fn handle_in_span<S>(pipeline: &Pipeline<S>, leased: Leased) -> Finished {
+    let Leased { entry, token } = leased;
+    let kind = metrics::kind_label(Some(entry.kind));
+    let Some(durable) = pipeline.durable.as_ref() else {
+        return Finished::Settle {
+            token,
+            how: Settlement::Release,
+            kind,
+            settled: Settled::Unsettled,
+        };
+    };
+    let config = &durable.config;
+    let journal = &*durable.journal;
+    let attempt = entry.attempts;
+    let delivery = match delivery_of(entry) {
+        Ok(delivery) => delivery,
+        Err(error) => {
+            tracing::error!(%error, "dead letter");
+            return Finished::Settle {
+                token,
+                how: Settlement::Dead { error },
+                kind,
+                settled: Settled::DeadLetter("unreadable"),
+            };
+        }
+    };
+    let timer = Timer::start();
+    let Some((outcome, completed)) = run(pipeline, journal, delivery, &token).await else {
+        return Finished::Done {
+            token,
+            kind,
+            settled: Settled::Unsettled,
+            result: Ok(()),
+        };
+    };
+    timer.handled(kind, &outcome);
+    outcome.log();
+    let (how, settled) = match &outcome {
+        Outcome::Undecodable(_) => (
+            Settlement::Dead {
+                error: outcome.message().into_owned(),
+            },
+            Settled::DeadLetter("undecodable"),
+        ),
+        failed if failed.is_retryable() => {
+            let error = failure_text(failed);
+            if attempt >= config.max_attempts {
+                tracing::error!(attempts = attempt, "out of attempts: dead letter");
+                (
+                    Settlement::Dead { error },
+                    Settled::DeadLetter("out_of_attempts"),
+                )
+            } else {
+                let not_before = SystemTime::now() + config.backoff_after(attempt);
+                (Settlement::Retry { error, not_before }, Settled::Retried)
+            }
+        }
+        _ => match completed {
+            Some(result) => {
+                return Finished::Done {
+                    token,
+                    kind,
+                    settled: Settled::Completed,
+                    result,
+                };
+            }
+            None => (Settlement::Complete, Settled::Completed),
+        },
+    };
+    Finished::Settle {
+        token,
+        how,
+        kind,
+        settled,
+    }
+}
+
+/// Runs the handler of `delivery`: the plain dispatch, or, for a kind with a transactional
+/// handler, the dispatch inside the transaction that completes the entry. Returns the outcome
+/// and, when the transaction was committed or its commit failed, that result (the completion
+/// is then done, or nothing of it happened). `None` when the transaction could not begin (the
+/// lease was lost, the database is down): nothing ran, and the entry is left to its lease.
+async fn run<S>(
+    pipeline: &Pipeline<S>,
+    journal: &dyn Journal,
+    delivery: Delivery,
+    token: &LeaseToken,
+) -> Option<(Outcome, Option<Result<(), JournalError>>)> {
+    #[cfg(feature = "postgres")]
+    if pipeline.dispatcher.is_transactional(delivery.kind())
+        && let Some(postgres) = journal.as_postgres()
+    {
+        let mut completion = match postgres.begin_completion(token).await {
+            Ok(completion) => completion,
+            Err(err) => {
+                tracing::warn!(key = token.key(), error = %err, "could not begin the entry's transaction");
+                return None;
+            }
+        };
+        let outcome = pipeline
+            .dispatcher
+            .dispatch_in_transaction(delivery, completion.connection())
+            .await;
+        if matches!(outcome, Outcome::Handled) {
+            return Some((outcome, Some(completion.commit().await)));
+        }
+        // Dropping the transaction rolls back what the handler wrote.
+        drop(completion);
+        return Some((outcome, None));
+    }
+    let _ = (journal, token);
+    Some((pipeline.dispatcher.dispatch(delivery).await, None))
+}
+
+/// The delivery of a journaled entry, as the edge made it; an error names what is wrong with
+/// an entry that cannot be one (its bytes are no longer JSON).
+fn delivery_of(entry: Entry) -> Result<Delivery, String> {
+    let verified_by = VerifiedBy::from_text(&entry.verified_by)
+        .unwrap_or_else(|| VerifiedBy::Ed25519(entry.verified_by.as_str().into()));
+    let delivery = Delivery::from_verified_bytes(entry.raw, verified_by)
+        .map_err(|err| format!("the journaled bytes are not a delivery: {err}"))?;
+    let delivery = match (entry.kind, entry.identified_by) {
+        (Some(kind), Some(crate::IdentifiedBy::Route)) => delivery.bound_to(kind),
+        _ => delivery,
+    };
+    Ok(delivery.with_attempt(entry.attempts))
+}
+
+/// What a failed attempt records as its error: the outcome and its detail, for the operator
+/// (the journal is the app's own storage, unlike a response to HighLevel).
+fn failure_text(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::HandlerFailed(err) => format!("handler failed: {err}"),
+        Outcome::HandlerPanicked(message) => format!("handler panicked: {message}"),
+        other => other.message().into_owned(),
+    }
+}
