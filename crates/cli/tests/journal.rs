@@ -78,7 +78,7 @@ fn entry(key: &str, kind: Option<EventKind>) -> NewEntry {
         ..NewEntry::new(
             key,
             format!(r#"{{"type":"{type_field}","webhookId":"{key}"}}"#),
-            "ed25519:test",
+            ghl_webhook_router::VerifiedBy::Ed25519("test".into()),
         )
     }
 }

@@ -360,7 +360,11 @@ fn a_journal_of_a_newer_schema_version_is_refused_and_left_untouched() {
     let url = server.create_database();
     with_journal(&url, "ghl_webhooks", |journal| async move {
         journal
-            .append(NewEntry::new("wh-kept", r#"{"type":"X"}"#, "ed25519:test"))
+            .append(NewEntry::new(
+                "wh-kept",
+                r#"{"type":"X"}"#,
+                ghl_webhook_router::VerifiedBy::Ed25519("test".into()),
+            ))
             .await
             .expect("append");
     });

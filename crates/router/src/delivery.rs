@@ -1,11 +1,12 @@
 //! [`Delivery`]: one verified delivery, as handlers and observers see it.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use ghl_webhook_types::{Envelope, EventKind, Probe, ProbeError};
 
 use crate::identify::{Binding, IdentifiedBy, identify_body};
+use crate::journal::Entry;
 use crate::verify::VerifiedBy;
 
 /// One verified delivery: its exact bytes, envelope, kind and the key that verified it. Handed
@@ -19,7 +20,9 @@ pub struct Delivery {
 
 #[derive(Debug, Clone)]
 struct Inner {
-    envelope: Envelope,
+    /// Read from the bytes at the edge; for a delivery rebuilt from a journal entry, read on
+    /// first use (most handlers never ask).
+    envelope: OnceLock<Envelope>,
     kind: Option<(EventKind, IdentifiedBy)>,
     type_field: Option<String>,
     verified_by: VerifiedBy,
@@ -38,7 +41,7 @@ impl Delivery {
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                envelope: probe.envelope,
+                envelope: OnceLock::from(probe.envelope),
                 kind,
                 type_field: probe.type_field,
                 verified_by,
@@ -77,6 +80,55 @@ impl Delivery {
         ))
     }
 
+    /// The delivery of a journal entry, as the edge made it: kind, `type` field and verifying
+    /// key as the entry stored them, the attempt the entry is at. Nothing is parsed here;
+    /// the envelope is read from the bytes when first asked for (an entry whose bytes are
+    /// not a JSON object has an empty one, and its handler's decode says what is wrong).
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    ///
+    /// use ghl_webhook_router::journal::{Entry, EntryState};
+    /// use ghl_webhook_router::types::EventKind;
+    /// use ghl_webhook_router::{Delivery, IdentifiedBy, VerifiedBy};
+    ///
+    /// let entry = Entry {
+    ///     key: "w-1".into(),
+    ///     raw: r#"{"type":"AssociationDelete","id":"a-1","webhookId":"w-1"}"#.into(),
+    ///     kind: Some(EventKind::AssociationDelete),
+    ///     identified_by: Some(IdentifiedBy::TypeField),
+    ///     type_field: Some("AssociationDelete".into()),
+    ///     verified_by: VerifiedBy::Ed25519("highlevel".into()),
+    ///     attempts: 2,
+    /// #   order_key: None,
+    /// #   received_at: SystemTime::now(),
+    /// #   state: EntryState::InProgress,
+    /// #   last_error: None,
+    /// #   next_attempt_at: SystemTime::now(),
+    /// #   lease_until: None,
+    /// #   updated_at: SystemTime::now(),
+    /// };
+    /// let delivery = Delivery::from_entry(&entry);
+    /// assert_eq!(delivery.kind(), Some(EventKind::AssociationDelete));
+    /// assert_eq!(delivery.attempt(), 2);
+    /// assert_eq!(delivery.webhook_id(), Some("w-1"));
+    /// ```
+    pub fn from_entry(entry: &Entry) -> Self {
+        let kind = entry
+            .kind
+            .map(|kind| (kind, entry.identified_by.unwrap_or(IdentifiedBy::TypeField)));
+        Self {
+            inner: Arc::new(Inner {
+                envelope: OnceLock::new(),
+                kind,
+                type_field: entry.type_field.clone(),
+                verified_by: entry.verified_by.clone(),
+                raw: entry.raw.clone(),
+                attempt: entry.attempts.max(1),
+            }),
+        }
+    }
+
     /// The same delivery taken as `kind`, as a route bound to the kind would take it.
     pub fn bound_to(mut self, kind: EventKind) -> Self {
         Arc::make_mut(&mut self.inner).kind = Some((kind, IdentifiedBy::Route));
@@ -91,17 +143,21 @@ impl Delivery {
 
     /// The envelope fields (webhookId, timestamp, appId, versionId, locationId, companyId).
     pub fn envelope(&self) -> &Envelope {
-        &self.inner.envelope
+        self.inner.envelope.get_or_init(|| {
+            Probe::read(&self.inner.raw)
+                .map(|probe| probe.envelope)
+                .unwrap_or_default()
+        })
     }
 
     /// The `webhookId`: unique per delivery, repeated on retries.
     pub fn webhook_id(&self) -> Option<&str> {
-        self.inner.envelope.webhook_id.as_deref()
+        self.envelope().webhook_id.as_deref()
     }
 
     /// The location (sub-account) of the event, when there is one.
     pub fn location_id(&self) -> Option<&str> {
-        self.inner.envelope.location_id.as_deref()
+        self.envelope().location_id.as_deref()
     }
 
     /// The identified kind, or `None` for an unknown event.

@@ -20,7 +20,7 @@
 //! | `ghl_webhook_journal_entries` | gauge | `state` | durable mode: entries by state (`pending`, `in_progress`, `done`, `dead`) |
 //! | `ghl_webhook_journal_oldest_pending_seconds` | gauge | | durable mode: the age of the oldest pending entry (0 when none) |
 //! | `ghl_webhook_worker_attempts_total` | counter | `kind`, `result` | durable mode: handler attempts, by how they were settled (`completed`, `retried`, `dead_letter`, `unsettled`) |
-//! | `ghl_webhook_dead_letters_total` | counter | `kind`, `reason` | durable mode: entries given up (`undecodable`, `out_of_attempts`, `unreadable`) |
+//! | `ghl_webhook_dead_letters_total` | counter | `kind`, `reason` | durable mode: entries given up (`undecodable`, `out_of_attempts`) |
 //!
 //! The success-window gauges are set at each answer and at each readiness check
 //! ([`HealthService`](crate::HealthService)), so they slide on while nothing arrives when a

@@ -12,12 +12,12 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use common::journal::{Engine, scratch};
-use ghl_webhook_router::IdentifiedBy;
 use ghl_webhook_router::journal::{
     Appended, EntryState, Journal, JournalError, LeaseToken, ListFilter, NewEntry, ReplaySelector,
     entry_key,
 };
 use ghl_webhook_router::types::EventKind;
+use ghl_webhook_router::{IdentifiedBy, VerifiedBy};
 use journal_support::{entry, kinded, ordered, runtime};
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -136,12 +136,15 @@ fn a_second_append_of_a_key_is_a_duplicate_and_changes_nothing() {
         assert_eq!(journal.append(entry("a")).await.unwrap(), Appended::New);
         let mut again = entry("a");
         again.raw = "{\"other\":true}".into();
-        again.verified_by = "other-key".into();
+        again.verified_by = VerifiedBy::Rsa("other-key".into());
         assert_eq!(journal.append(again).await.unwrap(), Appended::Duplicate);
 
         let stored = journal.get("a").await.unwrap().expect("entry");
         assert_eq!(stored.raw, entry("a").raw);
-        assert_eq!(stored.verified_by, "test-primary");
+        assert_eq!(
+            stored.verified_by,
+            VerifiedBy::Ed25519("test-primary".into())
+        );
         assert_eq!(journal.stats().await.unwrap().pending, 1);
     });
 }
@@ -156,7 +159,7 @@ fn an_appended_entry_reads_back_with_every_field() {
             kind: Some(EventKind::ContactCreate),
             identified_by: Some(IdentifiedBy::TypeField),
             type_field: Some("ContactCreate".into()),
-            verified_by: "highlevel".into(),
+            verified_by: VerifiedBy::Ed25519("highlevel".into()),
             order_key: Some("contact-1".into()),
             received_at,
         };

@@ -271,12 +271,28 @@ async fn a_row_this_sdk_did_not_write_is_a_clear_error_not_a_panic() {
         .expect_err("not UTF-8");
     assert!(matches!(err, JournalError::Foreign { .. }), "{err:?}");
     assert!(err.to_string().contains("does not read"), "{err}");
+    // A verifying key this SDK never writes.
+    journal.append(entry("odd")).await.expect("append");
+    server.psql(
+        &database,
+        "UPDATE tampered.entries SET verified_by = 'a stranger' WHERE key = 'odd'::bytea",
+    );
+    let err = journal.get("odd").await.expect_err("unreadable row");
+    assert!(
+        err.to_string()
+            .contains("`a stranger` does not name a verifying key"),
+        "{err}"
+    );
+    server.psql(
+        &database,
+        "UPDATE tampered.entries SET verified_by = 'ed25519:k' WHERE key = 'odd'::bytea",
+    );
     // Leasing skips it as a dead letter that says why, and leases the real entry.
     let leased = journal.lease(10, LONG).await.expect("lease");
-    assert_eq!(leased.len(), 1);
-    assert_eq!(leased[0].entry.key, "fine");
+    let keys: Vec<&str> = leased.iter().map(|l| l.entry.key.as_str()).collect();
+    assert_eq!(keys, ["fine", "odd"]);
     let stats = journal.stats().await.expect("stats");
-    assert_eq!((stats.in_progress, stats.dead), (1, 1), "{stats:?}");
+    assert_eq!((stats.in_progress, stats.dead), (2, 1), "{stats:?}");
     assert_eq!(
         server.psql(
             &database,

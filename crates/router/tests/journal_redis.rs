@@ -119,6 +119,15 @@ async fn keys_this_sdk_did_not_write_are_foreign_errors_never_duplicates() {
     let got = journal.get("taken").await;
     assert!(matches!(got, Err(JournalError::Foreign { .. })), "{got:?}");
 
+    // An entry of this SDK's whose verifying key was rewritten to no key's name.
+    journal.append(entry("odd")).await.expect("append");
+    let _: () = run(&mut conn, &["HSET", "app:e:odd", "vby", "a stranger"]).await;
+    let got = journal.get("odd").await;
+    assert!(
+        matches!(&got, Err(JournalError::Foreign { detail, .. }) if detail.contains("verified by `a stranger`")),
+        "{got:?}"
+    );
+
     // The stream's key holding something else.
     let _: () = run(&mut conn, &["SET", "other:log", "not a stream"]).await;
     let other = self::journal(&url, "other:");

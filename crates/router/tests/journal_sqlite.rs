@@ -111,6 +111,25 @@ fn a_kind_unknown_to_this_sdk_reads_back_as_unknown_with_its_type_field() {
 }
 
 #[test]
+fn a_verifying_key_this_sdk_never_writes_is_an_error_that_names_it() {
+    let dir = Scratch::new();
+    {
+        let journal = dir.journal();
+        runtime().block_on(async { journal.append(entry("odd")).await.unwrap() });
+    }
+    dir.sql("UPDATE entries SET verified_by = 'a stranger'");
+    let journal = dir.journal();
+    runtime().block_on(async {
+        let err = journal.get("odd").await.expect_err("unreadable row");
+        assert!(
+            err.to_string()
+                .contains("`a stranger` does not name a verifying key"),
+            "{err}"
+        );
+    });
+}
+
+#[test]
 fn closing_finishes_queued_work_and_later_operations_are_closed() {
     let dir = Scratch::new();
     let journal = Arc::new(dir.journal());

@@ -212,7 +212,7 @@ async fn show(journal: &dyn Journal, key: &str, file: &JournalFile) -> Result<()
             "identified by",
             optional(entry.identified_by.map(IdentifiedBy::as_str)),
         ),
-        ("verified by", one_line(&entry.verified_by)),
+        ("verified by", one_line(&entry.verified_by.to_text())),
         ("order key", optional(entry.order_key.as_deref())),
         ("received at", time(entry.received_at)),
         ("attempts", entry.attempts.to_string()),
@@ -327,7 +327,7 @@ struct EntryJson<'a> {
     kind: Option<&'static str>,
     type_field: Option<&'a str>,
     identified_by: Option<&'static str>,
-    verified_by: &'a str,
+    verified_by: String,
     order_key: Option<&'a str>,
     received_at: String,
     attempts: u32,
@@ -354,7 +354,7 @@ impl<'a> EntryJson<'a> {
             kind: entry.kind.map(EventKind::as_str),
             type_field: entry.type_field.as_deref(),
             identified_by: entry.identified_by.map(IdentifiedBy::as_str),
-            verified_by: &entry.verified_by,
+            verified_by: entry.verified_by.to_text(),
             order_key: entry.order_key.as_deref(),
             received_at: time(entry.received_at),
             attempts: entry.attempts,
@@ -411,6 +411,7 @@ fn word(text: &str) -> String {
 mod tests {
     use super::*;
     use bytes::Bytes;
+    use ghl_webhook_router::VerifiedBy;
     use std::time::UNIX_EPOCH;
 
     fn entry() -> Entry {
@@ -421,7 +422,7 @@ mod tests {
             kind: Some(EventKind::ContactDelete),
             identified_by: Some(IdentifiedBy::TypeField),
             type_field: Some("ContactDelete".into()),
-            verified_by: "ed25519:test-primary".into(),
+            verified_by: VerifiedBy::Ed25519("test-primary".into()),
             order_key: None,
             received_at: at,
             state: EntryState::Dead,

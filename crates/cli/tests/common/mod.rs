@@ -295,7 +295,7 @@ pub async fn dead_letter_unknown(journal: &dyn ghl_webhook_router::journal::Jour
         ..NewEntry::new(
             key,
             format!(r#"{{"type":"SomethingNew","webhookId":"{key}"}}"#),
-            "ed25519:test",
+            ghl_webhook_router::VerifiedBy::Ed25519("test".into()),
         )
     };
     journal.append(entry).await.expect("append");

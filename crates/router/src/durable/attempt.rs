@@ -5,11 +5,10 @@ use std::time::SystemTime;
 use tracing::Instrument;
 
 use crate::delivery::Delivery;
-use crate::journal::{Entry, Journal, JournalError, LeaseToken, Leased, Settlement};
+use crate::journal::{Journal, JournalError, LeaseToken, Leased, Settlement};
 use crate::metrics::{self, Settled, Timer};
 use crate::outcome::Outcome;
 use crate::pipeline::Pipeline;
-use crate::verify::VerifiedBy;
 
 /// How a handled entry ended: a settlement for the completer, or already settled (in the
 /// transaction of a transactional handler, or not at all when nothing ran).
@@ -55,18 +54,7 @@ async fn handle_in_span<S>(pipeline: &Pipeline<S>, leased: Leased) -> Finished {
     let config = &durable.config;
     let journal = &*durable.journal;
     let attempt = entry.attempts;
-    let delivery = match delivery_of(entry) {
-        Ok(delivery) => delivery,
-        Err(error) => {
-            tracing::error!(%error, "dead letter");
-            return Finished::Settle {
-                token,
-                how: Settlement::Dead { error },
-                kind,
-                settled: Settled::DeadLetter("unreadable"),
-            };
-        }
-    };
+    let delivery = Delivery::from_entry(&entry);
     let timer = Timer::start();
     let Some((outcome, completed)) = run(pipeline, journal, delivery, &token).await else {
         return Finished::Done {
@@ -153,20 +141,6 @@ async fn run<S>(
     }
     let _ = (journal, token);
     Some((pipeline.dispatcher.dispatch(delivery).await, None))
-}
-
-/// The delivery of a journaled entry, as the edge made it; an error names what is wrong with
-/// an entry that cannot be one (its bytes are no longer JSON).
-fn delivery_of(entry: Entry) -> Result<Delivery, String> {
-    let verified_by = VerifiedBy::from_text(&entry.verified_by)
-        .unwrap_or_else(|| VerifiedBy::Ed25519(entry.verified_by.as_str().into()));
-    let delivery = Delivery::from_verified_bytes(entry.raw, verified_by)
-        .map_err(|err| format!("the journaled bytes are not a delivery: {err}"))?;
-    let delivery = match (entry.kind, entry.identified_by) {
-        (Some(kind), Some(crate::IdentifiedBy::Route)) => delivery.bound_to(kind),
-        _ => delivery,
-    };
-    Ok(delivery.with_attempt(entry.attempts))
 }
 
 /// What a failed attempt records as its error: the outcome and its detail, for the operator

@@ -234,7 +234,7 @@ impl Durable {
             kind: delivery.kind(),
             identified_by: delivery.identified_by(),
             type_field: delivery.type_field().map(str::to_owned),
-            verified_by: delivery.verified_by().to_text(),
+            verified_by: delivery.verified_by().clone(),
             order_key,
             received_at: SystemTime::now(),
         };

@@ -37,6 +37,7 @@ use tokio::sync::Notify;
 
 use crate::BoxError;
 use crate::identify::IdentifiedBy;
+use crate::verify::VerifiedBy;
 
 mod address;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -107,8 +108,8 @@ pub struct NewEntry {
     pub identified_by: Option<IdentifiedBy>,
     /// The payload's `type` field, when it was a string.
     pub type_field: Option<String>,
-    /// The label of the key that verified the signature.
-    pub verified_by: String,
+    /// The key that verified the signature (stored as its [`VerifiedBy::to_text`] form).
+    pub verified_by: VerifiedBy,
     /// Entries with the same order key are handled one at a time, in arrival order (e.g. a
     /// contact id); `None` never waits for anything.
     pub order_key: Option<String>,
@@ -118,18 +119,14 @@ pub struct NewEntry {
 
 impl NewEntry {
     /// An entry of unknown kind, without an order key, received now.
-    pub fn new(
-        key: impl Into<String>,
-        raw: impl Into<Bytes>,
-        verified_by: impl Into<String>,
-    ) -> Self {
+    pub fn new(key: impl Into<String>, raw: impl Into<Bytes>, verified_by: VerifiedBy) -> Self {
         Self {
             key: key.into(),
             raw: raw.into(),
             kind: None,
             identified_by: None,
             type_field: None,
-            verified_by: verified_by.into(),
+            verified_by,
             order_key: None,
             received_at: SystemTime::now(),
         }
@@ -190,8 +187,8 @@ pub struct Entry {
     pub identified_by: Option<IdentifiedBy>,
     /// The payload's `type` field, when it was a string.
     pub type_field: Option<String>,
-    /// The label of the key that verified the signature.
-    pub verified_by: String,
+    /// The key that verified the signature.
+    pub verified_by: VerifiedBy,
     /// The order key, see [`NewEntry::order_key`].
     pub order_key: Option<String>,
     /// When the edge received the delivery.

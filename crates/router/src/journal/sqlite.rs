@@ -19,6 +19,7 @@ use super::{
     ReplaySelector, Settlement, Stats,
 };
 use crate::identify::IdentifiedBy;
+use crate::verify::VerifiedBy;
 
 /// The schema version this SDK writes, and the newest it can open.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -987,7 +988,7 @@ fn append(
             entry.kind.map(EventKind::as_str),
             entry.identified_by.map(IdentifiedBy::as_str),
             entry.type_field,
-            entry.verified_by,
+            entry.verified_by.to_text(),
             entry.order_key,
             to_ms(entry.received_at),
             now,
@@ -1250,7 +1251,16 @@ fn read_entry(row: &Row<'_>) -> rusqlite::Result<(Entry, i64)> {
         kind: kind.as_deref().and_then(EventKind::from_name),
         identified_by: identified_by.as_deref().and_then(IdentifiedBy::from_name),
         type_field: row.get(4)?,
-        verified_by: row.get(5)?,
+        verified_by: {
+            let text: String = row.get(5)?;
+            VerifiedBy::from_text(&text).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    5,
+                    rusqlite::types::Type::Text,
+                    format!("`{text}` does not name a verifying key").into(),
+                )
+            })?
+        },
         order_key: row.get(6)?,
         received_at: from_ms(row.get(7)?),
         state,

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ghl_webhook_router::VerifiedBy;
 use ghl_webhook_router::journal::{JournalError, NewEntry, SqliteJournal};
 use ghl_webhook_router::types::EventKind;
 
@@ -73,7 +74,11 @@ impl Scratch {
 
 /// An entry of unknown kind whose body names its key.
 pub fn entry(key: &str) -> NewEntry {
-    NewEntry::new(key, format!("{{\"webhookId\":\"{key}\"}}"), "test-primary")
+    NewEntry::new(
+        key,
+        format!("{{\"webhookId\":\"{key}\"}}"),
+        VerifiedBy::Ed25519("test-primary".into()),
+    )
 }
 
 /// An entry with an order key.

@@ -8,6 +8,7 @@ use sqlx::postgres::PgRow;
 use crate::identify::IdentifiedBy;
 use crate::journal::millis::{from_ms, to_ms};
 use crate::journal::{Entry, EntryState, NewEntry};
+use crate::verify::VerifiedBy;
 
 /// A row of the statements' entry columns as an entry, and its lease generation. A row that
 /// does not read (a state or key this SDK never writes) is a decode error.
@@ -26,7 +27,13 @@ pub(super) fn read_entry(row: &PgRow) -> Result<(Entry, i64), sqlx::Error> {
         kind: kind.as_deref().and_then(EventKind::from_name),
         identified_by: identified_by.as_deref().and_then(IdentifiedBy::from_name),
         type_field: row.try_get(4)?,
-        verified_by: row.try_get(5)?,
+        verified_by: {
+            let text: String = row.try_get(5)?;
+            VerifiedBy::from_text(&text).ok_or_else(|| sqlx::Error::ColumnDecode {
+                index: "verified_by".into(),
+                source: format!("`{text}` does not name a verifying key").into(),
+            })?
+        },
         order_key: row
             .try_get::<Option<Vec<u8>>, _>(6)?
             .map(|bytes| text(bytes, "order_key"))
@@ -81,7 +88,8 @@ impl AppendColumns {
             .push(entry.identified_by.map(IdentifiedBy::as_str));
         self.type_fields
             .push(entry.type_field.as_deref().map(storable));
-        self.verified_by.push(storable(&entry.verified_by));
+        self.verified_by
+            .push(storable(&entry.verified_by.to_text()));
         self.order_keys
             .push(entry.order_key.as_ref().map(|key| key.as_bytes().to_vec()));
         self.received_at.push(to_ms(entry.received_at));

@@ -8,6 +8,7 @@ use ghl_webhook_types::EventKind;
 
 use crate::identify::IdentifiedBy;
 use crate::journal::{Entry, EntryState, NewEntry};
+use crate::verify::VerifiedBy;
 
 /// The latest time stored: 2^53 - 1 ms (the year 287396), the largest integer a Lua number
 /// and a sorted-set score hold exactly.
@@ -38,7 +39,7 @@ pub(super) fn from_ms(ms: u64) -> SystemTime {
 /// append script adds the life-cycle fields).
 pub(super) fn new_entry_fields(entry: &NewEntry) -> Vec<(&'static str, Vec<u8>)> {
     let mut fields = vec![
-        ("vby", entry.verified_by.as_bytes().to_vec()),
+        ("vby", entry.verified_by.to_text().into_bytes()),
         ("recv", to_ms(entry.received_at).to_string().into_bytes()),
         ("raw", entry.raw.to_vec()),
     ];
@@ -111,7 +112,12 @@ pub(super) fn read_entry(flat: Vec<Vec<u8>>) -> Result<Entry, String> {
         kind: text("kind")?.as_deref().and_then(EventKind::from_name),
         identified_by: text("by")?.as_deref().and_then(IdentifiedBy::from_name),
         type_field: text("type")?,
-        verified_by: required("vby")?,
+        verified_by: {
+            let text = required("vby")?;
+            VerifiedBy::from_text(&text).ok_or_else(|| {
+                format!("entry `{key}` was verified by `{text}`, not a key's name")
+            })?
+        },
         order_key: text("ok")?,
         received_at: from_ms(number("recv")?),
         state,
