@@ -43,7 +43,8 @@ pub enum JournalCommand {
     /// With --json: one object with `key`, `state`, `kind`, `type_field`, `identified_by`,
     /// `verified_by`, `order_key`, `received_at`, `attempts`, `last_error`,
     /// `next_attempt_at`, `lease_until`, `updated_at` and `body` (the body as JSON, exactly as
-    /// received; `body_text` instead when it is not JSON).
+    /// received; `body_text` instead when it is not JSON; `body_dropped: true` instead for a
+    /// done entry whose body was dropped after the body retention).
     #[command(after_help = EXIT_CODES)]
     Show(ShowArgs),
     /// Put done or dead entries back to pending, their attempts reset: a receiver's workers

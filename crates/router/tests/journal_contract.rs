@@ -662,6 +662,70 @@ fn purge_deletes_finished_entries_and_prune_done_keeps_dead_letters() {
 }
 
 #[test]
+fn done_entries_lose_their_bodies_after_the_body_retention_but_keep_their_keys() {
+    each_engine(|journal| async move {
+        for key in ["done-1", "done-2", "dead-1", "pending"] {
+            let mut new = kinded(key, EventKind::ContactCreate);
+            new.order_key = Some("contact-1".into());
+            journal.append(new).await.unwrap();
+        }
+        // One at a time: the order key lets one of them be in progress.
+        for _ in 0..3 {
+            let lease = journal.lease(1, LONG).await.unwrap().remove(0);
+            if lease.token.key().starts_with("dead") {
+                journal.dead(&lease.token, "boom").await.unwrap();
+            } else {
+                journal.complete(&lease.token).await.unwrap();
+            }
+        }
+        let past = SystemTime::now() - HOUR;
+        assert_eq!(journal.drop_done_bodies(past).await.unwrap(), 0);
+        assert!(!journal.get("done-1").await.unwrap().unwrap().body_dropped());
+
+        let future = SystemTime::now() + HOUR;
+        assert_eq!(journal.drop_done_bodies(future).await.unwrap(), 2);
+        let stripped = journal.get("done-1").await.unwrap().expect("key kept");
+        assert!(stripped.body_dropped(), "{stripped:?}");
+        assert_eq!(stripped.state, EntryState::Done);
+        assert_eq!(stripped.kind, Some(EventKind::ContactCreate));
+        assert_eq!(stripped.verified_by, entry("x").verified_by);
+        assert_eq!((stripped.type_field, stripped.order_key), (None, None));
+        // Dead letters and open entries keep theirs.
+        for key in ["dead-1", "pending"] {
+            let kept = journal.get(key).await.unwrap().unwrap();
+            assert_eq!(kept.raw, entry(key).raw, "{key}");
+        }
+        // Dropping again finds nothing new.
+        assert_eq!(journal.drop_done_bodies(future).await.unwrap(), 0);
+        // The key still deduplicates; the entry cannot be replayed, alone or by kind.
+        assert_eq!(
+            journal.append(entry("done-1")).await.unwrap(),
+            Appended::Duplicate
+        );
+        let err = journal
+            .replay(&ReplaySelector::One("done-1".into()))
+            .await
+            .expect_err("no body to replay");
+        assert!(
+            matches!(err, JournalError::BodyDropped(ref key) if key == "done-1"),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("body_retention"), "{err}");
+        assert_eq!(
+            journal
+                .replay(&ReplaySelector::Kind(EventKind::ContactCreate))
+                .await
+                .unwrap(),
+            1,
+            "only the dead letter"
+        );
+        // The retention then deletes the key.
+        assert_eq!(journal.prune_done(future).await.unwrap(), 2);
+        assert!(journal.get("done-2").await.unwrap().is_none());
+    });
+}
+
+#[test]
 fn stats_count_by_state_and_tell_the_oldest_pending_entry() {
     each_engine(|journal| async move {
         let empty = journal.stats().await.unwrap();

@@ -227,6 +227,11 @@ async fn show(journal: &dyn Journal, key: &str, file: &JournalFile) -> Result<()
     for (name, value) in fields {
         output::line(format!("{:<15}{value}", format!("{name}:")))?;
     }
+    if entry.body_dropped() {
+        return output::line(
+            "body:          dropped after the body retention (the key is kept for deduplication)",
+        );
+    }
     output::line(format!("body ({} bytes):", entry.raw.len()))?;
     let body = String::from_utf8_lossy(&entry.raw);
     if std::str::from_utf8(&entry.raw).is_err() {
@@ -335,6 +340,9 @@ struct EntryJson<'a> {
     next_attempt_at: String,
     lease_until: Option<String>,
     updated_at: String,
+    /// Done, and its body dropped after the body retention.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    body_dropped: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     body: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -343,7 +351,7 @@ struct EntryJson<'a> {
 
 impl<'a> EntryJson<'a> {
     fn of(entry: &'a Entry, with_body: bool) -> Self {
-        let (body, body_text) = if with_body {
+        let (body, body_text) = if with_body && !entry.body_dropped() {
             body_json(&entry.raw)
         } else {
             (None, None)
@@ -354,6 +362,7 @@ impl<'a> EntryJson<'a> {
             kind: entry.kind.map(EventKind::as_str),
             type_field: entry.type_field.as_deref(),
             identified_by: entry.identified_by.map(IdentifiedBy::as_str),
+            body_dropped: entry.body_dropped(),
             verified_by: entry.verified_by.to_text(),
             order_key: entry.order_key.as_deref(),
             received_at: time(entry.received_at),

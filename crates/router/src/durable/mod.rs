@@ -71,6 +71,11 @@ pub struct DurableConfig {
     /// How long done entries are kept, and so how long a late duplicate is still recognised.
     /// Default 7 days, beyond HighLevel's retry horizon.
     pub retention: Duration,
+    /// How long done entries keep their bodies, so that they can be replayed (e.g. after a
+    /// handler bug is fixed); after it only the key and the counts remain, for deduplication,
+    /// until the retention ends. Default 1 day. A body retention as long as the retention
+    /// keeps every body to the end.
+    pub body_retention: Duration,
     /// How long shutdown waits for handlers in progress before it hands their entries back.
     /// Default 10 s.
     pub grace: Duration,
@@ -92,6 +97,7 @@ impl Default for DurableConfig {
             lease: None,
             poll_interval: Duration::from_millis(500),
             retention: Duration::from_secs(7 * 24 * 3600),
+            body_retention: Duration::from_secs(24 * 3600),
             grace: Duration::from_secs(10),
             order_key: None,
             metrics_interval: Duration::from_secs(5),
@@ -109,6 +115,7 @@ impl fmt::Debug for DurableConfig {
             .field("lease", &self.lease)
             .field("poll_interval", &self.poll_interval)
             .field("retention", &self.retention)
+            .field("body_retention", &self.body_retention)
             .field("grace", &self.grace)
             .field("order_key", &self.order_key.is_some())
             .field("metrics_interval", &self.metrics_interval)
@@ -151,6 +158,12 @@ impl DurableConfig {
     /// Sets how long done entries are kept.
     pub fn retention(mut self, keep: Duration) -> Self {
         self.retention = keep;
+        self
+    }
+
+    /// Sets how long done entries keep their bodies (see the field).
+    pub fn body_retention(mut self, keep: Duration) -> Self {
+        self.body_retention = keep;
         self
     }
 

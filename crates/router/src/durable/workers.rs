@@ -76,7 +76,11 @@ impl<S: Send + Sync + 'static> Workers<S> {
         let spawn_handlers = Handle::try_current()
             .is_ok_and(|runtime| runtime.runtime_flavor() != RuntimeFlavor::CurrentThread);
         let completer = Completer::start(Arc::clone(journal));
-        let mut upkeep = Upkeep::new(config.retention, config.metrics_interval);
+        let mut upkeep = Upkeep::new(
+            config.retention,
+            config.body_retention,
+            config.metrics_interval,
+        );
         let mut running: FuturesUnordered<Running> = FuturesUnordered::new();
         // The lease of each handler in progress, to hand back if shutdown cuts it short.
         let mut in_progress: HashMap<u64, LeaseToken> = HashMap::new();

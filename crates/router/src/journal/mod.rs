@@ -207,6 +207,15 @@ pub struct Entry {
     pub updated_at: SystemTime,
 }
 
+impl Entry {
+    /// Whether the entry's body was dropped after the body retention
+    /// ([`Journal::drop_done_bodies`]): it is done, only its key and counts remain, and it
+    /// cannot be replayed. (No verified delivery has an empty body.)
+    pub fn body_dropped(&self) -> bool {
+        self.raw.is_empty()
+    }
+}
+
 /// What an append did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -425,6 +434,12 @@ pub enum JournalError {
     /// No entry has this key.
     #[error("the journal has no entry with key `{0}`; list the entries to find the key")]
     NotFound(String),
+    /// The entry is done and its body was dropped after the body retention, so there is
+    /// nothing to handle again.
+    #[error(
+        "entry `{0}` is done and its body was dropped after the body retention, so it cannot be replayed; keep bodies longer with DurableConfig::body_retention"
+    )]
+    BodyDropped(String),
     /// The lease is no longer this worker's: it expired and the entry was leased again, or
     /// the entry was settled or replayed since. Nothing changed; the current lease decides.
     #[error(
@@ -596,6 +611,16 @@ pub trait Journal: Send + Sync + 'static {
     /// Deletes done entries last updated before `older_than` (retention; dead letters stay);
     /// returns how many.
     fn prune_done(&self, older_than: SystemTime) -> BoxFuture<'_, Result<usize, JournalError>>;
+
+    /// Drops the bodies of done entries last updated before `older_than`, with their `type`
+    /// field, order key and last error, and keeps the rest: a late duplicate of the key is
+    /// still recognised until [`prune_done`](Self::prune_done) deletes it. Such an entry
+    /// reads back with an empty `raw` ([`Entry::body_dropped`]) and cannot be replayed.
+    /// Returns how many bodies were dropped.
+    fn drop_done_bodies(
+        &self,
+        older_than: SystemTime,
+    ) -> BoxFuture<'_, Result<usize, JournalError>>;
 
     /// Asks the engine to call [`Notify::notify_one`] on `wake` whenever entries may have been
     /// appended or replayed by another process (another replica, the CLI), so idle workers

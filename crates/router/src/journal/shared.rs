@@ -74,6 +74,12 @@ impl<J: Journal + ?Sized> Journal for Arc<J> {
     fn prune_done(&self, older_than: SystemTime) -> BoxFuture<'_, Result<usize, JournalError>> {
         (**self).prune_done(older_than)
     }
+    fn drop_done_bodies(
+        &self,
+        older_than: SystemTime,
+    ) -> BoxFuture<'_, Result<usize, JournalError>> {
+        (**self).drop_done_bodies(older_than)
+    }
     fn wake_on_appends(&self, wake: Arc<Notify>) {
         (**self).wake_on_appends(wake);
     }

@@ -565,6 +565,13 @@ impl Journal for SqliteJournal {
         }))
     }
 
+    fn drop_done_bodies(
+        &self,
+        older_than: SystemTime,
+    ) -> BoxFuture<'_, Result<usize, JournalError>> {
+        Box::pin(self.write(move |reply| WriteOp::DropBodies { older_than, reply }))
+    }
+
     fn prune_done(&self, older_than: SystemTime) -> BoxFuture<'_, Result<usize, JournalError>> {
         Box::pin(self.write(move |reply| WriteOp::Delete {
             older_than,
@@ -750,6 +757,10 @@ enum WriteOp {
         dead_too: bool,
         reply: Reply<usize>,
     },
+    DropBodies {
+        older_than: SystemTime,
+        reply: Reply<usize>,
+    },
 }
 
 /// Answers one caller once its transaction ended: with its own result if the transaction
@@ -811,6 +822,9 @@ impl WriteOp {
                 dead_too,
                 reply,
             } => outcome(reply, delete(tx, older_than, dead_too)),
+            WriteOp::DropBodies { older_than, reply } => {
+                outcome(reply, drop_bodies(tx, older_than))
+            }
         }
     }
 
@@ -829,7 +843,9 @@ impl WriteOp {
             WriteOp::Append { reply, .. } => answer_failed(reply),
             WriteOp::Lease { reply, .. } => answer_failed(reply),
             WriteOp::Settle { reply, .. } => answer_failed(reply),
-            WriteOp::Replay { reply, .. } | WriteOp::Delete { reply, .. } => answer_failed(reply),
+            WriteOp::Replay { reply, .. }
+            | WriteOp::Delete { reply, .. }
+            | WriteOp::DropBodies { reply, .. } => answer_failed(reply),
         }
     }
 }
@@ -1085,6 +1101,13 @@ fn settle(
     }))
 }
 
+/// Whether `key` is in the journal (`None` if not) with its body (`Some(true)`) or without.
+fn body_state(tx: &Transaction<'_>, key: &str) -> rusqlite::Result<Option<bool>> {
+    tx.prepare_cached("SELECT length(raw) > 0 FROM entries WHERE key = ?1")?
+        .query_row([key], |row| row.get(0))
+        .optional()
+}
+
 fn exists(tx: &Transaction<'_>, key: &str) -> rusqlite::Result<bool> {
     tx.prepare_cached("SELECT 1 FROM entries WHERE key = ?1")?
         .exists([key])
@@ -1100,10 +1123,16 @@ fn replay(
     let changed = match selector {
         ReplaySelector::One(key) => {
             let changed = tx
-                .prepare_cached(&format!("{BACK}key = ?2 AND state IN ('done', 'dead')"))?
+                .prepare_cached(&format!(
+                    "{BACK}key = ?2 AND state IN ('done', 'dead') AND length(raw) > 0"
+                ))?
                 .execute(params![now, key])?;
-            if changed == 0 && !exists(tx, key)? {
-                return Ok(Err(JournalError::NotFound(key.clone())));
+            if changed == 0 {
+                match body_state(tx, key)? {
+                    None => return Ok(Err(JournalError::NotFound(key.clone()))),
+                    Some(false) => return Ok(Err(JournalError::BodyDropped(key.clone()))),
+                    Some(true) => {}
+                }
             }
             changed
         }
@@ -1111,7 +1140,9 @@ fn replay(
             .prepare_cached(&format!("{BACK}state = 'dead'"))?
             .execute(params![now])?,
         ReplaySelector::Kind(kind) => tx
-            .prepare_cached(&format!("{BACK}kind = ?2 AND state IN ('done', 'dead')"))?
+            .prepare_cached(&format!(
+                "{BACK}kind = ?2 AND state IN ('done', 'dead') AND length(raw) > 0"
+            ))?
             .execute(params![now, kind.as_str()])?,
     };
     Ok(Ok(changed))
@@ -1128,6 +1159,15 @@ fn delete(
         "DELETE FROM entries WHERE state = 'done' AND updated_at < ?1"
     };
     Ok(Ok(tx.prepare_cached(sql)?.execute([to_ms(older_than)])?))
+}
+
+fn drop_bodies(
+    tx: &Transaction<'_>,
+    older_than: SystemTime,
+) -> rusqlite::Result<Result<usize, JournalError>> {
+    const DROP: &str = "UPDATE entries SET raw = X'', type_field = NULL, order_key = NULL, \
+         last_error = NULL WHERE state = 'done' AND updated_at < ?1 AND length(raw) > 0";
+    Ok(Ok(tx.prepare_cached(DROP)?.execute([to_ms(older_than)])?))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -526,15 +526,21 @@ impl PostgresJournal {
         }
         .map_err(|err| self.errors.error(err))?;
         let changed: i64 = row.try_get(0).map_err(|err| self.errors.error(err))?;
-        if let ReplaySelector::One(key) = selector {
-            let exists: bool = row.try_get(1).map_err(|err| self.errors.error(err))?;
-            if changed == 0 && !exists {
-                return Err(JournalError::NotFound(key.clone()));
+        if let ReplaySelector::One(key) = selector
+            && changed == 0
+        {
+            // Whether the key is there, with its body or without.
+            let body: Option<bool> = row.try_get(1).map_err(|err| self.errors.error(err))?;
+            match body {
+                None => return Err(JournalError::NotFound(key.clone())),
+                Some(false) => return Err(JournalError::BodyDropped(key.clone())),
+                Some(true) => {}
             }
         }
         Ok(usize::try_from(changed).unwrap_or(0))
     }
 
+    /// Runs a statement whose `$1` is a cutoff time; returns the rows it changed.
     async fn delete(&self, statement: &str, older_than: SystemTime) -> Result<usize, JournalError> {
         let done = sqlx::query(AssertSqlSafe(statement))
             .bind(to_ms(older_than))
@@ -703,6 +709,13 @@ impl Journal for PostgresJournal {
 
     fn prune_done(&self, older_than: SystemTime) -> BoxFuture<'_, Result<usize, JournalError>> {
         Box::pin(self.delete(&self.statements.prune_done, older_than))
+    }
+
+    fn drop_done_bodies(
+        &self,
+        older_than: SystemTime,
+    ) -> BoxFuture<'_, Result<usize, JournalError>> {
+        Box::pin(self.delete(&self.statements.drop_bodies, older_than))
     }
 
     fn wake_on_appends(&self, wake: Arc<Notify>) {

@@ -49,6 +49,8 @@ pub(super) struct Statements {
     pub(super) replay_kind: String,
     pub(super) purge: String,
     pub(super) prune_done: String,
+    /// `$1` the cutoff: drops the bodies of done entries finished before it.
+    pub(super) drop_bodies: String,
 }
 
 impl Statements {
@@ -130,9 +132,11 @@ impl Statements {
                  count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE state = 'dead'), \
                  min(received_at) FILTER (WHERE state = 'pending') FROM {t}"),
             replay_one: sub(&format!(
-                "WITH u AS ({BACK}key = $2 AND state IN ('done', 'dead') RETURNING 1), \
+                "WITH u AS ({BACK}key = $2 AND state IN ('done', 'dead') \
+                 AND octet_length(raw) > 0 RETURNING 1), \
                  n AS (SELECT pg_notify($3, '')) \
-                 SELECT (SELECT count(*) FROM u), EXISTS (SELECT 1 FROM {{t}} WHERE key = $2), \
+                 SELECT (SELECT count(*) FROM u), \
+                 (SELECT octet_length(raw) > 0 FROM {{t}} WHERE key = $2), \
                  (SELECT count(*) FROM n)"
             )),
             replay_dead: sub(&format!(
@@ -140,12 +144,18 @@ impl Statements {
                  SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n)"
             )),
             replay_kind: sub(&format!(
-                "WITH u AS ({BACK}kind = $2 AND state IN ('done', 'dead') RETURNING 1), \
+                "WITH u AS ({BACK}kind = $2 AND state IN ('done', 'dead') \
+                 AND octet_length(raw) > 0 RETURNING 1), \
                  n AS (SELECT pg_notify($3, '')) \
                  SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n)"
             )),
             purge: sub("DELETE FROM {t} WHERE state IN ('done', 'dead') AND updated_at < $1"),
             prune_done: sub("DELETE FROM {t} WHERE state = 'done' AND updated_at < $1"),
+            drop_bodies: sub(
+                "UPDATE {t} SET raw = ''::bytea, type_field = NULL, order_key = NULL, \
+                 last_error = NULL WHERE state = 'done' AND updated_at < $1 \
+                 AND octet_length(raw) > 0",
+            ),
         }
     }
 }

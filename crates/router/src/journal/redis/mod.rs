@@ -112,6 +112,7 @@ impl RedisJournalConfig {
 /// | `P:log` | stream | one entry per append (`ghl 1 key <key>`), in arrival order; its consumer group ([`RedisJournalConfig::group`]) hands each new entry to one lease |
 /// | `P:e:<key>` | hash | the entry: its state, attempts, last error, due time, lease and generation, order key, kind, received time and the raw body |
 /// | `P:seq` | string | the arrival counter |
+/// | `P:bodies-to` | string | when the done entries whose bodies were dropped last finished ([`Journal::drop_done_bodies`] goes on from there) |
 /// | `P:all`, `P:open` | sorted sets | every entry, and the pending and in-progress ones, by arrival |
 /// | `P:due` | sorted set | pending entries already read from the stream (retried, released, replayed or waiting for their order key), by due time |
 /// | `P:leases` | sorted set | in-progress entries, by the end of their lease |
@@ -189,6 +190,7 @@ struct Scripts {
     settle: Script,
     replay: Script,
     delete: Script,
+    drop_bodies: Script,
     stats: Script,
 }
 
@@ -247,6 +249,7 @@ impl RedisJournal {
                 settle: Script::new(scripts::SETTLE),
                 replay: Script::new(scripts::REPLAY),
                 delete: Script::new(scripts::DELETE),
+                drop_bodies: Script::new(scripts::DROP_BODIES),
                 stats: Script::new(scripts::STATS),
             },
         })
@@ -598,10 +601,10 @@ impl RedisJournal {
                 let n = self
                     .replay_keys("one", "", &[key.as_bytes().to_vec()])
                     .await?;
-                return if n < 0 {
-                    Err(JournalError::NotFound(key.clone()))
-                } else {
-                    Ok(usize::try_from(n).unwrap_or(0))
+                return match n {
+                    -1 => Err(JournalError::NotFound(key.clone())),
+                    -2 => Err(JournalError::BodyDropped(key.clone())),
+                    n => Ok(usize::try_from(n).unwrap_or(0)),
                 };
             }
             ReplaySelector::AllDead => ("dead", "", self.members("dead").await?),
@@ -617,6 +620,27 @@ impl RedisJournal {
             replayed += usize::try_from(n).unwrap_or(0);
         }
         Ok(replayed)
+    }
+
+    async fn drop_bodies(&self, older_than: SystemTime) -> Result<usize, JournalError> {
+        let cutoff = to_ms(older_than);
+        let mut looked_at = 0;
+        loop {
+            let mut connection = self.connection.clone();
+            let n: usize = self
+                .scripts
+                .drop_bodies
+                .arg(&self.config.key_prefix)
+                .arg(cutoff)
+                .arg(STEP)
+                .invoke_async(&mut connection)
+                .await
+                .map_err(|err| self.classify(err))?;
+            looked_at += n;
+            if n < STEP {
+                return Ok(looked_at);
+            }
+        }
     }
 
     async fn delete(&self, older_than: SystemTime, dead_too: bool) -> Result<usize, JournalError> {
@@ -708,5 +732,12 @@ impl Journal for RedisJournal {
 
     fn prune_done(&self, older_than: SystemTime) -> BoxFuture<'_, Result<usize, JournalError>> {
         Box::pin(self.delete(older_than, false))
+    }
+
+    fn drop_done_bodies(
+        &self,
+        older_than: SystemTime,
+    ) -> BoxFuture<'_, Result<usize, JournalError>> {
+        Box::pin(self.drop_bodies(older_than))
     }
 }

@@ -209,6 +209,8 @@ for i = 5, #ARGV do
   local f = redis.call('HMGET', h, 'state', 'kind', 'seq', 'ok')
   if not f[1] then
     if mode == 'one' then return -1 end
+  elseif f[1] == 'done' and redis.call('HSTRLEN', h, 'raw') == 0 then
+    if mode == 'one' then return -2 end
   elseif (f[1] == 'dead' or (f[1] == 'done' and mode ~= 'dead'))
       and (mode ~= 'kind' or f[2] == kind) then
     redis.call('HSET', h, 'state', 'pending', 'att', 0, 'next', now, 'upd', now)
@@ -222,6 +224,32 @@ for i = 5, #ARGV do
   end
 end
 return n
+";
+
+/// Drops the bodies of done entries finished before the cutoff, from where the previous call
+/// stopped (`P:bodies-to`): up to `batch` of them, and every other entry finished in the same
+/// millisecond as the last one, so that the next call starts strictly after it.
+///
+/// `ARGV`: prefix, cutoff, batch. Returns the entries looked at.
+pub(super) const DROP_BODIES: &str = r"
+local p, cutoff, batch = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local mark = p .. 'bodies-to'
+local from = redis.call('GET', mark) or '-inf'
+local found = redis.call('ZRANGEBYSCORE', p .. 'done', '(' .. from, '(' .. cutoff,
+  'WITHSCORES', 'LIMIT', 0, batch)
+if #found == 0 then return 0 end
+local last = found[#found]
+local rest = redis.call('ZRANGEBYSCORE', p .. 'done', last, last)
+local seen = 0
+local function drop(key)
+  local h = p .. 'e:' .. key
+  redis.call('HSET', h, 'raw', '')
+  redis.call('HDEL', h, 'type', 'ok', 'err')
+end
+for i = 1, #found, 2 do drop(found[i]); seen = seen + 1 end
+for _, key in ipairs(rest) do drop(key) end
+redis.call('SET', mark, last)
+return seen
 ";
 
 /// Deletes up to `batch` done (and with `dead_too`, dead) entries last updated before the
