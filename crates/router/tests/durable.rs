@@ -16,7 +16,11 @@ use common::exactly_once::{
     Effects, assert_exactly_once, effect_router, resend_bound, send_copies,
 };
 use common::journal::{Engine, keys, scratch, settled};
-use ghl_webhook_router::journal::{EntryState, Journal, ListFilter, ReplaySelector};
+use futures_util::future::BoxFuture;
+use ghl_webhook_router::journal::{
+    Appended, Entry, EntryState, Journal, JournalError, LeaseToken, Leased, ListFilter, NewEntry,
+    ReplaySelector, Settlement, Stats,
+};
 use ghl_webhook_router::types::association::{Association, AssociationDelete};
 use ghl_webhook_router::types::{Event, EventKind, WebhookEvent};
 use ghl_webhook_router::{Delivery, DurableConfig, WebhookRouter};
@@ -547,6 +551,125 @@ async fn done_entries_are_pruned_after_the_retention_so_the_journal_stays_bounde
 }
 
 /// A durable receiver in a child process (this test binary, re-executed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_killed_inside_a_batched_completion_loses_nothing_and_repeats_only_what_did_not_commit()
+ {
+    for engine in Engine::all() {
+        // The kill lands at once, or a little later: before, during or after the commit.
+        for delay_us in [0, 300, 1500] {
+            killed_inside_a_batched_completion(engine, delay_us).await;
+        }
+    }
+}
+
+async fn killed_inside_a_batched_completion(engine: Engine, delay_us: u64) {
+    let dir = scratch();
+    let name = format!("batch{delay_us}");
+    let location = engine.location(&dir, &name);
+    let handled_log = dir.path().join("handled.log");
+    let batch_log = dir.path().join("batch.log");
+    let first = ChildReceiver::start(
+        "child_process_entry_point",
+        &[
+            ("GHL_DURABLE_CHILD", format!("{engine:?}")),
+            ("GHL_DURABLE_JOURNAL", location.clone()),
+            ("GHL_DURABLE_HANDLED_LOG", handled_log.display().to_string()),
+            ("GHL_DURABLE_KILL_IN_BATCH", delay_us.to_string()),
+            ("GHL_DURABLE_BATCH_LOG", batch_log.display().to_string()),
+        ],
+    );
+    let sender = MockSender::new(first.url.clone()).expect("url");
+    let mut tasks = tokio::task::JoinSet::new();
+    let limit = Arc::new(tokio::sync::Semaphore::new(16));
+    for i in 0..300 {
+        let (sender, limit) = (sender.clone(), limit.clone());
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await.expect("semaphore");
+            let id = format!("batch-{i:04}");
+            let sent = sender.event(&event()).bound().webhook_id(&id).send().await;
+            (id, sent.map(|s| s.status.as_u16()).unwrap_or(0))
+        });
+    }
+    // The receiver kills itself inside its third completion of several entries.
+    let mut acknowledged = HashSet::new();
+    let mut unanswered = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (id, status) = joined.expect("task");
+        if status == 200 {
+            acknowledged.insert(id);
+        } else {
+            unanswered.push(id);
+        }
+    }
+    let batch: Vec<String> = std::fs::read_to_string(&batch_log)
+        .expect("the receiver logged the batch it died in")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    assert!(batch.len() >= 2, "a batch of several: {batch:?}");
+    first.stop();
+
+    // Right after the kill: which entries are done. The batch committed whole or not at all
+    // (Redis settles each entry on its own: each is done or still leased).
+    let journal = engine.reopen(&dir, &name).await;
+    let mut done_at_kill = HashSet::new();
+    for key in keys(&*journal).await {
+        let entry = journal.get(&key).await.expect("get").expect("listed");
+        if entry.state == EntryState::Done {
+            done_at_kill.insert(key);
+        }
+    }
+    let batch_done = batch.iter().filter(|k| done_at_kill.contains(*k)).count();
+    if engine.settles_batches_atomically() {
+        assert!(
+            batch_done == 0 || batch_done == batch.len(),
+            "{engine:?} +{delay_us}µs: {batch_done} of the batch {batch:?} committed"
+        );
+    }
+
+    // Restart on the same journal; HighLevel retries what was not answered.
+    let second = Receiver::start(engine, &location, &handled_log);
+    let sender = MockSender::new(second.url.clone()).expect("url");
+    resend_bound(&sender, &unanswered).await;
+    acknowledged.extend(unanswered.iter().cloned());
+    let stats = settled(&*journal, Duration::from_secs(60)).await;
+    assert_eq!((stats.pending, stats.in_progress, stats.dead), (0, 0, 0));
+    second.stop();
+
+    let journaled = keys(&*journal).await;
+    assert_eq!(
+        journaled.len(),
+        journaled.iter().collect::<HashSet<_>>().len(),
+        "nothing appended twice"
+    );
+    assert_eq!(
+        journaled.into_iter().collect::<HashSet<_>>(),
+        acknowledged,
+        "every acknowledged delivery is journaled"
+    );
+    let mut times: std::collections::HashMap<String, usize> = Default::default();
+    for line in handled_lines(&handled_log) {
+        *times.entry(line.id).or_default() += 1;
+    }
+    for id in &acknowledged {
+        assert!(
+            times.contains_key(id),
+            "{id} was acknowledged but never handled"
+        );
+    }
+    for (id, n) in &times {
+        assert!(
+            *n == 1 || !done_at_kill.contains(id),
+            "{engine:?} +{delay_us}µs: {id} was handled {n} times though its completion had committed"
+        );
+    }
+    eprintln!(
+        "{engine:?}, kill {delay_us} µs into a completion of {}: {batch_done} of it committed, {} handled twice",
+        batch.len(),
+        times.values().filter(|n| **n > 1).count()
+    );
+}
+
 struct Receiver;
 
 impl Receiver {
@@ -625,11 +748,135 @@ fn child_process_entry_point() {
                     }
                 }
             })
-            .durable(journal, fast().concurrency(4).lease(Duration::from_secs(2)));
+            .durable(
+                kill_inside_a_batch(journal),
+                fast().concurrency(4).lease(Duration::from_secs(2)),
+            );
         let (server, _) = serve(router).await;
         println!("listening on {}", server.url());
         std::future::pending::<()>().await;
     });
+}
+
+/// The child's journal: as opened, or, when `GHL_DURABLE_KILL_IN_BATCH` gives a delay in µs,
+/// one whose third completion of several entries logs their keys to `GHL_DURABLE_BATCH_LOG`,
+/// starts the completion and SIGKILLs the process that delay after.
+fn kill_inside_a_batch(journal: Arc<dyn Journal>) -> Arc<dyn Journal> {
+    let Some(delay) = std::env::var("GHL_DURABLE_KILL_IN_BATCH")
+        .ok()
+        .and_then(|us| us.parse().ok())
+        .map(Duration::from_micros)
+    else {
+        return journal;
+    };
+    let log = std::env::var("GHL_DURABLE_BATCH_LOG").expect("GHL_DURABLE_BATCH_LOG");
+    Arc::new(KillInsideBatch {
+        inner: journal,
+        delay,
+        log: log.into(),
+        batches: Default::default(),
+    })
+}
+
+struct KillInsideBatch {
+    inner: Arc<dyn Journal>,
+    delay: Duration,
+    log: std::path::PathBuf,
+    batches: std::sync::atomic::AtomicUsize,
+}
+
+impl Journal for KillInsideBatch {
+    fn settle_many<'a>(
+        &'a self,
+        batch: &'a [(LeaseToken, Settlement)],
+    ) -> BoxFuture<'a, Vec<Result<(), JournalError>>> {
+        use std::sync::atomic::Ordering;
+        let completes = batch
+            .iter()
+            .filter(|(_, how)| *how == Settlement::Complete)
+            .count();
+        if completes >= 2 && self.batches.fetch_add(1, Ordering::SeqCst) == 2 {
+            let keys: Vec<&str> = batch.iter().map(|(token, _)| token.key()).collect();
+            std::fs::write(&self.log, keys.join(" ")).expect("the batch log");
+            let delay = self.delay;
+            std::thread::spawn(move || {
+                std::thread::sleep(delay);
+                let me = rustix::process::getpid();
+                let _ = rustix::process::kill_process(me, rustix::process::Signal::KILL);
+            });
+        }
+        self.inner.settle_many(batch)
+    }
+    fn append(&self, entry: NewEntry) -> BoxFuture<'_, Result<Appended, JournalError>> {
+        self.inner.append(entry)
+    }
+    fn lease(
+        &self,
+        max: usize,
+        lease_for: Duration,
+    ) -> BoxFuture<'_, Result<Vec<Leased>, JournalError>> {
+        self.inner.lease(max, lease_for)
+    }
+    fn complete<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
+        self.inner.complete(token)
+    }
+    fn retry<'a>(
+        &'a self,
+        token: &'a LeaseToken,
+        error: &'a str,
+        not_before: std::time::SystemTime,
+    ) -> BoxFuture<'a, Result<(), JournalError>> {
+        self.inner.retry(token, error, not_before)
+    }
+    fn dead<'a>(
+        &'a self,
+        token: &'a LeaseToken,
+        error: &'a str,
+    ) -> BoxFuture<'a, Result<(), JournalError>> {
+        self.inner.dead(token, error)
+    }
+    fn release<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
+        self.inner.release(token)
+    }
+    fn stats(&self) -> BoxFuture<'_, Result<Stats, JournalError>> {
+        self.inner.stats()
+    }
+    fn list<'a>(
+        &'a self,
+        filter: &'a ListFilter,
+    ) -> BoxFuture<'a, Result<Vec<Entry>, JournalError>> {
+        self.inner.list(filter)
+    }
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Entry>, JournalError>> {
+        self.inner.get(key)
+    }
+    fn replay<'a>(
+        &'a self,
+        selector: &'a ReplaySelector,
+    ) -> BoxFuture<'a, Result<usize, JournalError>> {
+        self.inner.replay(selector)
+    }
+    fn purge(
+        &self,
+        older_than: std::time::SystemTime,
+    ) -> BoxFuture<'_, Result<usize, JournalError>> {
+        self.inner.purge(older_than)
+    }
+    fn prune_done(
+        &self,
+        older_than: std::time::SystemTime,
+    ) -> BoxFuture<'_, Result<usize, JournalError>> {
+        self.inner.prune_done(older_than)
+    }
+    fn drop_done_bodies(
+        &self,
+        older_than: std::time::SystemTime,
+    ) -> BoxFuture<'_, Result<usize, JournalError>> {
+        self.inner.drop_done_bodies(older_than)
+    }
+    fn wake_on_appends(&self, wake: Arc<tokio::sync::Notify>) {
+        self.inner.wake_on_appends(wake);
+    }
 }
 
 /// One line of the children's handled log: an attempt, its outcome and the process.

@@ -154,6 +154,19 @@ impl Engine {
             _ => None,
         }
     }
+
+    /// Whether the engine commits a batch of settlements as one transaction (Redis runs one
+    /// script per entry).
+    #[allow(dead_code)]
+    pub fn settles_batches_atomically(self) -> bool {
+        match self {
+            Engine::Sqlite => true,
+            #[cfg(feature = "redis")]
+            Engine::Redis => false,
+            #[cfg(feature = "postgres")]
+            Engine::Postgres => true,
+        }
+    }
 }
 
 /// The Postgres journal at a `URL SCHEMA` location.
