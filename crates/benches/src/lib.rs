@@ -10,6 +10,7 @@
 //!   signed deliveries of every kind, no forged body may reach a handler) and `soak` (50
 //!   connections, duplicates, handler failures, memory every 30 s); run by `cargo xtask fuzz`
 //!   and `cargo xtask soak`, reported in RELIABILITY.md.
+//! - [`footprint`]: the journal's bytes per delivery at each stage of its life.
 //! - `src/bin/ghl-bench-server.rs`: the three HTTP servers that `ghl-bench` starts one at a
 //!   time and loads: (a) bare hyper, (b) hand-written verify + parse, (c) the SDK.
 //!
@@ -19,5 +20,6 @@
 #![warn(missing_docs)]
 
 pub mod baseline;
+pub mod footprint;
 pub mod payloads;
 pub mod servers;

@@ -61,6 +61,21 @@ enum Command {
     Pem,
     /// The clientId matching the payloads' appId (Node SDK peer).
     ClientId,
+    /// A journal's bytes per delivery pending, done with its body and done with only its key,
+    /// on SQLite and on Postgres (a cluster of its own under DIR, when PostgreSQL's server
+    /// programs are installed): a markdown table.
+    JournalFootprint {
+        /// How many ContactCreate deliveries.
+        #[arg(long, value_name = "N", default_value_t = 20_000)]
+        entries: usize,
+        /// A scratch folder for the journals (on the disk to measure).
+        #[arg(
+            long,
+            value_name = "DIR",
+            default_value = "target/ghl-bench-journal/footprint"
+        )]
+        dir: std::path::PathBuf,
+    },
     /// Memory of an `InMemoryStore::default()` while N distinct ids are claimed in it.
     StoreFootprint {
         /// How many distinct ids.
@@ -105,6 +120,12 @@ struct ServeOptions {
     /// in the schema `bench` with the default `PostgresConfig` otherwise.
     #[arg(long, value_name = "URL")]
     postgres: Option<String>,
+    /// The durable servers' retention of done entries, ms (default the SDK's).
+    #[arg(long, value_name = "MS")]
+    retention_ms: Option<u64>,
+    /// The durable servers' body retention, ms (default the SDK's).
+    #[arg(long, value_name = "MS")]
+    body_retention_ms: Option<u64>,
     /// Exit when stdin closes (the parent is gone).
     #[arg(long)]
     exit_on_stdin_eof: bool,
@@ -130,6 +151,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::StoreFootprint { ids } => store_footprint(ids),
+        Command::JournalFootprint { entries, dir } => journal_footprint(entries.max(1), &dir),
         Command::BatchCurve { max, millis } => {
             batch_curve(max.max(1), Duration::from_millis(millis.max(5)));
             Ok(())
@@ -270,7 +292,7 @@ async fn run(options: ServeOptions) -> Result<(), String> {
                     Duration::from_secs(24 * 60 * 60),
                 ))
                 .on(|_event: ContactCreate, _delivery: Delivery| async {})
-                .durable(journal.shared(), DurableConfig::default())
+                .durable(journal.shared(), durable_config(&options))
                 .into_service();
             // As `serve::serve` does: the workers beside the server, on the same runtime.
             if let Some(workers) = service.workers() {
@@ -297,6 +319,18 @@ async fn run(options: ServeOptions) -> Result<(), String> {
         Server::Node => return Err(format!("{} is not served here", Server::Node.label())),
     }
     Ok(())
+}
+
+/// `DurableConfig::default()` with the retentions given on the command line.
+fn durable_config(options: &ServeOptions) -> DurableConfig {
+    let mut config = DurableConfig::default();
+    if let Some(ms) = options.retention_ms {
+        config = config.retention(Duration::from_millis(ms));
+    }
+    if let Some(ms) = options.body_retention_ms {
+        config = config.body_retention(Duration::from_millis(ms));
+    }
+    config
 }
 
 /// Accepts forever, serving each connection with HTTP/1.1 (keep-alive) on its own task.
@@ -473,6 +507,43 @@ fn store_footprint(ids: usize) -> Result<(), String> {
             );
         }
     }
+    Ok(())
+}
+
+/// Prints the journal footprint table (see `Command::JournalFootprint`).
+fn journal_footprint(entries: usize, dir: &std::path::Path) -> Result<(), String> {
+    use ghl_webhook_benches::footprint;
+    use ghl_webhook_test_support::postgres::PostgresCluster;
+
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // Absolute: the Postgres cluster's programs run in a folder of their own.
+    let dir = &std::fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let mut rows = vec![(
+        "SQLite (file, after VACUUM)",
+        runtime.block_on(footprint::sqlite(&dir.join("footprint.sqlite"), entries))?,
+    )];
+    match PostgresCluster::start(&dir.join("postgres")) {
+        Ok(cluster) => rows.push((
+            "Postgres (entries table with indexes, after VACUUM FULL)",
+            runtime.block_on(footprint::postgres(&cluster.url(), "footprint", entries))?,
+        )),
+        Err(e) => eprintln!("ghl-bench-server: Postgres not measured: {e}"),
+    }
+    println!("{entries} ContactCreate deliveries of about 1.2 kB each:\n");
+    println!("| journal | pending, B/delivery | done with its body | done, key only |");
+    println!("|---|---:|---:|---:|");
+    for (name, f) in rows {
+        println!(
+            "| {name} | {:.0} | {:.0} | {:.0} |",
+            f.pending, f.done, f.key_only
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
     Ok(())
 }
 

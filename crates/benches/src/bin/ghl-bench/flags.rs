@@ -42,6 +42,14 @@ pub struct Options {
     /// --payloads of them go to a-d).
     #[arg(long, value_name = "N", default_value = "262144", value_parser = positive)]
     pub durable_payloads: usize,
+    /// The durable servers' retention of done entries (`DurableConfig::retention`; default
+    /// the SDK's): a short one shows the journal's size levelling off under a sustained load.
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    pub retention: Option<Duration>,
+    /// The durable servers' body retention (`DurableConfig::body_retention`; default the
+    /// SDK's).
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    pub body_retention: Option<Duration>,
     /// Ids the in-memory dedupe store of (c), (f) and (e) holds (default: half of --payloads,
     /// so that every request is a first delivery).
     #[arg(long, value_name = "N", value_parser = positive)]
@@ -180,6 +188,8 @@ mod tests {
                 max_requests: 5_000_000,
                 payloads: 4096,
                 durable_payloads: 262144,
+                retention: None,
+                body_retention: None,
                 dedupe_capacity: None,
                 forged_percent: 10,
                 journal_dir: None,
@@ -228,6 +238,10 @@ mod tests {
             "3",
             "--markdown",
             "/tmp/x.md",
+            "--retention",
+            "10",
+            "--body-retention",
+            "2.5",
         ]);
         assert_eq!(o.rounds, 2);
         assert_eq!(o.duration, Duration::from_millis(500));
@@ -242,6 +256,8 @@ mod tests {
         assert_eq!(o.threads, Some(2));
         assert_eq!(o.timeout, Duration::from_secs(3));
         assert_eq!(o.markdown, Some(PathBuf::from("/tmp/x.md")));
+        assert_eq!(o.retention, Some(Duration::from_secs(10)));
+        assert_eq!(o.body_retention, Some(Duration::from_millis(2500)));
     }
 
     #[test]

@@ -270,8 +270,11 @@ pub struct PhaseJournal {
 }
 
 /// (e)'s figures of one round.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct DurableFigures {
+    /// During the N-connection phase, every second: entries pending or in progress, and the
+    /// journal's bytes (file and WAL, or table; 0 where not collected).
+    pub backlog_curve: Vec<(u64, u64)>,
     /// Around the N-connection phase.
     pub loaded: PhaseJournal,
     /// Around the 1-connection phase.
@@ -293,6 +296,8 @@ struct Setup {
     threads: usize,
     dedupe_capacity: usize,
     journal_dir: PathBuf,
+    retention: Option<Duration>,
+    body_retention: Option<Duration>,
     node: Option<peers::NodePeer>,
     pem: String,
     client_id: String,
@@ -351,6 +356,16 @@ impl Setup {
                 ]);
                 if server == Server::Durable {
                     command.arg("--journal").arg(self.journal_path(round));
+                }
+                if server.is_durable() {
+                    for (flag, keep) in [
+                        ("--retention-ms", self.retention),
+                        ("--body-retention-ms", self.body_retention),
+                    ] {
+                        if let Some(keep) = keep {
+                            command.arg(flag).arg(keep.as_millis().to_string());
+                        }
+                    }
                 }
                 match journal_server {
                     Some(JournalServer::Redis(redis)) => {
@@ -507,6 +522,8 @@ fn bench(options: &Options, args: &[String]) -> Result<(), String> {
             .dedupe_capacity
             .unwrap_or((options.payloads / 2).max(1)),
         journal_dir,
+        retention: options.retention,
+        body_retention: options.body_retention,
         node,
         pem: captured(&server_bin, &["pem"])?,
         client_id: captured(&server_bin, &["client-id"])?.trim().to_owned(),
@@ -683,12 +700,14 @@ fn measure(
     let mut batch = BatchFigures::default();
     let b0 = batch_now().map_err(|e| in_phase("batch stats", e))?;
     let cpu_before = procfs::cpu_ticks(pid).map_err(|e| in_phase("CPU", e))?;
+    let sampler = durable.then(|| BacklogSampler::start(addr));
     let loaded = runtime
         .block_on(load::run(
             &phase(options.connections, options.duration, next_index),
             requests.clone(),
         ))
         .map_err(|e| in_phase("loaded phase", e))?;
+    let backlog_curve = sampler.map(BacklogSampler::stop).unwrap_or_default();
     next_index += loaded.ok + loaded.errors;
     let cpu_loaded = procfs::cpu_ticks(pid).map_err(|e| in_phase("CPU", e))?;
     let peak_rss_kib = procfs::vm_hwm_kib(pid).map_err(|e| in_phase("VmHWM", e))?;
@@ -704,6 +723,7 @@ fn measure(
                 .map_err(|e| in_phase("journal", e))?;
         figures.loaded = journal;
         figures.loaded.cpu_us_with_drain = us_per_request(cpu, loaded.ok);
+        figures.backlog_curve = backlog_curve;
         s0 = stats;
         cpu_single_start = procfs::cpu_ticks(pid).map_err(|e| in_phase("CPU", e))?;
     }
@@ -811,6 +831,38 @@ fn batch_stats(addr: SocketAddr) -> Result<BatchPhase, String> {
         failed_batches: field("failed_batches")?,
         largest: field("largest")?,
     })
+}
+
+/// Reads a durable server's backlog and journal size every second on a thread of its own,
+/// until stopped.
+struct BacklogSampler {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<Vec<(u64, u64)>>,
+}
+
+impl BacklogSampler {
+    fn start(addr: SocketAddr) -> Self {
+        let (stop, stopped) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let mut curve = Vec::new();
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(Duration::from_secs(1))
+            {
+                // A failed reading is left out of the curve (the phase's own figures say
+                // whether the server answered).
+                if let Ok(s) = journal_stats(addr) {
+                    curve.push((s.pending + s.in_progress, s.bytes));
+                }
+            }
+            curve
+        });
+        Self { stop, thread }
+    }
+
+    fn stop(self) -> Vec<(u64, u64)> {
+        let _ = self.stop.send(());
+        self.thread.join().unwrap_or_default()
+    }
 }
 
 /// (e)'s journal counts, from its `/_bench/journal` answer.
