@@ -50,9 +50,10 @@ pub type OrderKey = Arc<dyn Fn(&Delivery) -> Option<String> + Send + Sync>;
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct DurableConfig {
-    /// How many entries are handled at once. Default 8. The workers lease up to twice as many
-    /// ahead, in one round trip, so that the next ones are in hand when a handler returns
-    /// (an entry whose lease runs out before it starts is left to the journal).
+    /// How many entries are handled at once. Default 8. The workers lease twice as many ahead
+    /// in one round trip, so that the next ones are in hand when a handler returns, and more
+    /// (up to 512) while the handlers return faster than the journal answers (an entry whose
+    /// lease runs out before it starts is left to the journal).
     pub concurrency: usize,
     /// Attempts before an entry whose handler keeps failing becomes a dead letter. Default 8.
     pub max_attempts: u32,

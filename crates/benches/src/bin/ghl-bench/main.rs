@@ -94,6 +94,12 @@ fn build_and_reexec(args: &[String]) -> Result<ExitCode, String> {
         return Err(format!("the release build failed ({status})"));
     }
     let exe = std::env::current_exe().map_err(|e| format!("cannot locate ghl-bench: {e}"))?;
+    // Linux names a running program whose file the build just replaced `… (deleted)`: the
+    // release binary is the new file at the same path.
+    let exe = exe
+        .to_str()
+        .and_then(|path| path.strip_suffix(" (deleted)"))
+        .map_or(exe.clone(), PathBuf::from);
     let release = exe
         .parent()
         .and_then(Path::parent)
@@ -419,6 +425,12 @@ fn taskset_available() -> bool {
 
 fn bench(options: &Options, args: &[String]) -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot locate ghl-bench: {e}"))?;
+    // Linux names a running program whose file the build just replaced `… (deleted)`: the
+    // release binary is the new file at the same path.
+    let exe = exe
+        .to_str()
+        .and_then(|path| path.strip_suffix(" (deleted)"))
+        .map_or(exe.clone(), PathBuf::from);
     let server_bin = exe
         .parent()
         .map(|dir| dir.join("ghl-bench-server"))
