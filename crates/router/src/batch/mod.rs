@@ -49,14 +49,16 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering}
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
-use ed25519_dalek::{Signature, VerifyingKey};
+use ed25519_dalek::Signature;
 use http::HeaderMap;
 use tokio::sync::oneshot;
 
+use crate::keys::Ed25519Key;
 use crate::verify::{SIGNATURE_HEADER, SignatureError, VerifiedBy, Verifier, parse_ed25519};
 
+mod coalesced;
 mod sizing;
-mod strict;
+pub(crate) mod strict;
 
 pub use sizing::MAX_BATCH;
 use sizing::Sizing;
@@ -178,7 +180,7 @@ impl BatchVerifier {
         let batchable = verifier
             .keys()
             .iter()
-            .map(|k| strict::key_may_be_batched(&k.key))
+            .map(|k| strict::key_may_be_batched(k.fixed.key()))
             .collect();
         Self {
             shared: Arc::new(Shared {
@@ -379,7 +381,7 @@ impl Shared {
             .get(index)
             .filter(|_| self.key_batchable(index));
         if let (true, Some(key)) = (chunk.len() >= 2, key) {
-            if batch_verifies(chunk, &key.key) {
+            if batch_verifies(chunk, key) {
                 let n = chunk.len() as u64;
                 bump(&self.counters.batches, 1);
                 bump(&self.counters.batched, n);
@@ -397,12 +399,15 @@ impl Shared {
     }
 }
 
-/// Whether every signature of `chunk` verifies over its message with `key`, as one batch.
-fn batch_verifies(chunk: &[Job], key: &VerifyingKey) -> bool {
-    let messages: Vec<&[u8]> = chunk.iter().map(|job| job.message.as_ref()).collect();
-    let signatures: Vec<Signature> = chunk.iter().map(|job| job.signature).collect();
-    let keys = vec![*key; chunk.len()];
-    ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
+/// Whether every signature of `chunk` verifies over its message with `key`, as one coalesced
+/// batch.
+fn batch_verifies(chunk: &[Job], key: &Ed25519Key) -> bool {
+    coalesced::verifies(
+        &key.fixed,
+        chunk
+            .iter()
+            .map(|job| (job.message.as_ref(), &job.signature)),
+    )
 }
 
 #[cfg(test)]
