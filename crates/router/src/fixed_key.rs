@@ -47,7 +47,7 @@ const DIGITS: usize = 32;
 
 /// Passes of the comb: digits `i ≡ r (mod PASSES)` are added in pass `r`, and consecutive passes
 /// are `DIGIT_BITS` doublings apart.
-const PASSES: usize = 4;
+const PASSES: usize = 2;
 
 /// Table rows per point: one per digit of a pass.
 const ROWS: usize = DIGITS / PASSES;

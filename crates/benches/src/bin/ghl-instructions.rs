@@ -3,8 +3,8 @@
 //! does, unlike wall-clock time on a shared machine.
 //!
 //! ```text
-//! ghl-instructions [--deliveries N] [--paths a,b,..]   every path under callgrind, a Markdown table
-//! ghl-instructions run PATH COUNT TOTAL                what callgrind runs: COUNT of TOTAL deliveries
+//! ghl-instructions [--deliveries N] [--paths a,b,..] [--batch N]   every path under callgrind, a Markdown table
+//! ghl-instructions run PATH COUNT TOTAL BATCH      what callgrind runs: COUNT of TOTAL deliveries
 //! ```
 //!
 //! Each path is run twice under `valgrind --tool=callgrind`, over the first 64 and the first
@@ -33,7 +33,7 @@ use sha2::{Digest, Sha512};
 /// Deliveries run before the measured ones (the same in both runs of a path, so they cancel).
 const PRELUDE: usize = 64;
 
-/// The size of the batches of the batch paths.
+/// The size of the batches of the batch paths, unless `--batch` says otherwise.
 const BATCH: usize = 32;
 
 /// The paths measured, in the table's order, with what each one does per delivery.
@@ -60,15 +60,15 @@ const PATHS: [(&str, &str); 8] = [
     ),
     (
         "verify-batch",
-        "ed25519-dalek 2 `verify_batch` of 32, per signature",
+        "ed25519-dalek 2 `verify_batch` of a batch, per signature",
     ),
     (
         "sdk-batch",
-        "SDK `BatchVerifier`, 32 deliveries waiting together (coalesced batch), per delivery",
+        "SDK `BatchVerifier`, a batch of deliveries waiting together (coalesced), per delivery",
     ),
     (
         "sdk-batch-handle",
-        "SDK `WebhookService::handle` with batch verification, 32 at once, per delivery",
+        "SDK `WebhookService::handle` with batch verification, a batch at once, per delivery",
     ),
 ];
 
@@ -89,6 +89,7 @@ fn main() -> ExitCode {
 
 fn measure_command(args: &[String]) -> Result<(), String> {
     let mut deliveries = 256usize;
+    let mut batch = BATCH;
     let mut only: Option<Vec<String>> = None;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
@@ -97,15 +98,24 @@ fn measure_command(args: &[String]) -> Result<(), String> {
             "--deliveries" => {
                 deliveries = value
                     .parse::<usize>()
-                    .map_err(|e| format!("--deliveries: {e}"))?
-                    .max(BATCH)
-                    / BATCH
-                    * BATCH;
+                    .map_err(|e| format!("--deliveries: {e}"))?;
+            }
+            "--batch" => {
+                batch = value
+                    .parse::<usize>()
+                    .map_err(|e| format!("--batch: {e}"))?
+                    .max(1);
             }
             "--paths" => only = Some(value.split(',').map(str::to_owned).collect()),
-            _ => return Err(format!("unknown flag {flag} (--deliveries N, --paths a,b)")),
+            _ => {
+                return Err(format!(
+                    "unknown flag {flag} (--deliveries N, --paths a,b, --batch N)"
+                ));
+            }
         }
     }
+    // Whole batches, so that the batch paths' batches are all of the same size.
+    let deliveries = deliveries.max(batch).div_ceil(batch) * batch;
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let total = PRELUDE + deliveries;
     let mut rows = Vec::new();
@@ -118,7 +128,7 @@ fn measure_command(args: &[String]) -> Result<(), String> {
         }
         let mut counts = [0u64; 2];
         for (count, out) in [PRELUDE, total].into_iter().zip(&mut counts) {
-            *out = callgrind(&exe, path, count, total)?;
+            *out = callgrind(&exe, path, count, total, batch)?;
         }
         let per = (counts[1].saturating_sub(counts[0])) as f64 / deliveries as f64;
         eprintln!("{path}: {per:.0} instructions per delivery");
@@ -129,7 +139,7 @@ fn measure_command(args: &[String]) -> Result<(), String> {
         .find(|row| row.0 == "verify-strict")
         .map(|row| row.2);
     println!(
-        "Instructions per delivery (callgrind, {deliveries} deliveries of {} bytes after {PRELUDE}):",
+        "Instructions per delivery (callgrind, {deliveries} deliveries of {} bytes after {PRELUDE}; batches of {batch}):",
         contact_create_deliveries(1)
             .first()
             .map_or(0, |p| p.body.len())
@@ -145,7 +155,13 @@ fn measure_command(args: &[String]) -> Result<(), String> {
 }
 
 /// The instructions of `run PATH COUNT TOTAL` under callgrind.
-fn callgrind(exe: &std::path::Path, path: &str, count: usize, total: usize) -> Result<u64, String> {
+fn callgrind(
+    exe: &std::path::Path,
+    path: &str,
+    count: usize,
+    total: usize,
+    batch: usize,
+) -> Result<u64, String> {
     let out = std::env::temp_dir().join(format!(
         "ghl-instructions-{}-{path}-{count}.out",
         std::process::id()
@@ -154,7 +170,13 @@ fn callgrind(exe: &std::path::Path, path: &str, count: usize, total: usize) -> R
         .arg("--tool=callgrind")
         .arg(format!("--callgrind-out-file={}", out.display()))
         .arg(exe)
-        .args(["run", path, &count.to_string(), &total.to_string()])
+        .args([
+            "run",
+            path,
+            &count.to_string(),
+            &total.to_string(),
+            &batch.to_string(),
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
@@ -178,11 +200,13 @@ struct Prepared {
 }
 
 fn run_command(args: &[String]) -> Result<(), String> {
-    let [path, count, total] = args else {
-        return Err("run PATH COUNT TOTAL".to_owned());
+    let [path, count, total, batch] = args else {
+        return Err("run PATH COUNT TOTAL BATCH".to_owned());
     };
     let count: usize = count.parse().map_err(|e| format!("COUNT: {e}"))?;
     let total: usize = total.parse().map_err(|e| format!("TOTAL: {e}"))?;
+    let batch: usize = batch.parse().map_err(|e| format!("BATCH: {e}"))?;
+    let batch = batch.max(1);
     let keys = TestKeys::primary();
     let key = keys.signing_key().verifying_key();
     let deliveries: Vec<Prepared> = contact_create_deliveries(total)
@@ -241,7 +265,7 @@ fn run_command(args: &[String]) -> Result<(), String> {
                 .batch_verification(path == "sdk-batch-handle")
                 .on(|_event: ContactCreate, _delivery: Delivery| async {})
                 .into_service();
-            let chunk = if path == "sdk-handle" { 1 } else { BATCH };
+            let chunk = if path == "sdk-handle" { 1 } else { batch };
             let mut ok = 0;
             for group in deliveries.chunks(chunk) {
                 let answers = runtime.block_on(futures_util::future::join_all(
@@ -252,9 +276,9 @@ fn run_command(args: &[String]) -> Result<(), String> {
             ok
         }
         "verify-batch" => {
-            let keys = vec![key; BATCH];
+            let keys = vec![key; batch];
             deliveries
-                .chunks(BATCH)
+                .chunks(batch)
                 .filter(|group| {
                     let messages: Vec<&[u8]> = group.iter().map(|d| d.body.as_ref()).collect();
                     let signatures: Vec<Signature> = group.iter().map(|d| d.signature).collect();
@@ -265,15 +289,15 @@ fn run_command(args: &[String]) -> Result<(), String> {
                 .sum()
         }
         "sdk-batch" => {
-            let batch = BatchVerifier::new(keys.verifier());
+            let verifier = BatchVerifier::new(keys.verifier());
             let mut ok = 0;
-            for group in deliveries.chunks(BATCH) {
+            for group in deliveries.chunks(batch) {
                 let headers: Vec<HeaderMap> = group.iter().map(|d| headers(&d.header)).collect();
                 let verdicts = runtime.block_on(futures_util::future::join_all(
                     group
                         .iter()
                         .zip(&headers)
-                        .map(|(d, h)| batch.verify(h, &d.body)),
+                        .map(|(d, h)| verifier.verify(h, &d.body)),
                 ));
                 ok += verdicts.iter().filter(|v| v.is_ok()).count();
             }
