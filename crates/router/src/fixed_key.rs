@@ -5,8 +5,9 @@
 //! the base point. `verify_strict` computes that with `A` as a variable point: a chain of 255
 //! doublings shared by both products, plus a table of `A` built for every signature. HighLevel
 //! signs every delivery with one key, known when the router is built, so here both `B` and `A`
-//! have a table made once (a fixed-base comb): `[S]B − [k]A` then costs about 64 additions and
-//! 24 doublings, and `R` is never decompressed (its bytes are compared with the result's).
+//! have a table made once (a fixed-base comb, 320 KiB per point): `[S]B − [k]A` then costs
+//! about 64 additions and 8 doublings, and `R` is never decompressed (its bytes are compared
+//! with the result's).
 //!
 //! # Same verdicts as `verify_strict`
 //!
@@ -28,7 +29,7 @@
 //! `verify_strict`'s on valid, forged, mangled, non-canonical and small- or mixed-order inputs.
 
 use std::fmt;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
 use curve25519_dalek::edwards::{EdwardsPoint, VartimeEdwardsPrecomputation};
@@ -156,13 +157,16 @@ pub(crate) struct FixedKey {
     tables: Arc<Tables>,
 }
 
+/// The key and its tables, each made when first needed: a key that is configured but never
+/// verifies (e.g. the default `Verifier::highlevel()` replaced by the app's) costs no table, and
+/// the batch tables are made only when batches are.
 struct Tables {
     key: VerifyingKey,
     /// `verify_strict` refuses every signature for a key of small order.
     small_order: bool,
-    minus_a: Comb,
+    minus_a: OnceLock<Comb>,
     /// `[B, A]`, for the static part of a coalesced batch.
-    batch: VartimeEdwardsPrecomputation,
+    batch: OnceLock<VartimeEdwardsPrecomputation>,
 }
 
 impl fmt::Debug for FixedKey {
@@ -175,18 +179,24 @@ impl fmt::Debug for FixedKey {
 }
 
 impl FixedKey {
-    /// Precomputes the tables of `key` (about 1,000 point additions, once).
+    /// The key, its tables to be made when first needed (about 2,000 point additions, once).
     pub(crate) fn new(key: VerifyingKey) -> Self {
-        let a = key.to_edwards();
         let tables = Tables {
+            small_order: key.to_edwards().is_small_order(),
             key,
-            small_order: a.is_small_order(),
-            minus_a: Comb::new(&-a),
-            batch: VartimeEdwardsPrecomputation::new([ED25519_BASEPOINT_POINT, a]),
+            minus_a: OnceLock::new(),
+            batch: OnceLock::new(),
         };
         Self {
             tables: Arc::new(tables),
         }
+    }
+
+    fn minus_a(&self) -> &Comb {
+        let tables = &*self.tables;
+        tables
+            .minus_a
+            .get_or_init(|| Comb::new(&-tables.key.to_edwards()))
     }
 
     /// The key.
@@ -209,7 +219,7 @@ impl FixedKey {
             return false;
         }
         let k = challenge(r, tables.key.as_bytes(), message);
-        let point = comb_double_mul(&BASEPOINT_COMB, &s, &tables.minus_a, &k);
+        let point = comb_double_mul(&BASEPOINT_COMB, &s, self.minus_a(), &k);
         point.compress().as_bytes() == r
     }
 
@@ -222,8 +232,15 @@ impl FixedKey {
         rs: &[EdwardsPoint],
     ) -> bool {
         use curve25519_dalek::traits::IsIdentity as _;
-        self.tables
+        let tables = &*self.tables;
+        tables
             .batch
+            .get_or_init(|| {
+                VartimeEdwardsPrecomputation::new([
+                    ED25519_BASEPOINT_POINT,
+                    tables.key.to_edwards(),
+                ])
+            })
             .vartime_mixed_multiscalar_mul([b, a], zs, rs)
             .is_identity()
     }
