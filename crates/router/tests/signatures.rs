@@ -421,7 +421,15 @@ async fn concurrent_deliveries_over_http_are_batched_and_forged_ones_refused() {
     assert_eq!(batch.signatures, 120, "{batch:?}");
     assert_eq!(batch.rejected, 17, "{batch:?}");
     assert!(
-        WebhookRouter::new().into_service().batch_stats().is_none(),
-        "off by default"
+        WebhookRouter::new().into_service().batch_stats().is_some(),
+        "on by default"
+    );
+    assert!(
+        WebhookRouter::new()
+            .batch_verification(false)
+            .into_service()
+            .batch_stats()
+            .is_none(),
+        "and off on request"
     );
 }

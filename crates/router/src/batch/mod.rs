@@ -79,9 +79,9 @@ type Verdict = Result<VerifiedBy, SignatureError>;
 /// Verifies the signatures of deliveries that wait together as one batch; the same verdicts as
 /// the [`Verifier`] it wraps.
 ///
-/// Cheap to clone (an `Arc` inside); clones share one queue. Enable it on a router with
-/// [`WebhookRouter::batch_verification`](crate::WebhookRouter::batch_verification), or use it
-/// directly:
+/// Cheap to clone (an `Arc` inside); clones share one queue. A router uses one by default
+/// ([`WebhookRouter::batch_verification`](crate::WebhookRouter::batch_verification) turns it
+/// off); or use it directly:
 ///
 /// ```
 /// use ghl_webhook_router::batch::BatchVerifier;
