@@ -86,7 +86,10 @@ impl Comb {
         let Some(multiples) = self.rows.get(row) else {
             return;
         };
-        let index = usize::from(digit.unsigned_abs()).wrapping_sub(1);
+        // Digit d adds the multiple |d|, at index |d| − 1; a zero digit adds nothing.
+        let Some(index) = usize::from(digit.unsigned_abs()).checked_sub(1) else {
+            return;
+        };
         if let Some(multiple) = multiples.get(index) {
             if digit > 0 {
                 *acc += multiple;
@@ -349,7 +352,7 @@ mod tests {
         let (mut accepted, mut rejected) = (0, 0);
         for n in 0..32u8 {
             let message = [n; 20];
-            let signature = forge_for_mixed_key(&signing, &mixed_key, &message);
+            let signature = sign_for_mixed_key(&signing, &mixed_key, &message);
             let strict = mixed_key.verify_strict(&message, &signature).is_ok();
             assert_eq!(key.verifies(&message, &signature), strict, "{n}");
             if strict { accepted += 1 } else { rejected += 1 }
@@ -359,7 +362,7 @@ mod tests {
 
     /// A signature by the holder of `a` for the mixed-order key `aB + T`: `R = rB`,
     /// `S = r + k·a` with `k` hashed over the mixed key's bytes.
-    fn forge_for_mixed_key(signing: &SigningKey, key: &VerifyingKey, message: &[u8]) -> Signature {
+    fn sign_for_mixed_key(signing: &SigningKey, key: &VerifyingKey, message: &[u8]) -> Signature {
         let hashed: [u8; 64] = Sha512::digest(signing.to_bytes()).into();
         let mut lower = [0u8; 32];
         lower.copy_from_slice(&hashed[..32]);
