@@ -10,7 +10,11 @@
 //!   signed deliveries of every kind, no forged body may reach a handler) and `soak` (50
 //!   connections, duplicates, handler failures, memory every 30 s); run by `cargo xtask fuzz`
 //!   and `cargo xtask soak`, reported in RELIABILITY.md.
-//! - [`footprint`]: the journal's bytes per delivery at each stage of its life.
+//! - `src/bin/ghl-instructions.rs`: instructions per delivery of each way of verifying a
+//!   delivery (hand-written `verify_strict`, the SDK alone and in batches), counted by
+//!   valgrind's callgrind (`cargo run --release -p ghl-webhook-benches --bin ghl-instructions`).
+//! - [`footprint`]: the journal's bytes per delivery at each stage of its life
+//!   (`ghl-bench-server journal-footprint`).
 //! - `src/bin/ghl-bench-server.rs`: the three HTTP servers that `ghl-bench` starts one at a
 //!   time and loads: (a) bare hyper, (b) hand-written verify + parse, (c) the SDK.
 //!

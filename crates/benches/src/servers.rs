@@ -16,10 +16,11 @@ pub enum Server {
     /// (b) hand-written: Ed25519 `verify_strict` + `serde_json::from_slice` ([`crate::baseline`]).
     #[value(name = "b", alias = "hand-written")]
     HandWritten,
-    /// (c) the SDK's `WebhookService`.
+    /// (c) the SDK's `WebhookService`, each delivery verified alone
+    /// (`.batch_verification(false)`).
     #[value(name = "c", alias = "sdk")]
     Sdk,
-    /// (f) the SDK's `WebhookService` with batch verification (`.batch_verification(true)`),
+    /// (f) the SDK's `WebhookService` with batch verification (the router's default),
     /// otherwise (c).
     #[value(name = "f", alias = "sdk-batch")]
     SdkBatch,

@@ -6,6 +6,8 @@ use base64::Engine as _;
 use ed25519_dalek::VerifyingKey;
 use ed25519_dalek::pkcs8::DecodePublicKey;
 
+use crate::fixed_key::FixedKey;
+
 /// HighLevel's published Ed25519 public key (for `X-GHL-Signature`), SPKI PEM.
 pub const HIGHLEVEL_ED25519_PEM: &str = "-----BEGIN PUBLIC KEY-----
 MCowBQYDK2VwAyEAi2HR1srL4o18O8BRa7gVJY7G7bupbN3H9AwJrHCDiOg=
@@ -60,10 +62,14 @@ pub enum KeyError {
 }
 
 /// An Ed25519 public key trusted for `X-GHL-Signature`, with a label saying which key it is.
+///
+/// It holds the key's precomputed verification tables (about 340 KiB, made in about a
+/// millisecond by the first signature it verifies, shared by its clones): a signature by a key
+/// known up front costs about half of `verify_strict`'s work, with `verify_strict`'s verdicts.
 #[derive(Clone, Debug)]
 pub struct Ed25519Key {
     pub(crate) label: std::sync::Arc<str>,
-    pub(crate) key: VerifyingKey,
+    pub(crate) fixed: FixedKey,
 }
 
 impl Ed25519Key {
@@ -94,13 +100,19 @@ impl Ed25519Key {
     pub fn from_verifying_key(label: impl Into<String>, key: VerifyingKey) -> Self {
         Self {
             label: label.into().into(),
-            key,
+            fixed: FixedKey::new(key),
         }
     }
 
     /// The raw 32-byte key.
     pub fn to_bytes(&self) -> [u8; 32] {
-        self.key.to_bytes()
+        self.fixed.key().to_bytes()
+    }
+
+    /// Whether `signature` verifies over `message` with this key: the verdict of ed25519-dalek's
+    /// `verify_strict`, reached through the key's precomputed tables.
+    pub(crate) fn verifies(&self, message: &[u8], signature: &ed25519_dalek::Signature) -> bool {
+        self.fixed.verifies(message, signature)
     }
 
     /// The label given at configuration (reported in [`Delivery::verified_by`](crate::Delivery::verified_by)).

@@ -31,6 +31,7 @@ mod dedupe;
 mod delivery;
 mod dispatch;
 mod durable;
+mod fixed_key;
 pub mod guide;
 mod handler;
 mod health;

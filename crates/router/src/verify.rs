@@ -251,7 +251,7 @@ impl Verifier {
         self.verify_ed25519_signature(&signature, body)
     }
 
-    /// Verifies a decoded Ed25519 signature over `body` with `verify_strict`, key by key.
+    /// Verifies a decoded Ed25519 signature over `body`, key by key (`verify_strict`'s verdict).
     pub(crate) fn verify_ed25519_signature(
         &self,
         signature: &Signature,
@@ -262,11 +262,12 @@ impl Verifier {
             .ok_or_else(|| self.mismatch())
     }
 
-    /// The first trusted Ed25519 key (its index) that `verify_strict`s `signature` over `body`.
+    /// The first trusted Ed25519 key (its index) that verifies `signature` over `body`, with
+    /// `verify_strict`'s verdict (see [`crate::fixed_key`]).
     pub(crate) fn ed25519_key_index(&self, signature: &Signature, body: &[u8]) -> Option<usize> {
         self.ed25519
             .iter()
-            .position(|k| k.key.verify_strict(body, signature).is_ok())
+            .position(|k| k.verifies(body, signature))
     }
 
     /// The verdict of a delivery verified by the Ed25519 key at `index`.

@@ -169,6 +169,16 @@ fn verdict(
     body: &[u8],
 ) -> Result<VerifiedBy, SignatureError> {
     let direct = verifier.verify(headers, body);
+    if let Some(strict) = verify_strict_label(verifier, headers, body) {
+        let got = match &direct {
+            Ok(VerifiedBy::Ed25519(label)) => Some(label.to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            got, strict,
+            "the fixed-key path gives verify_strict's verdict"
+        );
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
@@ -206,6 +216,28 @@ fn verdict(
         assert!(stats.batches + stats.failed_batches >= 1, "{stats:?}");
     }
     direct
+}
+
+/// ed25519-dalek's `verify_strict`, key by key, on an `X-GHL-Signature` of 64 bytes: `Some` of
+/// the label of the first key that verifies (`Some(None)`: none does); `None` when there is no
+/// such header (nothing for `verify_strict` to say).
+fn verify_strict_label(
+    verifier: &Verifier,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Option<Option<String>> {
+    let value = headers.get("x-ghl-signature")?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value.as_bytes().trim_ascii())
+        .ok()?;
+    let signature = ed25519_dalek::Signature::from_bytes(&<[u8; 64]>::try_from(bytes).ok()?);
+    Some(verifier.keys().iter().find_map(|key| {
+        let strict = ed25519_dalek::VerifyingKey::from_bytes(&key.to_bytes()).ok()?;
+        strict
+            .verify_strict(body, &signature)
+            .ok()
+            .map(|()| key.label().to_owned())
+    }))
 }
 
 #[test]
@@ -389,7 +421,15 @@ async fn concurrent_deliveries_over_http_are_batched_and_forged_ones_refused() {
     assert_eq!(batch.signatures, 120, "{batch:?}");
     assert_eq!(batch.rejected, 17, "{batch:?}");
     assert!(
-        WebhookRouter::new().into_service().batch_stats().is_none(),
-        "off by default"
+        WebhookRouter::new().into_service().batch_stats().is_some(),
+        "on by default"
+    );
+    assert!(
+        WebhookRouter::new()
+            .batch_verification(false)
+            .into_service()
+            .batch_stats()
+            .is_none(),
+        "and off on request"
     );
 }

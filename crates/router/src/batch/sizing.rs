@@ -1,7 +1,8 @@
 //! How many signatures to verify per batch, given how many recent ones were forged.
 //!
 //! A batch of n costs about `(a + b·n)` single verifications (a = [`FIXED`], b = [`PER_SIGNATURE`],
-//! measured on the curve in BENCHMARKS.md), and when any member is forged the whole batch is
+//! fitted to the instruction counts of `ghl-instructions --batch n` in BENCHMARKS.md: a coalesced
+//! batch against a lone delivery's fixed-key verification), and when any member is forged the whole batch is
 //! wasted and every member is verified alone. With a forged fraction f, the expected cost per
 //! signature of batches of n is
 //!
@@ -17,15 +18,17 @@
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
-/// The largest batch: beyond it the cost per signature no longer falls (see the curve in
+/// The largest batch: beyond it the cost per signature hardly falls (see the curve in
 /// BENCHMARKS.md).
 pub const MAX_BATCH: usize = 64;
 
-/// The fixed cost of one batch, in single verifications.
-const FIXED: f64 = 0.5;
+/// The fixed cost of one batch, in single verifications: mostly the 256 doublings of the
+/// multiscalar multiplication, whatever the batch size.
+const FIXED: f64 = 1.28;
 
-/// The cost per member of a batch, in single verifications.
-const PER_SIGNATURE: f64 = 0.33;
+/// The cost per member of a batch, in single verifications: its SHA-512, the decompression of
+/// its `R` and its share of the multiplication.
+const PER_SIGNATURE: f64 = 0.53;
 
 /// The forged fraction is kept in units of 1/[`RATE_ONE`].
 const RATE_ONE: u32 = 1 << 16;

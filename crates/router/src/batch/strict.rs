@@ -50,6 +50,14 @@ fn r_is_canonical_and_not_small(r: &[u8; 32]) -> bool {
     !y_is_unreduced(&y) && !SMALL_ORDER_Y.contains(&y)
 }
 
+/// Whether the encoding `r`, sign bit cleared, is the canonical y-coordinate of a point of small
+/// order (whatever the sign bit, such an `r` is refused by `verify_strict`).
+pub(crate) fn has_small_order_y(r: &[u8; 32]) -> bool {
+    let mut y = *r;
+    y[31] &= 0x7f;
+    SMALL_ORDER_Y.contains(&y)
+}
+
 /// Whether the 255-bit little-endian `y` is at least p = 2²⁵⁵ − 19 (an encoding that is not
 /// canonical: `verify_strict` compares the recomputed `R`'s canonical bytes, so it rejects it).
 fn y_is_unreduced(y: &[u8; 32]) -> bool {
