@@ -51,6 +51,8 @@ pub(super) struct Statements {
     pub(super) prune_done: String,
     /// `$1` the cutoff: drops the bodies of done entries finished before it.
     pub(super) drop_bodies: String,
+    /// Reclaims the space of deleted and updated rows.
+    pub(super) vacuum: String,
 }
 
 impl Statements {
@@ -151,6 +153,7 @@ impl Statements {
             )),
             purge: sub("DELETE FROM {t} WHERE state IN ('done', 'dead') AND updated_at < $1"),
             prune_done: sub("DELETE FROM {t} WHERE state = 'done' AND updated_at < $1"),
+            vacuum: sub("VACUUM {t}"),
             drop_bodies: sub(
                 "UPDATE {t} SET raw = ''::bytea, type_field = NULL, order_key = NULL, \
                  last_error = NULL WHERE state = 'done' AND updated_at < $1 \
