@@ -1,6 +1,6 @@
 //! A property of every engine: random interleavings of append, lease (with leases that expire
-//! at once or never), complete, retry, dead, release and batched settles, with tokens old and
-//! new, checked step by step against a model of the journal (what each operation answers, and
+//! at once or never), complete, retry, dead, release, batched settles and the body retention's
+//! drop, with tokens old and new, checked step by step against a model of the journal (what each operation answers, and
 //! the counts by state after it).
 #![cfg(feature = "sqlite")]
 
@@ -34,6 +34,8 @@ enum Op {
     },
     /// Settle up to three tokens in one batch.
     SettleMany(Vec<(u8, How)>),
+    /// Drop the bodies of every done entry (the body retention passed).
+    DropBodies,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -82,6 +84,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0u8..4, any::<bool>()).prop_map(|(max, expiring)| Op::Lease { max, expiring }),
         3 => (any::<u8>(), how()).prop_map(|(token, how)| Op::Settle { token, how }),
         1 => proptest::collection::vec((any::<u8>(), how()), 1..4).prop_map(Op::SettleMany),
+        1 => Just(Op::DropBodies),
     ]
 }
 
@@ -95,6 +98,8 @@ struct Model {
     expired: bool,
     /// The generation of the current lease.
     generation: Option<u64>,
+    /// Done, and its body dropped.
+    stripped: bool,
 }
 
 #[derive(Default)]
@@ -167,6 +172,8 @@ async fn check(journal: &dyn Journal, ops: &[Op]) -> Result<(), TestCaseError> {
     };
     for (step, op) in ops.iter().enumerate() {
         match op {
+            // Checked below, with its own answer.
+            Op::DropBodies => {}
             Op::Append(k) => {
                 let key = format!("k{k}");
                 let appended = journal.append(entry(&key)).await.expect("append");
@@ -178,6 +185,7 @@ async fn check(journal: &dyn Journal, ops: &[Op]) -> Result<(), TestCaseError> {
                             due: true,
                             expired: false,
                             generation: None,
+                            stripped: false,
                         });
                         Appended::New
                     }
@@ -259,6 +267,24 @@ async fn check(journal: &dyn Journal, ops: &[Op]) -> Result<(), TestCaseError> {
                         op
                     );
                 }
+            }
+        }
+        if let Op::DropBodies = op {
+            let dropped = journal
+                .drop_done_bodies(SystemTime::now() + LONG)
+                .await
+                .expect("drop bodies");
+            let mut expected = 0;
+            for m in model.entries.values_mut() {
+                if m.state == EntryState::Done && !m.stripped {
+                    m.stripped = true;
+                    expected += 1;
+                }
+            }
+            prop_assert_eq!(dropped, expected, "step {}: {:?}", step, op);
+            for (key, m) in &model.entries {
+                let entry = journal.get(key).await.expect("get").expect("kept");
+                prop_assert_eq!(entry.body_dropped(), m.stripped, "step {}: {}", step, key);
             }
         }
         let stats = journal.stats().await.expect("stats");

@@ -624,10 +624,10 @@ impl RedisJournal {
 
     async fn drop_bodies(&self, older_than: SystemTime) -> Result<usize, JournalError> {
         let cutoff = to_ms(older_than);
-        let mut looked_at = 0;
+        let mut dropped = 0;
         loop {
             let mut connection = self.connection.clone();
-            let n: usize = self
+            let (n, moved): (usize, u8) = self
                 .scripts
                 .drop_bodies
                 .arg(&self.config.key_prefix)
@@ -636,9 +636,9 @@ impl RedisJournal {
                 .invoke_async(&mut connection)
                 .await
                 .map_err(|err| self.classify(err))?;
-            looked_at += n;
-            if n < STEP {
-                return Ok(looked_at);
+            dropped += n;
+            if moved == 0 {
+                return Ok(dropped);
             }
         }
     }

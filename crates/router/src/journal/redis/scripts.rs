@@ -227,29 +227,33 @@ return n
 ";
 
 /// Drops the bodies of done entries finished before the cutoff, from where the previous call
-/// stopped (`P:bodies-to`): up to `batch` of them, and every other entry finished in the same
-/// millisecond as the last one, so that the next call starts strictly after it.
+/// stopped (`P:bodies-to`, inclusive, so that an entry finished later in that same millisecond
+/// is not missed): up to `batch` of them, and every other entry finished in the same
+/// millisecond as the last one.
 ///
-/// `ARGV`: prefix, cutoff, batch. Returns the entries looked at.
+/// `ARGV`: prefix, cutoff, batch. Returns the bodies dropped, and 1 if the mark moved on (0:
+/// nothing after it, the caller stops).
 pub(super) const DROP_BODIES: &str = r"
-local p, cutoff, batch = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local p, cutoff, batch = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local mark = p .. 'bodies-to'
 local from = redis.call('GET', mark) or '-inf'
-local found = redis.call('ZRANGEBYSCORE', p .. 'done', '(' .. from, '(' .. cutoff,
+local found = redis.call('ZRANGEBYSCORE', p .. 'done', from, '(' .. cutoff,
   'WITHSCORES', 'LIMIT', 0, batch)
-if #found == 0 then return 0 end
+if #found == 0 then return {0, 0} end
 local last = found[#found]
-local rest = redis.call('ZRANGEBYSCORE', p .. 'done', last, last)
-local seen = 0
-local function drop(key)
+local dropped = 0
+for _, key in ipairs(redis.call('ZRANGEBYSCORE', p .. 'done', from, last)) do
   local h = p .. 'e:' .. key
-  redis.call('HSET', h, 'raw', '')
-  redis.call('HDEL', h, 'type', 'ok', 'err')
+  if redis.call('HSTRLEN', h, 'raw') > 0 then
+    redis.call('HSET', h, 'raw', '')
+    redis.call('HDEL', h, 'type', 'ok', 'err')
+    dropped = dropped + 1
+  end
 end
-for i = 1, #found, 2 do drop(found[i]); seen = seen + 1 end
-for _, key in ipairs(rest) do drop(key) end
 redis.call('SET', mark, last)
-return seen
+local moved = 1
+if from ~= '-inf' and tonumber(last) <= tonumber(from) then moved = 0 end
+return {dropped, moved}
 ";
 
 /// Deletes up to `batch` done (and with `dead_too`, dead) entries last updated before the
