@@ -8,6 +8,7 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -44,6 +45,8 @@ pub(crate) enum Expired {
 pub(crate) struct Activity {
     phase: Mutex<Phase>,
     changed: Notify,
+    /// Chosen to make room for a new connection: the task closes it at once.
+    evicted: AtomicBool,
 }
 
 impl Activity {
@@ -54,7 +57,35 @@ impl Activity {
                 since: Instant::now(),
             }),
             changed: Notify::new(),
+            evicted: AtomicBool::new(false),
         })
+    }
+
+    /// Since when the connection has waited for a head or idled, when it does either: the
+    /// connections that may be closed to make room, the oldest first. `None` while a request
+    /// is served.
+    pub(crate) fn evictable_since(&self) -> Option<Instant> {
+        match *self.phase.lock().unwrap_or_else(PoisonError::into_inner) {
+            Phase::Head { since } | Phase::Idle { since } => Some(since),
+            Phase::Busy { .. } => None,
+        }
+    }
+
+    /// Closes the connection to make room, unless it started serving a request meanwhile
+    /// (then `false`, and it stays open).
+    pub(crate) fn evict(&self) -> bool {
+        let phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
+        if matches!(*phase, Phase::Busy { .. }) {
+            return false;
+        }
+        self.evicted.store(true, Ordering::Release);
+        self.changed.notify_one();
+        true
+    }
+
+    /// Whether the connection was chosen to make room.
+    pub(crate) fn is_evicted(&self) -> bool {
+        self.evicted.load(Ordering::Acquire)
     }
 
     fn update(&self, f: impl FnOnce(Phase) -> Phase) {
@@ -78,6 +109,7 @@ impl Activity {
 
     /// The service was called: the head is complete.
     fn request_started(&self) {
+        // Under the phase's lock, as `evict` checks it: an evicted connection serves nothing.
         self.update(|phase| match phase {
             Phase::Busy { requests } => Phase::Busy {
                 requests: requests + 1,
