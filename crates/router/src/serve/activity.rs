@@ -11,8 +11,6 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
-use std::time::Duration;
-
 use futures_util::future::BoxFuture;
 use http::{Request, Response};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -65,10 +63,7 @@ impl Activity {
     /// connections that may be closed to make room, the oldest first. `None` while a request
     /// is served.
     pub(crate) fn evictable_since(&self) -> Option<Instant> {
-        match *self.phase.lock().unwrap_or_else(PoisonError::into_inner) {
-            Phase::Head { since } | Phase::Idle { since } => Some(since),
-            Phase::Busy { .. } => None,
-        }
+        self.waiting().map(|(since, _)| since)
     }
 
     /// Closes the connection to make room, unless it started serving a request meanwhile
@@ -130,16 +125,12 @@ impl Activity {
         });
     }
 
-    /// When the current phase runs out, and what then; `None` while requests are served
-    /// (their body and handler timeouts bound them).
-    pub(crate) fn deadline(
-        &self,
-        head_timeout: Duration,
-        idle_timeout: Duration,
-    ) -> Option<(Instant, Expired)> {
+    /// Since when the connection waits for a head or idles, and what happens when that runs
+    /// out; `None` while requests are served (their body and handler timeouts bound them).
+    pub(crate) fn waiting(&self) -> Option<(Instant, Expired)> {
         match *self.phase.lock().unwrap_or_else(PoisonError::into_inner) {
-            Phase::Head { since } => Some((since + head_timeout, Expired::Head)),
-            Phase::Idle { since } => Some((since + idle_timeout, Expired::Idle)),
+            Phase::Head { since } => Some((since, Expired::Head)),
+            Phase::Idle { since } => Some((since, Expired::Idle)),
             Phase::Busy { .. } => None,
         }
     }
@@ -256,48 +247,47 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const HEAD: Duration = Duration::from_secs(10);
-    const IDLE: Duration = Duration::from_secs(60);
+    use std::time::Duration;
 
     #[tokio::test(start_paused = true)]
-    async fn a_new_connection_must_send_its_head_in_time() {
+    async fn a_new_connection_waits_for_its_head_from_the_accept() {
         let activity = Activity::new();
         let accepted = Instant::now();
-        assert_eq!(
-            activity.deadline(HEAD, IDLE),
-            Some((accepted + HEAD, Expired::Head))
-        );
-        // Bytes of the first head do not extend its deadline.
+        assert_eq!(activity.waiting(), Some((accepted, Expired::Head)));
+        // Bytes of the first head do not move its start.
         tokio::time::advance(Duration::from_secs(3)).await;
         activity.read_some();
-        assert_eq!(
-            activity.deadline(HEAD, IDLE),
-            Some((accepted + HEAD, Expired::Head))
-        );
+        assert_eq!(activity.waiting(), Some((accepted, Expired::Head)));
+        assert_eq!(activity.evictable_since(), Some(accepted));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_served_request_has_no_deadline_and_then_the_connection_idles() {
+    async fn a_served_request_is_not_waiting_and_then_the_connection_idles() {
         let activity = Activity::new();
         activity.request_started();
-        assert_eq!(activity.deadline(HEAD, IDLE), None);
+        assert_eq!(activity.waiting(), None);
+        assert_eq!(activity.evictable_since(), None);
         tokio::time::advance(Duration::from_secs(100)).await;
         activity.read_some();
-        assert_eq!(activity.deadline(HEAD, IDLE), None, "body bytes");
+        assert_eq!(activity.waiting(), None, "body bytes");
         activity.request_finished();
         let idle_since = Instant::now();
-        assert_eq!(
-            activity.deadline(HEAD, IDLE),
-            Some((idle_since + IDLE, Expired::Idle))
-        );
-        // The first byte of the next request starts its head deadline.
+        assert_eq!(activity.waiting(), Some((idle_since, Expired::Idle)));
+        // The first byte of the next request starts its head.
         tokio::time::advance(Duration::from_secs(5)).await;
         activity.read_some();
-        assert_eq!(
-            activity.deadline(HEAD, IDLE),
-            Some((Instant::now() + HEAD, Expired::Head))
-        );
+        assert_eq!(activity.waiting(), Some((Instant::now(), Expired::Head)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_serving_a_request_is_never_evicted() {
+        let activity = Activity::new();
+        activity.request_started();
+        assert!(!activity.evict());
+        assert!(!activity.is_evicted());
+        activity.request_finished();
+        assert!(activity.evict());
+        assert!(activity.is_evicted());
     }
 
     #[tokio::test(start_paused = true)]

@@ -116,18 +116,14 @@ impl Admission {
     pub async fn accept(&self, listener: &TcpListener) -> Admitted {
         let mut backoff = MIN_ACCEPT_BACKOFF;
         loop {
-            let victims = self.victims_needed();
-            if victims.as_ref().is_some_and(Vec::is_empty) {
-                // Full, and every connection is serving a request: wait for one to close.
-                let closed = self.shared.closed.notified();
-                let _ = tokio::time::timeout(FULL_RECHECK, closed).await;
-                continue;
+            // Full, and every connection is serving a request: wait for one to close (or to
+            // finish its request) before taking a new one from the backlog.
+            while self.is_full() && !self.has_evictable() {
+                self.wait_for_room().await;
             }
             match listener.accept().await {
                 Ok((stream, peer)) => {
-                    for (id, victim) in victims.unwrap_or_default() {
-                        self.evict(id, &victim);
-                    }
+                    self.make_room().await;
                     return self.admit(stream, peer);
                 }
                 Err(err) => {
@@ -181,13 +177,35 @@ impl Admission {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// `None` below the cap; at it, the connections to close once a new one is accepted
-    /// (empty when every connection serves a request).
-    fn victims_needed(&self) -> Option<Vec<(u64, Arc<Activity>)>> {
-        if self.open() < self.shared.config.max_connections_limit() {
-            return None;
+    fn is_full(&self) -> bool {
+        self.open() >= self.shared.config.max_connections_limit()
+    }
+
+    fn has_evictable(&self) -> bool {
+        self.table()
+            .connections
+            .values()
+            .any(|activity| activity.evictable_since().is_some())
+    }
+
+    /// Until a connection closes, or [`FULL_RECHECK`] passed.
+    async fn wait_for_room(&self) {
+        let closed = self.shared.closed.notified();
+        let _ = tokio::time::timeout(FULL_RECHECK, closed).await;
+    }
+
+    /// Below the cap, at once; at it, once the least useful connections were closed (or, if
+    /// every one started serving a request meanwhile, once one closed).
+    async fn make_room(&self) {
+        while self.is_full() {
+            let mut evicted = false;
+            for (id, victim) in self.choose_victims() {
+                evicted |= self.evict(id, &victim);
+            }
+            if !evicted {
+                self.wait_for_room().await;
+            }
         }
-        Some(self.choose_victims())
     }
 
     /// The least useful connections, a batch of them: waiting longest for a head or idle
@@ -210,16 +228,18 @@ impl Admission {
             .collect()
     }
 
-    /// Closes `victim` (admitted as `id`) unless it started serving a request meanwhile.
-    fn evict(&self, id: u64, victim: &Activity) {
+    /// Closes `victim` (admitted as `id`) unless it started serving a request meanwhile;
+    /// whether it was closed.
+    fn evict(&self, id: u64, victim: &Activity) -> bool {
         if !victim.evict() {
-            return;
+            return false;
         }
         let removed = self.table().connections.remove(&id).is_some();
         if removed {
             self.shared.evicted.fetch_add(1, Ordering::Relaxed);
             self.pressure_changed();
         }
+        removed
     }
 
     fn admit(&self, stream: TcpStream, peer: SocketAddr) -> Admitted {
@@ -328,6 +348,7 @@ impl Admitted {
             .max_headers(config.max_headers_limit())
             .serve_connection(io, Tracked::new(service, activity.clone()));
         let mut connection = std::pin::pin!(connection);
+        let mut tightest: Option<(Instant, Duration, Duration)> = None;
         let mut closing = *draining.borrow_and_update();
         if closing {
             connection.as_mut().graceful_shutdown();
@@ -344,8 +365,24 @@ impl Admitted {
                     closing = true;
                 }
             }
-            let (head_timeout, idle_timeout) = ticket.admission.timeouts();
-            let deadline = activity.deadline(head_timeout, idle_timeout);
+            // The tightest timeouts seen since the phase began: a connection that waited
+            // through a full server keeps the deadline it had then.
+            let (head_now, idle_now) = ticket.admission.timeouts();
+            let waiting = activity.waiting();
+            tightest = match (tightest, waiting) {
+                (Some((since, head, idle)), Some((now_since, _))) if since == now_since => {
+                    Some((since, head.min(head_now), idle.min(idle_now)))
+                }
+                (_, Some((since, _))) => Some((since, head_now, idle_now)),
+                (_, None) => None,
+            };
+            let deadline = tightest.zip(waiting).map(|((since, head, idle), (_, expired))| {
+                let timeout = match expired {
+                    Expired::Head => head,
+                    Expired::Idle => idle,
+                };
+                (since + timeout, expired)
+            });
             let expiry = async {
                 match deadline {
                     Some((at, expired)) => {
