@@ -8,6 +8,10 @@
 //! - The head and idle timeouts tighten as the server fills
 //!   ([`ServeConfig::timeouts_at`]): a slow head that is harmless at 10 % of the cap is
 //!   closed within 2 s at the cap.
+//! - Each connection's head and idle timeouts are drawn between 75 % and 100 % of the limits,
+//!   so that connections opened together are not closed together (their reconnections would
+//!   arrive at once and overflow the listen backlog, delaying a sender's connection by the
+//!   1 s of a SYN retransmission).
 //! - Accept errors never end the accept loop: running out of file descriptors (`EMFILE`,
 //!   `ENFILE`) or memory closes the least useful connections and backs off (10 ms, doubling to
 //!   1 s); anything else (a connection reset before it was accepted) is skipped.
@@ -36,6 +40,9 @@ use crate::BoxError;
 /// [`MAX_ACCEPT_BACKOFF`] while the errors go on.
 const MIN_ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
 const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
+
+/// The share by which a connection's head and idle timeouts may fall short of the limits.
+const TIMEOUT_SPREAD: f64 = 0.25;
 
 /// How often a full server whose every connection serves a request looks again for room
 /// (a closed connection wakes it sooner).
@@ -349,6 +356,10 @@ impl Admitted {
             .serve_connection(io, Tracked::new(service, activity.clone()));
         let mut connection = std::pin::pin!(connection);
         let mut tightest: Option<(Instant, Duration, Duration)> = None;
+        // Each connection's timeouts are 75 % to 100 % of the limits, drawn once: connections
+        // opened together are not all closed at the same instant, so that their clients'
+        // reconnections do not arrive at once and overflow the listen backlog.
+        let spread = 1.0 - fastrand::f64() * TIMEOUT_SPREAD;
         let mut closing = *draining.borrow_and_update();
         if closing {
             connection.as_mut().graceful_shutdown();
@@ -381,7 +392,7 @@ impl Admitted {
                     Expired::Head => head,
                     Expired::Idle => idle,
                 };
-                (since + timeout, expired)
+                (since + timeout.mul_f64(spread), expired)
             });
             let expiry = async {
                 match deadline {

@@ -120,7 +120,35 @@ where
     Ok(())
 }
 
-/// Binds `addr` and serves `service` with the default [`ServeConfig`] in a background task
+/// The listen backlog [`bind`] asks for: connections the kernel completes before the accept
+/// loop takes them. The kernel caps it at `net.core.somaxconn` (4,096 on Linux since 5.4).
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds a listener on `addr` with a backlog of [`LISTEN_BACKLOG`] (tokio's
+/// `TcpListener::bind` asks for 1,024): under a flood of reconnections, a full backlog
+/// drops a sender's connection attempt, which it retries only a second later.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let listener = ghl_webhook_router::serve::bind("127.0.0.1:0".parse().unwrap())?;
+/// assert!(listener.local_addr()?.port() > 0);
+/// # Ok(())
+/// # }
+/// ```
+pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+/// Binds `addr` (see [`bind`]) and serves `service` with the default [`ServeConfig`] in a background task
 /// until the returned handle is dropped or shut down. Binding `127.0.0.1:0` picks a free
 /// port: see [`Server::addr`].
 pub async fn spawn<S>(addr: SocketAddr, service: WebhookService<S>) -> io::Result<Server>
@@ -140,7 +168,7 @@ pub async fn spawn_with<S>(
 where
     S: Send + Sync + 'static,
 {
-    let listener = TcpListener::bind(addr).await?;
+    let listener = bind(addr)?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     // `Server::shutdown` bounds the wait with its own grace period (and aborts past it).
