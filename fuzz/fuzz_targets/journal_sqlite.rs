@@ -44,7 +44,7 @@ const COLUMNS: &str = "key, state, kind, identified_by, type_field, verified_by,
 
 struct Files {
     journal: SqliteJournal,
-    writer: rusqlite::Connection,
+    writer: std::sync::Mutex<rusqlite::Connection>,
     _dir: PathBuf,
 }
 
@@ -62,7 +62,7 @@ fn files() -> &'static Files {
             .expect("busy timeout");
         Files {
             journal,
-            writer,
+            writer: std::sync::Mutex::new(writer),
             _dir: dir,
         }
     })
@@ -70,8 +70,8 @@ fn files() -> &'static Files {
 
 fuzz_target!(|row: [Cell; 15]| {
     let files = files();
-    files
-        .writer
+    let writer = files.writer.lock().expect("the writer");
+    writer
         .execute("DELETE FROM entries", [])
         .expect("the table empties");
     let values: Vec<Value> = row.iter().map(Cell::value).collect();
@@ -79,8 +79,7 @@ fuzz_target!(|row: [Cell; 15]| {
         "INSERT INTO entries ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
     );
     // The table's own constraints (NOT NULL, the states, the unique key) refuse some rows.
-    if files
-        .writer
+    if writer
         .execute(&insert, rusqlite::params_from_iter(values.iter()))
         .is_err()
     {
@@ -90,6 +89,7 @@ fuzz_target!(|row: [Cell; 15]| {
         Value::Text(text) => text.clone(),
         _ => String::new(),
     };
+    drop(writer);
     let journal = &files.journal;
     runtime().block_on(async {
         let _ = journal.get(&key).await;
