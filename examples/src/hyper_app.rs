@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ghl_webhook_router::WebhookService;
+use ghl_webhook_router::serve::{Admission, ServeConfig};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use ghl_webhook_router::serve::{Admission, ServeConfig};
 use tokio::net::TcpListener;
 
 use crate::handlers::AppState;

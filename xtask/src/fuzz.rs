@@ -63,7 +63,11 @@ pub fn parse(args: &[String]) -> Result<Plan, String> {
                 }
                 target = Some(value.clone());
             }
-            other => return Err(format!("unknown flag `{other}`; expected --seconds or --target")),
+            other => {
+                return Err(format!(
+                    "unknown flag `{other}`; expected --seconds or --target"
+                ));
+            }
         }
     }
     let seconds = seconds.ok_or("`--seconds N` is required")?;
@@ -107,7 +111,8 @@ pub fn fuzz(plan: &Plan) -> Result<(), String> {
         eprintln!("==> {target}: {written} seeds from the repository's fixtures");
     }
     crate::command::run(cargo_fuzz(&dir).args(["build", "-s", "none"]))?;
-    let mut summary = String::from("target          executions  corpus  coverage (edges)  features\n");
+    let mut summary =
+        String::from("target          executions  corpus  coverage (edges)  features\n");
     for target in &targets {
         let corpus = dir.join("corpus").join(target);
         let output = cargo_fuzz(&dir)
@@ -191,10 +196,11 @@ impl Stats {
                     .position(|w| *w == name)
                     .and_then(|i| words.get(i + 1)?.parse::<u64>().ok())
             };
-            if let Some(count) = words.first().and_then(|w| w.strip_prefix('#')) {
-                if let Ok(count) = count.parse() {
-                    stats.executions = count;
-                }
+            if let Some(count) = words
+                .first()
+                .and_then(|w| w.strip_prefix('#')?.parse().ok())
+            {
+                stats.executions = count;
             }
             if let Some(cov) = after("cov:") {
                 stats.coverage = cov;
@@ -202,10 +208,11 @@ impl Stats {
             if let Some(ft) = after("ft:") {
                 stats.features = ft;
             }
-            if let Some(units) = line.strip_prefix("stat::number_of_executed_units:") {
-                if let Ok(units) = units.trim().parse() {
-                    stats.executions = units;
-                }
+            if let Some(units) = line
+                .strip_prefix("stat::number_of_executed_units:")
+                .and_then(|units| units.trim().parse().ok())
+            {
+                stats.executions = units;
             }
         }
         stats

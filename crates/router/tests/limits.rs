@@ -318,7 +318,10 @@ async fn when_every_connection_is_serving_a_request_a_new_one_waits_and_none_is_
         .expect("write");
     let mut byte = [0u8; 1];
     let early = tokio::time::timeout(Duration::from_millis(500), waiting.read(&mut byte)).await;
-    assert!(early.is_err(), "the newcomer is not served while the slot is busy");
+    assert!(
+        early.is_err(),
+        "the newcomer is not served while the slot is busy"
+    );
     // The busy request completes and is answered; then the newcomer takes its place.
     busy.write_all(&request[split..]).await.expect("write");
     assert_eq!(status_of(&read_response(&mut busy).await.0), 200);

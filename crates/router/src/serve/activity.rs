@@ -6,13 +6,13 @@
 //! [`Watched`] sees the bytes a connection reads, [`Tracked`] the requests its service
 //! serves, and the connection's task asks [`Activity::deadline`] when to act.
 
+use futures_util::future::BoxFuture;
+use http::{Request, Response};
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
-use futures_util::future::BoxFuture;
-use http::{Request, Response};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
 use tokio::time::Instant;

@@ -53,6 +53,19 @@ const FULL_RECHECK: Duration = Duration::from_millis(50);
 /// each with hyper's HTTP/1.1 under the head, idle and size limits. Cheap to clone; clones
 /// share the connections they count.
 ///
+/// - At the cap a new connection is still admitted: the connections waiting longest for their
+///   request head, or idle longest between requests, are closed to make room (a batch of
+///   1/64 of the cap at a time, so that finding them stays cheap); a connection serving a
+///   request is never closed. Only when every connection serves a request does a new one
+///   wait in the listen backlog.
+/// - The head and idle timeouts tighten as the server fills ([`ServeConfig::timeouts_at`]),
+///   and a connection keeps the tightest it saw while waiting; each connection's are drawn
+///   between 75 % and 100 % of them, so that connections opened together are not closed
+///   together.
+/// - Accept errors never end the accept loop: running out of file descriptors (`EMFILE`,
+///   `ENFILE`) or memory closes the least useful connections and backs off (10 ms, doubling
+///   to 1 s); any other error (a connection reset before it was accepted) skips it.
+///
 /// ```no_run
 /// use ghl_webhook_router::WebhookRouter;
 /// use ghl_webhook_router::serve::{Admission, ServeConfig};
@@ -117,7 +130,7 @@ impl Admission {
     }
 
     /// The next connection from `listener`, within the cap. At the cap, the least useful
-    /// connections are closed to make room (see the [module](self)); when every connection
+    /// connections are closed to make room (see [`Admission`]); when every connection
     /// is serving a request this waits until one is not. Accept errors are logged, counted
     /// ([`accept_errors`](Self::accept_errors)) and retried: this never fails.
     pub async fn accept(&self, listener: &TcpListener) -> Admitted {
@@ -387,13 +400,15 @@ impl Admitted {
                 (_, Some((since, _))) => Some((since, head_now, idle_now)),
                 (_, None) => None,
             };
-            let deadline = tightest.zip(waiting).map(|((since, head, idle), (_, expired))| {
-                let timeout = match expired {
-                    Expired::Head => head,
-                    Expired::Idle => idle,
-                };
-                (since + timeout.mul_f64(spread), expired)
-            });
+            let deadline = tightest
+                .zip(waiting)
+                .map(|((since, head, idle), (_, expired))| {
+                    let timeout = match expired {
+                        Expired::Head => head,
+                        Expired::Idle => idle,
+                    };
+                    (since + timeout.mul_f64(spread), expired)
+                });
             let expiry = async {
                 match deadline {
                     Some((at, expired)) => {

@@ -156,7 +156,8 @@ impl ServeConfig {
 
     /// The head timeout in force at a full server (at most the header read timeout).
     pub fn loaded_header_read_timeout_limit(&self) -> Duration {
-        self.loaded_header_read_timeout.min(self.header_read_timeout)
+        self.loaded_header_read_timeout
+            .min(self.header_read_timeout)
     }
 
     /// The idle timeout in force at a full server (at most the idle timeout).
@@ -269,7 +270,10 @@ mod tests {
         assert_eq!(config.header_read_timeout_limit(), Duration::from_secs(10));
         assert_eq!(config.idle_timeout_limit(), Duration::from_secs(60));
         assert_eq!(config.max_connections_limit(), default_max_connections());
-        assert_eq!(config.loaded_header_read_timeout_limit(), Duration::from_secs(2));
+        assert_eq!(
+            config.loaded_header_read_timeout_limit(),
+            Duration::from_secs(2)
+        );
         assert_eq!(config.loaded_idle_timeout_limit(), Duration::from_secs(1));
         assert_eq!(config.max_header_bytes_limit(), 16 * 1024);
         assert_eq!(config.max_headers_limit(), 100);
@@ -309,8 +313,14 @@ mod tests {
         assert_eq!(config.timeouts_at(0), relaxed);
         assert_eq!(config.timeouts_at(500), relaxed);
         let (head, idle) = config.timeouts_at(501);
-        assert!(head < relaxed.0 && head > Duration::from_secs(2), "{head:?}");
-        assert!(idle < relaxed.1 && idle > Duration::from_secs(1), "{idle:?}");
+        assert!(
+            head < relaxed.0 && head > Duration::from_secs(2),
+            "{head:?}"
+        );
+        assert!(
+            idle < relaxed.1 && idle > Duration::from_secs(1),
+            "{idle:?}"
+        );
         let (mid_head, _) = config.timeouts_at(750);
         assert!(mid_head < head, "{mid_head:?} vs {head:?}");
         let full = (Duration::from_secs(2), Duration::from_secs(1));

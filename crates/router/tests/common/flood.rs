@@ -44,8 +44,7 @@ impl Flood {
         Self {
             addr,
             path: path.to_owned(),
-            connections: usize::try_from(number("GHL_FLOOD_CONNECTIONS", 10_000))
-                .expect("a count"),
+            connections: usize::try_from(number("GHL_FLOOD_CONNECTIONS", 10_000)).expect("a count"),
             duration: Duration::from_secs(number("GHL_FLOOD_SECONDS", 10)),
             deliveries: 100,
         }
@@ -323,7 +322,11 @@ impl Drop for Receiver {
 /// Runs `flood` against `receiver` and checks what must hold: every delivery answered 200
 /// within 1 s, the receiver alive. Prints the figures; returns the report and the peak RSS
 /// (KiB) sampled during the run.
-pub async fn run_and_check(name: &str, flood: &Flood, receiver: &mut Receiver) -> (FloodReport, u64) {
+pub async fn run_and_check(
+    name: &str,
+    flood: &Flood,
+    receiver: &mut Receiver,
+) -> (FloodReport, u64) {
     let (rss_before, _) = receiver.memory_kib();
     let pid = receiver.pid();
     let sampling = Arc::new(AtomicBool::new(true));
