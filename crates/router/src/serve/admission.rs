@@ -133,6 +133,9 @@ impl Admission {
     /// connections are closed to make room (see [`Admission`]); when every connection
     /// is serving a request this waits until one is not. Accept errors are logged, counted
     /// ([`accept_errors`](Self::accept_errors)) and retried: this never fails.
+    ///
+    /// Cancel-safe, as `TcpListener::accept` is, except that a connection already taken from
+    /// the backlog while room is being made for it is closed.
     pub async fn accept(&self, listener: &TcpListener) -> Admitted {
         let mut backoff = MIN_ACCEPT_BACKOFF;
         loop {
@@ -296,9 +299,21 @@ impl Admission {
 /// Whether `err` is the server running out of something (descriptors, memory, buffers),
 /// not a problem of the one connection being accepted.
 fn is_resource_exhaustion(err: &io::Error) -> bool {
-    // EMFILE 24, ENFILE 23, ENOBUFS 105, ENOMEM 12 on Linux; `OutOfMemory` covers ENOMEM.
-    matches!(err.kind(), io::ErrorKind::OutOfMemory)
-        || matches!(err.raw_os_error(), Some(23 | 24 | 105))
+    if err.kind() == io::ErrorKind::OutOfMemory {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        use rustix::io::Errno;
+        let code = err.raw_os_error();
+        [Errno::MFILE, Errno::NFILE, Errno::NOBUFS, Errno::NOMEM]
+            .iter()
+            .any(|errno| code == Some(errno.raw_os_error()))
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
 }
 
 /// Removes its connection from the count when the connection ends.
@@ -443,5 +458,71 @@ impl Admitted {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    async fn connect(listener: &TcpListener) -> TcpStream {
+        TcpStream::connect(listener.local_addr().expect("addr"))
+            .await
+            .expect("connect")
+    }
+
+    #[tokio::test]
+    async fn at_the_cap_the_oldest_waiting_connection_makes_room_and_is_counted() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let admission = Admission::new(ServeConfig::default().max_connections(2));
+        let _first_client = connect(&listener).await;
+        let first = admission.accept(&listener).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let _second_client = connect(&listener).await;
+        let second = admission.accept(&listener).await;
+        assert_eq!((admission.open(), admission.evicted()), (2, 0));
+        let mut third_client = connect(&listener).await;
+        let third = admission.accept(&listener).await;
+        assert_eq!((admission.open(), admission.evicted()), (2, 1));
+        assert!(first.activity.is_evicted(), "the one waiting longest");
+        assert!(!second.activity.is_evicted());
+        assert!(!third.activity.is_evicted());
+        // The evicted connection's task ends at once, without an answer.
+        let served = tokio::time::timeout(
+            Duration::from_secs(5),
+            first.serve(hyper::service::service_fn(|_| async {
+                Ok::<_, std::convert::Infallible>(Response::new(
+                    http_body_util::Empty::<Bytes>::new(),
+                ))
+            })),
+        )
+        .await
+        .expect("closed at once");
+        assert!(served.is_ok());
+        drop(second);
+        assert_eq!(
+            admission.open(),
+            1,
+            "a connection dropped is no longer counted"
+        );
+        third_client
+            .write_all(b"GET / HTTP/1.1\r\n")
+            .await
+            .expect("write");
+        assert_eq!(admission.accept_errors(), 0);
+        assert_eq!(admission.timeouts(), admission.config().timeouts_at(1));
+    }
+
+    #[test]
+    fn running_out_of_descriptors_or_memory_is_told_from_a_client_error() {
+        assert!(is_resource_exhaustion(&io::Error::from_raw_os_error(24)));
+        assert!(is_resource_exhaustion(&io::Error::from_raw_os_error(23)));
+        assert!(is_resource_exhaustion(&io::Error::from(
+            io::ErrorKind::OutOfMemory
+        )));
+        assert!(!is_resource_exhaustion(&io::Error::from(
+            io::ErrorKind::ConnectionAborted
+        )));
     }
 }
