@@ -75,9 +75,9 @@ const STEPS: &[Step] = &[
         ],
         env: &[],
     },
-    // The coverage-guided fuzz targets (fuzz/, cargo fuzz): 15 s each, 8 targets, the build
-    // (no sanitizer) included a few minutes in all. Seeded from the fixtures at every run.
-    Step::CoverageFuzz { seconds: 15 },
+    // The coverage-guided fuzz targets (fuzz/, cargo fuzz): 10 s each, 8 targets; with the
+    // build (no sanitizer) about 5 minutes in all. Seeded from the fixtures at every run.
+    Step::CoverageFuzz { seconds: 10 },
     Step::Cargo {
         args: &["test", "--workspace", "--all-features"],
         env: &[],
