@@ -14,10 +14,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let parsed = parse(arg);
-    let mut root: Value = serde_json::from_slice(document).unwrap_or_else(|_| Value::Object(Default::default()));
+    let mut root: Value =
+        serde_json::from_slice(document).unwrap_or_else(|_| Value::Object(Default::default()));
     let applied = apply(&mut root, arg);
     let Ok((segments, value)) = parsed else {
-        assert!(applied.is_err(), "apply accepted what parse refused: {arg:?}");
+        assert!(
+            applied.is_err(),
+            "apply accepted what parse refused: {arg:?}"
+        );
         return;
     };
     if applied.is_err() {
@@ -26,12 +30,16 @@ fuzz_target!(|data: &[u8]| {
     let mut at = &root;
     for segment in &segments {
         at = match at {
-            Value::Object(map) => map.get(*segment).unwrap_or_else(|| panic!("{segment} missing after {arg:?}")),
+            Value::Object(map) => map
+                .get(*segment)
+                .unwrap_or_else(|| panic!("{segment} missing after {arg:?}")),
             Value::Array(items) => {
                 let index = segment
                     .parse::<usize>()
                     .unwrap_or_else(|_| panic!("{segment}: an array index"));
-                items.get(index).unwrap_or_else(|| panic!("index {index} missing after {arg:?}"))
+                items
+                    .get(index)
+                    .unwrap_or_else(|| panic!("index {index} missing after {arg:?}"))
             }
             other => panic!("{segment} reaches {other:?} after {arg:?}"),
         };

@@ -30,7 +30,11 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(probe.is_object, value.is_object(), "is_object");
     }
     let identified = identify(mount, &path, body);
-    assert_eq!(identified.is_ok(), probed.is_ok(), "identify probes as Probe::read");
+    assert_eq!(
+        identified.is_ok(),
+        probed.is_ok(),
+        "identify probes as Probe::read"
+    );
     let Ok((probe, kind)) = identified else {
         return;
     };

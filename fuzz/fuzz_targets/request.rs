@@ -85,7 +85,10 @@ impl Body for Tee {
 
 /// `data` with `@SIGN@` replaced by the signature of what follows the head.
 fn with_signature(data: &[u8], keys: &TestKeys) -> Vec<u8> {
-    let Some(at) = data.windows(PLACEHOLDER.len()).position(|w| w == PLACEHOLDER) else {
+    let Some(at) = data
+        .windows(PLACEHOLDER.len())
+        .position(|w| w == PLACEHOLDER)
+    else {
         return data.to_vec();
     };
     let (_, body) = split_once(data, b"\r\n\r\n");

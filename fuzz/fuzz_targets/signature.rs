@@ -75,9 +75,16 @@ fuzz_target!(|data: &[u8]| {
 
     let alone = h.verifier.verify(&fuzzed, &body);
     let twin_alone = h.verifier.verify(&twin, &body);
-    assert!(twin_alone.is_ok(), "the test key's own signature: {twin_alone:?}");
+    assert!(
+        twin_alone.is_ok(),
+        "the test key's own signature: {twin_alone:?}"
+    );
     runtime().block_on(async {
-        assert_eq!(h.batch.verify(&fuzzed, &body).await, alone, "batch verifier alone");
+        assert_eq!(
+            h.batch.verify(&fuzzed, &body).await,
+            alone,
+            "batch verifier alone"
+        );
         let (a, b, c) = tokio::join!(
             h.batch.verify(&fuzzed, &body),
             h.batch.verify(&twin, &body),
