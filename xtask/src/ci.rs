@@ -76,7 +76,8 @@ const STEPS: &[Step] = &[
         env: &[],
     },
     // The coverage-guided fuzz targets (fuzz/, cargo fuzz): 10 s each, 8 targets; with the
-    // build (no sanitizer) about 5 minutes in all. Seeded from the fixtures at every run.
+    // clean build (no sanitizer, about 4 minutes on 2 cores) 5 to 7 minutes in all. Seeded
+    // from the fixtures at every run.
     Step::CoverageFuzz { seconds: 10 },
     Step::Cargo {
         args: &["test", "--workspace", "--all-features"],
