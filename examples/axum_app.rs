@@ -17,7 +17,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     spawn_upkeep(metrics.clone());
     let verifier = verifier_from_env();
     let addr = listen_addr_from_env();
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    // A listen backlog of 4,096, as `serve` binds (tokio's `bind` asks for 1,024).
+    let addr = tokio::net::lookup_host(&addr)
+        .await?
+        .next()
+        .ok_or("ADDR names no address")?;
+    let listener = ghl_webhook_router::serve::bind(addr)?;
     // The bound address: `ADDR=127.0.0.1:0` picks a free port.
     let addr = listener.local_addr()?;
     println!(
@@ -26,10 +31,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let webhooks = webhook_service(AppState::default(), verifier);
     let observability = Observability::new(&webhooks, Some(metrics));
     let app = axum_app::app(webhooks, observability);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // Not `axum::serve`: it has no head timeout and no connection cap. Through hyper's
+    // builder with the limits of a public URL instead (`Admission`).
+    axum_app::serve(listener, app, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

@@ -18,7 +18,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     spawn_upkeep(metrics.clone());
     let verifier = verifier_from_env();
     let addr = listen_addr_from_env();
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    // A listen backlog of 4,096, as `serve` binds (tokio's `bind` asks for 1,024).
+    let addr = tokio::net::lookup_host(&addr)
+        .await?
+        .next()
+        .ok_or("ADDR names no address")?;
+    let listener = ghl_webhook_router::serve::bind(addr)?;
     // The bound address: `ADDR=127.0.0.1:0` picks a free port.
     let addr = listener.local_addr()?;
     println!(

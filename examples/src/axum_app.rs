@@ -1,9 +1,14 @@
 //! An existing axum app with the HighLevel webhook router mounted by `route_service`, and the
 //! metrics and health routes beside it (see [`crate::observability`]).
 
+use std::future::Future;
+
 use axum::Router;
 use axum::routing::get;
 use ghl_webhook_router::WebhookService;
+use ghl_webhook_router::serve::{Admission, ServeConfig};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
 
 use crate::handlers::AppState;
 use crate::observability::Observability;
@@ -20,4 +25,36 @@ pub fn app(webhooks: WebhookService<AppState>, observability: Observability) -> 
         .route_service("/readyz", observability.readiness())
         .route_service("/webhooks/highlevel", webhooks.clone())
         .route_service("/webhooks/highlevel/{kind}", webhooks.bind_by_path())
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, through hyper's HTTP/1.1 with the
+/// limits of a public URL ([`Admission`] with [`ServeConfig`]'s defaults): `axum::serve` sets
+/// none of them (no head timeout, no connection cap). Connections finish their request in
+/// flight after `shutdown`, for at most [`SHUTDOWN_GRACE`](crate::hyper_app::SHUTDOWN_GRACE).
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let admission = Admission::new(ServeConfig::default());
+    let mut connections = tokio::task::JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        while connections.try_join_next().is_some() {}
+        let connection = tokio::select! {
+            connection = admission.accept(&listener) => connection,
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        connections.spawn(async move {
+            if let Err(err) = connection.serve(service).await {
+                eprintln!("connection error: {err}");
+            }
+        });
+    }
+    drop(listener);
+    admission.drain();
+    let drained = async { while connections.join_next().await.is_some() {} };
+    let _ = tokio::time::timeout(crate::hyper_app::SHUTDOWN_GRACE, drained).await;
+    Ok(())
 }

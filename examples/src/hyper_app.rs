@@ -9,12 +9,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ghl_webhook_router::WebhookService;
+use ghl_webhook_router::serve::{Admission, ServeConfig};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use crate::handlers::AppState;
@@ -76,45 +75,44 @@ pub async fn run(
     served
 }
 
-/// How long a client may take to send a request head. The webhook service bounds the body
-/// itself (`WebhookRouter::body_timeout`, 30 s); the head is the host server's to bound.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The largest request head accepted (431 past it).
-pub const MAX_HEADER_BYTES: usize = 16 * 1024;
-
-/// The accept loop: a task per connection, until `shutdown` completes.
+/// The accept loop: a task per connection, until `shutdown` completes; then the connections
+/// finish their request in flight (at most [`SHUTDOWN_GRACE`]).
 ///
-/// hyper's `header_read_timeout` needs a timer (without one it panics at the first
-/// connection); it also closes a kept-alive connection that waits that long for its next
-/// request. A limit on connections at once (a semaphore around `accept`) is the app's to add:
-/// `ghl_webhook_router::serve::serve` has one.
+/// A public URL needs what `axum::serve` and a bare `http1::Builder` loop lack: a cap on
+/// connections that a flood of slow clients cannot exhaust, head and idle timeouts that
+/// tighten as the server fills, accept errors that do not end the loop. [`Admission`] has them
+/// (the limits of `ghl_webhook_router::serve`, [`ServeConfig`]'s defaults).
 async fn accept(
     listener: TcpListener,
     webhooks: WebhookService<AppState>,
     observability: Observability,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let admission = Admission::new(ServeConfig::default());
+    let mut connections = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => accepted?,
-            () = &mut shutdown => return Ok(()),
+        while connections.try_join_next().is_some() {}
+        let connection = tokio::select! {
+            connection = admission.accept(&listener) => connection,
+            () = &mut shutdown => break,
         };
         let webhooks = webhooks.clone();
         let observability = observability.clone();
-        tokio::spawn(async move {
-            let service =
-                service_fn(move |request| route(request, webhooks.clone(), observability.clone()));
-            if let Err(err) = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
-                .max_header_size(MAX_HEADER_BYTES)
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
+        let service =
+            service_fn(move |request| route(request, webhooks.clone(), observability.clone()));
+        connections.spawn(async move {
+            if let Err(err) = connection.serve(service).await {
                 eprintln!("connection error: {err}");
             }
         });
     }
+    drop(listener);
+    admission.drain();
+    let drained = async { while connections.join_next().await.is_some() {} };
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, drained).await;
+    Ok(())
 }
+
+/// How long requests in flight may finish once shutdown is asked for.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);

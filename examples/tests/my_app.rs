@@ -101,7 +101,7 @@ async fn the_axum_app_receives_signed_deliveries_beside_its_own_routes() {
     let webhooks = webhook_service(state.clone(), TestKeys::primary().verifier());
     let observability = Observability::new(&webhooks, None);
     let app = axum_app::app(webhooks, observability);
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let server = tokio::spawn(axum_app::serve(listener, app, std::future::pending()));
     exercise(base, state).await;
     server.abort();
 }

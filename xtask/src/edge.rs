@@ -1,4 +1,4 @@
-//! `cargo xtask fuzz` and `cargo xtask soak`: build the `ghl-edge` driver (crates/benches)
+//! `cargo xtask fuzz-http` and `cargo xtask soak`: build the `ghl-edge` driver (crates/benches)
 //! and run it. The driver starts the receiver on loopback itself, bounds its own run and
 //! exits non-zero when a check failed; this only orchestrates.
 
@@ -8,7 +8,7 @@ use std::process::{Command, ExitCode};
 const FUZZ_FLAGS: &[&str] = &["--requests", "--seed", "--max-seconds"];
 const SOAK_FLAGS: &[&str] = &["--minutes", "--seed"];
 
-/// `cargo xtask fuzz --requests N [--seed S] [--max-seconds T] [--debug]`.
+/// `cargo xtask fuzz-http --requests N [--seed S] [--max-seconds T] [--debug]`.
 pub fn fuzz(args: &[String]) -> ExitCode {
     run("fuzz", FUZZ_FLAGS, args)
 }

@@ -4,8 +4,11 @@
 //!   targets and features; the library crates also without default features), rustdoc
 //!   (`-D warnings`), the packaging check, a bounded fuzz, the whole test suite. CI's `.ci/run`
 //!   installs what the tests need (redis-server) and then runs this.
-//! - `cargo xtask fuzz --requests N [--seed S] [--max-seconds T] [--debug]`: mutated signed
-//!   deliveries of every kind against a real receiver on loopback (see RELIABILITY.md).
+//! - `cargo xtask fuzz --seconds N [--target NAME]`: the coverage-guided fuzz targets of
+//!   `fuzz/` (cargo fuzz, libFuzzer), each seeded from the fixtures and run `N` seconds.
+//! - `cargo xtask fuzz-http --requests N [--seed S] [--max-seconds T] [--debug]`: mutated
+//!   signed deliveries of every kind against a real receiver on loopback, whole HTTP requests,
+//!   blind to coverage (`cargo xtask fuzz --requests N ...` runs it too; see RELIABILITY.md).
 //! - `cargo xtask soak --minutes M [--seed S] [--debug]`: 50 connections of signed deliveries
 //!   with duplicates and handler failures, the receiver's memory every 30 s.
 //! - `cargo xtask tidy`: the docs list what the code has (the events guide's table of events is
@@ -23,12 +26,14 @@ use std::process::ExitCode;
 mod ci;
 mod command;
 mod edge;
+mod fuzz;
 mod package;
 mod tidy;
 
 const USAGE: &str = "usage: cargo xtask <task>
   ci      fmt, tidy, clippy -D warnings, rustdoc -D warnings, tests (what .ci/run runs)
-  fuzz    --requests N [--seed S] [--max-seconds T] [--debug]: mutated signed deliveries vs a real receiver
+  fuzz    --seconds N [--target NAME]: every coverage-guided fuzz target (fuzz/, cargo fuzz) N seconds
+  fuzz-http --requests N [--seed S] [--max-seconds T] [--debug]: mutated signed deliveries vs a real receiver
   soak    --minutes M [--seed S] [--debug]: 50 connections, 30% duplicates, 10% handler failures, RSS
   tidy    the events guide lists exactly EventKind::ALL, as the catalogue has them, and the
           production guide the router's metrics; rust-version is the pinned toolchain's
@@ -39,7 +44,10 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
         Some("tidy") => tidy::run(),
-        Some("fuzz") => edge::fuzz(&args[1..]),
+        // `fuzz --requests` is the HTTP mutation fuzzer's older name.
+        Some("fuzz") if args.iter().any(|a| a == "--requests") => edge::fuzz(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
+        Some("fuzz-http") => edge::fuzz(&args[1..]),
         Some("soak") => edge::soak(&args[1..]),
         Some("package") => package::run(),
         Some("help") | Some("--help") | Some("-h") | None => {

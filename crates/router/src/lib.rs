@@ -32,6 +32,10 @@ mod delivery;
 mod dispatch;
 mod durable;
 mod fixed_key;
+// The fuzz targets' way into steps that are not public (feature `fuzzing`, not for users).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod guide;
 mod handler;
 mod health;

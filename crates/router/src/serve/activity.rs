@@ -6,14 +6,13 @@
 //! [`Watched`] sees the bytes a connection reads, [`Tracked`] the requests its service
 //! serves, and the connection's task asks [`Activity::deadline`] when to act.
 
-use std::io;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
-use std::time::Duration;
-
 use futures_util::future::BoxFuture;
 use http::{Request, Response};
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -44,6 +43,8 @@ pub(crate) enum Expired {
 pub(crate) struct Activity {
     phase: Mutex<Phase>,
     changed: Notify,
+    /// Chosen to make room for a new connection: the task closes it at once.
+    evicted: AtomicBool,
 }
 
 impl Activity {
@@ -54,7 +55,32 @@ impl Activity {
                 since: Instant::now(),
             }),
             changed: Notify::new(),
+            evicted: AtomicBool::new(false),
         })
+    }
+
+    /// Since when the connection has waited for a head or idled, when it does either: the
+    /// connections that may be closed to make room, the oldest first. `None` while a request
+    /// is served.
+    pub(crate) fn evictable_since(&self) -> Option<Instant> {
+        self.waiting().map(|(since, _)| since)
+    }
+
+    /// Closes the connection to make room, unless it started serving a request meanwhile
+    /// (then `false`, and it stays open).
+    pub(crate) fn evict(&self) -> bool {
+        let phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
+        if matches!(*phase, Phase::Busy { .. }) {
+            return false;
+        }
+        self.evicted.store(true, Ordering::Release);
+        self.changed.notify_one();
+        true
+    }
+
+    /// Whether the connection was chosen to make room.
+    pub(crate) fn is_evicted(&self) -> bool {
+        self.evicted.load(Ordering::Acquire)
     }
 
     fn update(&self, f: impl FnOnce(Phase) -> Phase) {
@@ -78,6 +104,7 @@ impl Activity {
 
     /// The service was called: the head is complete.
     fn request_started(&self) {
+        // Under the phase's lock, as `evict` checks it: an evicted connection serves nothing.
         self.update(|phase| match phase {
             Phase::Busy { requests } => Phase::Busy {
                 requests: requests + 1,
@@ -98,16 +125,12 @@ impl Activity {
         });
     }
 
-    /// When the current phase runs out, and what then; `None` while requests are served
-    /// (their body and handler timeouts bound them).
-    pub(crate) fn deadline(
-        &self,
-        head_timeout: Duration,
-        idle_timeout: Duration,
-    ) -> Option<(Instant, Expired)> {
+    /// Since when the connection waits for a head or idles, and what happens when that runs
+    /// out; `None` while requests are served (their body and handler timeouts bound them).
+    pub(crate) fn waiting(&self) -> Option<(Instant, Expired)> {
         match *self.phase.lock().unwrap_or_else(PoisonError::into_inner) {
-            Phase::Head { since } => Some((since + head_timeout, Expired::Head)),
-            Phase::Idle { since } => Some((since + idle_timeout, Expired::Idle)),
+            Phase::Head { since } => Some((since, Expired::Head)),
+            Phase::Idle { since } => Some((since, Expired::Idle)),
             Phase::Busy { .. } => None,
         }
     }
@@ -224,48 +247,47 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const HEAD: Duration = Duration::from_secs(10);
-    const IDLE: Duration = Duration::from_secs(60);
+    use std::time::Duration;
 
     #[tokio::test(start_paused = true)]
-    async fn a_new_connection_must_send_its_head_in_time() {
+    async fn a_new_connection_waits_for_its_head_from_the_accept() {
         let activity = Activity::new();
         let accepted = Instant::now();
-        assert_eq!(
-            activity.deadline(HEAD, IDLE),
-            Some((accepted + HEAD, Expired::Head))
-        );
-        // Bytes of the first head do not extend its deadline.
+        assert_eq!(activity.waiting(), Some((accepted, Expired::Head)));
+        // Bytes of the first head do not move its start.
         tokio::time::advance(Duration::from_secs(3)).await;
         activity.read_some();
-        assert_eq!(
-            activity.deadline(HEAD, IDLE),
-            Some((accepted + HEAD, Expired::Head))
-        );
+        assert_eq!(activity.waiting(), Some((accepted, Expired::Head)));
+        assert_eq!(activity.evictable_since(), Some(accepted));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_served_request_has_no_deadline_and_then_the_connection_idles() {
+    async fn a_served_request_is_not_waiting_and_then_the_connection_idles() {
         let activity = Activity::new();
         activity.request_started();
-        assert_eq!(activity.deadline(HEAD, IDLE), None);
+        assert_eq!(activity.waiting(), None);
+        assert_eq!(activity.evictable_since(), None);
         tokio::time::advance(Duration::from_secs(100)).await;
         activity.read_some();
-        assert_eq!(activity.deadline(HEAD, IDLE), None, "body bytes");
+        assert_eq!(activity.waiting(), None, "body bytes");
         activity.request_finished();
         let idle_since = Instant::now();
-        assert_eq!(
-            activity.deadline(HEAD, IDLE),
-            Some((idle_since + IDLE, Expired::Idle))
-        );
-        // The first byte of the next request starts its head deadline.
+        assert_eq!(activity.waiting(), Some((idle_since, Expired::Idle)));
+        // The first byte of the next request starts its head.
         tokio::time::advance(Duration::from_secs(5)).await;
         activity.read_some();
-        assert_eq!(
-            activity.deadline(HEAD, IDLE),
-            Some((Instant::now() + HEAD, Expired::Head))
-        );
+        assert_eq!(activity.waiting(), Some((Instant::now(), Expired::Head)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_serving_a_request_is_never_evicted() {
+        let activity = Activity::new();
+        activity.request_started();
+        assert!(!activity.evict());
+        assert!(!activity.is_evicted());
+        activity.request_finished();
+        assert!(activity.evict());
+        assert!(activity.is_evicted());
     }
 
     #[tokio::test(start_paused = true)]

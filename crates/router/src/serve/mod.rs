@@ -8,8 +8,12 @@
 //! body within 30 s (the service's own
 //! [`body_timeout`](crate::WebhookRouter::body_timeout): `408` and the connection closed), a
 //! kept-alive connection idle for 60 s is closed, request heads are at most 16 KiB and 100
-//! fields (`431`), and at most 1,024 connections are served at once (more wait in the listen
-//! backlog).
+//! fields (`431`), and the connections served at once are capped by the open-file limit
+//! ([`default_max_connections`]). Above half the cap the head and idle timeouts tighten
+//! (towards 2 s and 1 s at the cap), and at the cap a new connection is admitted by closing
+//! the ones waiting longest for a head or idle longest, never one serving a request: a client
+//! holding many slow connections cannot keep a sender out. [`Admission`] does all this for an
+//! accept loop of your own.
 //!
 //! Shutdown: when `signal` completes the listener is closed (no new connections), idle
 //! keep-alive connections are closed, and requests in flight run to completion, up to the
@@ -19,24 +23,23 @@
 //! within its own grace ([`DurableConfig::grace`](crate::DurableConfig::grace)).
 
 mod activity;
+mod admission;
 mod config;
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::net::TcpListener;
 
 use crate::WebhookService;
-use activity::{Activity, Expired, Tracked, Watched};
+pub use admission::{Admission, Admitted};
 pub use config::{
-    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_SHUTDOWN_GRACE, ServeConfig,
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_LOADED_HEADER_READ_TIMEOUT,
+    DEFAULT_LOADED_IDLE_TIMEOUT, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADERS,
+    DEFAULT_SHUTDOWN_GRACE, MAX_CONNECTIONS_CEILING, PRESSURE_SHARE, ServeConfig,
+    default_max_connections,
 };
 
 /// Serves `service` on `listener` with the default [`ServeConfig`] until `signal` completes,
@@ -81,53 +84,28 @@ where
             let _ = workers_stop.await;
         }));
     }
-    let config = Arc::new(config);
-    let slots = Arc::new(Semaphore::new(config.max_connections_limit()));
-    let (shutdown, shutting_down) = watch::channel(false);
+    let grace = config.shutdown_grace_limit();
+    let admission = Admission::new(config);
     // Owning the connection tasks lets shutdown drop the ones still busy past the grace
     // period (and dropping this future drops them all).
     let mut connections = tokio::task::JoinSet::new();
     let mut signal = std::pin::pin!(signal);
     loop {
         while connections.try_join_next().is_some() {}
-        // At the limit, stop accepting: new connections wait in the listen backlog.
-        let slot = tokio::select! {
-            slot = slots.clone().acquire_owned() => match slot {
-                Ok(slot) => slot,
-                Err(_) => break,
-            },
+        let admitted = tokio::select! {
+            admitted = admission.accept(&listener) => admitted,
             () = &mut signal => break,
         };
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(accepted) => accepted,
-                    Err(err) => {
-                        // Per-connection errors (e.g. too many open files) must not stop the server.
-                        tracing::warn!(error = %err, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                        continue;
-                    }
-                };
-                let connection = serve_connection(
-                    stream,
-                    service.clone(),
-                    config.clone(),
-                    shutting_down.clone(),
-                );
-                connections.spawn(async move {
-                    let _slot = slot;
-                    if let Err(err) = connection.await {
-                        tracing::debug!(%peer, error = %err, "connection ended with an error");
-                    }
-                });
+        let peer = admitted.peer();
+        let service = service.clone();
+        connections.spawn(async move {
+            if let Err(err) = admitted.serve(service).await {
+                tracing::debug!(%peer, error = %err, "connection ended with an error");
             }
-            () = &mut signal => break,
-        }
+        });
     }
     drop(listener);
-    let _ = shutdown.send(true);
-    let grace = config.shutdown_grace_limit();
+    admission.drain();
     let drained = async { while connections.join_next().await.is_some() {} };
     if tokio::time::timeout(grace, drained).await.is_err() {
         tracing::warn!(
@@ -142,70 +120,35 @@ where
     Ok(())
 }
 
-/// Serves one connection until it ends: closed by the client, past its head or idle
-/// deadline, or by the server's shutdown (once its request in flight is answered).
-async fn serve_connection<S>(
-    stream: TcpStream,
-    service: WebhookService<S>,
-    config: Arc<ServeConfig>,
-    mut shutting_down: watch::Receiver<bool>,
-) -> Result<(), hyper::Error>
-where
-    S: Send + Sync + 'static,
-{
-    let activity = Activity::new();
-    let io = TokioIo::new(Watched::new(stream, activity.clone()));
-    let connection = http1::Builder::new()
-        .max_header_size(config.max_header_bytes_limit())
-        .max_headers(config.max_headers_limit())
-        .serve_connection(io, Tracked::new(service, activity.clone()));
-    let mut connection = std::pin::pin!(connection);
-    let mut closing = *shutting_down.borrow();
-    if closing {
-        connection.as_mut().graceful_shutdown();
-    }
-    loop {
-        let deadline = activity.deadline(
-            config.header_read_timeout_limit(),
-            config.idle_timeout_limit(),
-        );
-        let expiry = async {
-            match deadline {
-                Some((at, expired)) => {
-                    tokio::time::sleep_until(at).await;
-                    expired
-                }
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            ended = connection.as_mut() => return ended,
-            expired = expiry => match expired {
-                // No head to answer: the connection is dropped.
-                Expired::Head => {
-                    tracing::debug!("request head not received in time: closing");
-                    return Ok(());
-                }
-                Expired::Idle if !closing => {
-                    connection.as_mut().graceful_shutdown();
-                    closing = true;
-                }
-                // Closing already; hyper closes once its last answer is written.
-                Expired::Idle => {
-                    return Ok(());
-                }
-            },
-            () = activity.changed() => {}
-            changed = shutting_down.changed(), if !closing => {
-                let _ = changed;
-                connection.as_mut().graceful_shutdown();
-                closing = true;
-            }
-        }
-    }
+/// The listen backlog [`bind`] asks for: connections the kernel completes before the accept
+/// loop takes them. The kernel caps it at `net.core.somaxconn` (4,096 on Linux since 5.4).
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds a listener on `addr` with a backlog of [`LISTEN_BACKLOG`] (tokio's
+/// `TcpListener::bind` asks for 1,024): under a flood of reconnections, a full backlog
+/// drops a sender's connection attempt, which it retries only a second later.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let listener = ghl_webhook_router::serve::bind("127.0.0.1:0".parse().unwrap())?;
+/// assert!(listener.local_addr()?.port() > 0);
+/// # Ok(())
+/// # }
+/// ```
+pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
-/// Binds `addr` and serves `service` with the default [`ServeConfig`] in a background task
+/// Binds `addr` (see [`bind`]) and serves `service` with the default [`ServeConfig`] in a background task
 /// until the returned handle is dropped or shut down. Binding `127.0.0.1:0` picks a free
 /// port: see [`Server::addr`].
 pub async fn spawn<S>(addr: SocketAddr, service: WebhookService<S>) -> io::Result<Server>
@@ -225,7 +168,7 @@ pub async fn spawn_with<S>(
 where
     S: Send + Sync + 'static,
 {
-    let listener = TcpListener::bind(addr).await?;
+    let listener = bind(addr)?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     // `Server::shutdown` bounds the wait with its own grace period (and aborts past it).
