@@ -1,8 +1,9 @@
 //! `listen --addr HOST:PORT`: a local receiver printing one line per delivery as it is answered;
 //! with `--journal FILE`, `--redis URL` or `--postgres URL`, in durable mode (journaled before
 //! the answer, handled by workers). Served by `serve` with its default limits (`ServeConfig`:
-//! heads within 10 s, bodies within 30 s, idle connections closed after 60 s, 1,024
-//! connections at once), so it can face a public tunnel. With `--metrics HOST:PORT`, the
+//! heads within 10 s, bodies within 30 s, idle connections closed after 60 s, as many
+//! connections as the file-descriptor limit allows, the least useful closed to admit a new
+//! one at the cap), so it can face a public tunnel. With `--metrics HOST:PORT`, the
 //! router's metrics and the service's health are served on that address as well
 //! ([`crate::metrics_server`]).
 
