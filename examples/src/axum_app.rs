@@ -6,7 +6,6 @@ use std::future::Future;
 use axum::Router;
 use axum::routing::get;
 use ghl_webhook_router::WebhookService;
-use ghl_webhook_router::serve::{Admission, ServeConfig};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
@@ -28,7 +27,8 @@ pub fn app(webhooks: WebhookService<AppState>, observability: Observability) -> 
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, through hyper's HTTP/1.1 with the
-/// limits of a public URL ([`Admission`] with [`ServeConfig`]'s defaults): `axum::serve` sets
+/// limits of a public URL ([`Admission`](ghl_webhook_router::serve::Admission) with the
+/// defaults of [`ServeConfig`](ghl_webhook_router::serve::ServeConfig)): `axum::serve` sets
 /// none of them (no head timeout, no connection cap). Connections finish their request in
 /// flight after `shutdown`, for at most [`SHUTDOWN_GRACE`](crate::hyper_app::SHUTDOWN_GRACE).
 pub async fn serve(
@@ -36,25 +36,6 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let admission = Admission::new(ServeConfig::default());
-    let mut connections = tokio::task::JoinSet::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        while connections.try_join_next().is_some() {}
-        let connection = tokio::select! {
-            connection = admission.accept(&listener) => connection,
-            () = &mut shutdown => break,
-        };
-        let service = TowerToHyperService::new(app.clone());
-        connections.spawn(async move {
-            if let Err(err) = connection.serve(service).await {
-                eprintln!("connection error: {err}");
-            }
-        });
-    }
-    drop(listener);
-    admission.drain();
-    let drained = async { while connections.join_next().await.is_some() {} };
-    let _ = tokio::time::timeout(crate::hyper_app::SHUTDOWN_GRACE, drained).await;
-    Ok(())
+    let service = move || TowerToHyperService::new(app.clone());
+    crate::hyper_app::accept_until(listener, service, shutdown).await
 }

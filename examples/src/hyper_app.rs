@@ -88,6 +88,30 @@ async fn accept(
     observability: Observability,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let service = move || {
+        let webhooks = webhooks.clone();
+        let observability = observability.clone();
+        service_fn(move |request| route(request, webhooks.clone(), observability.clone()))
+    };
+    accept_until(listener, service, shutdown).await
+}
+
+/// Serves each accepted connection with a service from `service`, on a task of its own,
+/// through [`Admission`]'s limits, until `shutdown` completes; then lets the connections
+/// finish their request in flight (at most [`SHUTDOWN_GRACE`]). The hyper app's and the axum
+/// app's accept loop.
+pub(crate) async fn accept_until<S, B>(
+    listener: TcpListener,
+    service: impl Fn() -> S,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()>
+where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<ghl_webhook_router::BoxError>,
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<ghl_webhook_router::BoxError>,
+{
     let admission = Admission::new(ServeConfig::default());
     let mut connections = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -97,10 +121,7 @@ async fn accept(
             connection = admission.accept(&listener) => connection,
             () = &mut shutdown => break,
         };
-        let webhooks = webhooks.clone();
-        let observability = observability.clone();
-        let service =
-            service_fn(move |request| route(request, webhooks.clone(), observability.clone()));
+        let service = service();
         connections.spawn(async move {
             if let Err(err) = connection.serve(service).await {
                 eprintln!("connection error: {err}");

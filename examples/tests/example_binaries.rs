@@ -26,22 +26,6 @@ use ghl_webhook_test_support::MockSender;
 use ghl_webhook_test_support::prometheus::Exposition;
 use serde_json::Value;
 
-/// The built example `name`, beside this test's own binary (`target/<profile>/examples/`).
-fn example(name: &str) -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let path = exe.parent()?.parent()?.join("examples").join(name);
-    if path.exists() {
-        return Some(path);
-    }
-    let message = format!(
-        "{} is not built: the example binary tests did NOT run (a plain `cargo test` builds it)",
-        path.display()
-    );
-    assert!(std::env::var_os("CI").is_none(), "{message}");
-    eprintln!("\n*** SKIPPED: {message} ***\n");
-    None
-}
-
 /// A running example: killed (SIGKILL) when dropped; its stdout collected line by line.
 struct Running {
     child: Child,
@@ -160,7 +144,7 @@ async fn deliver_and_scrape(app: &Running, kind_outcome: (&str, &str)) -> Exposi
 
 #[tokio::test]
 async fn the_hyper_app_example_serves_its_metrics_and_health() {
-    let Some(path) = example("hyper_app") else {
+    let Some(path) = common::example("hyper_app", "the example binary tests") else {
         return;
     };
     let app = Running::start(path, &[]);
@@ -174,7 +158,7 @@ async fn the_hyper_app_example_serves_its_metrics_and_health() {
 
 #[tokio::test]
 async fn the_durable_app_example_serves_its_metrics_and_logs_json() {
-    let Some(path) = example("durable_app") else {
+    let Some(path) = common::example("durable_app", "the example binary tests") else {
         return;
     };
     let dir = tempfile::tempdir().expect("dir");
@@ -207,7 +191,7 @@ async fn the_durable_app_example_serves_its_metrics_and_logs_json() {
 
 #[tokio::test]
 async fn the_durable_app_example_on_postgres_answers_once_journaled_and_handles_afterwards() {
-    let Some(path) = example("durable_app") else {
+    let Some(path) = common::example("durable_app", "the example binary tests") else {
         return;
     };
     let Some(server) = postgres_server::PostgresServer::shared() else {

@@ -8,34 +8,18 @@
 //! A filtered run (`--test flood`) uses the example as last built, or skips loudly when it is
 //! not built (under CI it fails).
 
+mod common;
 #[path = "../../crates/router/tests/common/flood.rs"]
 mod flood;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use flood::{Flood, Receiver, raise_open_files, run_and_check};
 
-/// The built example `name`, beside this test's own binary (`target/<profile>/examples/`).
-fn example(name: &str) -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let path = exe.parent()?.parent()?.join("examples").join(name);
-    if path.exists() {
-        return Some(path);
-    }
-    let message = format!(
-        "{} is not built: the flood test of the hyper app did NOT run (a plain `cargo test` builds it)",
-        path.display()
-    );
-    assert!(std::env::var_os("CI").is_none(), "{message}");
-    eprintln!("\n*** SKIPPED: {message} ***\n");
-    None
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_a_connection_flood_the_hyper_app_answers_every_signed_delivery_200_within_a_second()
 {
-    let Some(path) = example("hyper_app") else {
+    let Some(path) = common::example("hyper_app", "the flood test of the hyper app") else {
         return;
     };
     // The flood's sockets here, and the app's (it inherits the limit).

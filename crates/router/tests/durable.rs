@@ -340,18 +340,7 @@ async fn receiver_killed_mid_run(engine: Engine) {
     let start = || Receiver::start(engine, &location, &handled_log);
 
     let first = start();
-    let sender = MockSender::new(first.url.clone()).expect("url");
-    let mut tasks = tokio::task::JoinSet::new();
-    let limit = Arc::new(tokio::sync::Semaphore::new(16));
-    for i in 0..400 {
-        let (sender, limit) = (sender.clone(), limit.clone());
-        tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await.expect("semaphore");
-            let id = format!("crash-{i:04}");
-            let sent = sender.event(&event()).bound().webhook_id(&id).send().await;
-            (id, sent.map(|s| s.status.as_u16()).unwrap_or(0))
-        });
-    }
+    let mut tasks = send_load(&first, "crash", 400);
     // Kill it once part of the load is acknowledged, with requests and handlers in flight.
     let mut acknowledged = HashSet::new();
     let mut unanswered = Vec::new();
@@ -378,26 +367,7 @@ async fn receiver_killed_mid_run(engine: Engine) {
     );
     assert!(!unanswered.is_empty(), "the kill cut requests in flight");
 
-    // Restart on the same journal; HighLevel retries what was not answered.
-    let second = start();
-    let sender = MockSender::new(second.url.clone()).expect("url");
-    resend_bound(&sender, &unanswered).await;
-    acknowledged.extend(unanswered.iter().cloned());
-    let stats = settled(&*journal, Duration::from_secs(60)).await;
-    assert_eq!((stats.pending, stats.in_progress, stats.dead), (0, 0, 0));
-    second.stop();
-
-    let journaled = keys(&*journal).await;
-    assert_eq!(
-        journaled.len(),
-        journaled.iter().collect::<HashSet<_>>().len(),
-        "nothing appended twice"
-    );
-    let journaled: HashSet<String> = journaled.into_iter().collect();
-    assert_eq!(
-        journaled, acknowledged,
-        "every acknowledged delivery is journaled"
-    );
+    restart_and_settle(start(), &*journal, &mut acknowledged, &unanswered).await;
     let handled: HashSet<String> = handled_lines(&handled_log)
         .into_iter()
         .filter(|line| line.succeeded)
@@ -578,18 +548,7 @@ async fn killed_inside_a_batched_completion(engine: Engine, delay_us: u64) {
             ("GHL_DURABLE_BATCH_LOG", batch_log.display().to_string()),
         ],
     );
-    let sender = MockSender::new(first.url.clone()).expect("url");
-    let mut tasks = tokio::task::JoinSet::new();
-    let limit = Arc::new(tokio::sync::Semaphore::new(16));
-    for i in 0..300 {
-        let (sender, limit) = (sender.clone(), limit.clone());
-        tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await.expect("semaphore");
-            let id = format!("batch-{i:04}");
-            let sent = sender.event(&event()).bound().webhook_id(&id).send().await;
-            (id, sent.map(|s| s.status.as_u16()).unwrap_or(0))
-        });
-    }
+    let mut tasks = send_load(&first, "batch", 300);
     // The receiver kills itself inside its third completion of several entries.
     let mut acknowledged = HashSet::new();
     let mut unanswered = Vec::new();
@@ -627,26 +586,8 @@ async fn killed_inside_a_batched_completion(engine: Engine, delay_us: u64) {
         );
     }
 
-    // Restart on the same journal; HighLevel retries what was not answered.
     let second = Receiver::start(engine, &location, &handled_log);
-    let sender = MockSender::new(second.url.clone()).expect("url");
-    resend_bound(&sender, &unanswered).await;
-    acknowledged.extend(unanswered.iter().cloned());
-    let stats = settled(&*journal, Duration::from_secs(60)).await;
-    assert_eq!((stats.pending, stats.in_progress, stats.dead), (0, 0, 0));
-    second.stop();
-
-    let journaled = keys(&*journal).await;
-    assert_eq!(
-        journaled.len(),
-        journaled.iter().collect::<HashSet<_>>().len(),
-        "nothing appended twice"
-    );
-    assert_eq!(
-        journaled.into_iter().collect::<HashSet<_>>(),
-        acknowledged,
-        "every acknowledged delivery is journaled"
-    );
+    restart_and_settle(second, &*journal, &mut acknowledged, &unanswered).await;
     let mut times: std::collections::HashMap<String, usize> = Default::default();
     for line in handled_lines(&handled_log) {
         *times.entry(line.id).or_default() += 1;
@@ -667,6 +608,57 @@ async fn killed_inside_a_batched_completion(engine: Engine, delay_us: u64) {
         "{engine:?}, kill {delay_us} µs into a completion of {}: {batch_done} of it committed, {} handled twice",
         batch.len(),
         times.values().filter(|n| **n > 1).count()
+    );
+}
+
+/// Sends `count` distinct deliveries (`PREFIX-NNNN`, bound by path) to `receiver`, 16 at a
+/// time and without retries: each id with its status (0: no answer, e.g. the receiver died).
+fn send_load(
+    receiver: &ChildReceiver,
+    prefix: &str,
+    count: usize,
+) -> tokio::task::JoinSet<(String, u16)> {
+    let sender = MockSender::new(receiver.url.clone()).expect("url");
+    let mut tasks = tokio::task::JoinSet::new();
+    let limit = Arc::new(tokio::sync::Semaphore::new(16));
+    for i in 0..count {
+        let (sender, limit) = (sender.clone(), limit.clone());
+        let id = format!("{prefix}-{i:04}");
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await.expect("semaphore");
+            let sent = sender.event(&event()).bound().webhook_id(&id).send().await;
+            (id, sent.map(|s| s.status.as_u16()).unwrap_or(0))
+        });
+    }
+    tasks
+}
+
+/// After a kill: on `second`, a receiver restarted on the same journal, HighLevel retries
+/// what was not answered; once the journal settles, nothing is journaled twice and every
+/// acknowledged delivery (`acknowledged` grows by the retried ones) is journaled.
+async fn restart_and_settle(
+    second: ChildReceiver,
+    journal: &dyn Journal,
+    acknowledged: &mut HashSet<String>,
+    unanswered: &[String],
+) {
+    let sender = MockSender::new(second.url.clone()).expect("url");
+    resend_bound(&sender, unanswered).await;
+    acknowledged.extend(unanswered.iter().cloned());
+    let stats = settled(journal, Duration::from_secs(60)).await;
+    assert_eq!((stats.pending, stats.in_progress, stats.dead), (0, 0, 0));
+    second.stop();
+
+    let journaled = keys(journal).await;
+    assert_eq!(
+        journaled.len(),
+        journaled.iter().collect::<HashSet<_>>().len(),
+        "nothing appended twice"
+    );
+    assert_eq!(
+        &journaled.into_iter().collect::<HashSet<_>>(),
+        acknowledged,
+        "every acknowledged delivery is journaled"
     );
 }
 

@@ -1,4 +1,5 @@
-//! What the example tests share: a `GET` over real HTTP (test-support's `fetch`).
+//! What the example tests share: a `GET` over real HTTP (test-support's `fetch`), and the
+//! example binaries as `cargo test` built them.
 #![allow(dead_code)]
 
 use ghl_webhook_test_support::fetch;
@@ -14,4 +15,22 @@ pub async fn get_typed(url: &str) -> (u16, String, String) {
 pub async fn get(url: &str) -> (u16, String) {
     let (status, _, body) = get_typed(url).await;
     (status, body)
+}
+
+/// The built example `name`, beside this test's own binary (`target/<profile>/examples/`);
+/// `None`, said loudly, when it is not built (a filtered run: `cargo test` builds them), and
+/// a failure under CI, where `what` (the tests that need it) must run.
+pub fn example(name: &str, what: &str) -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let path = exe.parent()?.parent()?.join("examples").join(name);
+    if path.exists() {
+        return Some(path);
+    }
+    let message = format!(
+        "{} is not built: {what} did NOT run (a plain `cargo test` builds it)",
+        path.display()
+    );
+    assert!(std::env::var_os("CI").is_none(), "{message}");
+    eprintln!("\n*** SKIPPED: {message} ***\n");
+    None
 }
