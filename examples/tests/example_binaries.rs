@@ -8,12 +8,13 @@
 //! none (under CI it fails).
 
 mod common;
+#[path = "../../crates/router/tests/common/flood.rs"]
+mod flood;
 #[path = "../../crates/router/tests/common/postgres_server.rs"]
 mod postgres_server;
 
 use common::get;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -56,14 +57,7 @@ impl Running {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("the example starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let collected = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                collected.lock().expect("lines").push(line);
-            }
-        });
+        let lines = flood::collect_lines(child.stdout.take().expect("piped stdout"));
         let mut running = Self {
             child,
             lines,

@@ -549,7 +549,7 @@ async fn killed_inside_a_batched_completion(engine: Engine, delay_us: u64) {
         ],
     );
     let mut tasks = send_load(&first, "batch", 300);
-    // The receiver kills itself inside its third completion of several entries.
+    // The receiver kills itself inside its first completion of several entries.
     let mut acknowledged = HashSet::new();
     let mut unanswered = Vec::new();
     while let Some(joined) = tasks.join_next().await {
@@ -751,7 +751,7 @@ fn child_process_entry_point() {
 }
 
 /// The child's journal: as opened, or, when `GHL_DURABLE_KILL_IN_BATCH` gives a delay in µs,
-/// one whose third completion of several entries logs their keys to `GHL_DURABLE_BATCH_LOG`,
+/// one whose first completion of several entries logs their keys to `GHL_DURABLE_BATCH_LOG`,
 /// starts the completion and SIGKILLs the process that delay after.
 fn kill_inside_a_batch(journal: Arc<dyn Journal>) -> Arc<dyn Journal> {
     let Some(delay) = std::env::var("GHL_DURABLE_KILL_IN_BATCH")
@@ -787,7 +787,7 @@ impl Journal for KillInsideBatch {
             .iter()
             .filter(|(_, how)| *how == Settlement::Complete)
             .count();
-        if completes >= 2 && self.batches.fetch_add(1, Ordering::SeqCst) == 2 {
+        if completes >= 2 && self.batches.fetch_add(1, Ordering::SeqCst) == 0 {
             let keys: Vec<&str> = batch.iter().map(|(token, _)| token.key()).collect();
             std::fs::write(&self.log, keys.join(" ")).expect("the batch log");
             let delay = self.delay;

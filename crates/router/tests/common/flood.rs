@@ -255,14 +255,7 @@ impl Receiver {
             .stdout(Stdio::piped())
             .spawn()
             .expect("the receiver starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let collected = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                collected.lock().expect("lines").push(line);
-            }
-        });
+        let lines = collect_lines(child.stdout.take().expect("piped stdout"));
         let deadline = Instant::now() + Duration::from_secs(20);
         let addr = loop {
             let found = lines.lock().expect("lines").iter().find_map(|line| {
@@ -386,4 +379,17 @@ pub async fn run_and_check(
         flood.connections
     );
     (report, peak)
+}
+
+/// The lines a child process prints, collected as they come by a thread of their own (the
+/// pipe is drained, so the child never blocks on it).
+pub fn collect_lines(stdout: std::process::ChildStdout) -> Arc<Mutex<Vec<String>>> {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let collected = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            collected.lock().expect("lines").push(line);
+        }
+    });
+    lines
 }

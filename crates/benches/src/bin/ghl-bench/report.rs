@@ -859,22 +859,24 @@ mod tests {
         let r = ratios(&results, Sdk, HandWritten, |m| m.loaded.rps()).expect("two rounds");
         assert!((r.min - 0.9).abs() < 1e-9 && (r.max - 1.0).abs() < 1e-9);
         assert!((r.median - 0.95).abs() < 1e-9);
-        let text = render(
-            &results,
-            &Context {
-                command: "cargo run --release -p ghl-webhook-benches".into(),
-                machine: "test".into(),
-                pinning: "none".into(),
-                node: None,
-                options: crate::flags::parse(["ghl-bench"]).expect("the defaults"),
-                body_len: 1,
-                notes: vec![],
-                fsync: None,
-            },
-        );
+        let text = render(&results, &context(None));
         assert!(text.contains("| (c)/(b) throughput ≥ 0.95 @50 | 0.950 (0.900–1.000) | **met** |"));
         assert!(text.contains("| peak RSS of (c) ≤ 8 MiB @50 | max 4.0 MiB | **met** |"));
         assert!(text.contains("not measured"));
+    }
+
+    /// The report's context in these tests: the default options, and `fsync` as measured.
+    fn context(fsync: Option<(f64, f64)>) -> Context {
+        Context {
+            command: "cargo run --release -p ghl-webhook-benches".into(),
+            machine: "test".into(),
+            pinning: "none".into(),
+            node: None,
+            options: crate::flags::parse(["ghl-bench"]).expect("the defaults"),
+            body_len: 1,
+            notes: vec![],
+            fsync,
+        }
     }
 
     #[test]
@@ -885,19 +887,7 @@ mod tests {
             m(Durable, 1, 70, 12.0),
             m(Postgres, 1, 85, 11.0),
         ];
-        let text = render(
-            &results,
-            &Context {
-                command: "cargo run --release -p ghl-webhook-benches".into(),
-                machine: "test".into(),
-                pinning: "none".into(),
-                node: None,
-                options: crate::flags::parse(["ghl-bench"]).expect("the defaults"),
-                body_len: 1,
-                notes: vec![],
-                fsync: Some((200.0, 500.0)),
-            },
-        );
+        let text = render(&results, &context(Some((200.0, 500.0))));
         assert!(text.contains("Durable mode on Postgres (PostgreSQL, fsync on"));
         assert!(text.contains("| (i)/(c) acknowledged throughput | 0.850 | 0.850 |"));
         assert!(text.contains("| (i)/(e) acknowledged throughput | 1.214 | 1.214 |"));
