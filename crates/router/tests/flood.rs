@@ -16,7 +16,10 @@ mod flood;
 use std::process::Command;
 use std::time::Duration;
 
-use flood::{Flood, Receiver, raise_open_files, run_and_check, signed_request};
+use flood::{
+    Flood, ONE_FLOOD_AT_A_TIME, Receiver, raise_open_files, run_and_check, set_open_files,
+    signed_request,
+};
 use ghl_webhook_router::serve::{ServeConfig, serve_with};
 use ghl_webhook_router::types::Event;
 use ghl_webhook_router::{Delivery, WebhookRouter};
@@ -48,6 +51,7 @@ fn accept_errors(receiver: &Receiver) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_a_connection_flood_every_signed_delivery_is_answered_200_within_a_second() {
+    let _alone = ONE_FLOOD_AT_A_TIME.lock().await;
     // 10,000 flood sockets and the deliveries' in this process.
     let limit = raise_open_files(65_536);
     let flood_size = Flood::from_env("127.0.0.1:1".parse().expect("addr"), "/").connections;
@@ -80,6 +84,7 @@ async fn under_a_connection_flood_every_signed_delivery_is_answered_200_within_a
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn out_of_file_descriptors_the_accept_loop_backs_off_makes_room_and_serves_again() {
+    let _alone = ONE_FLOOD_AT_A_TIME.lock().await;
     raise_open_files(4_096);
     // 256 descriptors and a cap far above them: accepting fails with EMFILE once ~250 are open.
     let mut receiver = receiver(256, Some(4_096));
@@ -133,7 +138,7 @@ fn child_process_entry_point() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(65_536);
-    raise_open_files(nofile);
+    set_open_files(nofile);
     tracing_subscriber::fmt()
         .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
         .with_writer(std::io::stdout)

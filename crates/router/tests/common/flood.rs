@@ -108,8 +108,9 @@ impl Hold {
 }
 
 /// Sets this process's soft open-file limit to `want`, raising the hard limit when allowed
-/// (else to the hard limit at most), and returns the soft limit now in force.
-pub fn raise_open_files(want: u64) -> u64 {
+/// (else to the hard limit at most), and returns the soft limit now in force. The limit is
+/// the whole process's: a receiver child sets its own with this.
+pub fn set_open_files(want: u64) -> u64 {
     use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
     let current = getrlimit(Resource::Nofile);
     let hard = current.maximum;
@@ -128,6 +129,23 @@ pub fn raise_open_files(want: u64) -> u64 {
     }
     getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
 }
+
+/// Raises this process's soft open-file limit to at least `want`, never lowering it: tests of
+/// one binary share the process, and one must not take descriptors from another.
+pub fn raise_open_files(want: u64) -> u64 {
+    let current = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(u64::MAX);
+    if current >= want {
+        current
+    } else {
+        set_open_files(want)
+    }
+}
+
+/// Held by a test for as long as it floods: two floods at once share two cores and one
+/// process's descriptors, and neither would measure what it claims.
+pub static ONE_FLOOD_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A signed AssociationDelete with this `webhookId`, as raw HTTP/1.1 bytes.
 pub fn signed_request(path: &str, webhook_id: &str) -> Vec<u8> {
