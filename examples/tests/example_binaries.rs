@@ -8,29 +8,26 @@
 //! none (under CI it fails).
 
 mod common;
-#[path = "../../crates/router/tests/common/flood.rs"]
-mod flood;
-#[path = "../../crates/router/tests/common/postgres_server.rs"]
-mod postgres_server;
 
 use common::get;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ghl_webhook_router::journal::{EntryState, Journal as _, PostgresConfig, PostgresJournal};
 use ghl_webhook_router::metrics::DELIVERIES_TOTAL;
 use ghl_webhook_router::types::association::{Association, AssociationDelete};
 use ghl_webhook_test_support::MockSender;
-use ghl_webhook_test_support::prometheus::Exposition;
+use ghl_webhook_testkit::lines::Lines;
+use ghl_webhook_testkit::postgres_server;
+use ghl_webhook_testkit::prometheus::Exposition;
 use serde_json::Value;
 
 /// A running example: killed (SIGKILL) when dropped; its stdout collected line by line.
 struct Running {
     child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
+    lines: Lines,
     base: String,
 }
 
@@ -57,7 +54,7 @@ impl Running {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("the example starts");
-        let lines = flood::collect_lines(child.stdout.take().expect("piped stdout"));
+        let lines = Lines::read(child.stdout.take().expect("piped stdout"));
         let mut running = Self {
             child,
             lines,
@@ -88,8 +85,7 @@ impl Running {
         loop {
             if let Some(found) = self
                 .lines
-                .lock()
-                .expect("lines")
+                .all()
                 .iter()
                 .find(|line| matches(line))
                 .and_then(|line| take(line))
@@ -99,7 +95,7 @@ impl Running {
             assert!(
                 Instant::now() < deadline,
                 "no such line; stdout so far: {:?}",
-                self.lines.lock().expect("lines")
+                self.lines.all()
             );
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -9,8 +9,7 @@
 //! not built (under CI it fails).
 
 mod common;
-#[path = "../../crates/router/tests/common/flood.rs"]
-mod flood;
+use ghl_webhook_testkit::flood;
 
 use std::process::Command;
 

@@ -21,8 +21,8 @@ use ghl_webhook_examples::{axum_app, hyper_app};
 use ghl_webhook_router::DEFAULT_BODY_LIMIT;
 use ghl_webhook_router::metrics::{DELIVERIES_TOTAL, SIGNATURE_REJECTIONS_TOTAL};
 use ghl_webhook_router::types::association::{Association, AssociationCreate, AssociationDelete};
-use ghl_webhook_test_support::prometheus::Exposition;
 use ghl_webhook_test_support::{MockSender, TestKeys};
+use ghl_webhook_testkit::prometheus::Exposition;
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::{Value, json};
 

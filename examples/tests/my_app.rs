@@ -172,9 +172,7 @@ async fn the_durable_hyper_app_acknowledges_once_journaled_and_handles_afterward
     app.await.expect("joined").expect("served");
 }
 
-#[path = "../../crates/router/tests/common/redis_server.rs"]
-#[allow(dead_code)] // shared with the router's tests, which kill and restart it
-mod redis_server;
+use ghl_webhook_testkit::redis_server;
 
 #[tokio::test]
 async fn two_durable_app_replicas_share_one_redis_journal() {
@@ -192,8 +190,7 @@ async fn two_durable_app_replicas_share_one_redis_journal() {
     two_replicas_handle_a_retried_delivery_once([journal(), journal()], journal(), "d-2").await;
 }
 
-#[path = "../../crates/router/tests/common/postgres_server.rs"]
-mod postgres_server;
+use ghl_webhook_testkit::postgres_server;
 
 #[tokio::test]
 async fn two_durable_app_replicas_share_one_postgres_journal() {

@@ -3,7 +3,7 @@
 //! Input: the argument, a newline, then the JSON document it is applied to.
 #![no_main]
 
-use ghl_webhook_test_support::json_set::{apply, parse};
+use ghl_webhook_sim::json_set::{apply, parse};
 use ghl_webhooks_fuzz::split_once;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;

@@ -14,7 +14,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use ghl_webhook_router::types::Event;
 use ghl_webhook_router::{Delivery, UnknownEvent, Verifier, WebhookRouter, WebhookService};
-use ghl_webhook_test_support::TestKeys;
+use ghl_webhook_sim::TestKeys;
 use ghl_webhooks_fuzz::{DOCUMENTED_STATUSES, runtime, split_once};
 use http_body::{Body, Frame};
 use hyper::body::Incoming;

@@ -3,8 +3,8 @@
 //! simulator configuration.
 #![no_main]
 
-use ghl_webhook_test_support::simulator::SigningKey;
-use ghl_webhook_test_support::simulator::scenario::Scenario;
+use ghl_webhook_sim::simulator::SigningKey;
+use ghl_webhook_sim::simulator::scenario::Scenario;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

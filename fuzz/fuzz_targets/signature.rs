@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use ghl_webhook_router::batch::BatchVerifier;
 use ghl_webhook_router::{LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, Verifier};
-use ghl_webhook_test_support::TestKeys;
+use ghl_webhook_sim::TestKeys;
 use ghl_webhooks_fuzz::{runtime, split_once};
 use http::{HeaderMap, HeaderValue};
 use libfuzzer_sys::fuzz_target;

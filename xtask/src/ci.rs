@@ -15,6 +15,8 @@ enum Step {
     Tidy,
     /// `cargo xtask package`, run in this process.
     Package,
+    /// `cargo xtask features`: each published crate with each feature alone.
+    EachFeature,
     /// `cargo xtask fuzz --seconds N`: every coverage-guided fuzz target, run in this process.
     CoverageFuzz { seconds: u64 },
 }
@@ -45,6 +47,8 @@ const STEPS: &[Step] = &[
             "--package",
             "ghl-webhook-router",
             "--package",
+            "ghl-webhook-sim",
+            "--package",
             "ghl-webhook-test-support",
             "--no-default-features",
             "--",
@@ -58,6 +62,7 @@ const STEPS: &[Step] = &[
         env: &[("RUSTDOCFLAGS", "-D warnings")],
     },
     Step::Package,
+    Step::EachFeature,
     // The fuzz, bounded: 20,000 mutated deliveries (see RELIABILITY.md), at most 120 s.
     Step::Cargo {
         args: &[
@@ -86,7 +91,7 @@ const STEPS: &[Step] = &[
 ];
 
 /// Runs the steps in order and stops at the first that fails.
-pub fn run() -> ExitCode {
+pub(crate) fn run() -> ExitCode {
     for step in STEPS {
         if let Err(message) = step.run() {
             eprintln!("xtask ci: {message}");
@@ -111,6 +116,10 @@ impl Step {
             Step::Package => {
                 eprintln!("==> cargo xtask package");
                 crate::package::check()
+            }
+            Step::EachFeature => {
+                eprintln!("==> cargo xtask features");
+                crate::features::check()
             }
             Step::CoverageFuzz { seconds } => {
                 eprintln!("==> cargo xtask fuzz --seconds {seconds}");

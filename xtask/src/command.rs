@@ -3,7 +3,7 @@
 use std::process::Command;
 
 /// Runs `command` to completion, printing it first; an error names it and how it ended.
-pub fn run(command: &mut Command) -> Result<(), String> {
+pub(crate) fn run(command: &mut Command) -> Result<(), String> {
     eprintln!("==> {}", describe(command));
     let status = command
         .status()

@@ -9,18 +9,18 @@ const FUZZ_FLAGS: &[&str] = &["--requests", "--seed", "--max-seconds"];
 const SOAK_FLAGS: &[&str] = &["--minutes", "--seed"];
 
 /// `cargo xtask fuzz-http --requests N [--seed S] [--max-seconds T] [--debug]`.
-pub fn fuzz(args: &[String]) -> ExitCode {
+pub(crate) fn fuzz(args: &[String]) -> ExitCode {
     run("fuzz", FUZZ_FLAGS, args)
 }
 
 /// `cargo xtask soak --minutes M [--seed S] [--debug]`.
-pub fn soak(args: &[String]) -> ExitCode {
+pub(crate) fn soak(args: &[String]) -> ExitCode {
     run("soak", SOAK_FLAGS, args)
 }
 
 /// The driver's arguments (flag, value pairs from `allowed`) and whether to build without
 /// `--release`.
-pub fn parse(allowed: &[&str], args: &[String]) -> Result<(Vec<String>, bool), String> {
+pub(crate) fn parse(allowed: &[&str], args: &[String]) -> Result<(Vec<String>, bool), String> {
     let mut forwarded = Vec::new();
     let mut debug = false;
     let mut rest = args.iter();

@@ -17,7 +17,7 @@ use std::process::{Command, ExitCode};
 use ghl_webhook_types::{EventKind, fixtures};
 
 /// Every fuzz target, as named in `fuzz/Cargo.toml`.
-pub const TARGETS: &[&str] = &[
+pub(crate) const TARGETS: &[&str] = &[
     "request",
     "identify",
     "decode",
@@ -30,7 +30,7 @@ pub const TARGETS: &[&str] = &[
 
 /// What `fuzz` was asked for.
 #[derive(Debug, PartialEq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Seconds per target.
     pub seconds: u64,
     /// One target only, or all of them.
@@ -38,7 +38,7 @@ pub struct Plan {
 }
 
 /// `--seconds N [--target NAME]`.
-pub fn parse(args: &[String]) -> Result<Plan, String> {
+pub(crate) fn parse(args: &[String]) -> Result<Plan, String> {
     let mut seconds = None;
     let mut target = None;
     let mut rest = args.iter();
@@ -77,7 +77,7 @@ pub fn parse(args: &[String]) -> Result<Plan, String> {
 }
 
 /// `cargo xtask fuzz --seconds N [--target NAME]`.
-pub fn run(args: &[String]) -> ExitCode {
+pub(crate) fn run(args: &[String]) -> ExitCode {
     let plan = match parse(args) {
         Ok(plan) => plan,
         Err(message) => {
@@ -95,7 +95,7 @@ pub fn run(args: &[String]) -> ExitCode {
 }
 
 /// Seeds, builds and runs the planned targets; the summary on stderr.
-pub fn fuzz(plan: &Plan) -> Result<(), String> {
+pub(crate) fn fuzz(plan: &Plan) -> Result<(), String> {
     let dir = fuzz_dir();
     if Command::new(env!("CARGO"))
         .args(["fuzz", "--version"])
@@ -175,7 +175,7 @@ fn fuzz_dir() -> PathBuf {
 
 /// The last figures libFuzzer printed.
 #[derive(Debug, Default, PartialEq)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// Inputs run.
     pub executions: u64,
     /// Edges covered (`cov:`).
@@ -187,7 +187,7 @@ pub struct Stats {
 impl Stats {
     /// From libFuzzer's log: `stat::number_of_executed_units` when the final stats are printed,
     /// else the last `#N ... cov: C ft: F` line.
-    pub fn from_log(log: &str) -> Self {
+    pub(crate) fn from_log(log: &str) -> Self {
         let mut stats = Stats::default();
         for line in log.lines() {
             let words: Vec<&str> = line.split_whitespace().collect();
@@ -243,7 +243,7 @@ fn payloads() -> Vec<(EventKind, &'static str)> {
 }
 
 /// The seeds of one target, in its input format (see each target's doc comment).
-pub fn seeds(target: &str) -> Vec<Vec<u8>> {
+pub(crate) fn seeds(target: &str) -> Vec<Vec<u8>> {
     let payloads = payloads();
     let with_prefix = |prefix: &[u8], body: &str| {
         let mut seed = prefix.to_vec();
@@ -299,7 +299,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         "keys" => {
             let keys = Path::new(env!("CARGO_MANIFEST_DIR"))
                 .parent()
-                .map(|root| root.join("crates/test-support/keys"));
+                .map(|root| root.join("crates/sim/keys"));
             let mut seeds: Vec<Vec<u8>> = keys
                 .and_then(|dir| std::fs::read_dir(dir).ok())
                 .into_iter()

@@ -2,7 +2,7 @@
 //!
 //! - `cargo xtask ci`: everything CI checks, in order: fmt, tidy, clippy (`-D warnings`, all
 //!   targets and features; the library crates also without default features), rustdoc
-//!   (`-D warnings`), the packaging check, a bounded fuzz, the whole test suite. CI's `.ci/run`
+//!   (`-D warnings`), the packaging check, each feature alone, a bounded fuzz, the whole test suite. CI's `.ci/run`
 //!   installs what the tests need (redis-server) and then runs this.
 //! - `cargo xtask fuzz --seconds N [--target NAME]`: the coverage-guided fuzz targets of
 //!   `fuzz/` (cargo fuzz, libFuzzer), each seeded from the fixtures and run `N` seconds.
@@ -16,6 +16,7 @@
 //!   minimum Rust version is the pinned toolchain's.
 //! - `cargo xtask package`: the published crates package and build from their packaged
 //!   sources, and the README's quick start compiles against the packages.
+//! - `cargo xtask features`: each published crate builds with each of its features alone.
 //!
 //! The end-to-end benchmark is a program of its own: `cargo run --release -p
 //! ghl-webhook-benches -- --help`.
@@ -26,6 +27,7 @@ use std::process::ExitCode;
 mod ci;
 mod command;
 mod edge;
+mod features;
 mod fuzz;
 mod package;
 mod tidy;
@@ -37,7 +39,8 @@ const USAGE: &str = "usage: cargo xtask <task>
   soak    --minutes M [--seed S] [--debug]: 50 connections, 30% duplicates, 10% handler failures, RSS
   tidy    the events guide lists exactly EventKind::ALL, as the catalogue has them, and the
           production guide the router's metrics; rust-version is the pinned toolchain's
-  package cargo package of the published crates, and the README's quick start built against them";
+  package cargo package of the published crates, and the README's quick start built against them
+  features each published crate built with each of its features alone";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -50,6 +53,13 @@ fn main() -> ExitCode {
         Some("fuzz-http") => edge::fuzz(&args[1..]),
         Some("soak") => edge::soak(&args[1..]),
         Some("package") => package::run(),
+        Some("features") => match features::check() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("xtask features: {message}");
+                ExitCode::FAILURE
+            }
+        },
         Some("help") | Some("--help") | Some("-h") | None => {
             eprintln!("{USAGE}");
             if args.is_empty() {

@@ -1,6 +1,6 @@
 //! `cargo xtask package`: the published crates package, and build from what they package.
 //!
-//! 1. `cargo package` of the four published crates: each `.crate` is unpacked and built (its
+//! 1. `cargo package` of the published crates: each `.crate` is unpacked and built (its
 //!    library and binaries) from its packaged sources alone, the workspace's crates resolved
 //!    from the other packages, not from the workspace paths.
 //! 2. A scratch project outside the workspace (`target/package-consumer`) depends on the
@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// The published crates, dependencies first.
-const CRATES: &[&str] = &[
+pub(crate) const CRATES: &[&str] = &[
     "ghl-webhook-types",
     "ghl-webhook-router",
+    "ghl-webhook-sim",
     "ghl-webhook-test-support",
     "ghl-webhook-cli",
 ];
@@ -23,7 +24,7 @@ const CRATES: &[&str] = &[
 const QUICK_START_HEADING: &str = "## Use it";
 
 /// Runs both checks.
-pub fn run() -> ExitCode {
+pub(crate) fn run() -> ExitCode {
     match check() {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -34,7 +35,7 @@ pub fn run() -> ExitCode {
 }
 
 /// Both checks, as one step of `cargo xtask ci`.
-pub fn check() -> Result<(), String> {
+pub(crate) fn check() -> Result<(), String> {
     let root = workspace_root()?;
     let version = workspace_version(&root)?;
 
@@ -191,7 +192,7 @@ fn quick_start(readme: &str) -> Result<String, String> {
     ))
 }
 
-fn workspace_root() -> Result<PathBuf, String> {
+pub(crate) fn workspace_root() -> Result<PathBuf, String> {
     let manifest =
         std::env::var_os("CARGO_MANIFEST_DIR").ok_or("run it as `cargo xtask package`")?;
     Path::new(&manifest)
@@ -206,7 +207,7 @@ fn workspace_version(root: &Path) -> Result<String, String> {
 }
 
 /// The string `field = "…"` of `[workspace.package]` in the root manifest.
-pub fn workspace_package_field(root: &Path, field: &str) -> Result<String, String> {
+pub(crate) fn workspace_package_field(root: &Path, field: &str) -> Result<String, String> {
     let manifest = fs::read_to_string(root.join("Cargo.toml"))
         .map_err(|e| format!("cannot read Cargo.toml: {e}"))?;
     let section = manifest

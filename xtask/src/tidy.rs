@@ -57,7 +57,7 @@ fn expected_row(kind: EventKind) -> String {
 }
 
 /// `cargo xtask tidy`.
-pub fn run() -> ExitCode {
+pub(crate) fn run() -> ExitCode {
     if check() {
         ExitCode::SUCCESS
     } else {
@@ -66,7 +66,7 @@ pub fn run() -> ExitCode {
 }
 
 /// Runs every check, prints what differs; whether all passed.
-pub fn check() -> bool {
+pub(crate) fn check() -> bool {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap_or(Path::new("."));
@@ -135,7 +135,7 @@ fn metric_rows<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
 /// The production guide's table of metrics (`## Running it in production`) is the one in the docs of
 /// `ghl_webhook_router::metrics`, row for row (the router's tests check that one against the
 /// code).
-pub fn check_metrics_table(root: &Path, readme: &str) -> Result<(), String> {
+pub(crate) fn check_metrics_table(root: &Path, readme: &str) -> Result<(), String> {
     let path = root.join("crates/router/src/metrics.rs");
     let source = std::fs::read_to_string(&path)
         .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
@@ -143,7 +143,7 @@ pub fn check_metrics_table(root: &Path, readme: &str) -> Result<(), String> {
 }
 
 /// [`check_metrics_table`] on the two texts.
-pub fn compare_metric_tables(readme: &str, source: &str) -> Result<(), String> {
+pub(crate) fn compare_metric_tables(readme: &str, source: &str) -> Result<(), String> {
     let documented = metric_rows(source, "//! ");
     let listed = metric_rows(readme, "");
     if documented.is_empty() {
@@ -203,7 +203,10 @@ fn events_table(readme: &str) -> Option<(&str, Vec<&str>)> {
 /// Compares the rows of the events guide's table with `expected` (event name, row): one problem per
 /// row of a known event that differs, and one if the rows are not in name order. Names the
 /// catalogue does not know are [`check_events_table`]'s to report.
-pub fn check_event_rows(readme: &str, expected: &[(&str, String)]) -> Result<(), Vec<String>> {
+pub(crate) fn check_event_rows(
+    readme: &str,
+    expected: &[(&str, String)],
+) -> Result<(), Vec<String>> {
     // A missing section is check_events_table's to report.
     let Some((_, rows)) = table_rows(readme) else {
         return Ok(());
@@ -236,7 +239,7 @@ pub fn check_event_rows(readme: &str, expected: &[(&str, String)]) -> Result<(),
 /// Compares the events guide's table of events with `kinds`; on a mismatch, one line per problem:
 /// the kinds missing from the table, the names in it that are no kind, the names listed twice,
 /// a count in the heading that is not the number of kinds.
-pub fn check_events_table(readme: &str, kinds: &[&str]) -> Result<(), Vec<String>> {
+pub(crate) fn check_events_table(readme: &str, kinds: &[&str]) -> Result<(), Vec<String>> {
     let Some((heading, listed)) = events_table(readme) else {
         return Err(vec![format!(
             "the events guide has no `{EVENTS_HEADING}` section"

@@ -28,7 +28,7 @@ use ghl_webhook_router::{
     Delivery, InMemoryStore, LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, Verifier, WebhookRouter,
     WebhookService,
 };
-use ghl_webhook_test_support::TestKeys;
+use ghl_webhook_sim::TestKeys;
 use http::{HeaderMap, HeaderValue, Method, Request, header};
 use http_body_util::Full;
 use serde::Deserialize;
@@ -125,7 +125,7 @@ fn verification(c: &mut Criterion) {
     group.finish();
 
     // Legacy RSA-4096 (`X-WH-Signature`).
-    use ghl_webhook_test_support::rsa_keys;
+    use ghl_webhook_sim::rsa_keys;
     use rsa::pkcs8::DecodePublicKey;
     use rsa::signature::Verifier as _;
     let rsa_header = rsa_keys::sign(&p.body);

@@ -131,7 +131,7 @@ mod tests {
     use super::*;
     use crate::payloads::contact_create_deliveries;
     use ghl_webhook_router::types::contact::ContactCreate;
-    use ghl_webhook_test_support::TestKeys;
+    use ghl_webhook_sim::TestKeys;
 
     #[test]
     fn accepts_a_signed_delivery_and_refuses_a_tampered_one() {

@@ -21,7 +21,6 @@
 //! This library holds what they share: the signed payloads ([`payloads`]), the hand-written
 //! receiver ([`baseline`]), so the micro benchmark and the end-to-end server (b) run the very
 //! same baseline code, and the names of the servers ([`servers`]).
-#![warn(missing_docs)]
 
 pub mod baseline;
 pub mod footprint;

@@ -2,7 +2,7 @@
 //! signed with the test key like HighLevel signs.
 
 use bytes::Bytes;
-use ghl_webhook_test_support::TestKeys;
+use ghl_webhook_sim::TestKeys;
 
 /// HighLevel's documented ContactCreate example (`crates/types/fixtures`), pretty-printed.
 pub const CONTACT_CREATE_FIXTURE: &str = include_str!("../../types/fixtures/ContactCreate.json");

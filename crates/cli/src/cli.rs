@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::journal_args::JournalArgs;
 
 /// The exit codes, shown at the end of `--help`.
-pub const EXIT_CODES: &str = "\
+pub(crate) const EXIT_CODES: &str = "\
 Exit codes:
   0  success (trigger: every delivery answered 2xx; verify: the signature is valid)
   1  trigger: a delivery was answered non-2xx; verify: the signature is invalid
@@ -31,7 +31,7 @@ Exit codes:
 /// them in production (`ghl-webhook keys` shows which keys are which).
 #[derive(Debug, Parser)]
 #[command(name = "ghl-webhook", version, after_help = EXIT_CODES)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -39,7 +39,7 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Send a built-in fixture of EVENT to URL, signed like HighLevel, and print the answer.
     ///
     /// The payload gets a fresh `webhookId` and `timestamp` (kept across --repeat, as
@@ -92,7 +92,7 @@ pub enum Command {
 }
 
 /// The end of `simulate --help`: the control API, the scenario file and the exit codes.
-pub const SIMULATE_HELP: &str = "\
+pub(crate) const SIMULATE_HELP: &str = "\
 Control API (JSON bodies; errors are {\"error\": MESSAGE} with a 4xx/5xx status):
   GET    /                              the dashboard (delivery log, Resend, breaker; live)
   GET    /api/settings                  default URL, subscriptions, policy, time scale, ...
@@ -128,7 +128,7 @@ Exit codes:
 
 /// `simulate`'s arguments.
 #[derive(Debug, Args)]
-pub struct SimulateArgs {
+pub(crate) struct SimulateArgs {
     /// The control API's address, loopback only (port 0 picks a free port).
     #[arg(
         long,
@@ -161,7 +161,7 @@ pub struct SimulateArgs {
 
 /// `trigger`'s arguments.
 #[derive(Debug, Args)]
-pub struct TriggerArgs {
+pub(crate) struct TriggerArgs {
     /// The event name, as `ghl-webhook list` prints it (case-sensitive), e.g. ContactCreate.
     #[arg(value_name = "EVENT")]
     pub event: String,
@@ -205,7 +205,7 @@ pub struct TriggerArgs {
 
 /// `sign`'s arguments.
 #[derive(Debug, Args)]
-pub struct SignArgs {
+pub(crate) struct SignArgs {
     /// The private key (PKCS#8 PEM, Ed25519 or RSA; RSA also PKCS#1). Give an Ed25519 and an
     /// RSA key for --scheme both.
     #[arg(long = "key", value_name = "PRIVATE_PEM", required = true)]
@@ -217,7 +217,7 @@ pub struct SignArgs {
 
 /// `verify`'s arguments.
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// A trusted public key: SPKI PEM (Ed25519 or RSA; RSA also PKCS#1), or an Ed25519 key as
     /// its raw 32 bytes in base64 or hex. Repeatable (key rotation).
     #[arg(long = "key", value_name = "PUBLIC_PEM", required = true)]
@@ -234,7 +234,7 @@ pub struct VerifyArgs {
 
 /// `listen`'s arguments.
 #[derive(Debug, Args)]
-pub struct ListenArgs {
+pub(crate) struct ListenArgs {
     /// The address to listen on (port 0 picks a free port; the bound address is printed).
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:3000")]
     pub addr: String,
@@ -317,7 +317,7 @@ pub struct ListenArgs {
 /// the schemes that make sense for it ([`Scheme::SEND`], [`Scheme::SIGN`],
 /// [`Scheme::VERIFY`]); the names on the command line are clap's, from the variant names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Scheme {
+pub(crate) enum Scheme {
     /// X-GHL-Signature (Ed25519): what HighLevel sends today.
     Ed25519,
     /// X-WH-Signature (legacy RSA PKCS#1 v1.5, SHA-256).
@@ -330,11 +330,11 @@ pub enum Scheme {
 
 impl Scheme {
     /// What `trigger` can send.
-    pub const SEND: &'static [Scheme] = &[Self::Ed25519, Self::Rsa, Self::Both, Self::None];
+    pub(crate) const SEND: &'static [Scheme] = &[Self::Ed25519, Self::Rsa, Self::Both, Self::None];
     /// What `sign` can print.
-    pub const SIGN: &'static [Scheme] = &[Self::Ed25519, Self::Rsa, Self::Both];
+    pub(crate) const SIGN: &'static [Scheme] = &[Self::Ed25519, Self::Rsa, Self::Both];
     /// What `verify` can check: one signature.
-    pub const VERIFY: &'static [Scheme] = &[Self::Ed25519, Self::Rsa];
+    pub(crate) const VERIFY: &'static [Scheme] = &[Self::Ed25519, Self::Rsa];
 
     /// A `--scheme` parser accepting only `allowed` (and listing only those in `--help` and
     /// in the error for any other value).
@@ -344,7 +344,7 @@ impl Scheme {
     }
 
     /// Whether the scheme sends `X-GHL-Signature` and `X-WH-Signature`.
-    pub fn headers(self) -> (bool, bool) {
+    pub(crate) fn headers(self) -> (bool, bool) {
         match self {
             Self::Ed25519 => (true, false),
             Self::Rsa => (false, true),

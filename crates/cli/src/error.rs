@@ -9,14 +9,14 @@ use crate::journal_at::{DEFAULT_SCHEMA, Target};
 use crate::json_set::SetError;
 
 /// Exit code: unusable arguments, files or input.
-pub const EXIT_USAGE: u8 = 2;
+pub(crate) const EXIT_USAGE: u8 = 2;
 /// Exit code: an I/O failure (network, listening, output).
-pub const EXIT_IO: u8 = 3;
+pub(crate) const EXIT_IO: u8 = 3;
 
 /// Why a command could not run. Outcomes that are answers (a non-2xx status, an invalid
 /// signature) are not errors: they are reported and give exit code 1.
 #[derive(Debug, thiserror::Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// A file that cannot be read.
     #[error("cannot read `{}`: {source}", path.display())]
     ReadFile {
@@ -149,7 +149,7 @@ pub enum CliError {
 
 impl CliError {
     /// The process exit code for this error.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Self::ReadFile { .. }
             | Self::Key { .. }
@@ -171,12 +171,12 @@ impl CliError {
     }
 
     /// True for a write to a closed pipe (`ghl-webhook list | head`): not worth a message.
-    pub fn is_broken_pipe(&self) -> bool {
+    pub(crate) fn is_broken_pipe(&self) -> bool {
         matches!(self, Self::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
     }
 
     /// An error writing the command's output.
-    pub fn output(source: io::Error) -> Self {
+    pub(crate) fn output(source: io::Error) -> Self {
         Self::Io {
             what: "cannot write the output",
             source,
@@ -186,7 +186,7 @@ impl CliError {
 
 /// Who opens a journal, for the advice that goes with an unusable one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JournalUse {
+pub(crate) enum JournalUse {
     /// `listen --journal`: a receiver, which creates the file when it is missing.
     Receive,
     /// `journal ...`: inspection and repair of an existing journal.
@@ -204,7 +204,7 @@ impl CliError {
     /// data under the prefix or in the schema and an unknown key are unusable arguments (exit
     /// 2); the engine failing or unreachable, a lost lease or a closed journal are I/O failures
     /// (exit 3).
-    pub fn journal(err: JournalError, at: &Target, usage: JournalUse) -> Self {
+    pub(crate) fn journal(err: JournalError, at: &Target, usage: JournalUse) -> Self {
         match at {
             Target::Postgres { .. } => Self::postgres_journal(err, at, usage),
             Target::Sqlite(_) | Target::Redis { .. } => Self::any_journal(err, at, usage),
@@ -266,7 +266,7 @@ impl CliError {
 }
 
 /// `error` and its sources, joined with `: ` (hyper's errors keep the cause in the chain).
-pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -4,7 +4,7 @@
 use ghl_webhook_types::EventKind;
 
 /// The built-in fixture of `kind`, as shipped.
-pub fn builtin(kind: EventKind) -> &'static str {
+pub(crate) fn builtin(kind: EventKind) -> &'static str {
     ghl_webhook_types::fixtures::example(kind)
 }
 

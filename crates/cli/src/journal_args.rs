@@ -12,7 +12,7 @@ use crate::journal_at::{JournalOptions, Target};
 
 /// `journal`'s arguments: a subcommand.
 #[derive(Debug, Args)]
-pub struct JournalArgs {
+pub(crate) struct JournalArgs {
     /// What to do with the journal.
     #[command(subcommand)]
     pub command: JournalCommand,
@@ -20,7 +20,7 @@ pub struct JournalArgs {
 
 /// `journal`'s subcommands.
 #[derive(Debug, Subcommand)]
-pub enum JournalCommand {
+pub(crate) enum JournalCommand {
     /// Count the entries by state, and tell how long the oldest pending one has waited.
     ///
     /// Prints one `STATE COUNT` line per state, `total COUNT`, and `oldest pending: ...`.
@@ -72,7 +72,7 @@ pub enum JournalCommand {
 
 /// The journal and the output format, common to every `journal` subcommand.
 #[derive(Debug, Args)]
-pub struct JournalFile {
+pub(crate) struct JournalFile {
     #[command(flatten)]
     pub at: JournalAtArgs,
     /// The key prefix of the Redis journal (default `ghl-webhooks:journal:`, the SDK's).
@@ -89,7 +89,7 @@ pub struct JournalFile {
 /// Which journal: exactly one of `--journal FILE`, `--redis URL` and `--postgres URL`.
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false)]
-pub struct JournalAtArgs {
+pub(crate) struct JournalAtArgs {
     /// The journal: the SQLite file a durable receiver writes (`ghl-webhook listen --journal
     /// FILE`). It must exist; nothing is created. A receiver may be running on it.
     #[arg(long = "journal", value_name = "FILE")]
@@ -108,7 +108,7 @@ pub struct JournalAtArgs {
 
 impl JournalFile {
     /// The journal options as given.
-    pub fn options(&self) -> JournalOptions {
+    pub(crate) fn options(&self) -> JournalOptions {
         JournalOptions {
             file: self.at.path.clone(),
             redis: self.at.redis.clone(),
@@ -119,7 +119,7 @@ impl JournalFile {
     }
 
     /// The journal these arguments name.
-    pub fn target(&self) -> Target {
+    pub(crate) fn target(&self) -> Target {
         self.options()
             .target()
             .unwrap_or_else(|| Target::Sqlite(PathBuf::new()))
@@ -128,14 +128,14 @@ impl JournalFile {
 
 /// `journal stats`'s arguments.
 #[derive(Debug, Args)]
-pub struct StatsArgs {
+pub(crate) struct StatsArgs {
     #[command(flatten)]
     pub file: JournalFile,
 }
 
 /// `journal list`'s arguments.
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// Only entries in this state (`in_progress` is also accepted).
     #[arg(long, value_enum, value_name = "STATE")]
     pub state: Option<StateArg>,
@@ -156,7 +156,7 @@ pub struct ListArgs {
 
 /// `journal show`'s arguments.
 #[derive(Debug, Args)]
-pub struct ShowArgs {
+pub(crate) struct ShowArgs {
     /// The entry's key: its `webhookId` (as `journal list` prints it).
     #[arg(value_name = "KEY")]
     pub key: String,
@@ -166,7 +166,7 @@ pub struct ShowArgs {
 
 /// `journal replay`'s arguments: exactly one selector.
 #[derive(Debug, Args)]
-pub struct ReplayArgs {
+pub(crate) struct ReplayArgs {
     /// Replay the entry with this key (its `webhookId`).
     #[arg(value_name = "KEY")]
     pub key: Option<String>,
@@ -182,7 +182,7 @@ pub struct ReplayArgs {
 
 /// `journal purge`'s arguments.
 #[derive(Debug, Args)]
-pub struct PurgeArgs {
+pub(crate) struct PurgeArgs {
     /// Delete the done and dead entries last changed more than this long ago: `30min`, `12h`,
     /// `7d`, `1d 12h` (`0s`: every done and dead entry).
     #[arg(long, value_name = "DURATION", required = true, value_parser = parse_duration)]
@@ -218,7 +218,7 @@ impl From<StateArg> for EntryState {
 
 /// `--since`: a duration ago, or a point in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Since {
+pub(crate) enum Since {
     /// This long before now.
     Ago(Duration),
     /// This time.
@@ -227,7 +227,7 @@ pub enum Since {
 
 impl Since {
     /// The point in time, as of `now` (a duration reaching before the epoch is the epoch).
-    pub fn as_of(self, now: SystemTime) -> SystemTime {
+    pub(crate) fn as_of(self, now: SystemTime) -> SystemTime {
         match self {
             Self::Ago(ago) => now.checked_sub(ago).unwrap_or(SystemTime::UNIX_EPOCH),
             Self::At(at) => at,
@@ -236,13 +236,13 @@ impl Since {
 }
 
 /// A duration such as `30min`, `2h` or `1d 12h`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text)
         .map_err(|err| format!("expected a duration such as 30min, 2h or 7d ({err})"))
 }
 
 /// A duration ago, or a UTC RFC 3339 time.
-pub fn parse_since(text: &str) -> Result<Since, String> {
+pub(crate) fn parse_since(text: &str) -> Result<Since, String> {
     let looks_like_a_date = text.len() >= 5
         && text.as_bytes()[..4].iter().all(u8::is_ascii_digit)
         && text.as_bytes()[4] == b'-';

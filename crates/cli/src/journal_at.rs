@@ -14,10 +14,10 @@ use ghl_webhook_router::journal::{
 use crate::error::{CliError, JournalUse};
 
 /// The key prefix of a Redis journal when `--redis-prefix` is not given (the SDK's default).
-pub const DEFAULT_PREFIX: &str = "ghl-webhooks:journal:";
+pub(crate) const DEFAULT_PREFIX: &str = "ghl-webhooks:journal:";
 
 /// The schema of a Postgres journal when `--postgres-schema` is not given (the SDK's default).
-pub const DEFAULT_SCHEMA: &str = "ghl_webhooks";
+pub(crate) const DEFAULT_SCHEMA: &str = "ghl_webhooks";
 
 /// How long closing a Postgres journal waits for its connections to end cleanly: the process
 /// exits right after, so a connection still busy is simply dropped.
@@ -25,7 +25,7 @@ const POSTGRES_CLOSE: Duration = Duration::from_secs(2);
 
 /// A journal's address, as the command line gave it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     /// A SQLite file.
     Sqlite(PathBuf),
     /// A Redis journal: the URL and the key prefix.
@@ -47,7 +47,7 @@ pub enum Target {
 /// The journal options of a command line, as given: clap makes the three addresses
 /// exclusive and ties each companion option to its address.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct JournalOptions {
+pub(crate) struct JournalOptions {
     /// `--journal FILE`.
     pub file: Option<PathBuf>,
     /// `--redis URL`.
@@ -63,7 +63,7 @@ pub struct JournalOptions {
 impl JournalOptions {
     /// Refuses a companion option without its address (a prefix or schema that would be
     /// silently ignored), whoever built these options.
-    pub fn check(&self) -> Result<(), CliError> {
+    pub(crate) fn check(&self) -> Result<(), CliError> {
         if self.redis_prefix.is_some() && self.redis.is_none() {
             return Err(CliError::Usage(
                 "--redis-prefix names a Redis journal's prefix: give it with --redis URL".into(),
@@ -79,7 +79,7 @@ impl JournalOptions {
     }
 
     /// The journal these options name; `None` when no address was given.
-    pub fn target(self) -> Option<Target> {
+    pub(crate) fn target(self) -> Option<Target> {
         if let Some(path) = self.file {
             return Some(Target::Sqlite(path));
         }
@@ -102,7 +102,7 @@ impl JournalOptions {
 
 impl Target {
     /// The arguments that name this journal again (the password left out), for advice.
-    pub fn args(&self) -> String {
+    pub(crate) fn args(&self) -> String {
         match self {
             Self::Sqlite(path) => format!("--journal {}", path.display()),
             Self::Redis { url, prefix } => {
@@ -117,7 +117,7 @@ impl Target {
     /// The journal for a receiver: a SQLite file is created when missing, a Postgres journal's
     /// schema and tables too; a Redis or Postgres journal must answer now (a receiver that
     /// cannot journal would answer 503 to everything). Needs a tokio runtime.
-    pub async fn open_for_receiver(&self) -> Result<Opened, CliError> {
+    pub(crate) async fn open_for_receiver(&self) -> Result<Opened, CliError> {
         match self {
             Self::Sqlite(path) => SqliteJournal::open(path)
                 .map(Opened::Sqlite)
@@ -133,7 +133,7 @@ impl Target {
     }
 
     /// The journal for inspection: it must exist; nothing is created. Needs a tokio runtime.
-    pub async fn open_existing(&self) -> Result<Opened, CliError> {
+    pub(crate) async fn open_existing(&self) -> Result<Opened, CliError> {
         match self {
             Self::Sqlite(path) => SqliteJournal::open_existing(path)
                 .map(Opened::Sqlite)
@@ -180,7 +180,7 @@ impl Target {
 
 /// An open journal of any engine.
 #[derive(Debug)]
-pub enum Opened {
+pub(crate) enum Opened {
     /// A SQLite file.
     Sqlite(SqliteJournal),
     /// A Redis journal (boxed: its connection manager is large).
@@ -191,7 +191,7 @@ pub enum Opened {
 
 impl Opened {
     /// The journal.
-    pub fn journal(&self) -> &dyn Journal {
+    pub(crate) fn journal(&self) -> &dyn Journal {
         match self {
             Self::Sqlite(journal) => journal,
             Self::Redis(journal) => &**journal,
@@ -200,7 +200,7 @@ impl Opened {
     }
 
     /// The journal, to hand to a router.
-    pub fn into_shared(self) -> Arc<dyn Journal> {
+    pub(crate) fn into_shared(self) -> Arc<dyn Journal> {
         match self {
             Self::Sqlite(journal) => Arc::new(journal),
             Self::Redis(journal) => Arc::new(*journal),
@@ -211,7 +211,7 @@ impl Opened {
     /// Closes the journal: a SQLite file is checkpointed; a Postgres journal's connections
     /// are ended cleanly (the server logs no lost client), within a bound; a Redis connection
     /// just goes.
-    pub async fn close(self) {
+    pub(crate) async fn close(self) {
         match self {
             Self::Sqlite(journal) => journal.close().await,
             Self::Postgres(journal) => {

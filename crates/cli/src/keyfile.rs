@@ -7,14 +7,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use ghl_webhook_router::{Ed25519Key, KeyError, RsaKey};
-use ghl_webhook_test_support::rsa_keys::RsaSigner;
-use ghl_webhook_test_support::{PrivateKeyError, TestKeys};
+use ghl_webhook_sim::rsa_keys::RsaSigner;
+use ghl_webhook_sim::{PrivateKeyError, TestKeys};
 
 use crate::error::CliError;
 
 /// A private key read from a file.
 #[derive(Debug, Clone)]
-pub enum PrivateKey {
+pub(crate) enum PrivateKey {
     /// An Ed25519 key: signs `X-GHL-Signature`.
     Ed25519(TestKeys),
     /// An RSA key: signs `X-WH-Signature`.
@@ -23,7 +23,7 @@ pub enum PrivateKey {
 
 /// A public key read from a file.
 #[derive(Debug, Clone)]
-pub enum PublicKey {
+pub(crate) enum PublicKey {
     /// An Ed25519 key: checks `X-GHL-Signature`.
     Ed25519(Ed25519Key),
     /// An RSA key: checks `X-WH-Signature`.
@@ -32,7 +32,7 @@ pub enum PublicKey {
 
 /// At most one private key of each scheme, as `trigger` and `sign` use them.
 #[derive(Debug, Clone, Default)]
-pub struct SigningKeys {
+pub(crate) struct SigningKeys {
     /// The Ed25519 key, if one was given.
     pub ed25519: Option<TestKeys>,
     /// The RSA key, if one was given.
@@ -40,7 +40,7 @@ pub struct SigningKeys {
 }
 
 /// Reads a key file as text.
-pub fn read_text(path: &Path) -> Result<String, CliError> {
+pub(crate) fn read_text(path: &Path) -> Result<String, CliError> {
     let bytes = fs::read(path).map_err(|source| CliError::ReadFile {
         path: path.to_owned(),
         source,
@@ -62,7 +62,7 @@ fn pem_label(text: &str) -> Option<&str> {
 }
 
 /// Parses a private key file: Ed25519 (PKCS#8) or RSA (PKCS#8 or PKCS#1).
-pub fn parse_private(path: &Path, text: &str) -> Result<PrivateKey, CliError> {
+pub(crate) fn parse_private(path: &Path, text: &str) -> Result<PrivateKey, CliError> {
     match pem_label(text) {
         None if text.trim().is_empty() => Err(key_error(path, "the file is empty")),
         None => Err(key_error(
@@ -106,7 +106,7 @@ fn inner(error: &PrivateKeyError) -> String {
 }
 
 /// Reads private key files into at most one key per scheme.
-pub fn load_signing_keys(paths: &[PathBuf]) -> Result<SigningKeys, CliError> {
+pub(crate) fn load_signing_keys(paths: &[PathBuf]) -> Result<SigningKeys, CliError> {
     let mut keys = SigningKeys::default();
     for path in paths {
         match parse_private(path, &read_text(path)?)? {
@@ -133,7 +133,7 @@ pub fn load_signing_keys(paths: &[PathBuf]) -> Result<SigningKeys, CliError> {
 
 /// Parses a public key file: Ed25519 (SPKI PEM, or raw 32 bytes as base64 or hex) or RSA
 /// (SPKI or PKCS#1 PEM). The key is labelled with the file name.
-pub fn parse_public(path: &Path, text: &str) -> Result<PublicKey, CliError> {
+pub(crate) fn parse_public(path: &Path, text: &str) -> Result<PublicKey, CliError> {
     let label = path.display().to_string();
     match pem_label(text) {
         None if text.trim().is_empty() => Err(key_error(path, "the file is empty")),
@@ -173,7 +173,7 @@ pub fn parse_public(path: &Path, text: &str) -> Result<PublicKey, CliError> {
 }
 
 /// Reads a public key file.
-pub fn load_public(path: &Path) -> Result<PublicKey, CliError> {
+pub(crate) fn load_public(path: &Path) -> Result<PublicKey, CliError> {
     parse_public(path, &read_text(path)?)
 }
 
@@ -181,9 +181,9 @@ pub fn load_public(path: &Path) -> Result<PublicKey, CliError> {
 mod tests {
     use super::*;
     use ghl_webhook_router::{HIGHLEVEL_ED25519_PEM, HIGHLEVEL_RSA_PEM};
-    use ghl_webhook_test_support::rsa_keys::{RSA_TEST_PRIVATE_PEM, RSA_TEST_PUBLIC_PEM};
+    use ghl_webhook_sim::rsa_keys::{RSA_TEST_PRIVATE_PEM, RSA_TEST_PUBLIC_PEM};
 
-    const ED_PRIVATE: &str = include_str!("../../test-support/keys/ed25519-test-private.pem");
+    const ED_PRIVATE: &str = include_str!("../../sim/keys/ed25519-test-private.pem");
 
     fn p() -> &'static Path {
         Path::new("k.pem")

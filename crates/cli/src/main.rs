@@ -10,7 +10,6 @@
 //! - `simulate`: a mock HighLevel (control API and dashboard, or a scenario run for CI).
 //!
 //! Exit codes: see [`cli::EXIT_CODES`] (also at the end of `--help`).
-#![warn(missing_docs)]
 #![cfg_attr(
     not(test),
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
@@ -22,7 +21,7 @@ mod error;
 mod fixtures;
 mod journal_args;
 mod journal_at;
-use ghl_webhook_test_support::json_set;
+use ghl_webhook_sim::json_set;
 mod keyfile;
 mod metrics_server;
 mod output;

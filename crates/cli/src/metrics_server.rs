@@ -37,7 +37,7 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Installs the Prometheus recorder as the process's global `metrics` recorder (histograms
 /// for the `_seconds` metrics) and describes the router's metrics.
-pub fn install() -> Result<PrometheusHandle, CliError> {
+pub(crate) fn install() -> Result<PrometheusHandle, CliError> {
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(
             Matcher::Suffix("_seconds".into()),
@@ -54,7 +54,7 @@ pub fn install() -> Result<PrometheusHandle, CliError> {
 
 /// Binds `addr` for the metrics routes, and says which address it got (port 0 picks one). A
 /// taken or unusable address is named as `--metrics`'s.
-pub async fn bind(addr: &str) -> Result<(TcpListener, SocketAddr), CliError> {
+pub(crate) async fn bind(addr: &str) -> Result<(TcpListener, SocketAddr), CliError> {
     let failed = |source| CliError::Listen {
         addr: format!("{addr} (--metrics)"),
         source,
@@ -66,7 +66,7 @@ pub async fn bind(addr: &str) -> Result<(TcpListener, SocketAddr), CliError> {
 
 /// Serves the three routes on `listener` until the future is dropped (the receiver stops it
 /// when it stops): dropping it closes the listener and every connection.
-pub async fn serve(listener: TcpListener, handle: PrometheusHandle, health: HealthService) {
+pub(crate) async fn serve(listener: TcpListener, handle: PrometheusHandle, health: HealthService) {
     let mut connections = tokio::task::JoinSet::new();
     let mut upkeep = tokio::time::interval(UPKEEP_INTERVAL);
     upkeep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -104,7 +104,7 @@ pub async fn serve(listener: TcpListener, handle: PrometheusHandle, health: Heal
 }
 
 /// Runs `serve` beside `main` and stops it when `main` completes.
-pub async fn beside<T>(
+pub(crate) async fn beside<T>(
     metrics: Option<(TcpListener, PrometheusHandle, HealthService)>,
     main: impl Future<Output = T>,
 ) -> T {

@@ -7,7 +7,7 @@ use crate::error::CliError;
 
 /// Writes one line to stdout and flushes it, so each line is visible as soon as it is written
 /// (also when stdout is a pipe).
-pub fn line(text: impl Display) -> Result<(), CliError> {
+pub(crate) fn line(text: impl Display) -> Result<(), CliError> {
     let mut out = io::stdout().lock();
     writeln!(out, "{text}")
         .and_then(|()| out.flush())
@@ -15,6 +15,6 @@ pub fn line(text: impl Display) -> Result<(), CliError> {
 }
 
 /// Writes one line to stderr; a failure to do so is ignored (there is nowhere left to say it).
-pub fn note(text: impl Display) {
+pub(crate) fn note(text: impl Display) {
     let _ = writeln!(io::stderr().lock(), "{text}");
 }

@@ -179,8 +179,8 @@ fn listen_on(path: &Path) -> Run {
 
 /// Makes `path` read-only to this process, also as root (see test-support's
 /// `make_read_only`); a test that cannot do so fails rather than testing nothing.
-fn make_read_only(path: &Path) -> ghl_webhook_test_support::ReadOnly {
-    ghl_webhook_test_support::make_read_only(path).expect("a read-only file")
+fn make_read_only(path: &Path) -> ghl_webhook_testkit::ReadOnly {
+    ghl_webhook_testkit::make_read_only(path).expect("a read-only file")
 }
 
 // ---------------------------------------------------------------------------------------------

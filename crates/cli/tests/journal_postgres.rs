@@ -5,8 +5,7 @@
 //! a clear message naming the option, the right exit code, and nothing created or changed.
 
 mod common;
-#[path = "../../router/tests/common/postgres_server.rs"]
-mod postgres_server;
+use ghl_webhook_testkit::postgres_server;
 
 use std::time::{Duration, Instant};
 

@@ -4,9 +4,7 @@
 //! prefix is refused with a clear message and the right exit code.
 
 mod common;
-#[path = "../../router/tests/common/redis_server.rs"]
-#[allow(dead_code)] // shared with the router's tests, which restart it
-mod redis_server;
+use ghl_webhook_testkit::redis_server;
 
 use std::time::{Duration, Instant};
 

@@ -349,7 +349,7 @@ fn http_get(base: &str, path: &str) -> (u16, String, String) {
 
 /// The value of the series `name{labels}` in Prometheus text (0 when it is not there).
 fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    ghl_webhook_test_support::prometheus::Exposition::parse(text)
+    ghl_webhook_testkit::prometheus::Exposition::parse(text)
         .expect("/metrics serves valid exposition text")
         .value(name, labels)
 }

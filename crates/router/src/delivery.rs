@@ -141,7 +141,8 @@ impl Delivery {
         self
     }
 
-    /// The envelope fields (webhookId, timestamp, appId, versionId, locationId, companyId).
+    /// The envelope fields (webhookId, timestamp, appId, versionId, locationId, companyId,
+    /// traceId).
     pub fn envelope(&self) -> &Envelope {
         self.inner.envelope.get_or_init(|| {
             Probe::read(&self.inner.raw)
@@ -153,6 +154,13 @@ impl Delivery {
     /// The `webhookId`: unique per delivery, repeated on retries.
     pub fn webhook_id(&self) -> Option<&str> {
         self.envelope().webhook_id.as_deref()
+    }
+
+    /// HighLevel's `traceId` of the delivery, when it sent one: "useful for debugging and
+    /// logging purposes". It is recorded in the delivery's span (`trace_id`), so JSON logs
+    /// carry it; quote it to HighLevel's support about a delivery.
+    pub fn trace_id(&self) -> Option<&str> {
+        self.envelope().trace_id.as_deref()
     }
 
     /// The location (sub-account) of the event, when there is one.

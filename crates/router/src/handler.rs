@@ -43,7 +43,54 @@ pub enum WithState {}
 
 /// An async function that handles one event type `T` with router state `S`.
 ///
-/// Implemented for closures and functions; `M` (a marker type telling handlers with and without state apart) is inferred.
+/// Implemented for closures and `async fn`s of these shapes (`M`, a marker telling the two
+/// apart, is inferred):
+///
+/// | shape | registered with |
+/// |---|---|
+/// | `async fn(T, Delivery) -> R` | [`WebhookRouter::new`](crate::WebhookRouter::new) or `with_state` |
+/// | `async fn(T, Delivery, S) -> R` | [`WebhookRouter::with_state`](crate::WebhookRouter::with_state)`(state)`; `S: Clone` (cloned for each call) |
+///
+/// where `T` is an event type of [`types`](crate::types) for `.on(..)`, [`Event`](crate::types::Event)
+/// for `.on_any(..)`, [`UnknownEvent`](crate::UnknownEvent) for `.on_unknown(..)`; and `R` is
+/// `()` or `Result<(), E>` with `E: Into<Box<dyn Error + Send + Sync>>` (an `Err` answers
+/// `500`, so HighLevel retries). The function and its future are `Send + 'static`.
+///
+/// ```
+/// use ghl_webhook_router::{Delivery, WebhookRouter};
+/// use ghl_webhook_router::types::contact::ContactCreate;
+///
+/// #[derive(Clone)]
+/// struct App {
+///     name: &'static str,
+/// }
+///
+/// async fn created(event: ContactCreate, _: Delivery, app: App) -> Result<(), std::io::Error> {
+///     println!("{}: contact {} created", app.name, event.id);
+///     Ok(())
+/// }
+///
+/// let router = WebhookRouter::with_state(App { name: "crm" })
+///     .on(created)
+///     .on(|_: ghl_webhook_router::types::contact::ContactDelete, _: Delivery| async {});
+/// # let _ = router;
+/// ```
+///
+/// A function of another shape is refused at compile time, with a note listing the shapes
+/// above (here: the `Delivery` argument is missing):
+///
+/// ```compile_fail
+/// use ghl_webhook_router::WebhookRouter;
+/// use ghl_webhook_router::types::contact::ContactCreate;
+///
+/// let router = WebhookRouter::new().on(|_: ContactCreate| async {});
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a webhook handler for `{T}`",
+    label = "not an async handler of this shape",
+    note = "a handler is `async fn(event: {T}, delivery: Delivery)` or, with `WebhookRouter::with_state(state)`, `async fn(event: {T}, delivery: Delivery, state: {S})`",
+    note = "it returns `()` or `Result<(), E>` with `E: Into<Box<dyn Error + Send + Sync>>`; it, its future and the state are `Send + 'static`, and the state is `Clone` (cloned for each call)"
+)]
 pub trait Handler<T, S, M>: Send + Sync + 'static {
     /// Runs the handler.
     fn call(&self, event: T, delivery: Delivery, state: &S) -> BoxFuture<'static, HandlerResult>;

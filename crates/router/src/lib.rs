@@ -17,7 +17,6 @@
 //! | durable mode: journal, workers | [`DurableConfig`], [`Workers`], [`journal`]; on Postgres, [`WebhookRouter::on_in_transaction`] (feature `postgres`) |
 //! | run it in production: metrics, health, HighLevel's view | [`metrics`] (feature `metrics`), [`HealthService`], [`HealthConfig`], [`HealthReport`], [`SuccessRate`] |
 #![cfg_attr(docsrs, feature(doc_cfg))]
-#![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 // The way of one delivery, in order: `body` → `verify` → `identify` → `dedupe` → `dispatch`

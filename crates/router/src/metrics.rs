@@ -158,14 +158,13 @@ fn describe_once() {
     DESCRIBED.call_once(describe);
 }
 
-/// The `kind` label of a delivery: its event name, `unknown`, or `none` before identification.
-pub(crate) fn kind_label(identified: Option<Option<EventKind>>) -> &'static str {
-    match identified {
-        Some(Some(kind)) => kind.as_str(),
-        Some(None) => "unknown",
-        None => "none",
-    }
+/// The `kind` label of an identified delivery: its event name, or `unknown`.
+pub(crate) fn kind_label(kind: Option<EventKind>) -> &'static str {
+    kind.map_or("unknown", EventKind::as_str)
 }
+
+/// The `kind` label of a delivery refused before it was identified.
+pub(crate) const NOT_IDENTIFIED: &str = "none";
 
 /// Measures one step; nothing at all without the `metrics` feature.
 #[derive(Debug, Clone, Copy)]
@@ -343,10 +342,10 @@ mod tests {
     #[test]
     fn kind_labels_are_event_names_or_two_fixed_words() {
         assert_eq!(
-            kind_label(Some(Some(EventKind::AssociationDelete))),
+            kind_label(Some(EventKind::AssociationDelete)),
             "AssociationDelete"
         );
-        assert_eq!(kind_label(Some(None)), "unknown");
-        assert_eq!(kind_label(None), "none");
+        assert_eq!(kind_label(None), "unknown");
+        assert_eq!(NOT_IDENTIFIED, "none");
     }
 }

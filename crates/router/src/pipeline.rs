@@ -89,6 +89,7 @@ impl<S> Pipeline<S> {
             kind = field::Empty,
             webhook_id = field::Empty,
             location_id = field::Empty,
+            trace_id = field::Empty,
             status = field::Empty,
         );
         let (outcome, delivery) = async {
@@ -106,7 +107,9 @@ impl<S> Pipeline<S> {
         if success_rate::counts(&outcome) {
             self.vitals.answered(status.is_success());
         }
-        let kind = metrics::kind_label(delivery.as_ref().map(Delivery::kind));
+        let kind = delivery
+            .as_ref()
+            .map_or(metrics::NOT_IDENTIFIED, |d| metrics::kind_label(d.kind()));
         metrics::answered(kind, &outcome);
         if let Some(observer) = &self.observer {
             observer(&Answer {
@@ -153,7 +156,7 @@ impl<S> Pipeline<S> {
             Ok(claim) => claim,
             Err(duplicate_or_unavailable) => return duplicate_or_unavailable,
         };
-        let kind = metrics::kind_label(Some(delivery.kind()));
+        let kind = metrics::kind_label(delivery.kind());
         let timer = Timer::start();
         let outcome = self.dispatcher.dispatch(delivery.clone()).await;
         timer.handled(kind, &outcome);
@@ -164,7 +167,7 @@ impl<S> Pipeline<S> {
     }
 }
 
-/// Names the delivery in the current span: kind, `webhookId`, `locationId`.
+/// Names the delivery in the current span: kind, `webhookId`, `locationId`, `traceId`.
 fn record_in_span(delivery: &Delivery) {
     let span = tracing::Span::current();
     if let Some(kind) = delivery.kind() {
@@ -175,5 +178,8 @@ fn record_in_span(delivery: &Delivery) {
     }
     if let Some(id) = delivery.location_id() {
         span.record("location_id", id);
+    }
+    if let Some(id) = delivery.trace_id() {
+        span.record("trace_id", id);
     }
 }

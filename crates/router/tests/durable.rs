@@ -11,7 +11,6 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::child::ChildReceiver;
 use common::exactly_once::{
     Effects, assert_exactly_once, effect_router, resend_bound, send_copies,
 };
@@ -25,6 +24,7 @@ use ghl_webhook_router::types::association::{Association, AssociationDelete};
 use ghl_webhook_router::types::{Event, EventKind, WebhookEvent};
 use ghl_webhook_router::{Delivery, DurableConfig, WebhookRouter};
 use ghl_webhook_test_support::{MockSender, RetryPolicy, TestKeys};
+use ghl_webhook_testkit::child::ChildReceiver;
 
 /// Serves `router` on a loopback port, bound by path (`/<EventName>`), and a sender to it.
 async fn serve<S: Send + Sync + 'static>(
@@ -714,7 +714,7 @@ fn child_process_entry_point() {
     let runtime = common::runtime();
     runtime.block_on(async move {
         let journal = engine.open_location(&location).await;
-        let log = common::child::append_log(&log_path);
+        let log = ghl_webhook_testkit::child::append_log(&log_path);
         let router = WebhookRouter::new()
             .verifier(TestKeys::primary().verifier())
             .on(move |_: AssociationDelete, d: Delivery| {

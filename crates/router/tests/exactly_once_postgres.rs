@@ -12,13 +12,13 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use common::child::ChildReceiver;
 use common::exactly_once::{resend_bound, send_copies};
-use common::postgres_server::PostgresServer;
 use ghl_webhook_router::journal::{PostgresConfig, PostgresJournal};
 use ghl_webhook_router::types::association::AssociationDelete;
 use ghl_webhook_router::{BoxError, Delivery, DurableConfig, WebhookRouter};
 use ghl_webhook_test_support::{MockSender, RetryPolicy, TestKeys};
+use ghl_webhook_testkit::child::ChildReceiver;
+use ghl_webhook_testkit::postgres_server::PostgresServer;
 
 const SCHEMA: &str = "exactly_once";
 
@@ -75,7 +75,7 @@ fn postgres_child_entry_point() {
         .await
         .expect("open");
         let pool = journal.pool().clone();
-        let log = common::child::append_log(&log_path);
+        let log = ghl_webhook_testkit::child::append_log(&log_path);
         // Written straight to the file (no buffer), so a SIGKILL loses no line.
         let note = move |what: &str, id: &str| {
             let line = format!("{what} {id} {}\n", std::process::id());

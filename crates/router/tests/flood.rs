@@ -10,8 +10,7 @@
 //! flood, `GHL_FLOOD_CAP` sets the receiver's connection cap (default: from its open-file
 //! limit); RELIABILITY.md gives the figures of 60 s runs.
 
-#[path = "common/flood.rs"]
-mod flood;
+use ghl_webhook_testkit::flood;
 
 use std::process::Command;
 use std::time::Duration;

@@ -138,9 +138,9 @@ async fn a_store_that_does_not_answer_in_time_is_not_ready() {
 #[cfg(feature = "redis")]
 mod redis {
     use super::*;
-    use common::redis_server::RedisServer;
     use ghl_webhook_router::journal::{RedisJournal, RedisJournalConfig};
     use ghl_webhook_router::{DurableConfig, RedisStore, RedisStoreConfig};
+    use ghl_webhook_testkit::redis_server::RedisServer;
 
     #[tokio::test]
     async fn readiness_follows_the_shared_dedupe_store_down_and_back() {

@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::exactly_once::{Effects, effect_router};
-use common::postgres_server::{PASSWORD, PostgresServer};
 use futures_util::future::BoxFuture;
 use ghl_webhook_router::journal::{
     Appended, EntryState, Journal, JournalError, ListFilter, PostgresConfig, PostgresJournal,
@@ -23,6 +22,7 @@ use ghl_webhook_router::serve::spawn;
 use ghl_webhook_router::types::association::{Association, AssociationDelete};
 use ghl_webhook_router::{BoxError, Delivery, DurableConfig, WebhookRouter};
 use ghl_webhook_test_support::{MockSender, RetryPolicy, TestKeys};
+use ghl_webhook_testkit::postgres_server::{PASSWORD, PostgresServer};
 use journal_support::entry;
 use sqlx::PgConnection;
 use tokio::sync::Notify;

@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use common::exactly_once::{Effects, effect_router};
-use common::redis_server::RedisServer;
 use ghl_webhook_router::journal::{
     Appended, EntryState, Journal, JournalError, ListFilter, RedisJournal, RedisJournalConfig,
 };
@@ -21,6 +20,7 @@ use ghl_webhook_router::serve::{Server, spawn};
 use ghl_webhook_router::types::association::{Association, AssociationDelete};
 use ghl_webhook_router::{DurableConfig, WebhookRouter};
 use ghl_webhook_test_support::{MockSender, RetryPolicy, TestKeys};
+use ghl_webhook_testkit::redis_server::RedisServer;
 use journal_support::entry;
 
 const LONG: Duration = Duration::from_secs(3600);

@@ -57,35 +57,7 @@ fn signed_request(webhook_id: &str) -> Vec<u8> {
 
 /// One response read from `stream`: its head (lower-cased) and body. Panics at EOF first.
 async fn read_response(stream: &mut TcpStream) -> (String, Vec<u8>) {
-    let mut buf = Vec::new();
-    let head_end = loop {
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break end + 4;
-        }
-        let mut chunk = [0u8; 4096];
-        let n = tokio::time::timeout(GUARD, stream.read(&mut chunk))
-            .await
-            .expect("a response in time")
-            .expect("read");
-        assert!(n > 0, "connection closed before a response: {buf:?}");
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .map_or(0, |v| v.trim().parse().expect("a length"));
-    let mut body = buf[head_end..].to_vec();
-    while body.len() < length {
-        let mut chunk = [0u8; 4096];
-        let n = tokio::time::timeout(GUARD, stream.read(&mut chunk))
-            .await
-            .expect("the body in time")
-            .expect("read");
-        assert!(n > 0, "connection closed inside the response body");
-        body.extend_from_slice(&chunk[..n]);
-    }
-    (head, body)
+    ghl_webhook_testkit::raw_http::read_response(stream, GUARD).await
 }
 
 /// Reads until the server closes the connection; what it sent before. Fails past [`GUARD`].

@@ -22,7 +22,7 @@ use ghl_webhook_router::types::EventKind;
 use ghl_webhook_router::types::association::AssociationDelete;
 use ghl_webhook_router::{InMemoryStore, WebhookRouter};
 use ghl_webhook_test_support::TestKeys;
-use ghl_webhook_test_support::prometheus::Exposition;
+use ghl_webhook_testkit::prometheus::Exposition;
 use serde_json::json;
 
 const BODY_LIMIT: usize = 8 * 1024;

@@ -7,12 +7,12 @@ mod common;
 use std::time::Duration;
 
 use common::exactly_once::{Effects, assert_exactly_once, effect_router, send_all};
-use common::redis_server::RedisServer;
 use common::seed_event;
 use ghl_webhook_router::serve::{Server, spawn};
 use ghl_webhook_router::types::EventKind;
 use ghl_webhook_router::{Claim, IdempotencyStore, RedisStore, RedisStoreConfig, WebhookRouter};
 use ghl_webhook_test_support::{MockSender, RetryPolicy};
+use ghl_webhook_testkit::redis_server::RedisServer;
 
 fn config(prefix: &str) -> RedisStoreConfig {
     RedisStoreConfig::default()

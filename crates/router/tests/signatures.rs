@@ -169,7 +169,7 @@ fn verdict(
     body: &[u8],
 ) -> Result<VerifiedBy, SignatureError> {
     let direct = verifier.verify(headers, body);
-    if let Some(strict) = verify_strict_label(verifier, headers, body) {
+    if let Strict::Verdict(strict) = verify_strict_label(verifier, headers, body) {
         let got = match &direct {
             Ok(VerifiedBy::Ed25519(label)) => Some(label.to_string()),
             _ => None,
@@ -218,20 +218,29 @@ fn verdict(
     direct
 }
 
-/// ed25519-dalek's `verify_strict`, key by key, on an `X-GHL-Signature` of 64 bytes: `Some` of
-/// the label of the first key that verifies (`Some(None)`: none does); `None` when there is no
-/// such header (nothing for `verify_strict` to say).
-fn verify_strict_label(
-    verifier: &Verifier,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Option<Option<String>> {
-    let value = headers.get("x-ghl-signature")?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(value.as_bytes().trim_ascii())
-        .ok()?;
-    let signature = ed25519_dalek::Signature::from_bytes(&<[u8; 64]>::try_from(bytes).ok()?);
-    Some(verifier.keys().iter().find_map(|key| {
+/// What ed25519-dalek's `verify_strict` says of a delivery, key by key.
+enum Strict {
+    /// No `X-GHL-Signature` of 64 bytes: nothing for `verify_strict` to say.
+    NoSignature,
+    /// The label of the first key that verifies, `None` when none does.
+    Verdict(Option<String>),
+}
+
+/// `verify_strict`, key by key, on an `X-GHL-Signature` of 64 bytes.
+fn verify_strict_label(verifier: &Verifier, headers: &HeaderMap, body: &[u8]) -> Strict {
+    let signature = headers
+        .get("x-ghl-signature")
+        .and_then(|value| {
+            base64::engine::general_purpose::STANDARD
+                .decode(value.as_bytes().trim_ascii())
+                .ok()
+        })
+        .and_then(|bytes| <[u8; 64]>::try_from(bytes).ok());
+    let Some(signature) = signature else {
+        return Strict::NoSignature;
+    };
+    let signature = ed25519_dalek::Signature::from_bytes(&signature);
+    Strict::Verdict(verifier.keys().iter().find_map(|key| {
         let strict = ed25519_dalek::VerifyingKey::from_bytes(&key.to_bytes()).ok()?;
         strict
             .verify_strict(body, &signature)
@@ -324,7 +333,7 @@ mod cross_implementation {
             );
             return;
         }
-        let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/../test-support/keys");
+        let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/../sim/keys");
         let dir = std::env::temp_dir().join(format!("ghl-openssl-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("tmp dir");
         let body_path = dir.join("body.json");

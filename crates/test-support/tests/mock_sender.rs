@@ -301,7 +301,7 @@ async fn rsa_deliveries_are_signed_by_the_chosen_rsa_key() {
 
 #[tokio::test]
 async fn a_sender_signs_with_a_key_loaded_from_pem() {
-    let pem = include_str!("../keys/ed25519-test-private.pem");
+    let pem = include_str!("../../sim/keys/ed25519-test-private.pem");
     let keys = TestKeys::from_private_key_pem(pem).expect("pem");
     let server = verifying_server().await;
     let sender = MockSender::new(server.uri()).expect("url").with_keys(keys);

@@ -33,6 +33,10 @@ pub struct Envelope {
     /// The agency (company) of the event; set on agency-level events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company_id: Option<String>,
+    /// HighLevel's trace of the delivery, when it sends one: "useful for debugging and logging
+    /// purposes" (quote it to HighLevel's support about a delivery).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }
 
 /// What one identification pass learns from a body.
@@ -66,6 +70,9 @@ impl Probe {
     /// let probe = Probe::read(br#"{"type":"ContactCreate","webhookId":"w-1","id":"c"}"#)?;
     /// assert_eq!(probe.type_field.as_deref(), Some("ContactCreate"));
     /// assert_eq!(probe.envelope.webhook_id.as_deref(), Some("w-1"));
+    /// assert_eq!(probe.envelope.trace_id, None);
+    /// let traced = Probe::read(br#"{"type":"ContactCreate","traceId":"t-9"}"#)?;
+    /// assert_eq!(traced.envelope.trace_id.as_deref(), Some("t-9"));
     /// assert!(Probe::read(b"{not json").is_err());
     /// # Ok::<(), ghl_webhook_types::ProbeError>(())
     /// ```
@@ -100,6 +107,7 @@ impl<'de> Visitor<'de> for ProbeVisitor {
                 Field::VersionId => &mut probe.envelope.version_id,
                 Field::LocationId => &mut probe.envelope.location_id,
                 Field::CompanyId => &mut probe.envelope.company_id,
+                Field::TraceId => &mut probe.envelope.trace_id,
                 Field::Other => {
                     map.next_value::<IgnoredAny>()?;
                     continue;
@@ -145,6 +153,7 @@ enum Field {
     VersionId,
     LocationId,
     CompanyId,
+    TraceId,
     Other,
 }
 
@@ -172,6 +181,7 @@ impl Visitor<'_> for FieldVisitor {
             "versionId" => Field::VersionId,
             "locationId" => Field::LocationId,
             "companyId" => Field::CompanyId,
+            "traceId" => Field::TraceId,
             _ => Field::Other,
         })
     }

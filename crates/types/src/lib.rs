@@ -47,7 +47,6 @@
 //! keys with any JSON inserted into every object of the fixtures and of generated payloads,
 //! members nulled and dropped; decoding succeeds, every known field keeps its value, and only
 //! the required fields fail, at their paths.
-#![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod catalogue;

@@ -27,6 +27,7 @@ macro_rules! open_enum {
             Other(::std::string::String),
         }
 
+        #[allow(unreachable_pub)] // the enum may be private (the macro's own tests)
         impl $name {
             /// Every documented value, in declaration order.
             pub const KNOWN: &'static [&'static str] = &[$($wire),+];
@@ -101,7 +102,7 @@ pub(crate) use open_enum;
 mod tests {
     open_enum! {
         /// Test enum.
-        pub enum Sample {
+        pub(super) enum Sample {
             /// A.
             A => "A_VALUE",
             /// B.

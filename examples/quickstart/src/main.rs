@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ghl_webhook_router::types::association::AssociationDelete;
 use ghl_webhook_router::{Delivery, WebhookRouter};
-use ghl_webhook_test_support::{MockSender, TestKeys};
+use ghl_webhook_sim::{MockSender, TestKeys};
 use tokio::sync::mpsc;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::prelude::*;

@@ -2,17 +2,17 @@
 //! example binaries as `cargo test` built them.
 #![allow(dead_code)]
 
-use ghl_webhook_test_support::fetch;
+use ghl_webhook_testkit::fetch;
 
 /// `GET url`: the status, the `Content-Type` and the body text.
-pub async fn get_typed(url: &str) -> (u16, String, String) {
+pub(crate) async fn get_typed(url: &str) -> (u16, String, String) {
     let fetched = fetch::get(url).await.expect("GET");
     let content_type = fetched.content_type.clone().unwrap_or_default();
     (fetched.status.as_u16(), content_type, fetched.text())
 }
 
 /// `GET url`: the status and the body text.
-pub async fn get(url: &str) -> (u16, String) {
+pub(crate) async fn get(url: &str) -> (u16, String) {
     let (status, _, body) = get_typed(url).await;
     (status, body)
 }
@@ -20,7 +20,7 @@ pub async fn get(url: &str) -> (u16, String) {
 /// The built example `name`, beside this test's own binary (`target/<profile>/examples/`);
 /// `None`, said loudly, when it is not built (a filtered run: `cargo test` builds them), and
 /// a failure under CI, where `what` (the tests that need it) must run.
-pub fn example(name: &str, what: &str) -> Option<std::path::PathBuf> {
+pub(crate) fn example(name: &str, what: &str) -> Option<std::path::PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let path = exe.parent()?.parent()?.join("examples").join(name);
     if path.exists() {

@@ -33,7 +33,7 @@ use ghl_webhook_router::journal::{
 };
 use ghl_webhook_router::types::contact::ContactCreate;
 use ghl_webhook_router::{Delivery, DurableConfig, InMemoryStore, WebhookRouter};
-use ghl_webhook_test_support::TestKeys;
+use ghl_webhook_sim::TestKeys;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -513,7 +513,7 @@ fn store_footprint(ids: usize) -> Result<(), String> {
 /// Prints the journal footprint table (see `Command::JournalFootprint`).
 fn journal_footprint(entries: usize, dir: &std::path::Path) -> Result<(), String> {
     use ghl_webhook_benches::footprint;
-    use ghl_webhook_test_support::postgres::PostgresCluster;
+    use ghl_webhook_testkit::postgres::PostgresCluster;
 
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;

@@ -25,7 +25,7 @@ use ghl_webhook_benches::payloads::{WEBHOOK_PATH, contact_create_deliveries};
 use ghl_webhook_router::batch::BatchVerifier;
 use ghl_webhook_router::types::contact::ContactCreate;
 use ghl_webhook_router::{Delivery, SIGNATURE_HEADER, WebhookRouter};
-use ghl_webhook_test_support::TestKeys;
+use ghl_webhook_sim::TestKeys;
 use http::{HeaderMap, HeaderValue, Request};
 use http_body_util::Full;
 use sha2::{Digest, Sha512};

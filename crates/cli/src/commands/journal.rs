@@ -16,7 +16,7 @@ use ghl_webhook_router::IdentifiedBy;
 use ghl_webhook_router::journal::{
     Entry, EntryState, Journal, JournalError, ListFilter, ReplaySelector, Stats,
 };
-use ghl_webhook_router::types::EventKind;
+use ghl_webhook_router::types::{EventKind, Probe};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
@@ -36,7 +36,7 @@ enum Operation {
 }
 
 /// Runs one `journal` subcommand.
-pub fn run(args: JournalArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn run(args: JournalArgs) -> Result<ExitCode, CliError> {
     // Everything that can be checked is checked before the file is opened.
     let (operation, file) = match args.command {
         JournalCommand::Stats(args) => (Operation::Stats, args.file),
@@ -213,6 +213,7 @@ async fn show(journal: &dyn Journal, key: &str, file: &JournalFile) -> Result<()
             optional(entry.identified_by.map(IdentifiedBy::as_str)),
         ),
         ("verified by", one_line(&entry.verified_by.to_text())),
+        ("trace id", optional(trace_id(&entry).as_deref())),
         ("order key", optional(entry.order_key.as_deref())),
         ("received at", time(entry.received_at)),
         ("attempts", entry.attempts.to_string()),
@@ -340,6 +341,9 @@ struct EntryJson<'a> {
     next_attempt_at: String,
     lease_until: Option<String>,
     updated_at: String,
+    /// HighLevel's `traceId`, read from the body while the journal keeps it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_id: Option<String>,
     /// Done, and its body dropped after the body retention.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     body_dropped: bool,
@@ -371,10 +375,19 @@ impl<'a> EntryJson<'a> {
             next_attempt_at: time(entry.next_attempt_at),
             lease_until: entry.lease_until.map(time),
             updated_at: time(entry.updated_at),
+            trace_id: trace_id(entry),
             body,
             body_text,
         }
     }
+}
+
+/// HighLevel's `traceId` of an entry, from its body (`None` once the body is dropped).
+fn trace_id(entry: &Entry) -> Option<String> {
+    if entry.body_dropped() {
+        return None;
+    }
+    Probe::read(&entry.raw).ok()?.envelope.trace_id
 }
 
 /// The body as it is when it is JSON (key order, numbers and spacing kept), else as text.

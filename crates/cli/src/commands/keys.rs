@@ -3,14 +3,14 @@
 use std::process::ExitCode;
 
 use ghl_webhook_router::{HIGHLEVEL_ED25519_PEM, HIGHLEVEL_RSA_PEM};
-use ghl_webhook_test_support::TestKeys;
-use ghl_webhook_test_support::rsa_keys::RSA_TEST_PUBLIC_PEM;
+use ghl_webhook_sim::TestKeys;
+use ghl_webhook_sim::rsa_keys::RSA_TEST_PUBLIC_PEM;
 
 use crate::error::CliError;
 use crate::output;
 
 /// The keys `keys` prints: a label (comment lines) and the PEM.
-pub fn entries() -> Vec<(&'static str, String)> {
+pub(crate) fn entries() -> Vec<(&'static str, String)> {
     vec![
         (
             "# HighLevel's published Ed25519 key: X-GHL-Signature (what HighLevel signs with today).\n\
@@ -36,7 +36,7 @@ pub fn entries() -> Vec<(&'static str, String)> {
 }
 
 /// Runs `keys`.
-pub fn run() -> Result<ExitCode, CliError> {
+pub(crate) fn run() -> Result<ExitCode, CliError> {
     let entries = entries();
     let count = entries.len();
     for (i, (label, pem)) in entries.into_iter().enumerate() {

@@ -8,7 +8,7 @@ use crate::error::CliError;
 use crate::output;
 
 /// The table `list` prints, one row per kind after a header row.
-pub fn rows() -> Vec<[String; 3]> {
+pub(crate) fn rows() -> Vec<[String; 3]> {
     let mut rows = vec![[
         "EVENT".to_owned(),
         "TYPE VALUES".to_owned(),
@@ -31,7 +31,7 @@ pub fn rows() -> Vec<[String; 3]> {
 }
 
 /// Runs `list`.
-pub fn run() -> Result<ExitCode, CliError> {
+pub(crate) fn run() -> Result<ExitCode, CliError> {
     let rows = rows();
     let width = |col: usize| rows.iter().map(|r| r[col].len()).max().unwrap_or(0);
     let (w0, w1) = (width(0), width(1));

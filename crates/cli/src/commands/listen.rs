@@ -16,7 +16,7 @@ use ghl_webhook_router::types::{Event, EventKind};
 use ghl_webhook_router::{
     Answer, Delivery, DurableConfig, HealthConfig, Outcome, Verifier, WebhookRouter,
 };
-use ghl_webhook_test_support::TestKeys;
+use ghl_webhook_sim::TestKeys;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -32,7 +32,7 @@ use crate::{metrics_server, output};
 const GRACE: Duration = Duration::from_secs(5);
 
 /// Runs `listen` until Ctrl-C or SIGTERM.
-pub fn run(args: ListenArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn run(args: ListenArgs) -> Result<ExitCode, CliError> {
     check_addr("--addr", &args.addr)?;
     if let Some(metrics) = &args.metrics {
         check_addr("--metrics", metrics)?;
@@ -235,7 +235,7 @@ pub(crate) fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
 /// JSON an object with `status`, `kind`, `webhookId`, `message`, and `event` (the decoded
 /// event, serialized) or `error`.
 #[derive(Debug, Serialize)]
-pub struct Line<'a> {
+pub(crate) struct Line<'a> {
     status: u16,
     kind: Option<&'a str>,
     #[serde(rename = "webhookId")]
@@ -250,7 +250,7 @@ pub struct Line<'a> {
 impl<'a> Line<'a> {
     /// A delivery that reached the handler, with the event the pipeline decoded for it (an
     /// unknown kind is its `type` and raw payload).
-    pub fn handled(event: &Event, delivery: &'a Delivery) -> Self {
+    pub(crate) fn handled(event: &Event, delivery: &'a Delivery) -> Self {
         let (event, error) = match serialize(event) {
             Ok(event) => (Some(event), None),
             Err(error) => (None, Some(error)),
@@ -267,7 +267,7 @@ impl<'a> Line<'a> {
 
     /// A delivery accepted into the journal (durable mode): its `handled` line follows when a
     /// worker has handled it. Not an error.
-    pub fn accepted(answer: &Answer<'a>) -> Self {
+    pub(crate) fn accepted(answer: &Answer<'a>) -> Self {
         Self {
             error: None,
             ..Self::answered(answer)
@@ -276,7 +276,7 @@ impl<'a> Line<'a> {
 
     /// Any other answer: a rejection, a duplicate, an undecodable payload. The error is the
     /// outcome's message (for an undecodable payload, the JSON path that failed).
-    pub fn answered(answer: &Answer<'a>) -> Self {
+    pub(crate) fn answered(answer: &Answer<'a>) -> Self {
         let message = answer.message().into_owned();
         Self {
             status: answer.status().as_u16(),
@@ -289,7 +289,7 @@ impl<'a> Line<'a> {
     }
 
     /// The line, as text or as one JSON object.
-    pub fn render(&self, json: bool) -> String {
+    pub(crate) fn render(&self, json: bool) -> String {
         if !json {
             return format!(
                 "{} {} {} {}",

@@ -1,13 +1,13 @@
 //! One module per subcommand, plus what several of them share.
 
-pub mod journal;
-pub mod keys;
-pub mod list;
-pub mod listen;
-pub mod sign;
-pub mod simulate;
-pub mod trigger;
-pub mod verify;
+pub(crate) mod journal;
+pub(crate) mod keys;
+pub(crate) mod list;
+pub(crate) mod listen;
+pub(crate) mod sign;
+pub(crate) mod simulate;
+pub(crate) mod trigger;
+pub(crate) mod verify;
 
 use std::io::Read as _;
 
@@ -18,7 +18,7 @@ use crate::error::CliError;
 use crate::keyfile::SigningKeys;
 
 /// A single-threaded tokio runtime: one delivery or one local server at a time is plenty.
-pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -29,7 +29,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 }
 
 /// Reads all of stdin, exactly; empty input is an error (it is almost always a missing pipe).
-pub fn read_stdin(command: &'static str) -> Result<Vec<u8>, CliError> {
+pub(crate) fn read_stdin(command: &'static str) -> Result<Vec<u8>, CliError> {
     let mut body = Vec::new();
     std::io::stdin()
         .lock()
@@ -42,7 +42,7 @@ pub fn read_stdin(command: &'static str) -> Result<Vec<u8>, CliError> {
 }
 
 /// The kind named `name`, or an error that suggests the right name.
-pub fn parse_event(name: &str) -> Result<EventKind, CliError> {
+pub(crate) fn parse_event(name: &str) -> Result<EventKind, CliError> {
     EventKind::from_name(name).ok_or_else(|| {
         let hint = EventKind::ALL
             .iter()
@@ -63,7 +63,10 @@ pub fn parse_event(name: &str) -> Result<EventKind, CliError> {
 /// The scheme to sign with: the one asked for, else the one of the keys given (ed25519 when
 /// none). When keys were given they must be exactly the ones the scheme signs with; when none
 /// were, the test keys sign.
-pub fn resolve_scheme(asked: Option<Scheme>, keys: &SigningKeys) -> Result<Scheme, CliError> {
+pub(crate) fn resolve_scheme(
+    asked: Option<Scheme>,
+    keys: &SigningKeys,
+) -> Result<Scheme, CliError> {
     let (ed, rsa) = (keys.ed25519.is_some(), keys.rsa.is_some());
     let scheme = asked.unwrap_or(match (ed, rsa) {
         (false, true) => Scheme::Rsa,
@@ -102,8 +105,8 @@ pub fn resolve_scheme(asked: Option<Scheme>, keys: &SigningKeys) -> Result<Schem
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ghl_webhook_test_support::TestKeys;
-    use ghl_webhook_test_support::rsa_keys::RsaSigner;
+    use ghl_webhook_sim::TestKeys;
+    use ghl_webhook_sim::rsa_keys::RsaSigner;
 
     fn keys(ed: bool, rsa: bool) -> SigningKeys {
         SigningKeys {

@@ -9,7 +9,7 @@ use crate::keyfile::load_signing_keys;
 use crate::output;
 
 /// Runs `sign`: prints `X-GHL-Signature: ...` and/or `X-WH-Signature: ...`.
-pub fn run(args: SignArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn run(args: SignArgs) -> Result<ExitCode, CliError> {
     let keys = load_signing_keys(&args.keys)?;
     let scheme = resolve_scheme(args.scheme, &keys)?;
     let body = read_stdin("sign")?;

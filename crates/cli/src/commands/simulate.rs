@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use ghl_webhook_test_support::simulator::scenario::{Report, Scenario, Verdict};
-use ghl_webhook_test_support::simulator::{
+use ghl_webhook_sim::simulator::scenario::{Report, Scenario, Verdict};
+use ghl_webhook_sim::simulator::{
     ControlServer, ServeError, SigningKey, Simulator, SimulatorConfig,
 };
 
@@ -16,7 +16,7 @@ use crate::keyfile::{PrivateKey, parse_private, read_text};
 use crate::output;
 
 /// Runs `simulate`: the server until a signal (exit 0), or a scenario (exit 0 only for `ok`).
-pub fn run(args: SimulateArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn run(args: SimulateArgs) -> Result<ExitCode, CliError> {
     let key = match &args.key {
         Some(path) => signing_key(path)?,
         None => SigningKey::default(),

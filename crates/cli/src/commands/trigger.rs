@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use ghl_webhook_test_support::{MockSender, Scheme, SendError, Sent};
+use ghl_webhook_sim::{MockSender, Scheme, SendError, Sent};
 use ghl_webhook_types::EventKind;
 use serde_json::Value;
 
@@ -15,7 +15,7 @@ use crate::keyfile::load_signing_keys;
 use crate::{fixtures, json_set, output};
 
 /// Runs `trigger`: exit 0 when every delivery is answered 2xx, 1 otherwise.
-pub fn run(args: TriggerArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn run(args: TriggerArgs) -> Result<ExitCode, CliError> {
     let kind = parse_event(&args.event)?;
     let keys = load_signing_keys(&args.keys)?;
     let scheme = resolve_scheme(args.scheme, &keys)?;
@@ -62,7 +62,7 @@ struct Plan {
 /// Loads the fixture (a file, or the built-in one with a fresh `webhookId` and `timestamp`),
 /// applies the `--set`s, and fills in a `webhookId` and `timestamp` when they are missing, so
 /// that every repeat sends the same bytes.
-pub fn build_payload(
+pub(crate) fn build_payload(
     kind: EventKind,
     fixture: Option<&Path>,
     sets: &[String],

@@ -15,7 +15,7 @@ use crate::keyfile::{PublicKey, load_public};
 use crate::output;
 
 /// Runs `verify`: prints `valid` (exit 0) or `invalid: <reason>` (exit 1).
-pub fn run(args: VerifyArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode, CliError> {
     let (named, signature) = parse_signature(&args.signature)?;
     let keys = args
         .keys
@@ -42,7 +42,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode, CliError> {
 
 /// Splits `--signature`: a bare base64 value, or a header line `X-GHL-Signature: value`
 /// (base64 has no `:`), whose header names the scheme.
-pub fn parse_signature(arg: &str) -> Result<(Option<Scheme>, &str), CliError> {
+pub(crate) fn parse_signature(arg: &str) -> Result<(Option<Scheme>, &str), CliError> {
     let (named, value) = match arg.split_once(':') {
         Some((name, value)) => {
             let scheme = match name.trim().to_ascii_lowercase().as_str() {

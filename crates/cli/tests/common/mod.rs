@@ -2,23 +2,24 @@
 //! process that is always killed, even when a test fails.
 #![allow(dead_code)] // each test binary uses a part of this
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
+
+use ghl_webhook_testkit::lines::Lines;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 /// How long any one wait in these tests may take before the test fails.
-pub const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
 /// The binary under test.
-pub fn bin() -> Command {
+pub(crate) fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ghl-webhook"))
 }
 
 /// A finished command: exit code, stdout, stderr.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
@@ -27,14 +28,14 @@ pub struct Run {
 impl Run {
     /// Asserts the exit code, showing the output when it differs.
     #[track_caller]
-    pub fn expect_code(&self, code: i32) -> &Self {
+    pub(crate) fn expect_code(&self, code: i32) -> &Self {
         assert_eq!(self.code, Some(code), "unexpected exit code; {self:#?}");
         self
     }
 
     /// Asserts that stderr mentions `text`.
     #[track_caller]
-    pub fn expect_stderr(&self, text: &str) -> &Self {
+    pub(crate) fn expect_stderr(&self, text: &str) -> &Self {
         assert!(
             self.stderr.contains(text),
             "stderr lacks {text:?}; {self:#?}"
@@ -44,7 +45,7 @@ impl Run {
 
     /// Asserts that stdout mentions `text`.
     #[track_caller]
-    pub fn expect_stdout(&self, text: &str) -> &Self {
+    pub(crate) fn expect_stdout(&self, text: &str) -> &Self {
         assert!(
             self.stdout.contains(text),
             "stdout lacks {text:?}; {self:#?}"
@@ -54,7 +55,7 @@ impl Run {
 }
 
 /// Runs the binary with `args` and `stdin` (none: an empty stdin) to completion (bounded).
-pub fn run(args: &[&str], stdin: Option<&[u8]>) -> Run {
+pub(crate) fn run(args: &[&str], stdin: Option<&[u8]>) -> Run {
     let mut child = Guard(
         bin()
             .args(args)
@@ -99,7 +100,7 @@ fn collect(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHa
 }
 
 /// A child process killed (and reaped) when dropped, so no test leaves one behind.
-pub struct Guard(pub Child);
+pub(crate) struct Guard(pub Child);
 
 impl Drop for Guard {
     fn drop(&mut self) {
@@ -110,17 +111,17 @@ impl Drop for Guard {
     }
 }
 
-/// The checked-in test keys: `crates/test-support/keys/<name>`.
-pub fn test_key(name: &str) -> String {
+/// The checked-in test keys: `crates/sim/keys/<name>`.
+pub(crate) fn test_key(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../test-support/keys")
+        .join("../sim/keys")
         .join(name);
     assert!(path.exists(), "{}", path.display());
     path.to_string_lossy().into_owned()
 }
 
 /// A scratch directory of its own for one test.
-pub fn scratch(test: &str) -> PathBuf {
+pub(crate) fn scratch(test: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("ghl-webhook-cli")
         .join(test);
@@ -130,31 +131,31 @@ pub fn scratch(test: &str) -> PathBuf {
 }
 
 /// Writes `contents` to `dir/name` and returns the path.
-pub fn write(dir: &std::path::Path, name: &str, contents: impl AsRef<[u8]>) -> String {
+pub(crate) fn write(dir: &std::path::Path, name: &str, contents: impl AsRef<[u8]>) -> String {
     let path = dir.join(name);
     std::fs::write(&path, contents).expect("write scratch file");
     path.to_string_lossy().into_owned()
 }
 
 /// A port nothing listens on (bound, then released).
-pub fn closed_port() -> u16 {
+pub(crate) fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("addr").port()
 }
 
 /// A running `ghl-webhook listen`, killed when dropped.
-pub struct Listener {
+pub(crate) struct Listener {
     child: Guard,
     /// `http://127.0.0.1:PORT`.
     pub url: String,
-    stdout: Receiver<String>,
-    stderr: Receiver<String>,
+    stdout: Lines,
+    stderr: Lines,
 }
 
 impl Listener {
     /// Starts `listen --addr 127.0.0.1:0` with `args` and waits for its address (first stderr
     /// line).
-    pub fn start(args: &[&str]) -> Listener {
+    pub(crate) fn start(args: &[&str]) -> Listener {
         let mut child = Guard(
             bin()
                 .args(["listen", "--addr", "127.0.0.1:0"])
@@ -165,8 +166,8 @@ impl Listener {
                 .spawn()
                 .expect("spawn ghl-webhook listen"),
         );
-        let stdout = lines(child.0.stdout.take().expect("stdout"));
-        let stderr = lines(child.0.stderr.take().expect("stderr"));
+        let stdout = Lines::read(child.0.stdout.take().expect("stdout"));
+        let stderr = Lines::read(child.0.stderr.take().expect("stderr"));
         let mut listener = Listener {
             child,
             url: String::new(),
@@ -175,7 +176,7 @@ impl Listener {
         };
         let first = listener
             .stderr
-            .recv_timeout(WAIT)
+            .next(WAIT)
             .expect("listen printed nothing on stderr");
         let addr = first
             .strip_prefix("listening on ")
@@ -187,29 +188,21 @@ impl Listener {
     /// The next line on stderr that starts with `prefix` (the notes after the first line,
     /// e.g. `metrics on ...`), with the prefix removed.
     #[track_caller]
-    pub fn note(&self, prefix: &str) -> String {
-        loop {
-            let line = self
-                .stderr
-                .recv_timeout(WAIT)
-                .unwrap_or_else(|_| panic!("no line starting with {prefix:?} on stderr"));
-            if let Some(rest) = line.strip_prefix(prefix) {
-                return rest.to_owned();
-            }
-        }
+    pub(crate) fn note(&self, prefix: &str) -> String {
+        self.stderr
+            .after(prefix, WAIT)
+            .unwrap_or_else(|| panic!("no line starting with {prefix:?} on stderr"))
     }
 
     /// The next delivery line on stdout.
     #[track_caller]
-    pub fn next_line(&self) -> String {
-        self.stdout
-            .recv_timeout(WAIT)
-            .expect("no delivery line on stdout")
+    pub(crate) fn next_line(&self) -> String {
+        self.stdout.next(WAIT).expect("no delivery line on stdout")
     }
 
     /// The next `n` delivery lines, sorted (for lines whose order is not defined).
     #[track_caller]
-    pub fn next_lines_sorted(&self, n: usize) -> Vec<String> {
+    pub(crate) fn next_lines_sorted(&self, n: usize) -> Vec<String> {
         let mut lines: Vec<String> = (0..n).map(|_| self.next_line()).collect();
         lines.sort();
         lines
@@ -217,27 +210,27 @@ impl Listener {
 
     /// Asserts that no delivery line comes within `quiet`.
     #[track_caller]
-    pub fn expect_no_line_within(&self, quiet: Duration) {
-        if let Ok(line) = self.stdout.recv_timeout(quiet) {
+    pub(crate) fn expect_no_line_within(&self, quiet: Duration) {
+        if let Some(line) = self.stdout.next(quiet) {
             panic!("unexpected line on stdout: {line}");
         }
     }
 
     /// The next delivery line, parsed as JSON (`--json`).
     #[track_caller]
-    pub fn next_json(&self) -> serde_json::Value {
+    pub(crate) fn next_json(&self) -> serde_json::Value {
         let line = self.next_line();
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
     }
 
     /// The process id.
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.0.id()
     }
 
     /// Sends SIGTERM with `kill` and waits (bounded) for the exit; returns the status, how long
     /// it took and the rest of stderr.
-    pub fn terminate(mut self) -> (ExitStatus, Duration, String) {
+    pub(crate) fn terminate(mut self) -> (ExitStatus, Duration, String) {
         let started = Instant::now();
         let sent = Command::new("kill")
             .args(["-TERM", &self.pid().to_string()])
@@ -256,7 +249,7 @@ impl Listener {
         };
         let took = started.elapsed();
         let mut rest = String::new();
-        while let Ok(line) = self.stderr.recv_timeout(Duration::from_secs(2)) {
+        while let Some(line) = self.stderr.next(Duration::from_secs(2)) {
             rest.push_str(&line);
             rest.push('\n');
         }
@@ -264,22 +257,8 @@ impl Listener {
     }
 }
 
-/// The lines of a pipe, read on a thread of their own.
-fn lines(pipe: impl std::io::Read + Send + 'static) -> Receiver<String> {
-    let (send, receive) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            if send.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    receive
-}
-
 /// `ghl-webhook trigger EVENT --to URL ARGS...`.
-pub fn trigger(event: &str, url: &str, args: &[&str]) -> Run {
+pub(crate) fn trigger(event: &str, url: &str, args: &[&str]) -> Run {
     let mut all = vec!["trigger", event, "--to", url, "--timeout", "15"];
     all.extend_from_slice(args);
     run(&all, None)
@@ -287,7 +266,10 @@ pub fn trigger(event: &str, url: &str, args: &[&str]) -> Run {
 
 /// Makes `key` a dead letter of `journal` through the router's API (no receiver runs): an
 /// event this SDK does not know, so that once replayed `listen` handles it as unknown.
-pub async fn dead_letter_unknown(journal: &dyn ghl_webhook_router::journal::Journal, key: &str) {
+pub(crate) async fn dead_letter_unknown(
+    journal: &dyn ghl_webhook_router::journal::Journal,
+    key: &str,
+) {
     use ghl_webhook_router::journal::NewEntry;
 
     let entry = NewEntry {

@@ -36,13 +36,14 @@ pub(super) async fn handle<S>(pipeline: &Pipeline<S>, leased: Leased) -> Finishe
         key = %leased.entry.key,
         kind = leased.entry.kind.map(|k| k.as_str()),
         attempt = leased.entry.attempts,
+        trace_id = tracing::field::Empty,
     );
     handle_in_span(pipeline, leased).instrument(span).await
 }
 
 async fn handle_in_span<S>(pipeline: &Pipeline<S>, leased: Leased) -> Finished {
     let Leased { entry, token } = leased;
-    let kind = metrics::kind_label(Some(entry.kind));
+    let kind = metrics::kind_label(entry.kind);
     let Some(durable) = pipeline.durable.as_ref() else {
         return Finished::Settle {
             token,
@@ -55,6 +56,13 @@ async fn handle_in_span<S>(pipeline: &Pipeline<S>, leased: Leased) -> Finished {
     let journal = &*durable.journal;
     let attempt = entry.attempts;
     let delivery = Delivery::from_entry(&entry);
+    // Reading the envelope is a pass over the body: only for a subscriber that listens.
+    let span = tracing::Span::current();
+    if !span.is_disabled()
+        && let Some(trace) = delivery.trace_id()
+    {
+        span.record("trace_id", trace);
+    }
     let timer = Timer::start();
     let Some((outcome, completed)) = run(pipeline, journal, delivery, &token).await else {
         return Finished::Done {

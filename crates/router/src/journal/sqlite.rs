@@ -22,7 +22,7 @@ use crate::identify::IdentifiedBy;
 use crate::verify::VerifiedBy;
 
 /// The schema version this SDK writes, and the newest it can open.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(super) const SCHEMA_VERSION: u32 = 1;
 
 /// `MIGRATIONS[n]` takes a journal from schema version `n` to `n + 1`.
 const MIGRATIONS: &[&str] = &[V1];

@@ -13,7 +13,7 @@ use ghl_webhook_test_support::{MockSender, SendError, Sent, TestKeys};
 
 /// What handlers did, per `webhookId`.
 #[derive(Clone, Default)]
-pub struct Effects {
+pub(crate) struct Effects {
     /// Effects that took place (a handler that failed has none).
     pub done: Arc<Mutex<HashMap<String, usize>>>,
     /// Handler calls, failed ones included.
@@ -22,7 +22,7 @@ pub struct Effects {
 
 /// A router whose AssociationDelete handler fails `fail_share` of first attempts at random
 /// (before any effect) and otherwise records one effect.
-pub fn effect_router(fx: &Effects, fail_share: f64) -> WebhookRouter<Effects> {
+pub(crate) fn effect_router(fx: &Effects, fail_share: f64) -> WebhookRouter<Effects> {
     WebhookRouter::with_state(fx.clone())
         .verifier(TestKeys::primary().verifier())
         .on(
@@ -55,7 +55,7 @@ fn event() -> AssociationDelete {
 /// copy to the next sender in turn, so duplicates reach different instances), 64 at a time,
 /// each retried per its sender's policy; `bound` sends each to its kind's path. Returns the
 /// ids sent and how each copy ended.
-pub async fn send_copies(
+pub(crate) async fn send_copies(
     senders: &[MockSender],
     deliveries: usize,
     prefix: &str,
@@ -89,7 +89,7 @@ pub async fn send_copies(
 
 /// [`send_copies`] bound by path: the ids of which at least one copy was answered 200 in the
 /// end (after its sender's retries).
-pub async fn acknowledged(
+pub(crate) async fn acknowledged(
     senders: &[MockSender],
     deliveries: usize,
     prefix: &str,
@@ -105,7 +105,7 @@ pub async fn acknowledged(
 /// After a journal's server went down and came back under a load of `deliveries` distinct
 /// ids: every one was acknowledged in the end, journaled once and handled at least once, and
 /// nothing is left pending or dead. Returns how many entries were handled more than once.
-pub async fn assert_outage_lost_nothing(
+pub(crate) async fn assert_outage_lost_nothing(
     journal: &dyn ghl_webhook_router::journal::Journal,
     acknowledged: &std::collections::HashSet<String>,
     fx: &Effects,
@@ -144,7 +144,11 @@ pub async fn assert_outage_lost_nothing(
 }
 
 /// [`send_copies`], asserting every copy finally got a 2xx; returns the ids sent.
-pub async fn send_all(senders: &[MockSender], deliveries: usize, prefix: &str) -> Vec<String> {
+pub(crate) async fn send_all(
+    senders: &[MockSender],
+    deliveries: usize,
+    prefix: &str,
+) -> Vec<String> {
     let (ids, copies) = send_copies(senders, deliveries, prefix, false).await;
     for (id, sent) in copies {
         let sent = sent.unwrap_or_else(|e| panic!("{id}: {e}"));
@@ -161,7 +165,10 @@ pub async fn send_all(senders: &[MockSender], deliveries: usize, prefix: &str) -
 
 /// Sends each of `ids` once more to its kind's path (as HighLevel retries what was not
 /// answered) and asserts a 200.
-pub async fn resend_bound<'a>(sender: &MockSender, ids: impl IntoIterator<Item = &'a String>) {
+pub(crate) async fn resend_bound<'a>(
+    sender: &MockSender,
+    ids: impl IntoIterator<Item = &'a String>,
+) {
     for id in ids {
         let sent = sender
             .event(&event())
@@ -175,7 +182,7 @@ pub async fn resend_bound<'a>(sender: &MockSender, ids: impl IntoIterator<Item =
 }
 
 /// Every id took effect exactly once, and failures did happen and were retried.
-pub fn assert_exactly_once(fx: &Effects, ids: &[String], expect_failures: bool) {
+pub(crate) fn assert_exactly_once(fx: &Effects, ids: &[String], expect_failures: bool) {
     let done = fx.done.lock().expect("lock");
     for id in ids {
         assert_eq!(
@@ -205,4 +212,4 @@ pub fn assert_exactly_once(fx: &Effects, ids: &[String], expect_failures: bool) 
 }
 
 /// Time to let in-flight work settle in tests that need it.
-pub const SETTLE: Duration = Duration::from_millis(100);
+pub(crate) const SETTLE: Duration = Duration::from_millis(100);

@@ -4,14 +4,14 @@
 use std::net::SocketAddr;
 
 use ghl_webhook_router::{HealthService, WebhookService};
-use ghl_webhook_test_support::fetch;
+use ghl_webhook_testkit::fetch;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::task::JoinHandle;
 
 /// The app; stops serving when dropped.
-pub struct HealthApp {
+pub(crate) struct HealthApp {
     pub addr: SocketAddr,
     accept: JoinHandle<()>,
 }
@@ -23,7 +23,7 @@ impl Drop for HealthApp {
 }
 
 impl HealthApp {
-    pub async fn start<S: Send + Sync + 'static>(
+    pub(crate) async fn start<S: Send + Sync + 'static>(
         webhooks: WebhookService<S>,
         health: HealthService,
     ) -> Self {
@@ -61,12 +61,12 @@ impl HealthApp {
         Self { addr, accept }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
     /// `GET path`: the status and the JSON body.
-    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+    pub(crate) async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
         let fetched = fetch::get(&self.url(path)).await.expect("an answer");
         let json = fetched
             .json()
@@ -76,7 +76,7 @@ impl HealthApp {
 }
 
 /// One request without a body: the status and the body text.
-pub async fn request(url: &str, method: http::Method) -> (u16, String) {
+pub(crate) async fn request(url: &str, method: http::Method) -> (u16, String) {
     let fetched = fetch::request(method, url).await.expect("an answer");
     (fetched.status.as_u16(), fetched.text())
 }

@@ -14,13 +14,13 @@ use ghl_webhook_router::journal::{RedisJournal, RedisJournalConfig};
 use ghl_webhook_router::journal::{PostgresConfig, PostgresJournal};
 
 #[cfg(feature = "postgres")]
-use super::postgres_server::PostgresServer;
+use ghl_webhook_testkit::postgres_server::PostgresServer;
 #[cfg(feature = "redis")]
-use super::redis_server::RedisServer;
+use ghl_webhook_testkit::redis_server::RedisServer;
 
 /// A journal engine under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
+pub(crate) enum Engine {
     /// One SQLite file in a scratch directory.
     Sqlite,
     /// A real redis-server (AOF, `appendfsync always`) started for the test, one key prefix
@@ -34,7 +34,7 @@ pub enum Engine {
 
 /// A scratch directory for one test (removed when dropped), and the redis-server its Redis
 /// journals live in, started on first use and killed when dropped.
-pub struct Scratch {
+pub(crate) struct Scratch {
     dir: tempfile::TempDir,
     /// Tells this scratch's Postgres schemas from other tests' in the shared cluster.
     id: usize,
@@ -44,13 +44,13 @@ pub struct Scratch {
 
 impl Scratch {
     /// The directory.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// The test's redis-server (started now if need be).
     #[cfg(feature = "redis")]
-    pub fn redis(&self) -> &RedisServer {
+    pub(crate) fn redis(&self) -> &RedisServer {
         self.redis.get_or_init(|| {
             RedisServer::start().expect("Engine::all lists Redis only when it runs")
         })
@@ -58,7 +58,7 @@ impl Scratch {
 }
 
 /// A scratch directory for one test.
-pub fn scratch() -> Scratch {
+pub(crate) fn scratch() -> Scratch {
     static COUNT: AtomicUsize = AtomicUsize::new(0);
     Scratch {
         dir: tempfile::tempdir().expect("temp dir"),
@@ -71,25 +71,25 @@ pub fn scratch() -> Scratch {
 impl Engine {
     /// Every engine this machine can run (Redis and Postgres only when their servers are
     /// installed; under CI their absence fails the test).
-    pub fn all() -> Vec<Engine> {
+    pub(crate) fn all() -> Vec<Engine> {
         #[allow(unused_mut)]
         let mut engines = vec![Engine::Sqlite];
         #[cfg(feature = "redis")]
         {
             static REDIS: OnceLock<bool> = OnceLock::new();
-            if *REDIS.get_or_init(super::redis_server::available) {
+            if *REDIS.get_or_init(ghl_webhook_testkit::redis_server::available) {
                 engines.push(Engine::Redis);
             }
         }
         #[cfg(feature = "postgres")]
-        if super::postgres_server::available() {
+        if ghl_webhook_testkit::postgres_server::available() {
             engines.push(Engine::Postgres);
         }
         engines
     }
 
     /// A fresh, empty journal named `name` in `dir`.
-    pub async fn open(self, dir: &Scratch, name: &str) -> Arc<dyn Journal> {
+    pub(crate) async fn open(self, dir: &Scratch, name: &str) -> Arc<dyn Journal> {
         match self {
             Engine::Sqlite => {
                 Arc::new(SqliteJournal::open(sqlite_path(dir.path(), name)).expect("open"))
@@ -102,7 +102,7 @@ impl Engine {
     }
 
     /// The same journal again (e.g. from a restarted process).
-    pub async fn reopen(self, dir: &Scratch, name: &str) -> Arc<dyn Journal> {
+    pub(crate) async fn reopen(self, dir: &Scratch, name: &str) -> Arc<dyn Journal> {
         match self {
             Engine::Sqlite => Arc::new(
                 SqliteJournal::open_existing(sqlite_path(dir.path(), name)).expect("reopen"),
@@ -116,7 +116,7 @@ impl Engine {
 
     /// The address a child process opens the journal at: a file, `URL PREFIX` or
     /// `URL SCHEMA`.
-    pub fn location(self, dir: &Scratch, name: &str) -> String {
+    pub(crate) fn location(self, dir: &Scratch, name: &str) -> String {
         match self {
             Engine::Sqlite => sqlite_path(dir.path(), name).display().to_string(),
             #[cfg(feature = "redis")]
@@ -133,7 +133,7 @@ impl Engine {
     }
 
     /// Opens the journal at a `location`, in a child process. Needs a tokio runtime.
-    pub async fn open_location(self, location: &str) -> Arc<dyn Journal> {
+    pub(crate) async fn open_location(self, location: &str) -> Arc<dyn Journal> {
         match self {
             Engine::Sqlite => Arc::new(SqliteJournal::open(location).expect("open")),
             #[cfg(feature = "redis")]
@@ -144,7 +144,7 @@ impl Engine {
     }
 
     /// The engine a child process was told to play (`format!("{engine:?}")`).
-    pub fn from_name(name: &str) -> Option<Engine> {
+    pub(crate) fn from_name(name: &str) -> Option<Engine> {
         match name {
             "Sqlite" => Some(Engine::Sqlite),
             #[cfg(feature = "redis")]
@@ -158,7 +158,7 @@ impl Engine {
     /// Whether the engine commits a batch of settlements as one transaction (Redis runs one
     /// script per entry).
     #[allow(dead_code)]
-    pub fn settles_batches_atomically(self) -> bool {
+    pub(crate) fn settles_batches_atomically(self) -> bool {
         match self {
             Engine::Sqlite => true,
             #[cfg(feature = "redis")]
@@ -171,7 +171,7 @@ impl Engine {
 
 /// The Postgres journal at a `URL SCHEMA` location.
 #[cfg(feature = "postgres")]
-pub async fn postgres_at(location: &str) -> PostgresJournal {
+pub(crate) async fn postgres_at(location: &str) -> PostgresJournal {
     let (url, schema) = location.split_once(' ').expect("URL SCHEMA");
     PostgresJournal::connect(url, PostgresConfig::default().schema(schema.to_lowercase()))
         .await
@@ -180,7 +180,7 @@ pub async fn postgres_at(location: &str) -> PostgresJournal {
 
 /// The Redis journal at a `URL PREFIX` location, with a lease-friendly consumer name.
 #[cfg(feature = "redis")]
-pub fn redis_at(location: &str) -> RedisJournal {
+pub(crate) fn redis_at(location: &str) -> RedisJournal {
     let (url, prefix) = location.split_once(' ').expect("URL PREFIX");
     RedisJournal::open(url, RedisJournalConfig::with_prefix(prefix)).expect("open")
 }
@@ -190,7 +190,7 @@ fn sqlite_path(dir: &Path, name: &str) -> PathBuf {
 }
 
 /// Waits until no entry is pending or in progress (or `limit` passes), and returns the stats.
-pub async fn settled(journal: &dyn Journal, limit: Duration) -> Stats {
+pub(crate) async fn settled(journal: &dyn Journal, limit: Duration) -> Stats {
     let start = Instant::now();
     loop {
         let stats = journal.stats().await.expect("stats");
@@ -202,7 +202,7 @@ pub async fn settled(journal: &dyn Journal, limit: Duration) -> Stats {
 }
 
 /// Every key in the journal, in arrival order.
-pub async fn keys(journal: &dyn Journal) -> Vec<String> {
+pub(crate) async fn keys(journal: &dyn Journal) -> Vec<String> {
     let filter = ListFilter::default();
     journal
         .list(&filter)

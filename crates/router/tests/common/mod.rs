@@ -1,16 +1,12 @@
 //! Shared harness: a router with recording handlers, served on an ephemeral loopback port.
 #![allow(dead_code)]
 
-pub mod child;
-pub mod exactly_once;
-pub mod health_app;
+pub(crate) mod exactly_once;
+pub(crate) mod health_app;
 #[cfg(feature = "sqlite")]
-pub mod journal;
-#[cfg(feature = "postgres")]
-pub mod postgres_server;
+pub(crate) mod journal;
 #[cfg(feature = "metrics")]
-pub mod prometheus;
-pub mod redis_server;
+pub(crate) mod prometheus;
 
 use std::sync::{Arc, Mutex};
 
@@ -21,29 +17,29 @@ use ghl_webhook_test_support::{MockSender, TestKeys};
 
 /// Everything handlers received, in order.
 #[derive(Clone, Default)]
-pub struct Recorder {
+pub(crate) struct Recorder {
     pub events: Arc<Mutex<Vec<(Event, Delivery)>>>,
     pub unknown: Arc<Mutex<Vec<(UnknownEvent, Delivery)>>>,
 }
 
 impl Recorder {
-    pub fn events(&self) -> Vec<(Event, Delivery)> {
+    pub(crate) fn events(&self) -> Vec<(Event, Delivery)> {
         self.events.lock().expect("lock").clone()
     }
-    pub fn unknown(&self) -> Vec<(UnknownEvent, Delivery)> {
+    pub(crate) fn unknown(&self) -> Vec<(UnknownEvent, Delivery)> {
         self.unknown.lock().expect("lock").clone()
     }
-    pub fn total(&self) -> usize {
+    pub(crate) fn total(&self) -> usize {
         self.events.lock().expect("lock").len() + self.unknown.lock().expect("lock").len()
     }
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.events.lock().expect("lock").clear();
         self.unknown.lock().expect("lock").clear();
     }
 }
 
 /// Registers a typed handler for `T` that records what it receives.
-pub fn record<T: WebhookEvent>(router: WebhookRouter<Recorder>) -> WebhookRouter<Recorder> {
+pub(crate) fn record<T: WebhookEvent>(router: WebhookRouter<Recorder>) -> WebhookRouter<Recorder> {
     router.on(|event: T, delivery: Delivery, rec: Recorder| async move {
         rec.events
             .lock()
@@ -53,7 +49,7 @@ pub fn record<T: WebhookEvent>(router: WebhookRouter<Recorder>) -> WebhookRouter
 }
 
 /// A router trusting only the primary test key, recording unknown events.
-pub fn test_router(recorder: &Recorder) -> WebhookRouter<Recorder> {
+pub(crate) fn test_router(recorder: &Recorder) -> WebhookRouter<Recorder> {
     WebhookRouter::with_state(recorder.clone())
         .verifier(TestKeys::primary().verifier())
         .on_unknown(
@@ -64,7 +60,7 @@ pub fn test_router(recorder: &Recorder) -> WebhookRouter<Recorder> {
 }
 
 /// The three Association events recorded.
-pub fn association_router(recorder: &Recorder) -> WebhookRouter<Recorder> {
+pub(crate) fn association_router(recorder: &Recorder) -> WebhookRouter<Recorder> {
     use ghl_webhook_router::types::association::*;
     let router = test_router(recorder);
     let router = record::<AssociationCreate>(router);
@@ -73,7 +69,9 @@ pub fn association_router(recorder: &Recorder) -> WebhookRouter<Recorder> {
 }
 
 /// Serves `service` on 127.0.0.1:0, bound by path (`/<EventName>` binds, `/` does not).
-pub async fn serve<S: Send + Sync + 'static>(service: WebhookService<S>) -> (Server, MockSender) {
+pub(crate) async fn serve<S: Send + Sync + 'static>(
+    service: WebhookService<S>,
+) -> (Server, MockSender) {
     let server = spawn("127.0.0.1:0".parse().expect("addr"), service.bind_by_path())
         .await
         .expect("bind loopback");
@@ -82,7 +80,7 @@ pub async fn serve<S: Send + Sync + 'static>(service: WebhookService<S>) -> (Ser
 }
 
 /// The example payload of HighLevel's AssociationDelete doc page (the SDK's first event).
-pub fn seed_event() -> ghl_webhook_router::types::association::AssociationDelete {
+pub(crate) fn seed_event() -> ghl_webhook_router::types::association::AssociationDelete {
     serde_json::from_str(ghl_webhook_router::types::fixtures::example(
         ghl_webhook_router::types::EventKind::AssociationDelete,
     ))
@@ -90,7 +88,7 @@ pub fn seed_event() -> ghl_webhook_router::types::association::AssociationDelete
 }
 
 /// A two-worker runtime for the property tests, which drive HTTP from synchronous runners.
-pub fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -1,11 +1,11 @@
 //! A Prometheus recorder for one test, and its rendering read back (with test-support's
 //! reader), so tests assert on what an exporter would serve.
 
-use ghl_webhook_test_support::prometheus::Exposition;
+use ghl_webhook_testkit::prometheus::Exposition;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
 
 /// A Prometheus recorder whose histograms have buckets (rendered as `_bucket`/`_sum`/`_count`).
-pub fn recorder() -> PrometheusRecorder {
+pub(crate) fn recorder() -> PrometheusRecorder {
     PrometheusBuilder::new()
         .set_buckets(ghl_webhook_router::metrics::SECONDS_BUCKETS)
         .expect("buckets")
@@ -13,6 +13,6 @@ pub fn recorder() -> PrometheusRecorder {
 }
 
 /// What `recorder` holds now, rendered and read back.
-pub fn scrape(recorder: &PrometheusRecorder) -> Exposition {
+pub(crate) fn scrape(recorder: &PrometheusRecorder) -> Exposition {
     Exposition::parse(&recorder.handle().render()).expect("the exporter renders valid text")
 }

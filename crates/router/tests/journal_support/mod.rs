@@ -10,13 +10,13 @@ use ghl_webhook_router::journal::{JournalError, NewEntry, SqliteJournal};
 use ghl_webhook_router::types::EventKind;
 
 /// A temporary directory (removed on drop) and the path of a journal file in it.
-pub struct Scratch {
+pub(crate) struct Scratch {
     dir: tempfile::TempDir,
     path: PathBuf,
 }
 
 impl Scratch {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::Builder::new()
             .prefix("ghl-journal-")
             .tempdir()
@@ -26,22 +26,22 @@ impl Scratch {
     }
 
     /// The journal file (it may not exist yet).
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// The directory.
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         self.dir.path()
     }
 
     /// Opens (creating if need be) the journal.
-    pub fn journal(&self) -> SqliteJournal {
+    pub(crate) fn journal(&self) -> SqliteJournal {
         SqliteJournal::open(&self.path).expect("open the journal")
     }
 
     /// A plain SQLite connection to the file, beside the journal's own.
-    pub fn connection(&self) -> rusqlite::Connection {
+    pub(crate) fn connection(&self) -> rusqlite::Connection {
         let conn = rusqlite::Connection::open(&self.path).expect("sqlite connection");
         conn.busy_timeout(Duration::from_secs(5))
             .expect("busy timeout");
@@ -49,14 +49,14 @@ impl Scratch {
     }
 
     /// Runs SQL on the file through a plain connection, closed before returning.
-    pub fn sql(&self, sql: &str) {
+    pub(crate) fn sql(&self, sql: &str) {
         let conn = self.connection();
         conn.execute_batch(sql).expect("sql");
         conn.close().map_err(|(_, err)| err).expect("close");
     }
 
     /// The names of the files in the directory, sorted.
-    pub fn files(&self) -> Vec<String> {
+    pub(crate) fn files(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.dir.path())
             .expect("read dir")
             .map(|entry| {
@@ -73,7 +73,7 @@ impl Scratch {
 }
 
 /// An entry of unknown kind whose body names its key.
-pub fn entry(key: &str) -> NewEntry {
+pub(crate) fn entry(key: &str) -> NewEntry {
     NewEntry::new(
         key,
         format!("{{\"webhookId\":\"{key}\"}}"),
@@ -82,7 +82,7 @@ pub fn entry(key: &str) -> NewEntry {
 }
 
 /// An entry with an order key.
-pub fn ordered(key: &str, order_key: &str) -> NewEntry {
+pub(crate) fn ordered(key: &str, order_key: &str) -> NewEntry {
     NewEntry {
         order_key: Some(order_key.to_owned()),
         ..entry(key)
@@ -90,7 +90,7 @@ pub fn ordered(key: &str, order_key: &str) -> NewEntry {
 }
 
 /// An entry of a kind.
-pub fn kinded(key: &str, kind: EventKind) -> NewEntry {
+pub(crate) fn kinded(key: &str, kind: EventKind) -> NewEntry {
     NewEntry {
         kind: Some(kind),
         type_field: Some(kind.as_str().to_owned()),
@@ -99,7 +99,7 @@ pub fn kinded(key: &str, kind: EventKind) -> NewEntry {
 }
 
 /// A current-thread runtime with timers.
-pub fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -108,12 +108,12 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// Makes `path` read-only to this process, also as root (see test-support's
 /// `make_read_only`); a test that cannot do so fails rather than testing nothing.
-pub fn make_read_only(path: &Path) -> ghl_webhook_test_support::ReadOnly {
-    ghl_webhook_test_support::make_read_only(path).expect("a read-only file")
+pub(crate) fn make_read_only(path: &Path) -> ghl_webhook_testkit::ReadOnly {
+    ghl_webhook_testkit::make_read_only(path).expect("a read-only file")
 }
 
 /// `err` refuses a journal of schema version 99 as newer than this SDK's, and says to upgrade.
-pub fn assert_newer_schema(err: &JournalError) {
+pub(crate) fn assert_newer_schema(err: &JournalError) {
     assert!(
         matches!(
             err,

@@ -7,12 +7,16 @@ use crate::paths::{Path, Step};
 
 /// The prefix of every key the drift inserts. No HighLevel field starts with `~`, so an
 /// inserted key can never be read as a known field.
-pub const DRIFT_PREFIX: &str = "~drift";
+pub(crate) const DRIFT_PREFIX: &str = "~drift";
 
 /// Checks that `after` keeps everything `before` has, except under `changed` (the members the
 /// drift set to `null` or dropped), and adds nothing but keys inserted by the drift (kept by
 /// maps and raw JSON fields). Gives the first difference as `path: what`.
-pub fn keeps_known_fields(before: &Value, after: &Value, changed: &[Path]) -> Result<(), String> {
+pub(crate) fn keeps_known_fields(
+    before: &Value,
+    after: &Value,
+    changed: &[Path],
+) -> Result<(), String> {
     compare(before, after, &Path::default(), changed)
 }
 

@@ -12,7 +12,7 @@ use crate::probe::{self, Cut};
 
 /// One drift of one payload.
 #[derive(Debug, Clone)]
-pub struct Drift {
+pub(crate) struct Drift {
     /// Unknown members to insert: the object, the key, the value.
     pub inserts: Vec<(Path, String, Value)>,
     /// Members to cut, in order. Only optional members are cut: the test filters the plan
@@ -23,7 +23,7 @@ pub struct Drift {
 impl Drift {
     /// `value` with this drift applied: insertions first (they add keys only, so every path
     /// of `value` stays valid), then the cuts.
-    pub fn apply(&self, value: &Value) -> Value {
+    pub(crate) fn apply(&self, value: &Value) -> Value {
         let mut out = value.clone();
         for (object, key, member) in &self.inserts {
             if let Some(Value::Object(map)) = get_mut(&mut out, object) {
@@ -37,14 +37,14 @@ impl Drift {
     }
 
     /// The members this drift cuts: where the decoded event may differ.
-    pub fn cut_paths(&self) -> Vec<Path> {
+    pub(crate) fn cut_paths(&self) -> Vec<Path> {
         self.cuts.iter().map(|(path, _)| path.clone()).collect()
     }
 }
 
 /// Any JSON value: `null`, booleans, integers of the whole 64-bit range, finite floats,
 /// strings of any printable text, and arrays and objects of them three levels deep.
-pub fn any_json() -> impl Strategy<Value = Value> {
+pub(crate) fn any_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
@@ -65,7 +65,7 @@ pub fn any_json() -> impl Strategy<Value = Value> {
 /// Drifts of `value`: each object gets no, one or two unknown members (about half of them
 /// do), and each member is kept, nulled or dropped, at one of three rates (none cut, a few,
 /// many) so that both light and heavy drift are tried.
-pub fn drift_of(value: &Value) -> impl Strategy<Value = Drift> + use<> {
+pub(crate) fn drift_of(value: &Value) -> impl Strategy<Value = Drift> + use<> {
     let objects = paths::objects(value);
     let members = paths::members(value);
     let inserts = vec(

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 /// One step down a JSON value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Step {
+pub(crate) enum Step {
     /// The member `key` of an object.
     Key(String),
     /// The element `index` of an array.
@@ -18,11 +18,11 @@ pub enum Step {
 /// A path from the root of a payload. Its `Debug` is its `Display`, to keep the failing
 /// drift that proptest prints readable.
 #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Path(pub Vec<Step>);
+pub(crate) struct Path(pub Vec<Step>);
 
 impl Path {
     /// This path one step further down.
-    pub fn join(&self, step: Step) -> Path {
+    pub(crate) fn join(&self, step: Step) -> Path {
         let mut steps = self.0.clone();
         steps.push(step);
         Path(steps)
@@ -30,7 +30,7 @@ impl Path {
 
     /// The path of the object holding this member, and the member's key; `None` for the root
     /// or an array element.
-    pub fn split_key(&self) -> Option<(Path, &str)> {
+    pub(crate) fn split_key(&self) -> Option<(Path, &str)> {
         match self.0.split_last() {
             Some((Step::Key(key), parent)) => Some((Path(parent.to_vec()), key.as_str())),
             _ => None,
@@ -38,13 +38,13 @@ impl Path {
     }
 
     /// Whether `self` is `other` or lies inside it.
-    pub fn starts_with(&self, other: &Path) -> bool {
+    pub(crate) fn starts_with(&self, other: &Path) -> bool {
         self.0.starts_with(&other.0)
     }
 
     /// The path with array indices erased (`variants[].id`): the form of the
     /// required-field list, which speaks of every element at once.
-    pub fn pattern(&self) -> String {
+    pub(crate) fn pattern(&self) -> String {
         let mut out = String::new();
         for step in &self.0 {
             match step {
@@ -84,7 +84,7 @@ impl fmt::Display for Path {
 }
 
 /// The paths of every object in `value`, the root first, then depth first in key order.
-pub fn objects(value: &Value) -> Vec<Path> {
+pub(crate) fn objects(value: &Value) -> Vec<Path> {
     let mut out = Vec::new();
     walk(value, &Path::default(), &mut |path, value| {
         if value.is_object() {
@@ -95,7 +95,7 @@ pub fn objects(value: &Value) -> Vec<Path> {
 }
 
 /// The paths of every member of every object in `value` (not of array elements).
-pub fn members(value: &Value) -> Vec<Path> {
+pub(crate) fn members(value: &Value) -> Vec<Path> {
     let mut out = Vec::new();
     walk(value, &Path::default(), &mut |path, _| {
         if path.split_key().is_some() {
@@ -123,7 +123,7 @@ fn walk(value: &Value, path: &Path, visit: &mut impl FnMut(&Path, &Value)) {
 }
 
 /// The value at `path`, if there is one.
-pub fn get_mut<'v>(value: &'v mut Value, path: &Path) -> Option<&'v mut Value> {
+pub(crate) fn get_mut<'v>(value: &'v mut Value, path: &Path) -> Option<&'v mut Value> {
     path.0.iter().try_fold(value, |value, step| match step {
         Step::Key(key) => value.as_object_mut()?.get_mut(key),
         Step::Index(index) => value.as_array_mut()?.get_mut(*index),

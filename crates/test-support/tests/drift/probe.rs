@@ -11,7 +11,7 @@ use crate::paths::{Path, get_mut};
 
 /// What the drift does to one member of an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cut {
+pub(crate) enum Cut {
     /// Sets it to `null`.
     Null,
     /// Removes it.
@@ -20,7 +20,7 @@ pub enum Cut {
 
 /// Applies `cut` to the member at `path`; `false` when there is no such member (an enclosing
 /// member was cut before).
-pub fn apply(value: &mut Value, path: &Path, cut: Cut) -> bool {
+pub(crate) fn apply(value: &mut Value, path: &Path, cut: Cut) -> bool {
     let Some((parent, key)) = path.split_key() else {
         return false;
     };
@@ -38,19 +38,19 @@ pub fn apply(value: &mut Value, path: &Path, cut: Cut) -> bool {
 }
 
 /// Decodes `value` as `kind` from its bytes, as a delivery would be.
-pub fn decode(kind: EventKind, value: &Value) -> Result<Event, DecodeError> {
+pub(crate) fn decode(kind: EventKind, value: &Value) -> Result<Event, DecodeError> {
     Event::decode(kind, &serde_json::to_vec(value).expect("serializes"))
 }
 
 /// The flat JSON of a decoded event (the struct itself, as HighLevel sends it).
-pub fn flat(event: &Event) -> Value {
+pub(crate) fn flat(event: &Event) -> Value {
     let mut tagged = serde_json::to_value(event).expect("serializes");
     tagged["event"].take()
 }
 
 /// Whether the member at `path` of `original` may be nulled and dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Member {
+pub(crate) enum Member {
     /// Both decode, and every other field keeps its value.
     Optional,
     /// Both fail with the typed error naming it; it is on the kind's required list.
@@ -59,7 +59,7 @@ pub enum Member {
 
 /// Probes the member at `path` of `original` (whose decoded flat JSON is `before`). `Err`
 /// says how the model broke the rule.
-pub fn member(
+pub(crate) fn member(
     kind: EventKind,
     original: &Value,
     before: &Value,

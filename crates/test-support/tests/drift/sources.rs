@@ -5,7 +5,7 @@ use ghl_webhook_types::{EventKind, fixtures};
 use serde_json::Value;
 
 /// A payload and the kind it is an example of.
-pub struct Source {
+pub(crate) struct Source {
     /// The fixture's name, for messages.
     pub name: String,
     /// The kind the payload is an example of.
@@ -16,7 +16,7 @@ pub struct Source {
 
 /// Every example and every variant that is valid JSON. The variant that is not valid JSON is
 /// left to the types crate's fixture tests, which check that it is rejected.
-pub fn all() -> Vec<Source> {
+pub(crate) fn all() -> Vec<Source> {
     let examples = EventKind::ALL
         .iter()
         .map(|&kind| (kind.as_str().to_owned(), kind, fixtures::example(kind)));

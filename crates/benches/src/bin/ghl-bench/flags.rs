@@ -18,7 +18,7 @@ use ghl_webhook_benches::servers::Server;
 /// with a share of forged signatures; interleaves rounds and prints a markdown report.
 #[derive(Debug, Clone, PartialEq, Parser)]
 #[command(name = "ghl-bench", allow_negative_numbers = true)]
-pub struct Options {
+pub(crate) struct Options {
     /// Rounds.
     #[arg(long, value_name = "N", default_value = "3", value_parser = positive)]
     pub rounds: usize,
@@ -89,7 +89,7 @@ pub struct Options {
 
 /// Parses the command line (the program name first); `--peers` and the Node server `d` in
 /// `--servers` imply each other.
-pub fn parse<I, T>(args: I) -> Result<Options, clap::Error>
+pub(crate) fn parse<I, T>(args: I) -> Result<Options, clap::Error>
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,

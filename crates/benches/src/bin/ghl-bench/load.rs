@@ -19,7 +19,7 @@ use super::stats::percentile;
 
 /// One phase of load.
 #[derive(Debug, Clone)]
-pub struct Phase {
+pub(crate) struct Phase {
     /// Where the server listens.
     pub addr: SocketAddr,
     /// Concurrent keep-alive connections.
@@ -36,7 +36,7 @@ pub struct Phase {
 
 /// One pre-built request and what it must be answered.
 #[derive(Debug, Clone)]
-pub struct Request {
+pub(crate) struct Request {
     /// The raw HTTP/1.1 bytes.
     pub bytes: Vec<u8>,
     /// Its signature is forged: it must be answered 401, and a 200 is an error.
@@ -85,7 +85,7 @@ impl Outcome {
 }
 
 /// One POST of `body` with its signature, as raw HTTP/1.1 bytes.
-pub fn request_bytes(addr: SocketAddr, path: &str, signature: &str, body: &str) -> Vec<u8> {
+pub(crate) fn request_bytes(addr: SocketAddr, path: &str, signature: &str, body: &str) -> Vec<u8> {
     let mut out = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nX-GHL-Signature: {signature}\r\nContent-Length: {}\r\n\r\n",
         body.len()
@@ -97,7 +97,7 @@ pub fn request_bytes(addr: SocketAddr, path: &str, signature: &str, body: &str) 
 
 /// The head of a response: its length in bytes, its status and its body length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Head {
+pub(crate) struct Head {
     /// Bytes up to and including the blank line.
     pub len: usize,
     /// The status code.
@@ -110,7 +110,7 @@ pub struct Head {
 ///
 /// Only what the benchmark servers send is supported: a `Content-Length` body (chunked
 /// responses are an error).
-pub fn parse_head(buf: &[u8]) -> Result<Option<Head>, String> {
+pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<Head>, String> {
     let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
         if buf.len() > 64 * 1024 {
             return Err("response head over 64 KiB".to_owned());
@@ -182,7 +182,7 @@ struct ConnectionResult {
 }
 
 /// Runs one phase against `requests` (cycled). Must run inside a tokio runtime.
-pub async fn run(phase: &Phase, requests: Arc<Vec<Request>>) -> Result<Outcome, String> {
+pub(crate) async fn run(phase: &Phase, requests: Arc<Vec<Request>>) -> Result<Outcome, String> {
     if requests.is_empty() {
         return Err("no requests to send".to_owned());
     }

@@ -37,7 +37,7 @@ mod stats;
 
 use flags::Options;
 use ghl_webhook_benches::servers::Server;
-use ghl_webhook_test_support::postgres::PostgresCluster;
+use ghl_webhook_testkit::postgres::PostgresCluster;
 use load::{Outcome, Phase};
 
 /// Set on the release `ghl-bench` that the first one re-executes after building it.
@@ -657,7 +657,7 @@ fn measure(
             Server::HandWritten | Server::Sdk | Server::SdkBatch
         );
     let attack_requests: Arc<Vec<load::Request>> = Arc::new(if attacked {
-        let attacker = ghl_webhook_test_support::TestKeys::other();
+        let attacker = ghl_webhook_sim::TestKeys::other();
         payloads
             .iter()
             .enumerate()

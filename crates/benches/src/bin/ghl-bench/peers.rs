@@ -16,7 +16,7 @@ const INSTALL_TIMEOUT: Duration = Duration::from_secs(300);
 /// set `isSignatureValid === true` (the README lets a skipped verification through), so
 /// every 200 counted is a verified delivery; the process listens on an ephemeral loopback
 /// port, prints it, and exits when its parent's pipe closes or after 15 minutes.
-pub const APP_JS: &str = r#"// Peer (d) of `ghl-bench --peers`; written by ghl-bench, not part of the repository.
+pub(crate) const APP_JS: &str = r#"// Peer (d) of `ghl-bench --peers`; written by ghl-bench, not part of the repository.
 'use strict';
 const express = require('express');
 const { HighLevel, LogLevel } = require('@gohighlevel/api-client');
@@ -52,7 +52,7 @@ setTimeout(() => process.exit(3), 15 * 60 * 1000).unref();
 
 /// An installed peer, ready to start.
 #[derive(Debug, Clone)]
-pub struct NodePeer {
+pub(crate) struct NodePeer {
     /// The scratch folder holding `node_modules` and `app.js`.
     pub dir: PathBuf,
     /// `node vX, @gohighlevel/api-client X, express X`.
@@ -60,7 +60,7 @@ pub struct NodePeer {
 }
 
 /// Checks for node and npm, installs the SDK and Express into `dir`, writes the app.
-pub fn prepare(dir: &Path, repo_root: &Path) -> Result<NodePeer, String> {
+pub(crate) fn prepare(dir: &Path, repo_root: &Path) -> Result<NodePeer, String> {
     let node = version_of("node")?;
     version_of("npm")?;
     let absolute = if dir.is_absolute() {
@@ -155,7 +155,7 @@ fn package_version(dir: &Path, package: &str) -> String {
 }
 
 /// The first `"name": "value"` string field of a JSON text (enough for package.json).
-pub fn json_string_field(text: &str, name: &str) -> Option<String> {
+pub(crate) fn json_string_field(text: &str, name: &str) -> Option<String> {
     let key = format!("\"{name}\"");
     let after = &text[text.find(&key)? + key.len()..];
     let after = after.trim_start().strip_prefix(':')?.trim_start();

@@ -7,7 +7,7 @@ use std::process::Command;
 ///
 /// The second field (the command name) is in parentheses and may itself contain spaces and
 /// parentheses, so fields are counted from the last `)`.
-pub fn parse_cpu_ticks(stat: &str) -> Result<u64, String> {
+pub(crate) fn parse_cpu_ticks(stat: &str) -> Result<u64, String> {
     let after = stat
         .rfind(')')
         .map(|i| &stat[i + 1..])
@@ -25,7 +25,7 @@ pub fn parse_cpu_ticks(stat: &str) -> Result<u64, String> {
 }
 
 /// `VmHWM` (peak resident set size) in KiB from the text of `/proc/<pid>/status`.
-pub fn parse_vm_hwm_kib(status: &str) -> Result<u64, String> {
+pub(crate) fn parse_vm_hwm_kib(status: &str) -> Result<u64, String> {
     let line = status
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
@@ -37,21 +37,21 @@ pub fn parse_vm_hwm_kib(status: &str) -> Result<u64, String> {
 }
 
 /// CPU ticks (utime + stime) used so far by process `pid`.
-pub fn cpu_ticks(pid: u32) -> Result<u64, String> {
+pub(crate) fn cpu_ticks(pid: u32) -> Result<u64, String> {
     let path = format!("/proc/{pid}/stat");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
     parse_cpu_ticks(&text).map_err(|e| format!("{path}: {e}"))
 }
 
 /// Peak resident memory of process `pid`, KiB.
-pub fn vm_hwm_kib(pid: u32) -> Result<u64, String> {
+pub(crate) fn vm_hwm_kib(pid: u32) -> Result<u64, String> {
     let path = format!("/proc/{pid}/status");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
     parse_vm_hwm_kib(&text).map_err(|e| format!("{path}: {e}"))
 }
 
 /// Clock ticks per second (`getconf CLK_TCK`; 100, Linux's value, when getconf is missing).
-pub fn ticks_per_second() -> u64 {
+pub(crate) fn ticks_per_second() -> u64 {
     Command::new("getconf")
         .arg("CLK_TCK")
         .output()
@@ -63,7 +63,7 @@ pub fn ticks_per_second() -> u64 {
 }
 
 /// Facts about the machine for the report: cores, CPU model, kernel.
-pub fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()

@@ -10,7 +10,7 @@ use crate::{BatchPhase, DurableFigures, Measurement, PhaseJournal};
 
 /// What the report says about the run besides the numbers.
 #[derive(Debug, Clone)]
-pub struct Context {
+pub(crate) struct Context {
     /// The command as typed.
     pub command: String,
     /// Cores, CPU model, kernel.
@@ -622,7 +622,7 @@ fn backlog_curves(out: &mut String, results: &[Measurement], context: &Context) 
 }
 
 /// Renders the report.
-pub fn render(results: &[Measurement], context: &Context) -> String {
+pub(crate) fn render(results: &[Measurement], context: &Context) -> String {
     let o = &context.options;
     let n = o.connections;
     let mut servers: Vec<Server> = results.iter().map(|m| m.server).collect();

@@ -2,7 +2,7 @@
 
 /// The `p`-th percentile (0 < p ≤ 100) of `sorted` (ascending), nearest-rank method: the
 /// smallest value such that at least `p`% of the values are ≤ it. `None` when empty.
-pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
+pub(crate) fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
     if sorted.is_empty() || !(p > 0.0 && p <= 100.0) {
         return None;
     }
@@ -12,7 +12,7 @@ pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
 
 /// Median, minimum and maximum of a number across rounds.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Spread {
+pub(crate) struct Spread {
     /// The median (mean of the two middle values for an even count).
     pub median: f64,
     /// The smallest value.
@@ -23,7 +23,7 @@ pub struct Spread {
 
 impl Spread {
     /// The spread of `values`; `None` when there are none (or one is NaN).
-    pub fn of(values: &[f64]) -> Option<Spread> {
+    pub(crate) fn of(values: &[f64]) -> Option<Spread> {
         if values.is_empty() || values.iter().any(|v| v.is_nan()) {
             return None;
         }

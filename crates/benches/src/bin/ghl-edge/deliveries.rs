@@ -5,12 +5,12 @@ use std::collections::HashSet;
 
 use ghl_webhook_benches::payloads::{BENCH_APP_ID, WEBHOOK_PATH, with_envelope};
 use ghl_webhook_router::types::{EventKind, fixtures};
-use ghl_webhook_test_support::TestKeys;
+use ghl_webhook_sim::TestKeys;
 use sha2::{Digest, Sha256};
 
 /// One delivery as HighLevel would send it.
 #[derive(Debug, Clone)]
-pub struct Signed {
+pub(crate) struct Signed {
     /// The path that binds its kind: `/webhooks/highlevel/<Kind>`.
     pub path: String,
     /// The exact body bytes.
@@ -21,7 +21,7 @@ pub struct Signed {
 
 /// The fixture (a JSON object) of every kind, in `EventKind::ALL` order: the example
 /// payloads the types crate ships.
-pub fn fixtures() -> Vec<(EventKind, String)> {
+pub(crate) fn fixtures() -> Vec<(EventKind, String)> {
     EventKind::ALL
         .iter()
         .map(|&kind| (kind, fixtures::example(kind).to_owned()))
@@ -29,7 +29,7 @@ pub fn fixtures() -> Vec<(EventKind, String)> {
 }
 
 /// Signs `body` for `kind` with the primary test key.
-pub fn sign(keys: &TestKeys, kind: EventKind, body: Vec<u8>) -> Signed {
+pub(crate) fn sign(keys: &TestKeys, kind: EventKind, body: Vec<u8>) -> Signed {
     Signed {
         path: format!("{WEBHOOK_PATH}/{}", kind.as_str()),
         signature: keys.sign(&body),
@@ -39,7 +39,12 @@ pub fn sign(keys: &TestKeys, kind: EventKind, body: Vec<u8>) -> Signed {
 
 /// The delivery of `fixture` for `kind` with this `webhookId`, and HighLevel's envelope
 /// fields where the fixture has none.
-pub fn delivery(keys: &TestKeys, kind: EventKind, fixture: &str, webhook_id: &str) -> Signed {
+pub(crate) fn delivery(
+    keys: &TestKeys,
+    kind: EventKind,
+    fixture: &str,
+    webhook_id: &str,
+) -> Signed {
     sign(keys, kind, with_webhook_id(fixture, webhook_id))
 }
 
@@ -63,28 +68,28 @@ fn with_webhook_id(fixture: &str, webhook_id: &str) -> Vec<u8> {
 }
 
 /// The SHA-256 of `bytes`, hex: how the server reports a handled body.
-pub fn digest(bytes: &[u8]) -> String {
+pub(crate) fn digest(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
 /// The digests of every body signed so far: the only bodies a handler may see.
 #[derive(Debug, Default)]
-pub struct SignedSet(HashSet<[u8; 32]>);
+pub(crate) struct SignedSet(HashSet<[u8; 32]>);
 
 impl SignedSet {
     /// Records `body` as signed by the test key.
-    pub fn insert(&mut self, body: &[u8]) {
+    pub(crate) fn insert(&mut self, body: &[u8]) {
         self.0.insert(Sha256::digest(body).into());
     }
 
     /// Whether a body with this digest (hex, as the server reports it) was signed.
-    pub fn contains(&self, digest: &str) -> bool {
+    pub(crate) fn contains(&self, digest: &str) -> bool {
         let mut bytes = [0u8; 32];
         hex::decode_to_slice(digest, &mut bytes).is_ok() && self.0.contains(&bytes)
     }
 
     /// How many distinct bodies were signed.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.0.len()
     }
 }

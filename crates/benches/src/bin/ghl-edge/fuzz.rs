@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use fastrand::Rng;
 use ghl_webhook_router::types::EventKind;
-use ghl_webhook_test_support::TestKeys;
+use ghl_webhook_sim::TestKeys;
 
 use crate::deliveries::{Signed, SignedSet, delivery, fixtures};
 use crate::mutate::{Class, mutate};
@@ -19,7 +19,8 @@ use crate::wire::{Connection, WireError};
 /// The statuses the receiver may answer: the router's outcomes (`outcome` module table) and
 /// hyper's own answers to malformed HTTP (400, 431 for an oversized head, 505 for an HTTP
 /// version it does not speak).
-pub const DOCUMENTED_STATUSES: [u16; 11] = [200, 400, 401, 405, 408, 413, 415, 431, 500, 503, 505];
+pub(crate) const DOCUMENTED_STATUSES: [u16; 11] =
+    [200, 400, 401, 405, 408, 413, 415, 431, 500, 503, 505];
 
 /// Connections the fuzz keeps open at once.
 const CONNECTIONS: usize = 16;
@@ -29,7 +30,7 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(60);
 
 /// `fuzz`'s arguments.
 #[derive(Debug, Clone)]
-pub struct FuzzOptions {
+pub(crate) struct FuzzOptions {
     /// Requests to send.
     pub requests: u64,
     /// The seed of every random choice.
@@ -79,7 +80,7 @@ struct Corpus {
 }
 
 /// Runs the fuzz; `Ok(true)` when every check held.
-pub fn run(options: FuzzOptions) -> Result<bool, String> {
+pub(crate) fn run(options: FuzzOptions) -> Result<bool, String> {
     let keys = TestKeys::primary();
     let fixtures = fixtures();
     let signed = Arc::new(Mutex::new(SignedSet::default()));

@@ -10,7 +10,7 @@ use crate::wire::{Framing, Request};
 
 /// What a case does to its delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Class {
+pub(crate) enum Class {
     /// Sent as signed.
     Unchanged,
     /// 1 to 3 bits of the body flipped.
@@ -65,7 +65,7 @@ pub enum Class {
 
 impl Class {
     /// Every class, in the order of the report.
-    pub const ALL: [Class; 25] = [
+    pub(crate) const ALL: [Class; 25] = [
         Class::Unchanged,
         Class::BitFlip,
         Class::Truncated,
@@ -94,7 +94,7 @@ impl Class {
     ];
 
     /// A short name for the report.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Class::Unchanged => "unchanged",
             Class::BitFlip => "bit_flip",
@@ -125,7 +125,7 @@ impl Class {
     }
 
     /// A class drawn at random; the costly ones (megabyte bodies) are rare.
-    pub fn draw(rng: &mut Rng) -> Class {
+    pub(crate) fn draw(rng: &mut Rng) -> Class {
         match rng.u32(0..1000) {
             0..=2 => Class::HugeSigned,
             3..=5 => Class::LargeSigned,
@@ -141,7 +141,7 @@ impl Class {
 
     /// Whether the server may answer and close the connection (framing errors), so the
     /// client does not reuse it.
-    pub fn may_close(self) -> bool {
+    pub(crate) fn may_close(self) -> bool {
         matches!(
             self,
             Class::DuplicateLengthConflicting
@@ -154,7 +154,7 @@ impl Class {
 
 /// One request of the fuzz: the bytes to send.
 #[derive(Debug, Clone)]
-pub struct Case {
+pub(crate) struct Case {
     /// The bytes to send.
     pub bytes: Vec<u8>,
 }
@@ -164,11 +164,11 @@ const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Builds a case of `class` from `base`; `other` is another signed delivery, `keys` re-signs,
 /// `signed` records what is re-signed.
-pub fn mutate(
+pub(crate) fn mutate(
     class: Class,
     base: &Signed,
     other: &Signed,
-    keys: &ghl_webhook_test_support::TestKeys,
+    keys: &ghl_webhook_sim::TestKeys,
     signed: &std::sync::Mutex<SignedSet>,
     rng: &mut Rng,
 ) -> Case {
@@ -402,7 +402,7 @@ mod tests {
     use super::*;
     use crate::deliveries::{delivery, fixtures};
     use ghl_webhook_router::types::EventKind;
-    use ghl_webhook_test_support::TestKeys;
+    use ghl_webhook_sim::TestKeys;
 
     #[test]
     fn every_class_builds_a_request_and_only_resigned_bodies_are_recorded() {

@@ -13,16 +13,16 @@ use std::time::Duration;
 use ghl_webhook_router::serve::{ServeConfig, serve_with};
 use ghl_webhook_router::types::Event;
 use ghl_webhook_router::{Delivery, UnknownEvent, WebhookRouter};
-use ghl_webhook_test_support::TestKeys;
+use ghl_webhook_sim::TestKeys;
 use tokio::net::TcpListener;
 
 use crate::deliveries::digest;
 
 /// The prefix of the `webhookId`s whose handler fails.
-pub const FAIL_PREFIX: &str = "fail-";
+pub(crate) const FAIL_PREFIX: &str = "fail-";
 
 /// Runs the receiver until stdin closes or `max_seconds` pass.
-pub fn run(max_seconds: u64) -> Result<(), String> {
+pub(crate) fn run(max_seconds: u64) -> Result<(), String> {
     std::thread::spawn(move || {
         std::thread::sleep(Duration::from_secs(max_seconds));
         eprintln!("ghl-edge server: --max-seconds reached, exiting");
@@ -104,7 +104,7 @@ async fn serve(report: mpsc::Sender<Option<String>>) -> Result<(), String> {
 
 /// A receiver started by the drivers, with its stdout (the handled digests) and stderr
 /// (panics, if any) read by threads.
-pub struct Receiver {
+pub(crate) struct Receiver {
     child: Child,
     /// The address it listens on.
     pub addr: SocketAddr,
@@ -113,7 +113,7 @@ pub struct Receiver {
 }
 
 /// What a receiver left behind once stopped.
-pub struct Stopped {
+pub(crate) struct Stopped {
     /// The digests of every body a handler saw, in order.
     pub handled: Vec<String>,
     /// Everything it wrote to stderr.
@@ -126,7 +126,7 @@ pub struct Stopped {
 
 impl Receiver {
     /// Starts `ghl-edge server` (this very executable) and waits for its address.
-    pub fn start(max_seconds: u64) -> Result<Self, String> {
+    pub(crate) fn start(max_seconds: u64) -> Result<Self, String> {
         let exe = std::env::current_exe().map_err(|e| format!("no current executable: {e}"))?;
         let mut child = Command::new(exe)
             .args(["server", "--max-seconds", &max_seconds.to_string()])
@@ -162,12 +162,12 @@ impl Receiver {
     }
 
     /// Its process id.
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// Closes its stdin (it stops gracefully) and collects what it reported.
-    pub fn stop(mut self) -> Stopped {
+    pub(crate) fn stop(mut self) -> Stopped {
         let was_alive = matches!(self.child.try_wait(), Ok(None));
         drop(self.child.stdin.take());
         let mut exited_cleanly = false;
@@ -203,7 +203,7 @@ fn read_handled(lines: BufReader<ChildStdout>) -> Vec<String> {
 }
 
 /// `VmRSS` of process `pid`, KiB.
-pub fn rss_kib(pid: u32) -> Result<u64, String> {
+pub(crate) fn rss_kib(pid: u32) -> Result<u64, String> {
     let path = format!("/proc/{pid}/status");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
     text.lines()

@@ -8,17 +8,17 @@ use std::time::{Duration, Instant};
 
 use fastrand::Rng;
 use ghl_webhook_router::types::EventKind;
-use ghl_webhook_test_support::TestKeys;
+use ghl_webhook_sim::TestKeys;
 
 use crate::deliveries::{Signed, delivery, fixtures};
 use crate::server::{FAIL_PREFIX, Receiver, rss_kib};
 use crate::wire::{Connection, Request};
 
 /// Connections loading the receiver at once.
-pub const CONNECTIONS: usize = 50;
+pub(crate) const CONNECTIONS: usize = 50;
 
 /// The longest soak accepted, minutes.
-pub const MAX_MINUTES: u64 = 120;
+pub(crate) const MAX_MINUTES: u64 = 120;
 
 /// How often a line is reported.
 const EVERY: Duration = Duration::from_secs(30);
@@ -57,7 +57,7 @@ struct Counters {
 
 /// Runs the soak for `minutes` (at most [`MAX_MINUTES`]); `Ok(true)` when no status was
 /// unexpected and no connection failed.
-pub fn run(minutes: f64, seed: u64) -> Result<bool, String> {
+pub(crate) fn run(minutes: f64, seed: u64) -> Result<bool, String> {
     if !(minutes > 0.0 && minutes <= MAX_MINUTES as f64) {
         return Err(format!(
             "--minutes {minutes}: give a positive number up to {MAX_MINUTES}"

@@ -14,7 +14,7 @@ const MAX_BODY: usize = 1024 * 1024;
 
 /// One request, as built before it is encoded.
 #[derive(Debug, Clone)]
-pub struct Request {
+pub(crate) struct Request {
     /// `POST`, or another method on purpose.
     pub method: String,
     /// The request target.
@@ -30,7 +30,7 @@ pub struct Request {
 
 /// How a request's body is framed on the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Framing {
+pub(crate) enum Framing {
     /// `Content-Length` of the body.
     Length,
     /// `Content-Length` twice: the same value, or a second, different one.
@@ -44,7 +44,7 @@ pub enum Framing {
 
 impl Request {
     /// A `POST` of `body` to `path` with a JSON content type and `signature`.
-    pub fn signed_post(path: &str, body: Vec<u8>, signature: &str) -> Self {
+    pub(crate) fn signed_post(path: &str, body: Vec<u8>, signature: &str) -> Self {
         Self {
             method: "POST".to_owned(),
             path: path.to_owned(),
@@ -59,7 +59,7 @@ impl Request {
     }
 
     /// The bytes on the wire.
-    pub fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.body.len() + 512);
         out.extend_from_slice(format!("{} {} HTTP/1.1\r\n", self.method, self.path).as_bytes());
         for (name, value) in &self.headers {
@@ -112,7 +112,7 @@ impl Request {
 
 /// A response as read from the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
+pub(crate) struct Response {
     /// The status code.
     pub status: u16,
     /// Whether the server said it closes the connection (`Connection: close`).
@@ -123,7 +123,7 @@ pub struct Response {
 
 /// Why no response was read.
 #[derive(Debug, thiserror::Error)]
-pub enum WireError {
+pub(crate) enum WireError {
     /// The server closed the connection (or reset it) before a whole response.
     #[error("the connection closed before a whole response ({read} bytes read)")]
     Closed {
@@ -140,14 +140,14 @@ pub enum WireError {
 
 /// One keep-alive connection and the bytes read past the last response.
 #[derive(Debug)]
-pub struct Connection {
+pub(crate) struct Connection {
     stream: TcpStream,
     buffered: Vec<u8>,
 }
 
 impl Connection {
     /// Connects to `addr`.
-    pub async fn open(addr: std::net::SocketAddr) -> std::io::Result<Self> {
+    pub(crate) async fn open(addr: std::net::SocketAddr) -> std::io::Result<Self> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
         Ok(Self {
@@ -157,7 +157,7 @@ impl Connection {
     }
 
     /// Writes `bytes` and reads one response within `within`.
-    pub async fn exchange(
+    pub(crate) async fn exchange(
         &mut self,
         bytes: &[u8],
         within: Duration,

@@ -758,7 +758,7 @@ impl Journal for PostgresJournal {
 mod tests {
     use std::time::{Duration, SystemTime};
 
-    use ghl_webhook_test_support::postgres::{PostgresCluster, bin_dir};
+    use ghl_webhook_testkit::postgres::{PostgresCluster, bin_dir};
     use sqlx::AssertSqlSafe;
 
     use super::{PostgresConfig, PostgresJournal};
