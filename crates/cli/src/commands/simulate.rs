@@ -116,11 +116,7 @@ fn print_report(report: &Report, json: bool) -> Result<(), CliError> {
         return output::line(&text);
     }
     let pct = |r: f64| format!("{:.1}%", r * 100.0);
-    let verdict = match report.verdict {
-        Verdict::Ok => "ok: HighLevel would keep delivering to this URL",
-        Verdict::Warned => "warned: one more flagged check and HighLevel pauses this URL",
-        Verdict::Paused => "paused: HighLevel would stop delivering to this URL",
-    };
+    let verdict = report.verdict.meaning();
     for line in [
         format!("deliveries                  {}", report.deliveries),
         format!("attempts                    {}", report.attempts),

@@ -125,6 +125,17 @@ pub enum Verdict {
     Paused,
 }
 
+impl Verdict {
+    /// What the verdict means for the URL, in a sentence.
+    pub fn meaning(&self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok: HighLevel would keep delivering to this URL",
+            Verdict::Warned => "warned: one more flagged check and HighLevel pauses this URL",
+            Verdict::Paused => "paused: HighLevel would stop delivering to this URL",
+        }
+    }
+}
+
 /// The report of a run, printed by `ghl-webhook simulate --scenario ... --json`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
