@@ -6,7 +6,6 @@ use std::future::Future;
 use axum::Router;
 use axum::routing::get;
 use ghl_webhook_router::WebhookService;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 use crate::handlers::AppState;
@@ -26,8 +25,8 @@ pub fn app(webhooks: WebhookService<AppState>, observability: Observability) -> 
         .route_service("/webhooks/highlevel/{kind}", webhooks.bind_by_path())
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, through hyper's HTTP/1.1 with the
-/// limits of a public URL ([`Admission`](ghl_webhook_router::serve::Admission) with the
+/// Serves `app` on `listener` until `shutdown` completes, through the router's
+/// [`serve_app`](ghl_webhook_router::serve::serve_app) with the limits of a public URL (the
 /// defaults of [`ServeConfig`](ghl_webhook_router::serve::ServeConfig)): `axum::serve` sets
 /// none of them (no head timeout, no connection cap). Connections finish their request in
 /// flight after `shutdown`, for at most [`SHUTDOWN_GRACE`](crate::hyper_app::SHUTDOWN_GRACE).
@@ -36,6 +35,6 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let service = move || TowerToHyperService::new(app.clone());
-    crate::hyper_app::accept_until(listener, service, shutdown).await
+    ghl_webhook_router::serve::serve_app(listener, app, shutdown, crate::hyper_app::SHUTDOWN_GRACE)
+        .await
 }

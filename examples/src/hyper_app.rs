@@ -100,7 +100,7 @@ async fn accept(
 /// through [`Admission`]'s limits, until `shutdown` completes; then lets the connections
 /// finish their request in flight (at most [`SHUTDOWN_GRACE`]). The hyper app's and the axum
 /// app's accept loop.
-pub(crate) async fn accept_until<S, B>(
+async fn accept_until<S, B>(
     listener: TcpListener,
     service: impl Fn() -> S,
     shutdown: impl Future<Output = ()>,

@@ -149,7 +149,10 @@ fn consumer_manifest(version: &str) -> String {
     let mut manifest = format!(
         "[package]\nname = \"ghl-webhook-consumer\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
          # Not part of the ghl-webhooks workspace.\n[workspace]\n\n\
-         [dependencies]\nghl-webhook-router = \"{version}\"\n\n[patch.crates-io]\n"
+         [dependencies]\nghl-webhook-router = \"{version}\"\n\
+         axum = {{ version = \"0.8\", default-features = false, features = [\"http1\", \"tokio\"] }}\n\
+         tokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"signal\"] }}\n\n\
+         [patch.crates-io]\n"
     );
     for name in CRATES {
         manifest.push_str(&format!(

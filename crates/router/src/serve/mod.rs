@@ -1,8 +1,12 @@
 //! A ready-made HTTP/1.1 server for a [`WebhookService`], with limits for a public URL and
 //! graceful shutdown. Needs the `server` cargo feature (on by default).
 //!
-//! For apps that have no server yet (and for the CLI, examples and tests). Apps that have one
-//! mount the service in it instead, and configure its limits themselves (see README).
+//! For apps that have no server yet (and for the CLI, examples and tests): [`serve`] and
+//! [`serve_with`] serve a [`WebhookService`] and run its durable workers beside it;
+//! [`serve_app`] and [`serve_app_with`] serve any tower service (an axum `Router` that mounts
+//! the webhook service among other routes, a [`HealthService`](crate::HealthService)) with the
+//! same limits. Apps with a server of their own mount the service in it instead, and configure
+//! its limits themselves (see the mounting guide).
 //!
 //! Limits ([`ServeConfig`], all on by default): a request head must arrive within 10 s, a
 //! body within 30 s (the service's own
@@ -31,9 +35,14 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::Body;
+use hyper::body::Incoming;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
-use crate::WebhookService;
+use crate::{BoxError, WebhookService};
 pub use admission::{Admission, Admitted};
 pub use config::{
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_LOADED_HEADER_READ_TIMEOUT,
@@ -84,6 +93,92 @@ where
             let _ = workers_stop.await;
         }));
     }
+    let served = accept_until(config, listener, service, signal).await;
+    drop(stop_workers);
+    while workers.join_next().await.is_some() {}
+    served
+}
+
+/// Serves any tower service with the default [`ServeConfig`] until `signal` completes, then
+/// shuts down gracefully within `grace`: an axum `Router` mounting the webhook service among
+/// the app's routes, a [`HealthService`](crate::HealthService), a `service_fn`. A durable
+/// webhook service inside it has its workers run by the app ([`WebhookService::workers`]):
+/// this serves requests only.
+///
+/// ```no_run
+/// use std::time::Duration;
+///
+/// use axum::Router;
+/// use axum::routing::get;
+/// use ghl_webhook_router::WebhookRouter;
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let webhooks = WebhookRouter::new().into_service();
+/// let app = Router::new()
+///     .route("/health", get(|| async { "ok" }))
+///     .route_service("/webhooks/highlevel", webhooks);
+/// let listener = ghl_webhook_router::serve::bind("0.0.0.0:3000".parse().expect("address"))?;
+/// let shutdown = std::future::pending(); // e.g. `tokio::signal::ctrl_c()`
+/// ghl_webhook_router::serve::serve_app(listener, app, shutdown, Duration::from_secs(10)).await
+/// # }
+/// ```
+pub async fn serve_app<T, B, F>(
+    listener: TcpListener,
+    app: T,
+    signal: F,
+    grace: Duration,
+) -> io::Result<()>
+where
+    T: tower_service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    T::Future: Send + 'static,
+    T::Error: Into<BoxError>,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+    F: Future<Output = ()>,
+{
+    serve_app_with(
+        ServeConfig::default().shutdown_grace(grace),
+        listener,
+        app,
+        signal,
+    )
+    .await
+}
+
+/// Like [`serve_app`], with the limits of `config` (its grace period included).
+pub async fn serve_app_with<T, B, F>(
+    config: ServeConfig,
+    listener: TcpListener,
+    app: T,
+    signal: F,
+) -> io::Result<()>
+where
+    T: tower_service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    T::Future: Send + 'static,
+    T::Error: Into<BoxError>,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+    F: Future<Output = ()>,
+{
+    accept_until(config, listener, TowerToHyperService::new(app), signal).await
+}
+
+/// The accept loop of every `serve` function: admits connections under `config`'s limits
+/// until `signal`, then drains them within its grace period.
+async fn accept_until<S, B, F>(
+    config: ServeConfig,
+    listener: TcpListener,
+    service: S,
+    signal: F,
+) -> io::Result<()>
+where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+    F: Future<Output = ()>,
+{
     let grace = config.shutdown_grace_limit();
     let admission = Admission::new(config);
     // Owning the connection tasks lets shutdown drop the ones still busy past the grace
@@ -115,8 +210,6 @@ where
         connections.abort_all();
         while connections.join_next().await.is_some() {}
     }
-    drop(stop_workers);
-    while workers.join_next().await.is_some() {}
     Ok(())
 }
 
