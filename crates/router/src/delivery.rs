@@ -3,7 +3,7 @@
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use ghl_webhook_types::{Envelope, EventKind, Probe, ProbeError};
+use ghl_webhook_types::{Envelope, EventKind, Probe, ProbeError, UnknownEvent};
 
 use crate::identify::{Binding, IdentifiedBy, identify_body};
 use crate::journal::Entry;
@@ -200,22 +200,10 @@ impl Delivery {
     }
 }
 
-/// A delivery whose kind could not be identified, handed to `on_unknown` handlers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct UnknownEvent {
-    /// The `type` field, when there was a string one.
-    pub type_field: Option<String>,
-    /// The exact body bytes.
-    pub raw: Bytes,
-}
-
-impl UnknownEvent {
-    /// The unknown event of a delivery.
-    pub(crate) fn of(delivery: &Delivery) -> Self {
-        Self {
-            type_field: delivery.inner.type_field.clone(),
-            raw: delivery.inner.raw.clone(),
-        }
-    }
+/// The unknown event of a delivery, as `on_unknown` handlers receive it.
+pub(crate) fn unknown_event(delivery: &Delivery) -> UnknownEvent {
+    UnknownEvent::new(
+        delivery.inner.type_field.clone(),
+        delivery.inner.raw.clone(),
+    )
 }

@@ -11,6 +11,7 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use ghl_webhook_types::{DecodeError, Event, WebhookEvent};
 
+use crate::delivery::unknown_event;
 use crate::{BoxError, Delivery, UnknownEvent};
 
 /// What a handler's future returns once erased: success, or the error that failed it.
@@ -158,10 +159,7 @@ impl Extract for AnyEvent {
     fn extract(delivery: &Delivery) -> Result<Event, DecodeError> {
         match delivery.kind() {
             Some(kind) => Event::decode(kind, delivery.raw()),
-            None => {
-                let UnknownEvent { type_field, raw } = UnknownEvent::of(delivery);
-                Ok(Event::Unknown { type_field, raw })
-            }
+            None => Ok(Event::Unknown(unknown_event(delivery))),
         }
     }
 }
@@ -172,7 +170,7 @@ pub(crate) struct Unknown;
 impl Extract for Unknown {
     type Event = UnknownEvent;
     fn extract(delivery: &Delivery) -> Result<UnknownEvent, DecodeError> {
-        Ok(UnknownEvent::of(delivery))
+        Ok(unknown_event(delivery))
     }
 }
 

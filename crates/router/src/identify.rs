@@ -27,12 +27,23 @@ impl IdentifiedBy {
             Self::TypeField => "type_field",
         }
     }
+}
 
-    /// The value whose [`as_str`](Self::as_str) is `name`, e.g. read back from a journal.
-    pub fn from_name(name: &str) -> Option<Self> {
+impl std::fmt::Display for IdentifiedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The value whose [`as_str`](IdentifiedBy::as_str) is the text, e.g. read back from a journal.
+impl std::str::FromStr for IdentifiedBy {
+    type Err = crate::UnknownName;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
         [Self::Route, Self::TypeField]
             .into_iter()
             .find(|by| by.as_str() == name)
+            .ok_or_else(|| crate::UnknownName::new("an identification", "route, type_field", name))
     }
 }
 

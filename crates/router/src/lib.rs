@@ -44,6 +44,7 @@ mod in_transaction;
 pub mod journal;
 mod keys;
 pub mod metrics;
+mod names;
 mod outcome;
 mod pipeline;
 #[cfg(feature = "redis")]
@@ -62,14 +63,16 @@ pub use ghl_webhook_types as types;
 pub use dedupe::{Claim, IdempotencyStore, InMemoryStore, OnStoreError, StoreError};
 #[cfg(feature = "redis")]
 pub use dedupe::{RedisStore, RedisStoreConfig};
-pub use delivery::{Delivery, UnknownEvent};
+pub use delivery::Delivery;
 pub use durable::{DurableConfig, OrderKey, Workers};
+pub use ghl_webhook_types::UnknownEvent;
 pub use handler::{Handler, HandlerResult, IntoHandlerResult};
 pub use health::{DedupeHealth, HealthConfig, HealthReport, HealthService, JournalHealth};
 pub use identify::IdentifiedBy;
 #[cfg(feature = "legacy-rsa")]
 pub use keys::RsaKey;
 pub use keys::{Ed25519Key, HIGHLEVEL_ED25519_PEM, HIGHLEVEL_RSA_PEM, KeyError};
+pub use names::UnknownName;
 pub use outcome::{Outcome, StatusPolicy};
 pub use response::{Answer, ResponseBody};
 pub use router::{

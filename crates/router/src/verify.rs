@@ -98,25 +98,33 @@ pub enum VerifiedBy {
     Unverified,
 }
 
-impl VerifiedBy {
-    /// The text form kept in a journal: `ed25519:LABEL`, `rsa:LABEL` or `unverified`.
-    pub fn to_text(&self) -> String {
+/// The text form kept in a journal: `ed25519:LABEL`, `rsa:LABEL` or `unverified`.
+impl std::fmt::Display for VerifiedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Ed25519(label) => format!("ed25519:{label}"),
-            Self::Rsa(label) => format!("rsa:{label}"),
-            Self::Unverified => "unverified".to_owned(),
+            Self::Ed25519(label) => write!(f, "ed25519:{label}"),
+            Self::Rsa(label) => write!(f, "rsa:{label}"),
+            Self::Unverified => f.write_str("unverified"),
         }
     }
+}
 
-    /// Reads [`to_text`](Self::to_text)'s form back; `None` for any other text.
-    pub fn from_text(text: &str) -> Option<Self> {
+/// Reads the [`Display`](std::fmt::Display) form back; an error for any other text.
+impl std::str::FromStr for VerifiedBy {
+    type Err = crate::UnknownName;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
         if text == "unverified" {
-            return Some(Self::Unverified);
+            return Ok(Self::Unverified);
         }
-        match text.split_once(':')? {
-            ("ed25519", label) => Some(Self::Ed25519(label.into())),
-            ("rsa", label) => Some(Self::Rsa(label.into())),
-            _ => None,
+        match text.split_once(':') {
+            Some(("ed25519", label)) => Ok(Self::Ed25519(label.into())),
+            Some(("rsa", label)) => Ok(Self::Rsa(label.into())),
+            _ => Err(crate::UnknownName::new(
+                "a verifying key",
+                "ed25519:LABEL, rsa:LABEL, unverified",
+                text,
+            )),
         }
     }
 }
@@ -378,10 +386,10 @@ mod tests {
             VerifiedBy::Rsa("legacy".into()),
             VerifiedBy::Unverified,
         ] {
-            assert_eq!(VerifiedBy::from_text(&by.to_text()), Some(by));
+            assert_eq!(by.to_string().parse(), Ok(by));
         }
         for bad in ["", "ed25519", "dsa:x", "Unverified"] {
-            assert_eq!(VerifiedBy::from_text(bad), None, "{bad}");
+            assert!(bad.parse::<VerifiedBy>().is_err(), "{bad}");
         }
     }
 

@@ -21,7 +21,7 @@ use ghl_webhook_router::journal::{
     ReplaySelector, Settlement, Stats,
 };
 use ghl_webhook_router::types::association::{Association, AssociationDelete};
-use ghl_webhook_router::types::{Event, EventKind, WebhookEvent};
+use ghl_webhook_router::types::{Event, EventKind, UnknownEvent, WebhookEvent};
 use ghl_webhook_router::{Delivery, DurableConfig, WebhookRouter};
 use ghl_webhook_test_support::{MockSender, RetryPolicy, TestKeys};
 use ghl_webhook_testkit::child::ChildReceiver;
@@ -100,10 +100,10 @@ struct FixedAssociationDelete {
 impl WebhookEvent for FixedAssociationDelete {
     const KIND: EventKind = EventKind::AssociationDelete;
     fn into_event(self) -> Event {
-        Event::Unknown {
-            type_field: None,
-            raw: serde_json::to_vec(&self).unwrap_or_default().into(),
-        }
+        Event::Unknown(UnknownEvent::new(
+            None,
+            serde_json::to_vec(&self).unwrap_or_default(),
+        ))
     }
 }
 

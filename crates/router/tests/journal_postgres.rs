@@ -280,7 +280,7 @@ async fn a_row_this_sdk_did_not_write_is_a_clear_error_not_a_panic() {
     let err = journal.get("odd").await.expect_err("unreadable row");
     assert!(
         err.to_string()
-            .contains("`a stranger` does not name a verifying key"),
+            .contains("`a stranger` is not a verifying key"),
         "{err}"
     );
     server.psql(

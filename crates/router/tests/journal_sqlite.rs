@@ -123,7 +123,7 @@ fn a_verifying_key_this_sdk_never_writes_is_an_error_that_names_it() {
         let err = journal.get("odd").await.expect_err("unreadable row");
         assert!(
             err.to_string()
-                .contains("`a stranger` does not name a verifying key"),
+                .contains("`a stranger` is not a verifying key"),
             "{err}"
         );
     });

@@ -185,7 +185,7 @@ impl MockSender {
     pub fn any_event(&self, event: &Event) -> Outgoing<'_> {
         let kind = event.kind();
         let payload = match event {
-            Event::Unknown { raw, .. } => Ok(Payload::Raw(raw.clone())),
+            Event::Unknown(unknown) => Ok(Payload::Raw(unknown.raw.clone())),
             known => serde_json::to_value(known)
                 .map(|mut tagged| Payload::Json {
                     value: tagged

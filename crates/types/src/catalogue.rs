@@ -247,13 +247,7 @@ macro_rules! catalogue {
             )+
             /// A delivery whose kind could not be identified. Not an error: HighLevel adds
             /// events without notice, and these are acknowledged and handed over raw.
-            Unknown {
-                /// The `type` field, when there was a string one.
-                type_field: Option<String>,
-                /// The exact body bytes.
-                #[serde(serialize_with = "crate::catalogue::raw_json")]
-                raw: Bytes,
-            },
+            Unknown(UnknownEvent),
         }
 
         impl Event {
@@ -261,7 +255,7 @@ macro_rules! catalogue {
             pub fn kind(&self) -> Option<EventKind> {
                 match self {
                     $(Event::$kind(_) => Some(EventKind::$kind),)+
-                    Event::Unknown { .. } => None,
+                    Event::Unknown(_) => None,
                 }
             }
 
@@ -298,6 +292,35 @@ macro_rules! catalogue {
 }
 
 crate::with_catalogue!(catalogue);
+
+/// A delivery whose kind could not be identified: what `on_unknown` handlers receive, and
+/// [`Event::Unknown`]. Not an error: HighLevel adds events without notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct UnknownEvent {
+    /// The `type` field, when there was a string one.
+    pub type_field: Option<String>,
+    /// The exact body bytes.
+    #[serde(serialize_with = "raw_json")]
+    pub raw: Bytes,
+}
+
+impl UnknownEvent {
+    /// An unknown event of this `type` field and body.
+    ///
+    /// ```
+    /// use ghl_webhook_types::{Event, UnknownEvent};
+    ///
+    /// let unknown = UnknownEvent::new(Some("BrandNewEvent".to_owned()), r#"{"type":"BrandNewEvent"}"#);
+    /// assert_eq!(Event::Unknown(unknown).kind(), None);
+    /// ```
+    pub fn new(type_field: Option<String>, raw: impl Into<Bytes>) -> Self {
+        Self {
+            type_field,
+            raw: raw.into(),
+        }
+    }
+}
 
 /// Serializes raw body bytes as the JSON they hold, or as a string when they are not JSON.
 fn raw_json<S: serde::Serializer>(raw: &Bytes, serializer: S) -> Result<S::Ok, S::Error> {

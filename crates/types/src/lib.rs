@@ -85,7 +85,9 @@ pub mod task;
 pub mod user;
 pub mod voice_ai;
 
-pub use catalogue::{Event, EventKind, UnknownEventName, VisitEventTypes, visit_event_types};
+pub use catalogue::{
+    Event, EventKind, UnknownEvent, UnknownEventName, VisitEventTypes, visit_event_types,
+};
 pub use envelope::{Envelope, Probe, ProbeError};
 pub use event::{DecodeError, WebhookEvent};
 

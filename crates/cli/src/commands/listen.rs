@@ -352,10 +352,10 @@ mod tests {
     #[test]
     fn an_unknown_delivery_prints_its_type_and_raw_payload() {
         let d = delivery(br#"{"type":"SomethingNew","x":1}"#);
-        let event = Event::Unknown {
-            type_field: d.type_field().map(str::to_owned),
-            raw: d.raw().clone(),
-        };
+        let event = Event::Unknown(ghl_webhook_router::UnknownEvent::new(
+            d.type_field().map(str::to_owned),
+            d.raw().clone(),
+        ));
         let line = parse(&Line::handled(&event, &d).render(true));
         assert_eq!(line["kind"], Value::Null);
         assert_eq!(line["event"]["type_field"], "SomethingNew");

@@ -108,7 +108,7 @@ pub struct NewEntry {
     pub identified_by: Option<IdentifiedBy>,
     /// The payload's `type` field, when it was a string.
     pub type_field: Option<String>,
-    /// The key that verified the signature (stored as its [`VerifiedBy::to_text`] form).
+    /// The key that verified the signature (stored in its `Display` form, `ed25519:LABEL`).
     pub verified_by: VerifiedBy,
     /// Entries with the same order key are handled one at a time, in arrival order (e.g. a
     /// contact id); `None` never waits for anything.
@@ -160,16 +160,25 @@ impl EntryState {
             Self::Dead => "dead",
         }
     }
-
-    /// The state of a stored name, `None` for any other text.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|state| state.as_str() == name)
-    }
 }
 
 impl std::fmt::Display for EntryState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// The state of a stored name ([`as_str`](EntryState::as_str)'s), an error for any other text.
+impl std::str::FromStr for EntryState {
+    type Err = crate::UnknownName;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|state| state.as_str() == name)
+            .ok_or_else(|| {
+                crate::UnknownName::new("an entry state", "pending, in_progress, done, dead", name)
+            })
     }
 }
 
@@ -672,8 +681,11 @@ mod tests {
     #[test]
     fn state_names_round_trip() {
         for state in EntryState::ALL {
-            assert_eq!(EntryState::from_name(state.as_str()), Some(state));
+            assert_eq!(state.to_string().parse(), Ok(state));
         }
-        assert_eq!(EntryState::from_name("Pending"), None);
+        assert_eq!(
+            "Pending".parse::<EntryState>().map_err(|e| e.to_string()),
+            Err("`Pending` is not an entry state; expected one of: pending, in_progress, done, dead".to_owned())
+        );
     }
 }

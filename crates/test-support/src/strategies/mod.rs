@@ -28,7 +28,7 @@
 //! });
 //! ```
 
-use ghl_webhook_types::{Event, EventKind, WebhookEvent};
+use ghl_webhook_types::{Event, EventKind, UnknownEvent, WebhookEvent};
 use proptest::prelude::*;
 use proptest::strategy::{BoxedStrategy, Union};
 
@@ -104,10 +104,10 @@ macro_rules! strategy_table {
                 // `EventKind` is non-exhaustive; this crate pins the exact version of the
                 // types crate, whose catalogue lists every kind above. Should a kind ever
                 // arrive without a strategy, it is an unknown event of that name.
-                _ => Just(Event::Unknown {
-                    type_field: Some(kind.as_str().to_owned()),
-                    raw: ::bytes::Bytes::from(format!("{{\"type\":\"{kind}\"}}")),
-                })
+                _ => Just(Event::Unknown(UnknownEvent::new(
+                    Some(kind.as_str().to_owned()),
+                    format!("{{\"type\":\"{kind}\"}}"),
+                )))
                 .boxed(),
             }
         }

@@ -14,9 +14,9 @@ use crate::verify::VerifiedBy;
 /// does not read (a state or key this SDK never writes) is a decode error.
 pub(super) fn read_entry(row: &PgRow) -> Result<(Entry, i64), sqlx::Error> {
     let state: String = row.try_get(8)?;
-    let state = EntryState::from_name(&state).ok_or_else(|| sqlx::Error::ColumnDecode {
+    let state: EntryState = state.parse().map_err(|e| sqlx::Error::ColumnDecode {
         index: "state".into(),
-        source: format!("`{state}` is not an entry state").into(),
+        source: Box::new(e),
     })?;
     let kind: Option<String> = row.try_get(2)?;
     let identified_by: Option<String> = row.try_get(3)?;
@@ -25,14 +25,15 @@ pub(super) fn read_entry(row: &PgRow) -> Result<(Entry, i64), sqlx::Error> {
         raw: Bytes::from(row.try_get::<Vec<u8>, _>(1)?),
         // A kind this SDK does not know (written by a newer one) reads as unknown.
         kind: kind.as_deref().and_then(EventKind::from_name),
-        identified_by: identified_by.as_deref().and_then(IdentifiedBy::from_name),
+        identified_by: identified_by.and_then(|by| by.parse::<IdentifiedBy>().ok()),
         type_field: row.try_get(4)?,
         verified_by: {
             let text: String = row.try_get(5)?;
-            VerifiedBy::from_text(&text).ok_or_else(|| sqlx::Error::ColumnDecode {
-                index: "verified_by".into(),
-                source: format!("`{text}` does not name a verifying key").into(),
-            })?
+            text.parse::<VerifiedBy>()
+                .map_err(|e| sqlx::Error::ColumnDecode {
+                    index: "verified_by".into(),
+                    source: Box::new(e),
+                })?
         },
         order_key: row
             .try_get::<Option<Vec<u8>>, _>(6)?
@@ -89,7 +90,7 @@ impl AppendColumns {
         self.type_fields
             .push(entry.type_field.as_deref().map(storable));
         self.verified_by
-            .push(storable(&entry.verified_by.to_text()));
+            .push(storable(&entry.verified_by.to_string()));
         self.order_keys
             .push(entry.order_key.as_ref().map(|key| key.as_bytes().to_vec()));
         self.received_at.push(to_ms(entry.received_at));

@@ -39,7 +39,7 @@ pub(super) fn from_ms(ms: u64) -> SystemTime {
 /// append script adds the life-cycle fields).
 pub(super) fn new_entry_fields(entry: &NewEntry) -> Vec<(&'static str, Vec<u8>)> {
     let mut fields = vec![
-        ("vby", entry.verified_by.to_text().into_bytes()),
+        ("vby", entry.verified_by.to_string().into_bytes()),
         ("recv", to_ms(entry.received_at).to_string().into_bytes()),
         ("raw", entry.raw.to_vec()),
     ];
@@ -99,8 +99,9 @@ pub(super) fn read_entry(flat: Vec<Vec<u8>>) -> Result<Entry, String> {
         }
     };
     let state_name = required("state")?;
-    let state = EntryState::from_name(&state_name)
-        .ok_or_else(|| format!("entry `{key}` is in state `{state_name}`, not a journal state"))?;
+    let state: EntryState = state_name
+        .parse()
+        .map_err(|_| format!("entry `{key}` is in state `{state_name}`, not a journal state"))?;
     let raw = fields
         .get(b"raw".as_slice())
         .cloned()
@@ -110,13 +111,12 @@ pub(super) fn read_entry(flat: Vec<Vec<u8>>) -> Result<Entry, String> {
         raw: Bytes::from(raw),
         // A kind this SDK does not know (written by a newer one) reads as unknown.
         kind: text("kind")?.as_deref().and_then(EventKind::from_name),
-        identified_by: text("by")?.as_deref().and_then(IdentifiedBy::from_name),
+        identified_by: text("by")?.and_then(|by| by.parse::<IdentifiedBy>().ok()),
         type_field: text("type")?,
         verified_by: {
             let text = required("vby")?;
-            VerifiedBy::from_text(&text).ok_or_else(|| {
-                format!("entry `{key}` was verified by `{text}`, not a key's name")
-            })?
+            text.parse::<VerifiedBy>()
+                .map_err(|_| format!("entry `{key}` was verified by `{text}`, not a key's name"))?
         },
         order_key: text("ok")?,
         received_at: from_ms(number("recv")?),

@@ -1,0 +1,99 @@
+//! The reader thread: `get`, `list` and `stats` on a connection of their own.
+
+use super::*;
+
+pub(super) enum ReadMsg {
+    Op(ReadOp),
+    Close(Option<oneshot::Sender<()>>),
+}
+
+pub(super) enum ReadOp {
+    Get {
+        key: String,
+        reply: Reply<Option<Entry>>,
+    },
+    List {
+        filter: ListFilter,
+        reply: Reply<Vec<Entry>>,
+    },
+    Stats {
+        reply: Reply<Stats>,
+    },
+}
+
+pub(super) fn read_loop(mut conn: Connection, queue: &mpsc::Receiver<ReadMsg>, path: &Path) {
+    while let Ok(msg) = queue.recv() {
+        let op = match msg {
+            ReadMsg::Op(op) => op,
+            ReadMsg::Close(done) => {
+                close_connection(conn, path);
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
+                return;
+            }
+        };
+        let errors = |err| classify(path, err);
+        // A caller that stopped waiting is no error.
+        match op {
+            ReadOp::Get { key, reply } => {
+                let _ = reply.send(get(&conn, &key).map_err(errors));
+            }
+            ReadOp::List { filter, reply } => {
+                let _ = reply.send(list(&conn, &filter).map_err(errors));
+            }
+            ReadOp::Stats { reply } => {
+                let _ = reply.send(stats(&mut conn).map_err(errors));
+            }
+        }
+    }
+    close_connection(conn, path);
+}
+
+pub(super) fn get(conn: &Connection, key: &str) -> rusqlite::Result<Option<Entry>> {
+    Ok(conn
+        .prepare_cached(GET)?
+        .query_row([key], read_entry)
+        .optional()?
+        .map(|(entry, _)| entry))
+}
+
+pub(super) fn list(conn: &Connection, filter: &ListFilter) -> rusqlite::Result<Vec<Entry>> {
+    let mut stmt = conn.prepare_cached(LIST)?;
+    let rows = stmt.query_map(
+        params![
+            filter.state.map(EntryState::as_str),
+            filter.kind.map(EventKind::as_str),
+            filter.since.map(to_ms),
+            to_sql_limit(filter.limit),
+        ],
+        read_entry,
+    )?;
+    rows.map(|row| row.map(|(entry, _)| entry)).collect()
+}
+
+pub(super) fn stats(conn: &mut Connection) -> rusqlite::Result<Stats> {
+    // One read transaction: the counts and the oldest pending entry of one snapshot.
+    let tx = conn.transaction()?;
+    let mut stats = Stats::default();
+    {
+        let mut stmt = tx.prepare_cached("SELECT state, count(*) FROM entries GROUP BY state")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let count = u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0);
+            match row.get::<_, String>(0)?.parse() {
+                Ok(EntryState::Pending) => stats.pending = count,
+                Ok(EntryState::InProgress) => stats.in_progress = count,
+                Ok(EntryState::Done) => stats.done = count,
+                Ok(EntryState::Dead) => stats.dead = count,
+                Err(_) => {}
+            }
+        }
+        stats.oldest_pending = tx
+            .prepare_cached("SELECT min(received_at) FROM entries WHERE state = 'pending'")?
+            .query_row([], |row| row.get::<_, Option<i64>>(0))?
+            .map(from_ms);
+    }
+    tx.commit()?;
+    Ok(stats)
+}
