@@ -11,6 +11,8 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -18,9 +20,6 @@ use ghl_webhook_router::{HealthService, ResponseBody};
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 
@@ -31,9 +30,6 @@ const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4";
 
 /// How often the histograms are drained when nobody scrapes.
 const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
-
-/// How long a client may take to send a request head.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Installs the Prometheus recorder as the process's global `metrics` recorder (histograms
 /// for the `_seconds` metrics) and describes the router's metrics.
@@ -65,41 +61,52 @@ pub(crate) async fn bind(addr: &str) -> Result<(TcpListener, SocketAddr), CliErr
 }
 
 /// Serves the three routes on `listener` until the future is dropped (the receiver stops it
-/// when it stops): dropping it closes the listener and every connection.
+/// when it stops): dropping it closes the listener and every connection. The router's
+/// [`serve_app`](ghl_webhook_router::serve::serve_app), with the limits of a public address.
 pub(crate) async fn serve(listener: TcpListener, handle: PrometheusHandle, health: HealthService) {
-    let mut connections = tokio::task::JoinSet::new();
-    let mut upkeep = tokio::time::interval(UPKEEP_INTERVAL);
-    upkeep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        while connections.try_join_next().is_some() {}
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(_) => {
-                    // A per-connection failure (e.g. too many open files) must not stop it.
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-            },
-            _ = upkeep.tick() => {
-                handle.run_upkeep();
-                continue;
-            }
-        };
-        let handle = handle.clone();
-        let health = health.clone();
-        connections.spawn(async move {
-            let service = service_fn(move |request| {
-                let (handle, health) = (handle.clone(), health.clone());
-                async move { Ok::<_, Infallible>(route(request, &handle, &health).await) }
-            });
-            // A client that goes away mid-request is its own problem, not the receiver's.
-            let _ = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
+    let upkeep = async {
+        let mut upkeep = tokio::time::interval(UPKEEP_INTERVAL);
+        upkeep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            upkeep.tick().await;
+            handle.run_upkeep();
+        }
+    };
+    let routes = Routes {
+        handle: handle.clone(),
+        health,
+    };
+    let served = ghl_webhook_router::serve::serve_app(
+        listener,
+        routes,
+        std::future::pending(),
+        Duration::ZERO,
+    );
+    tokio::select! {
+        () = upkeep => {}
+        _ = served => {}
+    }
+}
+
+/// `/metrics`, `/livez` and `/readyz`, as a tower service.
+#[derive(Clone)]
+struct Routes {
+    handle: PrometheusHandle,
+    health: HealthService,
+}
+
+impl tower_service::Service<Request<Incoming>> for Routes {
+    type Response = Response<ResponseBody>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+        let routes = self.clone();
+        Box::pin(async move { Ok(route(request, &routes.handle, &routes.health).await) })
     }
 }
 

@@ -845,3 +845,33 @@ fn help_documents_the_journal_commands_and_durable_listen() {
         .expect_stdout("journal")
         .expect_stdout("not a journal, read-only or of a newer");
 }
+
+#[test]
+fn show_gives_highlevels_trace_id_while_the_body_is_kept() {
+    let dir = scratch("show-trace-id");
+    let path = dir.join("journal.db");
+    tokio().block_on(async {
+        let journal = SqliteJournal::open(&path).expect("create the journal");
+        let traced = NewEntry::new(
+            "wh-traced",
+            r#"{"type":"ContactCreate","webhookId":"wh-traced","traceId":"9f3c-trace"}"#,
+            ghl_webhook_router::VerifiedBy::Ed25519("test".into()),
+        );
+        journal.append(traced).await.expect("append");
+        journal
+            .append(entry("wh-untraced", Some(EventKind::ContactCreate)))
+            .await
+            .expect("append");
+        journal.close().await;
+    });
+    journal("show", &path, &["wh-traced"])
+        .expect_code(0)
+        .expect_stdout("trace id:      9f3c-trace\n");
+    let shown = json(&journal("show", &path, &["wh-traced", "--json"]));
+    assert_eq!(shown["trace_id"], "9f3c-trace", "{shown}");
+    journal("show", &path, &["wh-untraced"])
+        .expect_code(0)
+        .expect_stdout("trace id:      -\n");
+    let untraced = json(&journal("show", &path, &["wh-untraced", "--json"]));
+    assert!(untraced.get("trace_id").is_none(), "{untraced}");
+}
