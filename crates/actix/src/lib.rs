@@ -1,0 +1,282 @@
+//! Mount the HighLevel webhook service of [`ghl_webhook_router`] in an
+//! [actix-web](https://docs.rs/actix-web/4) app.
+//!
+//! [`route`] turns a [`WebhookService`] into an actix [`Route`](actix_web::Route) that accepts
+//! every method (the service answers `405` itself, as it does under hyper), to put on the
+//! resource of your webhook URL:
+//!
+//! ```no_run
+//! use actix_web::{App, HttpServer, web};
+//! use ghl_webhook_router::types::association::AssociationDelete;
+//! use ghl_webhook_router::{Delivery, WebhookRouter};
+//!
+//! fn main() -> std::io::Result<()> {
+//!     let webhooks = WebhookRouter::new() // trusts HighLevel's published Ed25519 key
+//!         .on(|event: AssociationDelete, _: Delivery| async move {
+//!             println!("association {} deleted", event.id);
+//!         })
+//!         .into_service();
+//!     actix_web::rt::System::new().block_on(
+//!         HttpServer::new(move || {
+//!             App::new()
+//!                 .service(
+//!                     web::resource("/webhooks/highlevel")
+//!                         .route(ghl_webhook_actix::route(webhooks.clone())),
+//!                 )
+//!                 // Events without a `type`: one URL per kind, the kind in the last segment.
+//!                 .service(
+//!                     web::resource("/webhooks/highlevel/{kind}")
+//!                         .route(ghl_webhook_actix::route(webhooks.bind_by_path())),
+//!                 )
+//!         })
+//!         .bind(("127.0.0.1", 3000))?
+//!         .run(),
+//!     )
+//! }
+//! ```
+//!
+//! From a handler of your own (to log, or to pick the service out of `web::Data`), call
+//! [`handle`] with the request and its payload:
+//!
+//! ```no_run
+//! use actix_web::{HttpRequest, HttpResponse, web};
+//! use ghl_webhook_router::WebhookService;
+//!
+//! async fn webhooks(
+//!     service: web::Data<WebhookService>,
+//!     request: HttpRequest,
+//!     payload: web::Payload,
+//! ) -> HttpResponse {
+//!     ghl_webhook_actix::handle(&service, &request, payload).await
+//! }
+//! # let _ = actix_web::web::resource("/webhooks/highlevel").route(actix_web::web::post().to(webhooks));
+//! ```
+//!
+//! # What the bridge does
+//!
+//! actix-web 4 speaks `http` 0.2; the router speaks `http` 1.x and `http-body` 1. Each request
+//! is carried over field by field, nothing dropped or re-encoded:
+//!
+//! | part | from actix (`http` 0.2) | to the service (`http` 1.x) |
+//! |---|---|---|
+//! | method | `HttpRequest::method` | the same token ([`http::Method::from_bytes`]) |
+//! | URI | `HttpRequest::uri` (path and query as received) | parsed again from the same text |
+//! | version | HTTP/0.9, 1.0, 1.1, 2, 3 | the same version |
+//! | headers | every value of every name, repeated ones in the order received | appended in that order, bytes unchanged |
+//! | body | the request's [`web::Payload`](actix_web::web::Payload), raw: no decompression, no buffering | an [`http_body::Body`] of its chunks as they arrive |
+//!
+//! The body is streamed, not collected first: the service reads it under its own size limit
+//! ([`WebhookRouter::body_limit`](ghl_webhook_router::WebhookRouter::body_limit), `413`; a
+//! declared `Content-Length` over it is refused before a byte is read) and time limit
+//! ([`WebhookRouter::body_timeout`](ghl_webhook_router::WebhookRouter::body_timeout), `408`
+//! and the connection closed), exactly as under hyper. actix's own
+//! [`PayloadConfig`](actix_web::web::PayloadConfig) limit does not apply to a raw payload.
+//!
+//! The response goes back the same way: its status, every header (its `Connection: close`
+//! becomes actix's [`force_close`](actix_web::HttpResponseBuilder::force_close), since actix
+//! manages that header itself) and its body.
+//!
+//! A request that cannot be carried over (a method, URI or header `http` 1.x refuses: actix
+//! and `http` 1.x accept the same ones, so none is known) never reaches the service and is
+//! answered `400`; nothing is verified or dispatched from a request the service did not see
+//! whole ([`BridgeError`]).
+//!
+//! # What actix bounds itself
+//!
+//! What happens before the service is called is the host server's job: actix-web's
+//! `HttpServer` bounds the request head (`client_request_timeout`, 5 s by default; at most 96
+//! headers), keep-alive (`keep_alive`) and connections per worker (`max_connections`,
+//! 25,000 by default). Set them on `HttpServer` for a public URL.
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::http::StatusCode as ActixStatus;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, Route, web};
+use bytes::Bytes;
+use futures_util::Stream;
+use ghl_webhook_router::{ResponseBody, WebhookService};
+use http_body::Frame;
+use http_body_util::BodyExt as _;
+
+/// Why a request or response could not be carried between actix (`http` 0.2) and the
+/// service (`http` 1.x).
+///
+/// As an actix [`ResponseError`]: `400` for a request (it never reached the service), `500`
+/// for a response.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BridgeError {
+    /// The request method is not a valid `http` 1.x method.
+    #[error("the request method `{0}` is not a valid HTTP method")]
+    Method(String),
+    /// The request URI is not a valid `http` 1.x URI.
+    #[error("the request URI is not valid: {0}")]
+    Uri(#[source] http::uri::InvalidUri),
+    /// The request's HTTP version has no `http` 1.x counterpart.
+    #[error("the HTTP version {0} is not supported")]
+    Version(String),
+    /// A request header name or value is not valid in `http` 1.x.
+    #[error("the request header `{0}` is not valid")]
+    Header(String),
+    /// A response header name or value is not valid in actix's `http` 0.2.
+    #[error("the response header `{0}` is not valid")]
+    ResponseHeader(String),
+    /// The service answered a status actix cannot send.
+    #[error("the status {0} is not valid")]
+    Status(u16),
+    /// The request could not be assembled from its parts.
+    #[error("the request could not be assembled: {0}")]
+    Request(#[source] http::Error),
+}
+
+impl ResponseError for BridgeError {
+    fn status_code(&self) -> ActixStatus {
+        match self {
+            BridgeError::Status(_) | BridgeError::ResponseHeader(_) => {
+                ActixStatus::INTERNAL_SERVER_ERROR
+            }
+            _ => ActixStatus::BAD_REQUEST,
+        }
+    }
+}
+
+/// An actix [`Route`] (every method) that answers with `service`:
+/// `web::resource("/webhooks/highlevel").route(ghl_webhook_actix::route(service))`.
+///
+/// Mount [`WebhookService::bind_by_path`] on a resource with the kind as its last segment
+/// (`/webhooks/highlevel/{kind}`) for events without a `type`, or
+/// [`WebhookService::bind`] on a fixed path. See the [crate docs](crate) for what is carried
+/// over and how.
+pub fn route<S>(service: WebhookService<S>) -> Route
+where
+    S: Send + Sync + 'static,
+{
+    web::route().to(move |request: HttpRequest, payload: web::Payload| {
+        let service = service.clone();
+        async move { handle(&service, &request, payload).await }
+    })
+}
+
+/// Answers one actix request with `service`: the request carried over to `http` 1.x (its body
+/// streamed), the service's response carried back. Never fails: a request that cannot be
+/// carried over is answered `400` without reaching the service.
+pub async fn handle<S>(
+    service: &WebhookService<S>,
+    request: &HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse
+where
+    S: Send + Sync + 'static,
+{
+    let request = match to_http_request(request, PayloadBody::new(payload)) {
+        Ok(request) => request,
+        Err(err) => return err.error_response(),
+    };
+    let response = service.handle(request).await;
+    match to_actix_response(response).await {
+        Ok(response) => response,
+        Err(err) => err.error_response(),
+    }
+}
+
+/// The head of an actix request with `body`, as an `http` 1.x request: method, URI, version
+/// and every header value, in order.
+pub fn to_http_request<B>(request: &HttpRequest, body: B) -> Result<http::Request<B>, BridgeError> {
+    let method = http::Method::from_bytes(request.method().as_str().as_bytes())
+        .map_err(|_| BridgeError::Method(request.method().as_str().to_owned()))?;
+    let uri = http::Uri::try_from(request.uri().to_string()).map_err(BridgeError::Uri)?;
+    let version = match request.version() {
+        actix_web::http::Version::HTTP_09 => http::Version::HTTP_09,
+        actix_web::http::Version::HTTP_10 => http::Version::HTTP_10,
+        actix_web::http::Version::HTTP_11 => http::Version::HTTP_11,
+        actix_web::http::Version::HTTP_2 => http::Version::HTTP_2,
+        actix_web::http::Version::HTTP_3 => http::Version::HTTP_3,
+        other => return Err(BridgeError::Version(format!("{other:?}"))),
+    };
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .version(version);
+    let headers = builder
+        .headers_mut()
+        .ok_or_else(|| BridgeError::Header(String::new()))?;
+    for (name, value) in request.headers().iter() {
+        let invalid = || BridgeError::Header(name.as_str().to_owned());
+        let name = http::HeaderName::from_bytes(name.as_str().as_bytes()).map_err(|_| invalid())?;
+        let value = http::HeaderValue::from_bytes(value.as_bytes()).map_err(|_| invalid())?;
+        headers.append(name, value);
+    }
+    builder.body(body).map_err(BridgeError::Request)
+}
+
+/// The service's `http` 1.x response as an actix response: status, headers (in order) and
+/// body. `Connection: close` becomes [`force_close`](actix_web::HttpResponseBuilder::force_close).
+pub async fn to_actix_response(
+    response: http::Response<ResponseBody>,
+) -> Result<HttpResponse, BridgeError> {
+    let (parts, body) = response.into_parts();
+    let status = ActixStatus::from_u16(parts.status.as_u16())
+        .map_err(|_| BridgeError::Status(parts.status.as_u16()))?;
+    let mut builder = HttpResponse::build(status);
+    for (name, value) in &parts.headers {
+        if name == http::header::CONNECTION {
+            if value
+                .to_str()
+                .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")))
+            {
+                builder.force_close();
+            }
+            continue;
+        }
+        let invalid = || BridgeError::ResponseHeader(name.as_str().to_owned());
+        let name = actix_web::http::header::HeaderName::from_bytes(name.as_str().as_bytes())
+            .map_err(|_| invalid())?;
+        let value = actix_web::http::header::HeaderValue::from_bytes(value.as_bytes())
+            .map_err(|_| invalid())?;
+        builder.append_header((name, value));
+    }
+    // The router's bodies are whole in memory (one frame): collecting is immediate.
+    let body: Bytes = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(never) => match never {},
+    };
+    Ok(builder.body(body))
+}
+
+/// An actix request payload as an [`http_body::Body`]: each chunk a data frame, as it arrives.
+///
+/// Not `Send` (actix serves each connection on one thread), which the service's
+/// [`handle`](WebhookService::handle) does not need.
+pub struct PayloadBody {
+    payload: web::Payload,
+}
+
+impl PayloadBody {
+    /// The body of `payload`.
+    pub fn new(payload: web::Payload) -> Self {
+        Self { payload }
+    }
+}
+
+impl std::fmt::Debug for PayloadBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PayloadBody").finish_non_exhaustive()
+    }
+}
+
+impl http_body::Body for PayloadBody {
+    type Data = Bytes;
+    type Error = actix_web::error::PayloadError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.payload)
+            .poll_next(cx)
+            .map(|chunk| chunk.map(|chunk| chunk.map(Frame::data)))
+    }
+}
