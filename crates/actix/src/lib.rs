@@ -74,7 +74,9 @@
 //!
 //! The response goes back the same way: its status, every header (its `Connection: close`
 //! becomes actix's [`force_close`](actix_web::HttpResponseBuilder::force_close), since actix
-//! manages that header itself) and its body.
+//! manages that header itself) and its body. When the service answered without reading the
+//! body to its end (too large, too slow), the connection is closed after the answer, as hyper
+//! does, instead of being read on for a next request.
 //!
 //! A request that cannot be carried over (a method, URI or header `http` 1.x refuses: actix
 //! and `http` 1.x accept the same ones, so none is known) never reaches the service and is
@@ -90,9 +92,12 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+use std::cell::Cell;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 
+use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::StatusCode as ActixStatus;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, Route, web};
 use bytes::Bytes;
@@ -171,14 +176,58 @@ pub async fn handle<S>(
 where
     S: Send + Sync + 'static,
 {
-    let request = match to_http_request(request, PayloadBody::new(payload)) {
+    let body = PayloadBody::new(payload);
+    let unread = body.unread.clone();
+    let request = match to_http_request(request, body) {
         Ok(request) => request,
-        Err(err) => return err.error_response(),
+        Err(err) => return close_after(err.error_response(), unread.take()),
     };
     let response = service.handle(request).await;
-    match to_actix_response(response).await {
+    let response = match to_actix_response(response).await {
         Ok(response) => response,
         Err(err) => err.error_response(),
+    };
+    close_after(response, unread.take())
+}
+
+/// `response`, and when the service left the request body unread (refused as too large, cut
+/// by the body timeout), the connection closed after it: the rest of the body is never read.
+///
+/// actix reads on an unread chunked body to its end when the handler dropped it, for as long
+/// as the client sends; while the payload is alive it closes the connection instead. So the
+/// response body holds the unread payload until actix has written it.
+fn close_after(response: HttpResponse, unread: Option<actix_web::dev::Payload>) -> HttpResponse {
+    let Some(payload) = unread else {
+        return response;
+    };
+    let mut response = response.map_body(|_, body| HoldingPayload {
+        body,
+        _payload: payload,
+    });
+    response
+        .head_mut()
+        .set_connection_type(actix_web::http::ConnectionType::Close);
+    response.map_into_boxed_body()
+}
+
+/// A response body that keeps the request's unread payload alive while it is written.
+struct HoldingPayload<B> {
+    body: B,
+    _payload: actix_web::dev::Payload,
+}
+
+impl<B: MessageBody + Unpin> MessageBody for HoldingPayload<B> {
+    type Error = B::Error;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Pin::new(&mut self.body).poll_next(cx)
     }
 }
 
@@ -251,19 +300,38 @@ pub async fn to_actix_response(
 /// Not `Send` (actix serves each connection on one thread), which the service's
 /// [`handle`](WebhookService::handle) does not need.
 pub struct PayloadBody {
-    payload: web::Payload,
+    payload: actix_web::dev::Payload,
+    /// Whether the payload was read to its end (or had none).
+    ended: bool,
+    /// Where the payload goes when this body is dropped before its end.
+    unread: Rc<Cell<Option<actix_web::dev::Payload>>>,
 }
 
 impl PayloadBody {
     /// The body of `payload`.
     pub fn new(payload: web::Payload) -> Self {
-        Self { payload }
+        let payload = payload.into_inner();
+        Self {
+            ended: matches!(payload, actix_web::dev::Payload::None),
+            payload,
+            unread: Rc::default(),
+        }
+    }
+}
+
+impl Drop for PayloadBody {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.unread.set(Some(self.payload.take()));
+        }
     }
 }
 
 impl std::fmt::Debug for PayloadBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PayloadBody").finish_non_exhaustive()
+        f.debug_struct("PayloadBody")
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
     }
 }
 
@@ -275,8 +343,17 @@ impl http_body::Body for PayloadBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        Pin::new(&mut self.payload)
-            .poll_next(cx)
-            .map(|chunk| chunk.map(|chunk| chunk.map(Frame::data)))
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        let polled = Pin::new(&mut self.payload).poll_next(cx);
+        if let Poll::Ready(None) = polled {
+            self.ended = true;
+        }
+        polled.map(|chunk| chunk.map(|chunk| chunk.map(Frame::data)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.ended
     }
 }
