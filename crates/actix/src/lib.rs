@@ -1,58 +1,10 @@
-//! Mount the HighLevel webhook service of [`ghl_webhook_router`] in an
-//! [actix-web](https://docs.rs/actix-web/4) app.
+#![doc = include_str!("../README.md")]
 //!
-//! [`route`] turns a [`WebhookService`] into an actix [`Route`](actix_web::Route) that accepts
-//! every method (the service answers `405` itself, as it does under hyper), to put on the
-//! resource of your webhook URL:
+//! The items: [`route`] (an actix [`Route`](actix_web::Route) for a resource), [`handle`] (for
+//! a handler of your own), and the two halves of the bridge, [`to_http_request`] with
+//! [`PayloadBody`] and [`to_actix_response`], failing with a [`BridgeError`].
 //!
-//! ```no_run
-//! use actix_web::{App, HttpServer, web};
-//! use ghl_webhook_router::types::association::AssociationDelete;
-//! use ghl_webhook_router::{Delivery, WebhookRouter};
-//!
-//! fn main() -> std::io::Result<()> {
-//!     let webhooks = WebhookRouter::new() // trusts HighLevel's published Ed25519 key
-//!         .on(|event: AssociationDelete, _: Delivery| async move {
-//!             println!("association {} deleted", event.id);
-//!         })
-//!         .into_service();
-//!     actix_web::rt::System::new().block_on(
-//!         HttpServer::new(move || {
-//!             App::new()
-//!                 .service(
-//!                     web::resource("/webhooks/highlevel")
-//!                         .route(ghl_webhook_actix::route(webhooks.clone())),
-//!                 )
-//!                 // Events without a `type`: one URL per kind, the kind in the last segment.
-//!                 .service(
-//!                     web::resource("/webhooks/highlevel/{kind}")
-//!                         .route(ghl_webhook_actix::route(webhooks.bind_by_path())),
-//!                 )
-//!         })
-//!         .bind(("127.0.0.1", 3000))?
-//!         .run(),
-//!     )
-//! }
-//! ```
-//!
-//! From a handler of your own (to log, or to pick the service out of `web::Data`), call
-//! [`handle`] with the request and its payload:
-//!
-//! ```no_run
-//! use actix_web::{HttpRequest, HttpResponse, web};
-//! use ghl_webhook_router::WebhookService;
-//!
-//! async fn webhooks(
-//!     service: web::Data<WebhookService>,
-//!     request: HttpRequest,
-//!     payload: web::Payload,
-//! ) -> HttpResponse {
-//!     ghl_webhook_actix::handle(&service, &request, payload).await
-//! }
-//! # let _ = actix_web::web::resource("/webhooks/highlevel").route(actix_web::web::post().to(webhooks));
-//! ```
-//!
-//! # What the bridge does
+//! ## What the bridge does
 //!
 //! actix-web 4 speaks `http` 0.2; the router speaks `http` 1.x and `http-body` 1. Each request
 //! is carried over field by field, nothing dropped or re-encoded:
@@ -83,7 +35,7 @@
 //! answered `400`; nothing is verified or dispatched from a request the service did not see
 //! whole ([`BridgeError`]).
 //!
-//! # What actix bounds itself
+//! ## What actix bounds itself
 //!
 //! What happens before the service is called is the host server's job: actix-web's
 //! `HttpServer` bounds the request head (`client_request_timeout`, 5 s by default; at most 96
@@ -355,5 +307,84 @@ impl http_body::Body for PayloadBody {
 
     fn is_end_stream(&self) -> bool {
         self.ended
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+    use futures_util::FutureExt as _;
+    use http_body_util::{Empty, Full};
+
+    #[test]
+    fn a_request_head_is_carried_over_whole() {
+        let request = TestRequest::default()
+            .method(actix_web::http::Method::from_bytes(b"PURGE").expect("a method"))
+            .uri("/webhooks/highlevel/AssociationDelete?source=ghl&x=%20y")
+            .version(actix_web::http::Version::HTTP_10)
+            .insert_header(("x-ghl-signature", "c2lnbmF0dXJl"))
+            .append_header(("x-forwarded-for", "10.0.0.1"))
+            .append_header(("x-forwarded-for", "10.0.0.2"))
+            .append_header(("x-opaque", &b"caf\xe9"[..]))
+            .to_http_request();
+        let carried = to_http_request(&request, Empty::<Bytes>::new()).expect("carried over");
+        assert_eq!(carried.method().as_str(), "PURGE");
+        assert_eq!(
+            carried.uri(),
+            "/webhooks/highlevel/AssociationDelete?source=ghl&x=%20y"
+        );
+        assert_eq!(carried.version(), http::Version::HTTP_10);
+        assert_eq!(carried.headers()["x-ghl-signature"], "c2lnbmF0dXJl");
+        let forwarded: Vec<_> = carried
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .map(|v| v.as_bytes())
+            .collect();
+        assert_eq!(forwarded, [&b"10.0.0.1"[..], &b"10.0.0.2"[..]]);
+        assert_eq!(carried.headers()["x-opaque"].as_bytes(), b"caf\xe9");
+        assert_eq!(carried.headers().len(), 4);
+    }
+
+    #[test]
+    fn a_response_is_carried_back_whole() {
+        let response = http::Response::builder()
+            .status(http::StatusCode::REQUEST_TIMEOUT)
+            .header("content-type", "text/plain; charset=utf-8")
+            .header("x-note", "one")
+            .header("x-note", "two")
+            .header("connection", "close")
+            .body(Full::new(Bytes::from_static(b"too slow")))
+            .expect("a response");
+        let carried = to_actix_response(response)
+            .now_or_never()
+            .expect("no I/O")
+            .expect("carried back");
+        assert_eq!(carried.status().as_u16(), 408);
+        let notes: Vec<_> = carried.headers().get_all("x-note").collect();
+        assert_eq!(notes, ["one", "two"]);
+        assert!(carried.headers().get("connection").is_none());
+        assert_eq!(
+            carried.head().connection_type(),
+            actix_web::http::ConnectionType::Close
+        );
+        let body = actix_web::body::to_bytes(carried.into_body())
+            .now_or_never()
+            .expect("no I/O")
+            .expect("a body");
+        assert_eq!(&body[..], b"too slow");
+    }
+
+    #[test]
+    fn a_bridge_error_answers_400_for_a_request_and_500_for_a_response() {
+        assert_eq!(
+            BridgeError::Header("x".into()).status_code(),
+            ActixStatus::BAD_REQUEST
+        );
+        assert_eq!(
+            BridgeError::ResponseHeader("x".into()).status_code(),
+            ActixStatus::INTERNAL_SERVER_ERROR
+        );
     }
 }
