@@ -1,6 +1,6 @@
 //! `cargo xtask package`: the published crates package, and build from what they package.
 //!
-//! 1. `cargo package` of the four published crates: each `.crate` is unpacked and built (its
+//! 1. `cargo package` of the five published crates: each `.crate` is unpacked and built (its
 //!    library and binaries) from its packaged sources alone, the workspace's crates resolved
 //!    from the other packages, not from the workspace paths.
 //! 2. A scratch project outside the workspace (`target/package-consumer`) depends on the
@@ -15,6 +15,7 @@ use std::process::{Command, ExitCode};
 const CRATES: &[&str] = &[
     "ghl-webhook-types",
     "ghl-webhook-router",
+    "ghl-webhook-actix",
     "ghl-webhook-test-support",
     "ghl-webhook-cli",
 ];

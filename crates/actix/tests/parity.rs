@@ -214,8 +214,7 @@ async fn read_status_then_close(stream: &mut TcpStream) -> (u16, bool) {
         rest += n;
     }
     // Closed: EOF (or a reset) soon after the answer; open: nothing within the wait.
-    let closed = match tokio::time::timeout(Duration::from_secs(2), stream.read(&mut chunk)).await
-    {
+    let closed = match tokio::time::timeout(Duration::from_secs(2), stream.read(&mut chunk)).await {
         Ok(Ok(0) | Err(_)) => true,
         Ok(Ok(_)) => panic!("bytes after the response"),
         Err(_) => false,
@@ -373,7 +372,9 @@ async fn actix_and_hyper_answer_every_case_alike() {
         for target in &targets {
             let seen = tokio::time::timeout(GUARD, run(case, target))
                 .await
-                .unwrap_or_else(|_| panic!("{case:?} on {}: no answer within {GUARD:?}", target.name));
+                .unwrap_or_else(|_| {
+                    panic!("{case:?} on {}: no answer within {GUARD:?}", target.name)
+                });
             if seen != expected {
                 failures.push(format!(
                     "{case:?} on {}: {seen:?}, expected {expected:?}",

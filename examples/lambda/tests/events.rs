@@ -21,8 +21,14 @@ mod function;
 
 /// The event fixtures: one per way HighLevel's POST can reach a Lambda function.
 const EVENTS: &[(&str, &str)] = &[
-    ("API Gateway REST API", include_str!("fixtures/apigw_rest.json")),
-    ("API Gateway HTTP API", include_str!("fixtures/apigw_http_v2.json")),
+    (
+        "API Gateway REST API",
+        include_str!("fixtures/apigw_rest.json"),
+    ),
+    (
+        "API Gateway HTTP API",
+        include_str!("fixtures/apigw_http_v2.json"),
+    ),
     ("Function URL", include_str!("fixtures/function_url.json")),
 ];
 
