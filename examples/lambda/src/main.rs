@@ -10,11 +10,8 @@ use ghl_webhook_router::{Delivery, WebhookRouter};
 /// as one instance: give the router a Redis store (`dedupe_with`) to share it.
 pub fn router() -> WebhookRouter {
     WebhookRouter::new().on(|event: AssociationDelete, delivery: Delivery| async move {
-        println!(
-            "association {} deleted ({:?})",
-            event.id,
-            delivery.webhook_id()
-        );
+        let id = delivery.webhook_id();
+        println!("association {} deleted (delivery {id:?})", event.id);
         Ok::<_, std::io::Error>(()) // an Err answers 500: HighLevel retries
     })
 }
