@@ -1,6 +1,6 @@
 #![doc = include_str!("../README.md")]
 //!
-//! The items: [`route`] (an actix [`Route`](actix_web::Route) for a resource), [`handle`] (for
+//! The items: [`route`] (an actix [`Route`] for a resource), [`handle`] (for
 //! a handler of your own), and the two halves of the bridge, [`to_http_request`] with
 //! [`PayloadBody`] and [`to_actix_response`], failing with a [`BridgeError`].
 //!
