@@ -19,5 +19,6 @@ pub fn router() -> WebhookRouter {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     // A tower service of `http` requests with any body that never fails: it mounts as it is.
-    lambda_http::run(router().into_service()).await
+    // Bound by path: events without a `type` go to `/webhooks/highlevel/<EventName>`.
+    lambda_http::run(router().into_service().bind_by_path()).await
 }

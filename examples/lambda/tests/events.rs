@@ -9,12 +9,13 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
+use ghl_webhook_router::types::EventKind;
 use ghl_webhook_test_support::TestKeys;
 use lambda_http::IntoResponse as _;
 use serde_json::Value;
 use tower_service::Service as _;
 
-/// The function itself (`src/main.rs`), its `router` called here as `main` calls it.
+/// The function itself (`src/main.rs`), its `router` mounted here as `main` mounts it.
 #[path = "../src/main.rs"]
 #[allow(dead_code)]
 mod function;
@@ -59,18 +60,19 @@ fn event(fixture: &str, body: &[u8], base64: bool, signature: &str) -> String {
 }
 
 /// What the service made of one event: the status, the body text of the Lambda response,
-/// and the bytes of the verified delivery (none when it did not verify).
-async fn deliver(event: &str) -> (u16, String, Option<Bytes>) {
+/// and the bytes and kind of the verified delivery (none when it did not verify).
+async fn deliver(event: &str) -> (u16, String, Option<(Bytes, Option<EventKind>)>) {
     let verified = Arc::new(Mutex::new(None));
     let seen = verified.clone();
     let mut service = function::router()
         .verifier(TestKeys::primary().verifier())
         .on_answer(move |answer| {
             if let Some(delivery) = answer.delivery() {
-                *seen.lock().expect("lock") = Some(delivery.raw().clone());
+                *seen.lock().expect("lock") = Some((delivery.raw().clone(), delivery.kind()));
             }
         })
-        .into_service();
+        .into_service()
+        .bind_by_path();
     let request = lambda_http::request::from_str(event).expect("lambda_http parses the event");
     let response = match service.call(request).await {
         Ok(response) => response,
@@ -97,10 +99,15 @@ async fn the_signed_bytes_verify_from_every_event_source_as_text_and_base64() {
                 status, 200,
                 "{source} (base64: {base64}) answered {status}: {body}"
             );
+            let (raw, kind) = raw.expect("verified");
             assert_eq!(
-                raw.as_deref(),
-                Some(DELIVERY),
+                raw, DELIVERY,
                 "{source} (base64: {base64}): the exact bytes reach verification"
+            );
+            assert_eq!(
+                kind,
+                Some(EventKind::AssociationDelete),
+                "{source}: the path reaches the service (the kind is bound by it)"
             );
         }
     }
@@ -121,7 +128,7 @@ async fn a_re_encoded_body_does_not_verify_from_any_event_source() {
                 status, 401,
                 "{source} (base64: {base64}) answered {status}: {body}"
             );
-            assert_eq!(raw, None, "{source}: nothing verified");
+            assert!(raw.is_none(), "{source}: nothing verified");
         }
     }
 }
