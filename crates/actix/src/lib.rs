@@ -84,9 +84,6 @@ pub enum BridgeError {
     /// The service answered a status actix cannot send.
     #[error("the status {0} is not valid")]
     Status(u16),
-    /// The request could not be assembled from its parts.
-    #[error("the request could not be assembled: {0}")]
-    Request(#[source] http::Error),
 }
 
 impl ResponseError for BridgeError {
@@ -197,20 +194,19 @@ pub fn to_http_request<B>(request: &HttpRequest, body: B) -> Result<http::Reques
         actix_web::http::Version::HTTP_3 => http::Version::HTTP_3,
         other => return Err(BridgeError::Version(format!("{other:?}"))),
     };
-    let mut builder = http::Request::builder()
-        .method(method)
-        .uri(uri)
-        .version(version);
-    let headers = builder
-        .headers_mut()
-        .ok_or_else(|| BridgeError::Header(String::new()))?;
+    let mut headers = http::HeaderMap::with_capacity(request.headers().len());
     for (name, value) in request.headers().iter() {
         let invalid = || BridgeError::Header(name.as_str().to_owned());
         let name = http::HeaderName::from_bytes(name.as_str().as_bytes()).map_err(|_| invalid())?;
         let value = http::HeaderValue::from_bytes(value.as_bytes()).map_err(|_| invalid())?;
         headers.append(name, value);
     }
-    builder.body(body).map_err(BridgeError::Request)
+    let mut carried = http::Request::new(body);
+    *carried.method_mut() = method;
+    *carried.uri_mut() = uri;
+    *carried.version_mut() = version;
+    *carried.headers_mut() = headers;
+    Ok(carried)
 }
 
 /// The service's `http` 1.x response as an actix response: status, headers (in order) and
