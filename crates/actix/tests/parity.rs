@@ -233,8 +233,9 @@ async fn read_status_then_close(stream: &mut TcpStream) -> (u16, bool) {
         assert!(n > 0, "the connection closed inside the body");
         rest += n;
     }
-    // Closed: EOF (or a reset) soon after the answer; open: nothing within the wait.
-    let closed = match tokio::time::timeout(Duration::from_secs(2), stream.read(&mut chunk)).await {
+    // Closed: EOF (or a reset) soon after the answer; open: nothing within the wait (actix
+    // lingers up to its `client_disconnect_timeout`, 1 s, before it closes).
+    let closed = match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk)).await {
         Ok(Ok(0) | Err(_)) => true,
         Ok(Ok(_)) => panic!("bytes after the response"),
         Err(_) => false,
