@@ -12,8 +12,9 @@
 //! - `cargo xtask soak --minutes M [--seed S] [--debug]`: 50 connections of signed deliveries
 //!   with duplicates and handler failures, the receiver's memory every 30 s.
 //! - `cargo xtask tidy`: the docs list what the code has (the events guide's table of events is
-//!   exactly `EventKind::ALL`, each row as the catalogue describes the kind), and the declared
-//!   minimum Rust version is the pinned toolchain's.
+//!   exactly `EventKind::ALL`, each row as the catalogue describes the kind), the guides' copies
+//!   of compiled code are that code, and the declared minimum Rust version is the pinned
+//!   toolchain's.
 //! - `cargo xtask package`: the published crates package and build from their packaged
 //!   sources, and the README's quick start compiles against the packages.
 //! - `cargo xtask features`: each published crate builds with each of its features alone.
@@ -30,6 +31,7 @@ mod edge;
 mod features;
 mod fuzz;
 mod package;
+mod snippets;
 mod tidy;
 
 const USAGE: &str = "usage: cargo xtask <task>

@@ -16,6 +16,7 @@ pub(crate) const CRATES: &[&str] = &[
     "ghl-webhook-types",
     "ghl-webhook-router",
     "ghl-webhook-sim",
+    "ghl-webhook-actix",
     "ghl-webhook-test-support",
     "ghl-webhook-cli",
 ];

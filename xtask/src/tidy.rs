@@ -5,6 +5,8 @@
 //!   says what the catalogue says (module, `type` values, how it is identified), and the count
 //!   in its heading is theirs.
 //! - The production guide's table of metrics is the one in the docs of `ghl_webhook_router::metrics`.
+//! - The guides' copies of code compiled elsewhere (`<!-- compiled: PATH -->` before a block;
+//!   the deploy guide's actix-web and Lambda examples) are that code.
 //! - Every package's `rust-version` is the pinned toolchain's.
 
 use std::collections::BTreeSet;
@@ -84,6 +86,13 @@ pub(crate) fn check() -> bool {
         .map(|&k| (k.as_str(), expected_row(k)))
         .collect();
     let msrv = check_msrv(root);
+    let snippets = crate::snippets::check(root);
+    if let Err(problems) = &snippets {
+        eprintln!("xtask tidy: a guide's copy of compiled code differs from it:");
+        for problem in problems {
+            eprintln!("  - {problem}");
+        }
+    }
     let metrics = check_metrics_table(root, &production);
     if let Err(problem) = &metrics {
         eprintln!("xtask tidy: {problem}");
@@ -103,7 +112,7 @@ pub(crate) fn check() -> bool {
     .flatten()
     .collect();
     if problems.is_empty() {
-        if msrv.is_err() || metrics.is_err() {
+        if msrv.is_err() || metrics.is_err() || snippets.is_err() {
             return false;
         }
         eprintln!(

@@ -1,5 +1,5 @@
-//! Guides: how to mount the service, test it, run it durably and operate it. Each guide is a
-//! page of its own; their examples are compiled and run as doctests.
+//! Guides: how to mount the service, deploy it, test it, run it durably and operate it. Each
+//! guide is a page of its own; their examples are compiled and run as doctests.
 
 #[doc = include_str!("../guide/mounting.md")]
 pub mod mounting {}
@@ -9,6 +9,9 @@ pub mod events {}
 
 #[doc = include_str!("../guide/testing.md")]
 pub mod testing {}
+
+#[doc = include_str!("../guide/deploy.md")]
+pub mod deploy {}
 
 #[doc = include_str!("../guide/statuses.md")]
 pub mod statuses {}
