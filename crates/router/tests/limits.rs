@@ -42,17 +42,9 @@ async fn server(config: ServeConfig, body_timeout: Duration) -> (Server, Arc<Ato
     (server, handled)
 }
 
-/// A signed AssociationDelete with this `webhookId`, as raw HTTP/1.1 bytes.
+/// A signed AssociationDelete with this `webhookId`, as raw HTTP/1.1 bytes (kept alive).
 fn signed_request(webhook_id: &str) -> Vec<u8> {
-    let body = format!(
-        r#"{{"type":"AssociationDelete","id":"67ade73d1119d2ac7ad0c475","associationType":"USER_DEFINED","firstObjectKey":"custom_objects.a","secondObjectKey":"custom_objects.b","key":"k","locationId":"loc1","webhookId":"{webhook_id}"}}"#
-    );
-    let signature = TestKeys::primary().sign(body.as_bytes());
-    format!(
-        "POST /webhooks/highlevel HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nX-GHL-Signature: {signature}\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
+    ghl_webhook_testkit::raw_http::signed_keep_alive_request("/webhooks/highlevel", webhook_id)
 }
 
 /// One response read from `stream`: its head (lower-cased) and body. Panics at EOF first.

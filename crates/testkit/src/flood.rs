@@ -149,18 +149,7 @@ pub fn raise_open_files(want: u64) -> u64 {
 /// process's descriptors, and neither would measure what it claims.
 pub static ONE_FLOOD_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// A signed AssociationDelete with this `webhookId`, as raw HTTP/1.1 bytes.
-pub fn signed_request(path: &str, webhook_id: &str) -> Vec<u8> {
-    let body = format!(
-        r#"{{"type":"AssociationDelete","id":"67ade73d1119d2ac7ad0c475","associationType":"USER_DEFINED","firstObjectKey":"custom_objects.a","secondObjectKey":"custom_objects.b","key":"k","locationId":"loc1","webhookId":"{webhook_id}"}}"#
-    );
-    let signature = TestKeys::primary().sign(body.as_bytes());
-    format!(
-        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nX-GHL-Signature: {signature}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
+pub use crate::raw_http::signed_request;
 
 /// Runs the flood and the deliveries; returns when both are done.
 pub async fn run(flood: &Flood) -> FloodReport {

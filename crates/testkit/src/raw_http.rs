@@ -2,8 +2,32 @@
 
 use std::time::Duration;
 
+use ghl_webhook_sim::TestKeys;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
+
+/// A signed AssociationDelete with this `webhookId`, as raw HTTP/1.1 bytes asking the server
+/// to close the connection after its answer.
+pub fn signed_request(path: &str, webhook_id: &str) -> Vec<u8> {
+    signed(path, webhook_id, "Connection: close\r\n")
+}
+
+/// The same, on a connection kept alive.
+pub fn signed_keep_alive_request(path: &str, webhook_id: &str) -> Vec<u8> {
+    signed(path, webhook_id, "")
+}
+
+fn signed(path: &str, webhook_id: &str, connection: &str) -> Vec<u8> {
+    let body = format!(
+        r#"{{"type":"AssociationDelete","id":"67ade73d1119d2ac7ad0c475","associationType":"USER_DEFINED","firstObjectKey":"custom_objects.a","secondObjectKey":"custom_objects.b","key":"k","locationId":"loc1","webhookId":"{webhook_id}"}}"#
+    );
+    let signature = TestKeys::primary().sign(body.as_bytes());
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nX-GHL-Signature: {signature}\r\n{connection}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
 
 /// The status code at the start of a raw response (`HTTP/1.1 200 OK...`); 0 when there is none.
 pub fn status(response: &[u8]) -> u16 {
