@@ -64,7 +64,7 @@ pub use dedupe::{Claim, IdempotencyStore, InMemoryStore, OnStoreError, StoreErro
 #[cfg(feature = "redis")]
 pub use dedupe::{RedisStore, RedisStoreConfig};
 pub use delivery::{Delivery, UnknownEvent};
-pub use durable::{DurableConfig, OrderKey, Workers};
+pub use durable::{DurableConfig, OrderKey, RetryAt, Workers};
 pub use handler::{Handler, HandlerResult, IntoHandlerResult};
 pub use health::{DedupeHealth, HealthConfig, HealthReport, HealthService, JournalHealth};
 pub use identify::IdentifiedBy;
