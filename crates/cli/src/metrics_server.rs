@@ -11,6 +11,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -64,9 +65,31 @@ pub async fn bind(addr: &str) -> Result<(TcpListener, SocketAddr), CliError> {
     Ok((listener, bound))
 }
 
+/// More figures for `GET /readyz`, beside the router's report (e.g. the gateway's paused
+/// targets), as a JSON object merged into it under its own key.
+pub type ReadinessExtra = Arc<dyn Fn() -> (&'static str, serde_json::Value) + Send + Sync>;
+
+/// What the metrics server serves: the recorder's handle, the service's health, and any
+/// readiness figures of the command's own.
+#[derive(Clone)]
+pub struct Ops {
+    /// The Prometheus recorder.
+    pub handle: PrometheusHandle,
+    /// The webhook service's health.
+    pub health: HealthService,
+    /// More readiness figures.
+    pub extra: Option<ReadinessExtra>,
+}
+
 /// Serves the three routes on `listener` until the future is dropped (the receiver stops it
-/// when it stops): dropping it closes the listener and every connection.
-pub async fn serve(listener: TcpListener, handle: PrometheusHandle, health: HealthService) {
+/// when it stops): dropping it closes the listener and every connection. `/readyz` carries
+/// the command's own readiness figures, when it has any.
+pub async fn serve_ops(listener: TcpListener, ops: Ops) {
+    let Ops {
+        handle,
+        health,
+        extra,
+    } = ops;
     let mut connections = tokio::task::JoinSet::new();
     let mut upkeep = tokio::time::interval(UPKEEP_INTERVAL);
     upkeep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -88,10 +111,13 @@ pub async fn serve(listener: TcpListener, handle: PrometheusHandle, health: Heal
         };
         let handle = handle.clone();
         let health = health.clone();
+        let extra = extra.clone();
         connections.spawn(async move {
             let service = service_fn(move |request| {
-                let (handle, health) = (handle.clone(), health.clone());
-                async move { Ok::<_, Infallible>(route(request, &handle, &health).await) }
+                let (handle, health, extra) = (handle.clone(), health.clone(), extra.clone());
+                async move {
+                    Ok::<_, Infallible>(route(request, &handle, &health, extra.as_ref()).await)
+                }
             });
             // A client that goes away mid-request is its own problem, not the receiver's.
             let _ = http1::Builder::new()
@@ -103,15 +129,31 @@ pub async fn serve(listener: TcpListener, handle: PrometheusHandle, health: Heal
     }
 }
 
-/// Runs `serve` beside `main` and stops it when `main` completes.
+/// Runs [`serve_ops`] beside `main`, without figures of its own, and stops it when `main`
+/// completes.
 pub async fn beside<T>(
     metrics: Option<(TcpListener, PrometheusHandle, HealthService)>,
     main: impl Future<Output = T>,
 ) -> T {
-    let Some((listener, handle, health)) = metrics else {
+    let ops = metrics.map(|(listener, handle, health)| {
+        (
+            listener,
+            Ops {
+                handle,
+                health,
+                extra: None,
+            },
+        )
+    });
+    beside_ops(ops, main).await
+}
+
+/// Runs [`serve_ops`] beside `main` and stops it when `main` completes.
+pub async fn beside_ops<T>(ops: Option<(TcpListener, Ops)>, main: impl Future<Output = T>) -> T {
+    let Some((listener, ops)) = ops else {
         return main.await;
     };
-    let server = serve(listener, handle, health);
+    let server = serve_ops(listener, ops);
     let mut server = std::pin::pin!(server);
     let mut main = std::pin::pin!(main);
     tokio::select! {
@@ -124,9 +166,25 @@ async fn route(
     request: Request<Incoming>,
     handle: &PrometheusHandle,
     health: &HealthService,
+    extra: Option<&ReadinessExtra>,
 ) -> Response<ResponseBody> {
     match request.uri().path() {
         "/livez" => health.liveness().handle(request).await,
+        "/readyz" if request.method() == Method::GET && extra.is_some() => {
+            let report = health.check().await;
+            let mut body: serde_json::Value =
+                serde_json::from_str(&report.to_json()).unwrap_or_default();
+            if let (Some(extra), Some(object)) = (extra, body.as_object_mut()) {
+                let (key, value) = extra();
+                object.insert(key.to_owned(), value);
+            }
+            let status = if report.ready {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            text(status, "application/json", body.to_string())
+        }
         "/readyz" => health.readiness().handle(request).await,
         "/metrics" if request.method() == Method::GET => {
             text(StatusCode::OK, PROMETHEUS_CONTENT_TYPE, handle.render())

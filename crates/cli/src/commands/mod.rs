@@ -1,5 +1,6 @@
 //! One module per subcommand, plus what several of them share.
 
+pub mod gateway;
 pub mod journal;
 pub mod keys;
 pub mod list;

@@ -1,0 +1,81 @@
+//! Operations: the gateway's part of `GET /readyz` (paused targets), its logs, and the order
+//! key read from a payload.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde_json::{Value, json};
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::prelude::*;
+
+use super::routes::Target;
+
+/// The gateway's readiness figures: every target, and since when each paused one is paused.
+/// A paused target does not make the gateway unready (HighLevel's deliveries are still
+/// journaled and acknowledged); its backlog does, once its age passes `max_pending_age`.
+pub fn readiness(targets: &[Arc<Target>]) -> Value {
+    let now = SystemTime::now();
+    let targets: Vec<Value> = targets
+        .iter()
+        .map(|target| {
+            let paused = target.paused_since();
+            json!({
+                "target": target.label,
+                "paused": paused.is_some(),
+                "paused_for_seconds": paused.map(|since| now.duration_since(since).unwrap_or_default().as_secs_f64()),
+            })
+        })
+        .collect();
+    let paused: Vec<&str> = targets
+        .iter()
+        .filter(|t| t["paused"] == true)
+        .filter_map(|t| t["target"].as_str())
+        .collect();
+    json!({ "paused_targets": paused, "targets": targets })
+}
+
+/// Logs on stderr: one JSON object per line (`timestamp`, `level`, `fields.message`, the
+/// event's fields, `target`), or text. The gateway's own events at info, the router's at
+/// warn (its per-delivery spans are not logged); `RUST_LOG`-style overrides are not read.
+pub fn init_logs(json: bool) {
+    let filter = Targets::new()
+        .with_target("ghl_webhook", LevelFilter::INFO)
+        .with_target("ghl_webhook_router", LevelFilter::WARN)
+        .with_default(LevelFilter::WARN);
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(false);
+    let registry = tracing_subscriber::registry().with(filter);
+    // A second initialisation (never in the binary) keeps the first.
+    let _ = if json {
+        registry.with(layer.json().flatten_event(true)).try_init()
+    } else {
+        registry.with(layer).try_init()
+    };
+}
+
+/// The order key of a payload: the value of its top-level `field` (a string as it is, any
+/// other value as JSON text), `None` when absent, null, or not a JSON object.
+pub fn top_level_field(raw: &[u8], field: &str) -> Option<String> {
+    let value: Value = serde_json::from_slice(raw).ok()?;
+    match value.get(field)? {
+        Value::Null => None,
+        Value::String(text) => Some(text.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_keys_come_from_a_top_level_field() {
+        let raw = br#"{"locationId":"loc-1","n":3,"x":null}"#;
+        assert_eq!(top_level_field(raw, "locationId").as_deref(), Some("loc-1"));
+        assert_eq!(top_level_field(raw, "n").as_deref(), Some("3"));
+        assert_eq!(top_level_field(raw, "x"), None);
+        assert_eq!(top_level_field(raw, "missing"), None);
+        assert_eq!(top_level_field(b"[]", "locationId"), None);
+    }
+}
