@@ -166,10 +166,10 @@ async fn the_raw_catch_all_takes_known_kinds_that_do_not_decode() {
     let flag = Arc::clone(&done);
     let watcher = tokio::spawn(async move {
         loop {
-            if let Ok(Some(entry)) = probe.get("w-raw").await {
-                if entry.state == EntryState::Done {
-                    flag.store(true, Ordering::SeqCst);
-                }
+            if let Ok(Some(entry)) = probe.get("w-raw").await
+                && entry.state == EntryState::Done
+            {
+                flag.store(true, Ordering::SeqCst);
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }

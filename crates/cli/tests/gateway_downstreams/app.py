@@ -2,11 +2,12 @@
 `standardwebhooks` package and appends one JSON line per request to a records file.
 
     python app.py --port 0 --secret whsec_... --records FILE [--fail-ratio 0.3]
-                  [--status 410] [--retry-after 2]
+                  [--status 410] [--retry-after 2] [--delay SECONDS]
 
 Prints `listening on PORT` first. A request that does not verify is answered 401 and
 recorded with "ok": false; one that verifies is answered 500 with probability --fail-ratio,
-else --status (default 204), and recorded with the status it got.
+else --status (default 204), and recorded with the status it got (before the answer,
+which --delay holds back).
 """
 import argparse
 import hashlib
@@ -28,6 +29,7 @@ def main():
     parser.add_argument("--fail-ratio", type=float, default=0.0)
     parser.add_argument("--status", type=int, default=204)
     parser.add_argument("--retry-after", default=None)
+    parser.add_argument("--delay", type=float, default=0.0)
     args = parser.parse_args()
     webhook = Webhook(args.secret)
     lock = threading.Lock()
@@ -71,6 +73,8 @@ def main():
                 status = args.status
             entry["status"] = status
             record(entry)
+            if args.delay:
+                time.sleep(args.delay)
             self.send_response(status)
             if args.retry_after is not None and status in (429, 503):
                 self.send_header("retry-after", args.retry_after)

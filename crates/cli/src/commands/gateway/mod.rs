@@ -237,7 +237,7 @@ impl Gateway {
 /// Opens the journal, binds both addresses, and serves until a stop signal.
 async fn serve_gateway(settings: Settings, verifier: Verifier) -> Result<ExitCode, CliError> {
     let journal = settings.journal.open_for_receiver().await?;
-    let stop = crate::commands::listen::stop_signal().map_err(|source| CliError::Io {
+    let stop = ops::stop_signal().map_err(|source| CliError::Io {
         what: "cannot install the Ctrl-C / SIGTERM handlers",
         source,
     })?;

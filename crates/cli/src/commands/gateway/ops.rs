@@ -34,8 +34,8 @@ pub fn readiness(targets: &[Arc<Target>]) -> Value {
     json!({ "paused_targets": paused, "targets": targets })
 }
 
-/// Logs on stderr: one JSON object per line (`timestamp`, `level`, `fields.message`, the
-/// event's fields, `target`), or text. The gateway's own events at info, the router's at
+/// Logs on stderr: one JSON object per line (`timestamp`, `level`, `message`, the event's
+/// fields, `target`), or text. The gateway's own events at info, the router's at
 /// warn (its per-delivery spans are not logged); `RUST_LOG`-style overrides are not read.
 pub fn init_logs(json: bool) {
     let filter = Targets::new()
@@ -52,6 +52,34 @@ pub fn init_logs(json: bool) {
     } else {
         registry.with(layer).try_init()
     };
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM, logged; the handlers are installed when this is
+/// called.
+pub fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    let stopped = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        async move {
+            tokio::select! {
+                _ = interrupt.recv() => "Ctrl-C",
+                _ = terminate.recv() => "SIGTERM",
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let stopped = async {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    };
+    Ok(async move {
+        let name = stopped.await;
+        tracing::info!(
+            "{name}: stopping; forwards in flight finish within the grace or go back to the journal"
+        );
+    })
 }
 
 /// The order key of a payload: the value of its top-level `field` (a string as it is, any
