@@ -752,7 +752,7 @@ mod tests {
         );
         assert!(error(&[("GHL_GATEWAY_SECRETS", "whsec_###")]).contains("GHL_GATEWAY_SECRETS"));
         assert!(
-            error(&[("GHL_GATEWAY_ROUTES", "ContactCreat=drop")])
+            error(&[("GHL_GATEWAY_ROUTES", "contactcreate=drop")])
                 .contains("did you mean `ContactCreate`")
         );
         assert!(
