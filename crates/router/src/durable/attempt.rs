@@ -66,7 +66,11 @@ async fn handle_in_span<S>(pipeline: &Pipeline<S>, leased: Leased) -> Finished {
         };
     };
     timer.handled(kind, &outcome);
-    outcome.log();
+    // A hold is the handler's decision to wait, not a failure: logged at debug only.
+    match retry_at(&outcome) {
+        Some(at) if at.hold => tracing::debug!(until = ?at.not_before, reason = %at.reason, "held"),
+        _ => outcome.log(),
+    }
     let (how, settled) = match &outcome {
         Outcome::Undecodable(_) => (
             Settlement::Dead {

@@ -11,8 +11,8 @@ use std::time::SystemTime;
 ///
 /// [`RetryAt::hold`] keeps the entry instead: it is retried at that time and never becomes a
 /// dead letter for it, however many attempts it has had (each hold still counts one attempt
-/// in [`Entry::attempts`](crate::journal::Entry::attempts)). Inline, the error is a handler
-/// failure like any other.
+/// in [`Entry::attempts`](crate::journal::Entry::attempts)), and is logged at debug level
+/// rather than as a handler failure. Inline, the error is a handler failure like any other.
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};

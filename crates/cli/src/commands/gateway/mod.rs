@@ -219,17 +219,13 @@ impl Gateway {
                     format!("{} answered 410 Gone: paused", target.label),
                 ))
             }
-            Answer::RetryAfter { status, at } => {
-                tracing::info!(webhook_id = %id, kind, target_url = %target.label, attempt = outgoing.attempt, "the app answered {status} with Retry-After");
-                Err(RetryAt::at(
-                    at,
-                    format!("{} answered {status} with Retry-After", target.label),
-                ))
-            }
-            Answer::Failed(why) => {
-                tracing::warn!(webhook_id = %id, kind, target_url = %target.label, attempt = outgoing.attempt, error = %why, "forward failed");
-                Err(RetryAt::at(SystemTime::now(), why))
-            }
+            // The workers log the failure (error level, with the entry's key, kind and
+            // attempt); the reason is the journal's last error.
+            Answer::RetryAfter { status, at } => Err(RetryAt::at(
+                at,
+                format!("{} answered {status} with Retry-After", target.label),
+            )),
+            Answer::Failed(why) => Err(RetryAt::at(SystemTime::now(), why)),
         }
     }
 }

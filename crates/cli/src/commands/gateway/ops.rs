@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde_json::{Value, json};
-use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing::Level;
+use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::prelude::*;
 
 use super::routes::Target;
@@ -35,22 +36,37 @@ pub fn readiness(targets: &[Arc<Target>]) -> Value {
 }
 
 /// Logs on stderr: one JSON object per line (`timestamp`, `level`, `message`, the event's
-/// fields, `target`), or text. The gateway's own events at info, the router's at
-/// warn (its per-delivery spans are not logged); `RUST_LOG`-style overrides are not read.
+/// fields, `target`, and for the workers' events the entry's span: `key`, `kind`, `attempt`),
+/// or text. The gateway's own events at info, the router's at warn; of the router's spans
+/// only the workers' one per entry (the edge's span per delivery stays off, so the hot path
+/// formats nothing). `RUST_LOG` is not read.
 pub fn init_logs(json: bool) {
-    let filter = Targets::new()
-        .with_target("ghl_webhook", LevelFilter::INFO)
-        .with_target("ghl_webhook_router", LevelFilter::WARN)
-        .with_default(LevelFilter::WARN);
+    let filter = filter_fn(|meta| {
+        let target = meta.target();
+        if target.starts_with("ghl_webhook_router") {
+            if meta.is_span() {
+                meta.name() == "ghl_webhook_worker"
+            } else {
+                *meta.level() <= Level::WARN
+            }
+        } else if target.starts_with("ghl_webhook") {
+            *meta.level() <= Level::INFO
+        } else {
+            *meta.level() <= Level::WARN
+        }
+    });
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(false);
-    let registry = tracing_subscriber::registry().with(filter);
     // A second initialisation (never in the binary) keeps the first.
     let _ = if json {
-        registry.with(layer.json().flatten_event(true)).try_init()
+        tracing_subscriber::registry()
+            .with(layer.json().flatten_event(true).with_filter(filter))
+            .try_init()
     } else {
-        registry.with(layer).try_init()
+        tracing_subscriber::registry()
+            .with(layer.with_filter(filter))
+            .try_init()
     };
 }
 
