@@ -544,3 +544,48 @@ fn sigterm_hands_forwards_in_flight_back_to_the_journal() {
     wait_for("done", Duration::from_secs(10), || stats(&dir)["done"] == 3);
     drop(gateway);
 }
+
+#[test]
+fn order_by_forwards_one_at_a_time_per_value_in_arrival_order() {
+    if !available() {
+        return;
+    }
+    let dir = scratch("order");
+    let app = Downstream::start(
+        App::Node,
+        SECRET,
+        &dir.join("node.jsonl"),
+        &["--fail-ratio", "0.3"],
+    );
+    let path = config(
+        &dir,
+        &app.url("hooks"),
+        SECRET,
+        "order_by = \"locationId\"\nmax_attempts = 40\nbackoff = \"20ms\"\nmax_backoff = \"100ms\"\n",
+    );
+    let gateway = Gateway::start(&path, &[]);
+    // One at a time, so that the journal's arrival order is the ids' order; seven locations.
+    let sent = ids("order", 70);
+    send(&gateway.url, &sent, |_| 1, 1, RetryPolicy::none());
+    wait_for("every delivery", Duration::from_secs(60), || {
+        accepted(&app.records).len() == 70
+    });
+    let mut by_location: HashMap<usize, Vec<usize>> = HashMap::new();
+    for record in records(&app.records) {
+        let n: usize = record["id"]
+            .as_str()
+            .and_then(|id| id.strip_prefix("order-"))
+            .and_then(|n| n.parse().ok())
+            .expect("id");
+        by_location.entry(n % 7).or_default().push(n);
+    }
+    for (location, seen) in by_location {
+        // Every request (failed attempts included) of a location is for the earliest entry
+        // not yet accepted: never a later one before it.
+        assert!(
+            seen.windows(2).all(|w| w[0] <= w[1]),
+            "location {location}: {seen:?}"
+        );
+    }
+    drop(gateway);
+}
