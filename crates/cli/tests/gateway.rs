@@ -444,8 +444,16 @@ fn gone_pauses_a_target_and_retry_after_is_honoured() {
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(stats(&dir)["dead"], 0);
     assert!(accepted(&app.records).is_empty());
-    // The app is back (the same URL, answering 204): the next probe resumes the target.
+    // The app is down for a while: probes that cannot connect keep the target paused, and
+    // its entries held (never dead letters, whatever their attempts).
     app.stop();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(stats(&dir)["dead"], 0);
+    assert_eq!(
+        gateway.readiness().1["gateway"]["paused_targets"],
+        serde_json::json!([target])
+    );
+    // The app is back (the same URL, answering 204): the next probe resumes the target.
     app.extra.clear();
     app.restart();
     wait_for("the held entries", Duration::from_secs(20), || {

@@ -219,6 +219,19 @@ impl Gateway {
                     format!("{} answered 410 Gone: paused", target.label),
                 ))
             }
+            // A paused target resumes on a 2xx only: a probe that fails otherwise (the app
+            // still restarting, refusing connections) keeps it paused and its entries held.
+            Answer::RetryAfter { .. } | Answer::Failed(_) if probe => {
+                let until = target.pause(SystemTime::now(), self.pause_probe);
+                let why = match &answer {
+                    Answer::Failed(why) => why.clone(),
+                    _ => format!("{} answered with Retry-After", target.label),
+                };
+                Err(RetryAt::hold(
+                    until,
+                    format!("still paused (the probe failed: {why})"),
+                ))
+            }
             // The workers log the failure (error level, with the entry's key, kind and
             // attempt); the reason is the journal's last error.
             Answer::RetryAfter { status, at } => Err(RetryAt::at(
