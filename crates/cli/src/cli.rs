@@ -98,7 +98,7 @@ pub enum Command {
     /// override the file key by key (see below). `gateway check` validates them without
     /// starting. Logs go to stderr (JSON by default). SIGTERM or Ctrl-C stops it: in-flight
     /// forwards finish within `grace` or go back to the journal.
-    #[command(after_help = crate::commands::gateway::HELP)]
+    #[command(after_help = crate::commands::gateway::help())]
     Gateway(GatewayArgs),
 }
 

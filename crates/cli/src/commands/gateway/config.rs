@@ -50,8 +50,8 @@ struct RouteConfig {
     target: String,
 }
 
-/// Every key, with its environment variable and what it means: `gateway check --help`'s
-/// table and the docs are written from it.
+/// Every key, with its environment variable and what it means: `gateway --help` prints this
+/// table; the environment is read from it.
 pub const KEYS: &[(&str, &str, &str)] = &[
     (
         "listen",
@@ -81,7 +81,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     (
         "highlevel_keys",
         "GHL_GATEWAY_HIGHLEVEL_KEYS",
-        "`highlevel` (default), `test`, or Ed25519 public key files",
+        "`highlevel` (default), `test` (TEST-ONLY), or public key files",
     ),
     (
         "target",
