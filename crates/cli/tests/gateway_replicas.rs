@@ -5,7 +5,6 @@
 
 mod gateway_support;
 #[path = "../../router/tests/common/postgres_server.rs"]
-#[allow(dead_code)] // shared with the router's tests
 mod postgres_server;
 #[path = "../../router/tests/common/redis_server.rs"]
 #[allow(dead_code)] // shared with the router's tests
