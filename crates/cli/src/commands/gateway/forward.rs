@@ -16,7 +16,7 @@ use super::signing::Signer;
 pub const KIND_HEADER: &str = "ghl-event-kind";
 /// The header carrying our attempt number (1 for the first).
 pub const ATTEMPT_HEADER: &str = "ghl-attempt";
-/// The header naming the HighLevel key that verified the delivery (e.g. `ed25519:highlevel`).
+/// The header naming the HighLevel key that verified the delivery (e.g. `ed25519:highlevel-ed25519`).
 pub const VERIFIED_BY_HEADER: &str = "ghl-verified-by";
 
 /// How much of an error body is kept for the journal's last error.
