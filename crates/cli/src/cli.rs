@@ -89,6 +89,37 @@ pub(crate) enum Command {
     /// report; the exit code is 0 only when the verdict is `ok`.
     #[command(after_help = SIMULATE_HELP)]
     Simulate(SimulateArgs),
+    /// Run the production receiver in front of an app in any language: verify every HighLevel
+    /// delivery (fail closed), journal it, answer 200 once durable, then forward its exact
+    /// bytes to the app's URL for its kind, signed as Standard Webhooks, with retries, dead
+    /// letters and replay.
+    ///
+    /// Settings come from --config FILE (TOML) and from GHL_GATEWAY_* variables, which
+    /// override the file key by key (see below). `gateway check` validates them without
+    /// starting. Logs go to stderr (JSON by default). SIGTERM or Ctrl-C stops it: in-flight
+    /// forwards finish within `grace` or go back to the journal.
+    #[command(after_help = crate::commands::gateway::help())]
+    Gateway(GatewayArgs),
+}
+
+/// `gateway`'s arguments.
+#[derive(Debug, Args)]
+pub(crate) struct GatewayArgs {
+    /// The settings file (TOML); default: GHL_GATEWAY_CONFIG when set. Without either, the
+    /// settings come from the environment only.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// `check`: validate the settings and exit.
+    #[command(subcommand)]
+    pub command: Option<GatewayCommand>,
+}
+
+/// `gateway`'s subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum GatewayCommand {
+    /// Validate the settings (file and environment), open nothing, and print a summary:
+    /// exit 0 when usable, 2 with a message naming the key otherwise.
+    Check,
 }
 
 /// The end of `simulate --help`: the control API, the scenario file and the exit codes.

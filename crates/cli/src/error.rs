@@ -66,6 +66,9 @@ pub(crate) enum CliError {
     /// Any other unusable argument (the message says which and why).
     #[error("{0}")]
     Usage(String),
+    /// The gateway's settings cannot be used (the message names the key and the fix).
+    #[error(transparent)]
+    GatewayConfig(#[from] crate::commands::gateway::config::ConfigError),
     /// No answer from the receiver.
     #[error("no answer from {url}: {reason}")]
     NoAnswer {
@@ -159,6 +162,7 @@ impl CliError {
             | Self::UnknownEvent { .. }
             | Self::Set { .. }
             | Self::Usage(_)
+            | Self::GatewayConfig(_)
             | Self::JournalFile { .. }
             | Self::NoSuchEntry { .. }
             | Self::NoRedisJournal { .. }

@@ -7,7 +7,9 @@
 //! - `listen`: a local receiver printing one line per delivery (`--journal FILE`: durable);
 //! - `journal`: inspect and repair a durable receiver's journal (stats, list, show, replay,
 //!   purge);
-//! - `simulate`: a mock HighLevel (control API and dashboard, or a scenario run for CI).
+//! - `simulate`: a mock HighLevel (control API and dashboard, or a scenario run for CI);
+//! - `gateway`: the production receiver in front of an app in any language (verified,
+//!   journaled, forwarded as Standard Webhooks).
 //!
 //! Exit codes: see [`cli::EXIT_CODES`] (also at the end of `--help`).
 #![cfg_attr(
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         Command::Listen(args) => commands::listen::run(args),
         Command::Journal(args) => commands::journal::run(args),
         Command::Simulate(args) => commands::simulate::run(args),
+        Command::Gateway(args) => commands::gateway::run(args),
     };
     match result {
         Ok(code) => code,

@@ -12,6 +12,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -60,10 +61,28 @@ pub(crate) async fn bind(addr: &str) -> Result<(TcpListener, SocketAddr), CliErr
     Ok((listener, bound))
 }
 
+/// More figures for `GET /readyz`, beside the router's report (e.g. the gateway's paused
+/// targets), as a JSON object merged into it under its own key.
+pub(crate) type ReadinessExtra = Arc<dyn Fn() -> (&'static str, serde_json::Value) + Send + Sync>;
+
+/// What the metrics server serves: the recorder's handle, the service's health, and any
+/// readiness figures of the command's own.
+#[derive(Clone)]
+pub(crate) struct Ops {
+    /// The Prometheus recorder.
+    pub handle: PrometheusHandle,
+    /// The webhook service's health.
+    pub health: HealthService,
+    /// More readiness figures.
+    pub extra: Option<ReadinessExtra>,
+}
+
 /// Serves the three routes on `listener` until the future is dropped (the receiver stops it
-/// when it stops): dropping it closes the listener and every connection. The router's
+/// when it stops): dropping it closes the listener and every connection. `/readyz` carries
+/// the command's own readiness figures, when it has any. The router's
 /// [`serve_app`](ghl_webhook_router::serve::serve_app), with the limits of a public address.
-pub(crate) async fn serve(listener: TcpListener, handle: PrometheusHandle, health: HealthService) {
+pub(crate) async fn serve_ops(listener: TcpListener, ops: Ops) {
+    let handle = ops.handle.clone();
     let upkeep = async {
         let mut upkeep = tokio::time::interval(UPKEEP_INTERVAL);
         upkeep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -72,30 +91,16 @@ pub(crate) async fn serve(listener: TcpListener, handle: PrometheusHandle, healt
             handle.run_upkeep();
         }
     };
-    let routes = Routes {
-        handle: handle.clone(),
-        health,
-    };
-    let served = ghl_webhook_router::serve::serve_app(
-        listener,
-        routes,
-        std::future::pending(),
-        Duration::ZERO,
-    );
+    let served =
+        ghl_webhook_router::serve::serve_app(listener, ops, std::future::pending(), Duration::ZERO);
     tokio::select! {
         () = upkeep => {}
         _ = served => {}
     }
 }
 
-/// `/metrics`, `/livez` and `/readyz`, as a tower service.
-#[derive(Clone)]
-struct Routes {
-    handle: PrometheusHandle,
-    health: HealthService,
-}
-
-impl tower_service::Service<Request<Incoming>> for Routes {
+/// The three routes, as a tower service.
+impl tower_service::Service<Request<Incoming>> for Ops {
     type Response = Response<ResponseBody>;
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
@@ -105,20 +110,41 @@ impl tower_service::Service<Request<Incoming>> for Routes {
     }
 
     fn call(&mut self, request: Request<Incoming>) -> Self::Future {
-        let routes = self.clone();
-        Box::pin(async move { Ok(route(request, &routes.handle, &routes.health).await) })
+        let ops = self.clone();
+        Box::pin(
+            async move { Ok(route(request, &ops.handle, &ops.health, ops.extra.as_ref()).await) },
+        )
     }
 }
 
-/// Runs `serve` beside `main` and stops it when `main` completes.
+/// Runs [`serve_ops`] beside `main`, without figures of its own, and stops it when `main`
+/// completes.
 pub(crate) async fn beside<T>(
     metrics: Option<(TcpListener, PrometheusHandle, HealthService)>,
     main: impl Future<Output = T>,
 ) -> T {
-    let Some((listener, handle, health)) = metrics else {
+    let ops = metrics.map(|(listener, handle, health)| {
+        (
+            listener,
+            Ops {
+                handle,
+                health,
+                extra: None,
+            },
+        )
+    });
+    beside_ops(ops, main).await
+}
+
+/// Runs [`serve_ops`] beside `main` and stops it when `main` completes.
+pub(crate) async fn beside_ops<T>(
+    ops: Option<(TcpListener, Ops)>,
+    main: impl Future<Output = T>,
+) -> T {
+    let Some((listener, ops)) = ops else {
         return main.await;
     };
-    let server = serve(listener, handle, health);
+    let server = serve_ops(listener, ops);
     let mut server = std::pin::pin!(server);
     let mut main = std::pin::pin!(main);
     tokio::select! {
@@ -131,9 +157,25 @@ async fn route(
     request: Request<Incoming>,
     handle: &PrometheusHandle,
     health: &HealthService,
+    extra: Option<&ReadinessExtra>,
 ) -> Response<ResponseBody> {
     match request.uri().path() {
         "/livez" => health.liveness().handle(request).await,
+        "/readyz" if request.method() == Method::GET && extra.is_some() => {
+            let report = health.check().await;
+            let mut body: serde_json::Value =
+                serde_json::from_str(&report.to_json()).unwrap_or_default();
+            if let (Some(extra), Some(object)) = (extra, body.as_object_mut()) {
+                let (key, value) = extra();
+                object.insert(key.to_owned(), value);
+            }
+            let status = if report.ready {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            text(status, "application/json", body.to_string())
+        }
         "/readyz" => health.readiness().handle(request).await,
         "/metrics" if request.method() == Method::GET => {
             text(StatusCode::OK, PROMETHEUS_CONTENT_TYPE, handle.render())

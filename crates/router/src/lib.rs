@@ -64,7 +64,7 @@ pub use dedupe::{Claim, IdempotencyStore, InMemoryStore, OnStoreError, StoreErro
 #[cfg(feature = "redis")]
 pub use dedupe::{RedisStore, RedisStoreConfig};
 pub use delivery::Delivery;
-pub use durable::{DurableConfig, OrderKey, Workers};
+pub use durable::{DurableConfig, OrderKey, RetryAt, Workers};
 pub use ghl_webhook_types::UnknownEvent;
 pub use handler::{Handler, HandlerResult, IntoHandlerResult};
 pub use health::{DedupeHealth, HealthConfig, HealthReport, HealthService, JournalHealth};

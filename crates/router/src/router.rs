@@ -148,6 +148,22 @@ impl<S: Send + Sync + 'static> WebhookRouter<S> {
         self
     }
 
+    /// Registers the catch-all **without decoding**: it receives every delivery that has no
+    /// more specific handler as an [`UnknownEvent`] (the payload's `type` and its exact bytes),
+    /// whatever its kind ([`Delivery::kind`](crate::Delivery::kind) still tells it). For
+    /// handlers that forward or store the bytes as they are: a payload the models cannot
+    /// decode is handed over like any other, never a dead letter. Replaces [`on_any`](Self::on_any).
+    pub fn on_any_raw<H, M>(mut self, handler: H) -> Self
+    where
+        H: Handler<UnknownEvent, S, M>,
+        M: 'static,
+    {
+        self.pipeline
+            .dispatcher
+            .set_catch_all(Box::new(Erased::<Unknown, H, M>::new(handler)));
+        self
+    }
+
     /// Registers the handler of event type `T` that runs **in the transaction that completes
     /// its entry**, replacing any earlier handler of `T`. Needs durable mode on a
     /// [`PostgresJournal`](crate::journal::PostgresJournal) (feature `postgres`).

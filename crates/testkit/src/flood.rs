@@ -11,8 +11,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ghl_webhook_sim::TestKeys;
-
 use crate::lines::Lines;
 use crate::raw_http;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

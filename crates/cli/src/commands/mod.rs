@@ -1,5 +1,6 @@
 //! One module per subcommand, plus what several of them share.
 
+pub(crate) mod gateway;
 pub(crate) mod journal;
 pub(crate) mod keys;
 pub(crate) mod list;

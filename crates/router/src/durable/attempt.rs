@@ -4,6 +4,7 @@ use std::time::SystemTime;
 
 use tracing::Instrument;
 
+use super::RetryAt;
 use crate::delivery::Delivery;
 use crate::journal::{Journal, JournalError, LeaseToken, Leased, Settlement};
 use crate::metrics::{self, Settled, Timer};
@@ -73,7 +74,11 @@ async fn handle_in_span<S>(pipeline: &Pipeline<S>, leased: Leased) -> Finished {
         };
     };
     timer.handled(kind, &outcome);
-    outcome.log();
+    // A hold is the handler's decision to wait, not a failure: logged at debug only.
+    match retry_at(&outcome) {
+        Some(at) if at.hold => tracing::debug!(until = ?at.not_before, reason = %at.reason, "held"),
+        _ => outcome.log(),
+    }
     let (how, settled) = match &outcome {
         Outcome::Undecodable(_) => (
             Settlement::Dead {
@@ -83,14 +88,20 @@ async fn handle_in_span<S>(pipeline: &Pipeline<S>, leased: Leased) -> Finished {
         ),
         failed if failed.is_retryable() => {
             let error = failure_text(failed);
-            if attempt >= config.max_attempts {
+            let asked = retry_at(failed);
+            if attempt >= config.max_attempts && !asked.is_some_and(|at| at.hold) {
                 tracing::error!(attempts = attempt, "out of attempts: dead letter");
                 (
                     Settlement::Dead { error },
                     Settled::DeadLetter("out_of_attempts"),
                 )
             } else {
-                let not_before = SystemTime::now() + config.backoff_after(attempt);
+                let backoff = SystemTime::now() + config.backoff_after(attempt);
+                let not_before = match asked {
+                    Some(at) if at.hold => at.not_before,
+                    Some(at) => at.not_before.max(backoff),
+                    None => backoff,
+                };
                 (Settlement::Retry { error, not_before }, Settled::Retried)
             }
         }
@@ -149,6 +160,14 @@ async fn run<S>(
     }
     let _ = (journal, token);
     Some((pipeline.dispatcher.dispatch(delivery).await, None))
+}
+
+/// The handler's own say in its retry ([`RetryAt`]), when its error is one.
+fn retry_at(outcome: &Outcome) -> Option<&RetryAt> {
+    match outcome {
+        Outcome::HandlerFailed(err) => err.downcast_ref::<RetryAt>(),
+        _ => None,
+    }
 }
 
 /// What a failed attempt records as its error: the outcome and its detail, for the operator

@@ -10,9 +10,11 @@ use crate::outcome::Outcome;
 
 mod attempt;
 mod completer;
+mod retry_at;
 mod upkeep;
 mod workers;
 
+pub use retry_at::RetryAt;
 pub use workers::Workers;
 
 /// Computes the order key of a delivery: deliveries with the same key are handled one at a

@@ -1,0 +1,216 @@
+//! `ghl-webhook gateway` and `gateway check` refuse unusable settings, from the file and from
+//! the environment, with exit code 2 and a message naming the key and the fix.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+fn scratch(test: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("gateway-config")
+        .join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Runs `ghl-webhook ARGS --config FILE` with `env`; the config file holds `toml`.
+fn run(dir: &Path, args: &[&str], toml: &str, env: &[(&str, &str)]) -> Output {
+    let config = dir.join("gateway.toml");
+    std::fs::write(&config, toml).expect("write config");
+    Command::new(env!("CARGO_BIN_EXE_ghl-webhook"))
+        .args(args)
+        .arg("--config")
+        .arg(&config)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run ghl-webhook")
+}
+
+fn valid(dir: &Path) -> String {
+    format!(
+        "listen = \"127.0.0.1:0\"\nops = \"127.0.0.1:0\"\njournal = \"{}\"\nhighlevel_keys = [\"test\"]\n\
+         target = \"http://127.0.0.1:3000/hooks\"\nsecrets = [\"{SECRET}\"]\n",
+        dir.join("journal.db").display()
+    )
+}
+
+/// Asserts exit 2 and that stderr names `key` and says `says`.
+#[track_caller]
+fn refused(output: &Output, key: &str, says: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "exit code; stderr: {stderr}");
+    assert!(
+        stderr.contains(key),
+        "stderr does not name {key:?}: {stderr}"
+    );
+    assert!(
+        stderr.contains(says),
+        "stderr does not say {says:?}: {stderr}"
+    );
+}
+
+#[test]
+fn check_accepts_a_usable_file_and_prints_a_summary() {
+    let dir = scratch("ok");
+    let toml = format!(
+        "{}\n[[routes]]\nkinds = [\"ContactCreate\", \"ContactUpdate\"]\ntarget = \"http://127.0.0.1:4000/contacts\"\n\
+         [[routes]]\nkinds = [\"AppInstall\"]\ntarget = \"drop\"\n",
+        valid(&dir)
+    );
+    let output = run(&dir, &["gateway", "check"], &toml, &[]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(
+        stdout.contains("route: ContactCreate -> http://127.0.0.1:4000/contacts"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("route: AppInstall -> drop"), "{stdout}");
+    assert!(!dir.join("journal.db").exists(), "check opens nothing");
+}
+
+#[test]
+fn a_missing_secret_is_named() {
+    let dir = scratch("missing-secret");
+    let toml = valid(&dir).replace(&format!("secrets = [\"{SECRET}\"]\n"), "");
+    for args in [&["gateway", "check"][..], &["gateway"][..]] {
+        refused(
+            &run(&dir, args, &toml, &[]),
+            "`secrets` in",
+            "GHL_GATEWAY_SECRETS",
+        );
+    }
+}
+
+#[test]
+fn a_bad_whsec_secret_is_named() {
+    let dir = scratch("bad-whsec");
+    let toml = valid(&dir).replace(SECRET, "whsec_not*base64");
+    refused(
+        &run(&dir, &["gateway", "check"], &toml, &[]),
+        "`secrets` in",
+        "not base64",
+    );
+    let toml = valid(&dir).replace(SECRET, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    refused(
+        &run(&dir, &["gateway", "check"], &toml, &[]),
+        "`secrets` in",
+        "whsec_",
+    );
+}
+
+#[test]
+fn bad_urls_are_named_with_the_fix() {
+    let dir = scratch("bad-url");
+    let toml = valid(&dir).replace("http://127.0.0.1:3000/hooks", "ftp://127.0.0.1/hooks");
+    refused(
+        &run(&dir, &["gateway", "check"], &toml, &[]),
+        "`target` in",
+        "http://",
+    );
+    let toml = valid(&dir).replace("http://127.0.0.1:3000/hooks", "https://app.example/hooks");
+    refused(
+        &run(&dir, &["gateway", "check"], &toml, &[]),
+        "`target` in",
+        "http:// URL on the private network",
+    );
+}
+
+#[test]
+fn unknown_kinds_and_duplicate_routes_are_named() {
+    let dir = scratch("routes");
+    let unknown = format!(
+        "{}\n[[routes]]\nkinds = [\"contactcreate\"]\ntarget = \"drop\"\n",
+        valid(&dir)
+    );
+    refused(
+        &run(&dir, &["gateway", "check"], &unknown, &[]),
+        "`routes` in",
+        "did you mean `ContactCreate`",
+    );
+    let twice = format!(
+        "{}\n[[routes]]\nkinds = [\"ContactCreate\"]\ntarget = \"drop\"\n[[routes]]\nkinds = [\"ContactCreate\"]\ntarget = \"http://127.0.0.1:1/x\"\n",
+        valid(&dir)
+    );
+    refused(
+        &run(&dir, &["gateway", "check"], &twice, &[]),
+        "`routes` in",
+        "routed twice",
+    );
+}
+
+#[test]
+fn the_environment_overrides_the_file_and_is_named() {
+    let dir = scratch("env");
+    let toml = valid(&dir);
+    refused(
+        &run(
+            &dir,
+            &["gateway", "check"],
+            &toml,
+            &[("GHL_GATEWAY_TARGET", "not a url")],
+        ),
+        "GHL_GATEWAY_TARGET:",
+        "not a URL",
+    );
+    refused(
+        &run(
+            &dir,
+            &["gateway", "check"],
+            &toml,
+            &[("GHL_GATEWAY_SECRETS", "whsec_AAAA")],
+        ),
+        "GHL_GATEWAY_SECRETS:",
+        "24 to 64 byte",
+    );
+    refused(
+        &run(
+            &dir,
+            &["gateway", "check"],
+            &toml,
+            &[("GHL_GATEWAY_ROUTES", "Nope=drop")],
+        ),
+        "GHL_GATEWAY_ROUTES:",
+        "not a HighLevel event name",
+    );
+    refused(
+        &run(
+            &dir,
+            &["gateway", "check"],
+            &toml,
+            &[("GHL_GATEWAY_TIMEOUT", "soon")],
+        ),
+        "GHL_GATEWAY_TIMEOUT:",
+        "not a duration",
+    );
+    let output = run(
+        &dir,
+        &["gateway", "check"],
+        &toml,
+        &[("GHL_GATEWAY_TARGET", "http://127.0.0.1:5555/env")],
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("http://127.0.0.1:5555/env"));
+}
+
+#[test]
+fn unknown_keys_and_a_missing_journal_are_named() {
+    let dir = scratch("keys");
+    let typo = valid(&dir).replace("target =", "tragte =");
+    refused(
+        &run(&dir, &["gateway", "check"], &typo, &[]),
+        "tragte",
+        "unknown field",
+    );
+    let no_journal: String = valid(&dir)
+        .lines()
+        .filter(|l| !l.starts_with("journal"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    refused(
+        &run(&dir, &["gateway", "check"], &no_journal, &[]),
+        "`journal` in",
+        "SQLite file",
+    );
+}
