@@ -68,3 +68,15 @@ pub fn append_log(
             .expect("the handlers' log"),
     ))
 }
+
+/// Any child process, killed (and reaped) when dropped, so no test leaves one behind.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+        }
+        let _ = self.0.wait();
+    }
+}

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use ghl_webhook_testkit::lines::Lines;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long any one wait in these tests may take before the test fails.
@@ -99,17 +99,7 @@ fn collect(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHa
     })
 }
 
-/// A child process killed (and reaped) when dropped, so no test leaves one behind.
-pub(crate) struct Guard(pub Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-        }
-        let _ = self.0.wait();
-    }
-}
+pub(crate) use ghl_webhook_testkit::child::Guard;
 
 /// The checked-in test keys: `crates/sim/keys/<name>`.
 pub(crate) fn test_key(name: &str) -> String {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
@@ -63,17 +63,7 @@ pub(crate) enum App {
     Node,
 }
 
-/// A child process killed (and reaped) when dropped.
-pub(crate) struct Guard(pub Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-        }
-        let _ = self.0.wait();
-    }
-}
+pub(crate) use ghl_webhook_testkit::child::Guard;
 
 /// A running downstream app.
 pub(crate) struct Downstream {
