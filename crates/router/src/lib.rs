@@ -79,7 +79,9 @@ pub use router::{
     DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_HANDLER_TIMEOUT, WebhookRouter,
 };
 pub use service::WebhookService;
-pub use success_rate::{DEFAULT_SUCCESS_WINDOW, SuccessRate};
+pub use success_rate::{
+    BREAKER_MIN_DELIVERIES, BREAKER_MIN_RATIO, DEFAULT_SUCCESS_WINDOW, SuccessRate, breaker_flags,
+};
 pub use verify::{LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, SignatureError, VerifiedBy, Verifier};
 
 /// A boxed error, as handlers and bodies may return.

@@ -12,10 +12,26 @@ use crate::outcome::Outcome;
 pub const DEFAULT_SUCCESS_WINDOW: Duration = Duration::from_secs(3 * 24 * 3600);
 
 /// The deliveries over the window above which HighLevel's breaker judges a URL.
-const BREAKER_MIN_DELIVERIES: u64 = 10_000;
+pub const BREAKER_MIN_DELIVERIES: u64 = 10_000;
 
 /// The success share under which HighLevel's breaker warns, then pauses, a URL.
-const BREAKER_MIN_RATIO: f64 = 0.9;
+pub const BREAKER_MIN_RATIO: f64 = 0.9;
+
+/// HighLevel's breaker rule on a window's figures: a URL that received more than
+/// `min_deliveries` with a 2xx share under `min_ratio` is flagged (warned at a check, paused
+/// when flagged again at the next). HighLevel's thresholds are [`BREAKER_MIN_DELIVERIES`] and
+/// [`BREAKER_MIN_RATIO`]; the simulator takes others to judge a short run.
+///
+/// ```
+/// use ghl_webhook_router::{BREAKER_MIN_DELIVERIES, BREAKER_MIN_RATIO, breaker_flags};
+///
+/// assert!(breaker_flags(10_001, 8_900, BREAKER_MIN_DELIVERIES, BREAKER_MIN_RATIO));
+/// assert!(!breaker_flags(10_000, 0, BREAKER_MIN_DELIVERIES, BREAKER_MIN_RATIO), "too few to judge");
+/// assert!(!breaker_flags(20_000, 18_000, BREAKER_MIN_DELIVERIES, BREAKER_MIN_RATIO), "90% is enough");
+/// ```
+pub fn breaker_flags(deliveries: u64, successes: u64, min_deliveries: u64, min_ratio: f64) -> bool {
+    deliveries > min_deliveries && (successes as f64) < min_ratio * deliveries as f64
+}
 
 /// The window slides in this many steps.
 const SLOTS: usize = 60;
@@ -56,8 +72,12 @@ impl SuccessRate {
     /// # }
     /// ```
     pub fn at_risk(&self) -> bool {
-        self.answers > BREAKER_MIN_DELIVERIES
-            && self.ratio().is_some_and(|ratio| ratio < BREAKER_MIN_RATIO)
+        breaker_flags(
+            self.answers,
+            self.successes,
+            BREAKER_MIN_DELIVERIES,
+            BREAKER_MIN_RATIO,
+        )
     }
 }
 

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use ghl_webhook_router::breaker_flags;
 use serde::Serialize;
 
 use crate::simulator::config::BreakerConfig;
@@ -116,13 +117,12 @@ impl Breakers {
                 url.samples.pop_front();
             }
             let (deliveries, successes) = url.counts(from, at);
-            let rate = if deliveries == 0 {
-                1.0
-            } else {
-                successes as f64 / deliveries as f64
-            };
-            let flagged =
-                deliveries > self.config.min_deliveries && rate < self.config.min_success_rate;
+            let flagged = breaker_flags(
+                deliveries,
+                successes,
+                self.config.min_deliveries,
+                self.config.min_success_rate,
+            );
             url.state = match (url.state, flagged) {
                 (BreakerState::Paused, _) => BreakerState::Paused,
                 (BreakerState::Healthy, true) => BreakerState::Warned,

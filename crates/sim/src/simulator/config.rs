@@ -119,8 +119,8 @@ pub struct BreakerConfig {
 impl Default for BreakerConfig {
     fn default() -> Self {
         Self {
-            min_deliveries: 10_000,
-            min_success_rate: 0.9,
+            min_deliveries: ghl_webhook_router::BREAKER_MIN_DELIVERIES,
+            min_success_rate: ghl_webhook_router::BREAKER_MIN_RATIO,
             window_secs: 3.0 * DAY_SECS,
             check_every_secs: 3.0 * DAY_SECS,
         }
