@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gateway_support::{
-    App, Downstream, Gateway, OTHER_SECRET, SECRET, accepted, available, config, payload, records,
-    scratch, wait_for,
+    App, Downstream, Gateway, OTHER_SECRET, Rig, SECRET, accepted, available, config, payload,
+    records, rig, scratch, wait_for,
 };
 use ghl_webhook_test_support::{MockSender, RetryPolicy};
 use sha2::{Digest, Sha256};
@@ -202,17 +202,20 @@ fn python_and_node_verify_every_forward_with_their_own_libraries() {
 
 #[test]
 fn a_wrong_secret_is_rejected_retried_dead_lettered_then_replayed() {
-    if !available() {
-        return;
-    }
-    let dir = scratch("wrong-secret");
-    let app = Downstream::start(App::Python, SECRET, &dir.join("python.jsonl"), &[]);
-    let path = config(
-        &dir,
-        &app.url("hooks"),
+    let Some(Rig {
+        dir,
+        app,
+        settings: path,
+    }) = rig(
+        "wrong-secret",
+        App::Python,
+        &[],
         OTHER_SECRET,
         "max_attempts = 3\nbackoff = \"50ms\"\nmax_backoff = \"200ms\"\n",
-    );
+    )
+    else {
+        return;
+    };
     let gateway = Gateway::start(&path, &[]);
     let sent = ids("wrong", 5);
     let (acked, _) = send(&gateway.url, &sent, |_| 1, 5, RetryPolicy::none());
@@ -242,22 +245,20 @@ fn a_wrong_secret_is_rejected_retried_dead_lettered_then_replayed() {
 
 #[test]
 fn two_thousand_deliveries_with_duplicates_and_a_flaky_app_arrive_once_each() {
-    if !available() {
-        return;
-    }
-    let dir = scratch("flaky");
-    let app = Downstream::start(
+    let Some(Rig {
+        dir: _,
+        app,
+        settings: path,
+    }) = rig(
+        "flaky",
         App::Node,
-        SECRET,
-        &dir.join("node.jsonl"),
         &["--fail-ratio", "0.3"],
-    );
-    let path = config(
-        &dir,
-        &app.url("hooks"),
         SECRET,
         "concurrency = 32\nmax_attempts = 40\nbackoff = \"20ms\"\nmax_backoff = \"300ms\"\n",
-    );
+    )
+    else {
+        return;
+    };
     let gateway = Gateway::start(&path, &[]);
     let sent = ids("load", 2000);
     // 30% of the deliveries arrive two or three times at once (HighLevel's retries and
@@ -303,17 +304,20 @@ fn two_thousand_deliveries_with_duplicates_and_a_flaky_app_arrive_once_each() {
 
 #[test]
 fn an_app_down_for_30_seconds_gets_everything_after() {
-    if !available() {
-        return;
-    }
-    let dir = scratch("down");
-    let mut app = Downstream::start(App::Python, SECRET, &dir.join("python.jsonl"), &[]);
-    let path = config(
-        &dir,
-        &app.url("hooks"),
+    let Some(Rig {
+        dir: _,
+        mut app,
+        settings: path,
+    }) = rig(
+        "down",
+        App::Python,
+        &[],
         SECRET,
         "max_attempts = 100\nbackoff = \"100ms\"\nmax_backoff = \"2s\"\ntimeout = \"2s\"\nmax_pending_age = \"10s\"\n",
-    );
+    )
+    else {
+        return;
+    };
     let gateway = Gateway::start(&path, &[]);
     let before = ids("before", 100);
     send(&gateway.url, &before, |_| 1, 16, RetryPolicy::none());
@@ -368,17 +372,20 @@ fn an_app_down_for_30_seconds_gets_everything_after() {
 
 #[test]
 fn a_gateway_killed_mid_run_loses_nothing_it_acknowledged() {
-    if !available() {
-        return;
-    }
-    let dir = scratch("sigkill");
-    let app = Downstream::start(App::Node, SECRET, &dir.join("node.jsonl"), &[]);
-    let path = config(
-        &dir,
-        &app.url("hooks"),
+    let Some(Rig {
+        dir: _,
+        app,
+        settings: path,
+    }) = rig(
+        "sigkill",
+        App::Node,
+        &[],
         SECRET,
         "backoff = \"50ms\"\nmax_backoff = \"500ms\"\n",
-    );
+    )
+    else {
+        return;
+    };
     let gateway = Gateway::start(&path, &[]);
     let url = gateway.url.clone();
     let first = ids("kill", 1500);
@@ -414,22 +421,20 @@ fn a_gateway_killed_mid_run_loses_nothing_it_acknowledged() {
 
 #[test]
 fn gone_pauses_a_target_and_retry_after_is_honoured() {
-    if !available() {
-        return;
-    }
-    let dir = scratch("gone");
-    let mut app = Downstream::start(
+    let Some(Rig {
+        dir,
+        mut app,
+        settings: path,
+    }) = rig(
+        "gone",
         App::Python,
-        SECRET,
-        &dir.join("python.jsonl"),
         &["--status", "410"],
-    );
-    let path = config(
-        &dir,
-        &app.url("hooks"),
         SECRET,
         "max_attempts = 2\nbackoff = \"50ms\"\nmax_backoff = \"100ms\"\npause_probe = \"1s\"\n",
-    );
+    )
+    else {
+        return;
+    };
     let gateway = Gateway::start(&path, &[]);
     let sent = ids("gone", 5);
     send(&gateway.url, &sent, |_| 1, 5, RetryPolicy::none());
@@ -466,19 +471,20 @@ fn gone_pauses_a_target_and_retry_after_is_honoured() {
     drop(gateway);
 
     // 429 with Retry-After: 2 — the next attempt waits at least that, not the 50 ms backoff.
-    let dir = scratch("retry-after");
-    let app = Downstream::start(
+    let Some(Rig {
+        dir,
+        app,
+        settings: path,
+    }) = rig(
+        "retry-after",
         App::Node,
-        SECRET,
-        &dir.join("node.jsonl"),
         &["--status", "429", "--retry-after", "2"],
-    );
-    let path = config(
-        &dir,
-        &app.url("hooks"),
         SECRET,
         "max_attempts = 3\nbackoff = \"50ms\"\nmax_backoff = \"100ms\"\n",
-    );
+    )
+    else {
+        return;
+    };
     let gateway = Gateway::start(&path, &[]);
     send(&gateway.url, &ids("slow", 1), |_| 1, 1, RetryPolicy::none());
     wait_for("three attempts", Duration::from_secs(20), || {
@@ -503,22 +509,20 @@ fn gone_pauses_a_target_and_retry_after_is_honoured() {
 
 #[test]
 fn sigterm_hands_forwards_in_flight_back_to_the_journal() {
-    if !available() {
-        return;
-    }
-    let dir = scratch("sigterm");
-    let mut app = Downstream::start(
+    let Some(Rig {
+        dir,
+        mut app,
+        settings: path,
+    }) = rig(
+        "sigterm",
         App::Python,
-        SECRET,
-        &dir.join("python.jsonl"),
         &["--delay", "30"],
-    );
-    let path = config(
-        &dir,
-        &app.url("hooks"),
         SECRET,
         "grace = \"1s\"\ntimeout = \"60s\"\n",
-    );
+    )
+    else {
+        return;
+    };
     let gateway = Gateway::start(&path, &[]);
     let sent = ids("term", 3);
     send(&gateway.url, &sent, |_| 1, 3, RetryPolicy::none());
@@ -555,22 +559,20 @@ fn sigterm_hands_forwards_in_flight_back_to_the_journal() {
 
 #[test]
 fn order_by_forwards_one_at_a_time_per_value_in_arrival_order() {
-    if !available() {
-        return;
-    }
-    let dir = scratch("order");
-    let app = Downstream::start(
+    let Some(Rig {
+        dir: _,
+        app,
+        settings: path,
+    }) = rig(
+        "order",
         App::Node,
-        SECRET,
-        &dir.join("node.jsonl"),
         &["--fail-ratio", "0.3"],
-    );
-    let path = config(
-        &dir,
-        &app.url("hooks"),
         SECRET,
         "order_by = \"locationId\"\nmax_attempts = 40\nbackoff = \"20ms\"\nmax_backoff = \"100ms\"\n",
-    );
+    )
+    else {
+        return;
+    };
     let gateway = Gateway::start(&path, &[]);
     // One at a time, so that the journal's arrival order is the ids' order; seven locations.
     let sent = ids("order", 70);

@@ -24,10 +24,9 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::io::BufRead as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -39,6 +38,8 @@ use ghl_webhook_router::journal::SqliteJournal;
 use ghl_webhook_router::types::contact::ContactCreate;
 use ghl_webhook_router::{Delivery, DurableConfig, WebhookRouter};
 use ghl_webhook_sim::TestKeys;
+use ghl_webhook_testkit::child::Guard;
+use ghl_webhook_testkit::lines::Lines;
 use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -215,86 +216,82 @@ impl Times {
     }
 }
 
-/// The no-op app the gateway forwards to: 204 for everything, the arrival recorded.
-async fn noop_app(times: Arc<Times>) -> Result<SocketAddr, String> {
+/// Binds a loopback port and serves each connection with `serve`, on a task of its own.
+async fn accept_each<F, Fut>(serve: F) -> Result<SocketAddr, String>
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let times = Arc::clone(&times);
-            tokio::spawn(async move {
-                let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                    let times = Arc::clone(&times);
-                    async move {
-                        let id = request
-                            .headers()
-                            .get("webhook-id")
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or_default()
-                            .to_owned();
-                        let _ = request.into_body().collect().await;
-                        times.arrived(&id);
-                        let mut response = http::Response::new(Full::new(Bytes::new()));
-                        *response.status_mut() = http::StatusCode::NO_CONTENT;
-                        Ok::<_, Infallible>(response)
-                    }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
+            tokio::spawn(serve(stream));
         }
     });
     Ok(addr)
+}
+
+/// The no-op app the gateway forwards to: 204 for everything, the arrival recorded.
+async fn noop_app(times: Arc<Times>) -> Result<SocketAddr, String> {
+    accept_each(move |stream| {
+        let times = Arc::clone(&times);
+        async move {
+            let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                let times = Arc::clone(&times);
+                async move {
+                    let id = request
+                        .headers()
+                        .get("webhook-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    let _ = request.into_body().collect().await;
+                    times.arrived(&id);
+                    let mut response = http::Response::new(Full::new(Bytes::new()));
+                    *response.status_mut() = http::StatusCode::NO_CONTENT;
+                    Ok::<_, Infallible>(response)
+                }
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        }
+    })
+    .await
 }
 
 /// The line listener of the SDK app's handler.
 async fn notify_listener(times: Arc<Times>) -> Result<SocketAddr, String> {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let times = Arc::clone(&times);
-            tokio::spawn(async move {
-                let mut reader = tokio::io::BufReader::new(stream);
-                let mut line = String::new();
-                while tokio::io::AsyncBufReadExt::read_line(&mut reader, &mut line)
-                    .await
-                    .is_ok_and(|n| n > 0)
-                {
-                    times.arrived(line.trim());
-                    line.clear();
-                }
-            });
+    accept_each(move |stream| {
+        let times = Arc::clone(&times);
+        async move {
+            let mut reader = tokio::io::BufReader::new(stream);
+            let mut line = String::new();
+            while tokio::io::AsyncBufReadExt::read_line(&mut reader, &mut line)
+                .await
+                .is_ok_and(|n| n > 0)
+            {
+                times.arrived(line.trim());
+                line.clear();
+            }
         }
-    });
-    Ok(addr)
-}
-
-/// A child process killed when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    })
+    .await
 }
 
 /// Starts `command` and reads its address from the first line of stdout or stderr that says
 /// `listening on` (bounded).
-fn start(mut command: Command, stderr: bool) -> Result<(Running, SocketAddr), String> {
+fn start(mut command: Command, stderr: bool) -> Result<(Guard, SocketAddr), String> {
     command.stdin(Stdio::null());
     if stderr {
         command.stdout(Stdio::null()).stderr(Stdio::piped());
     } else {
         command.stdout(Stdio::piped()).stderr(Stdio::inherit());
     }
-    let mut child = Running(
+    let mut child = Guard(
         command
             .spawn()
             .map_err(|e| format!("cannot start {command:?}: {e}"))?,
@@ -304,25 +301,21 @@ fn start(mut command: Command, stderr: bool) -> Result<(Running, SocketAddr), St
     } else {
         Box::new(child.0.stdout.take().ok_or("no stdout")?)
     };
-    let (found, address) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in std::io::BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            if !sent && let Some(at) = line.find("listening on ") {
-                let rest = line[at + "listening on ".len()..].trim_start_matches("http://");
-                let addr: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
-                    .collect();
-                let _ = found.send(addr);
-                sent = true;
-            }
+    // Read to the end (a closed pipe would stop the target at its next line).
+    let lines = Lines::read(pipe);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let addr: String = loop {
+        let line = lines
+            .next(deadline.saturating_duration_since(Instant::now()))
+            .ok_or("the target never printed its address")?;
+        if let Some(at) = line.find("listening on ") {
+            let rest = line[at + "listening on ".len()..].trim_start_matches("http://");
+            break rest
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+                .collect();
         }
-    });
-    let addr = address
-        .recv_timeout(Duration::from_secs(30))
-        .map_err(|_| "the target never printed its address".to_owned())?;
+    };
     let addr = addr.parse().map_err(|e| format!("address `{addr}`: {e}"))?;
     Ok((child, addr))
 }

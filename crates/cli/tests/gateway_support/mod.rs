@@ -342,6 +342,40 @@ pub(crate) fn config(dir: &Path, target: &str, secret: &str, extra: &str) -> Pat
     path
 }
 
+/// One gateway test's parts: its folder, its app, and the gateway's settings forwarding to the
+/// app's `hooks` path.
+pub(crate) struct Rig {
+    /// The test's scratch folder (the journal is `journal.db` in it).
+    pub(crate) dir: PathBuf,
+    /// The app, verifying with [`SECRET`].
+    pub(crate) app: Downstream,
+    /// The gateway's settings file.
+    pub(crate) settings: PathBuf,
+}
+
+/// The parts of the gateway test `test`: the app `app` started with `app_args`, and settings
+/// signing with `secret` plus the `extra` lines. `None` (skipped loudly, or a failure under
+/// `CI`) without the downstream apps' libraries.
+pub(crate) fn rig(
+    test: &str,
+    app: App,
+    app_args: &[&str],
+    secret: &str,
+    extra: &str,
+) -> Option<Rig> {
+    if !available() {
+        return None;
+    }
+    let dir = scratch(test);
+    let records = match app {
+        App::Python => "python.jsonl",
+        App::Node => "node.jsonl",
+    };
+    let app = Downstream::start(app, SECRET, &dir.join(records), app_args);
+    let settings = config(&dir, &app.url("hooks"), secret, extra);
+    Some(Rig { dir, app, settings })
+}
+
 /// A scratch directory of its own for one test.
 pub(crate) fn scratch(test: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
