@@ -145,7 +145,11 @@ fn python_and_node_verify_every_forward_with_their_own_libraries() {
         .replace(&format!("secrets = [\"{SECRET}\"]\n"), "")
         + &extra;
     std::fs::write(&toml, text).expect("config");
-    let gateway = Gateway::start(std::path::Path::new(&toml), &[]);
+    // `RUST_LOG` replaces the default filter: every forward is logged.
+    let gateway = Gateway::start(
+        std::path::Path::new(&toml),
+        &[("RUST_LOG", "info,ghl_webhook::commands::gateway=debug")],
+    );
     let creates = ids("create", 20);
     let (acked, digests) = send(&gateway.url, &creates, |_| 1, 8, RetryPolicy::none());
     assert_eq!(acked.len(), 20);
@@ -198,6 +202,11 @@ fn python_and_node_verify_every_forward_with_their_own_libraries() {
     let (status, rest) = gateway.terminate();
     assert!(status.success(), "{rest}");
     assert!(rest.contains("stopped"), "{rest}");
+    let forwards = rest
+        .lines()
+        .filter(|line| line.contains(r#""message":"delivered""#))
+        .count();
+    assert_eq!(forwards, 30, "one debug line per forward: {rest}");
 }
 
 #[test]
@@ -468,6 +477,21 @@ fn gone_pauses_a_target_and_retry_after_is_honoured() {
         gateway.readiness().1["gateway"]["paused_targets"] == serde_json::json!([])
     });
     assert_eq!(stats(&dir)["dead"], 0);
+    // The held attempts were not counted: each entry arrives as its first attempt, with all
+    // of its `max_attempts` still ahead of it.
+    let delivered: Vec<serde_json::Value> = records(&app.records)
+        .into_iter()
+        .filter(|r| {
+            r["ok"] == true
+                && r["status"]
+                    .as_u64()
+                    .is_some_and(|s| (200..300).contains(&s))
+        })
+        .collect();
+    assert_eq!(delivered.len(), 5);
+    for record in &delivered {
+        assert_eq!(record["attempt"], "1", "{record}");
+    }
     drop(gateway);
 
     // 429 with Retry-After: 2 — the next attempt waits at least that, not the 50 ms backoff.

@@ -809,26 +809,12 @@ impl Journal for KillInsideBatch {
     ) -> BoxFuture<'_, Result<Vec<Leased>, JournalError>> {
         self.inner.lease(max, lease_for)
     }
-    fn complete<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
-        self.inner.complete(token)
-    }
-    fn retry<'a>(
+    fn settle<'a>(
         &'a self,
         token: &'a LeaseToken,
-        error: &'a str,
-        not_before: std::time::SystemTime,
+        how: &'a Settlement,
     ) -> BoxFuture<'a, Result<(), JournalError>> {
-        self.inner.retry(token, error, not_before)
-    }
-    fn dead<'a>(
-        &'a self,
-        token: &'a LeaseToken,
-        error: &'a str,
-    ) -> BoxFuture<'a, Result<(), JournalError>> {
-        self.inner.dead(token, error)
-    }
-    fn release<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
-        self.inner.release(token)
+        self.inner.settle(token, how)
     }
     fn stats(&self) -> BoxFuture<'_, Result<Stats, JournalError>> {
         self.inner.stats()

@@ -303,6 +303,48 @@ fn a_dead_entry_is_never_leased_and_keeps_its_error() {
 }
 
 #[test]
+fn a_held_entry_waits_until_its_time_keeps_its_reason_and_counts_no_attempt() {
+    each_engine(|journal| async move {
+        journal.append(entry("a")).await.unwrap();
+        let first = journal.lease(1, LONG).await.unwrap().remove(0);
+        journal
+            .retry(&first.token, "503 from the app", SystemTime::now() - HOUR)
+            .await
+            .unwrap();
+        let second = journal.lease(1, LONG).await.unwrap().remove(0);
+        assert_eq!(second.entry.attempts, 2);
+        journal
+            .hold(
+                &second.token,
+                "the app's route is paused",
+                SystemTime::now() + HOUR,
+            )
+            .await
+            .unwrap();
+
+        let held = journal.get("a").await.unwrap().unwrap();
+        assert_eq!(held.state, EntryState::Pending);
+        assert_eq!(held.attempts, 1, "the held attempt is not counted");
+        assert_eq!(
+            held.last_error.as_deref(),
+            Some("the app's route is paused")
+        );
+        assert_eq!(held.lease_until, None);
+        assert!(held.next_attempt_at > SystemTime::now() + HOUR / 2);
+        assert!(
+            journal.lease(10, LONG).await.unwrap().is_empty(),
+            "not due before its time"
+        );
+        assert!(matches!(
+            journal
+                .hold(&second.token, "again", SystemTime::now())
+                .await,
+            Err(JournalError::LeaseLost(_))
+        ));
+    });
+}
+
+#[test]
 fn a_released_entry_is_pending_again_without_counting_the_attempt() {
     each_engine(|journal| async move {
         journal.append(entry("a")).await.unwrap();

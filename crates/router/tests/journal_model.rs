@@ -1,5 +1,5 @@
 //! A property of every engine: random interleavings of append, lease (with leases that expire
-//! at once or never), complete, retry, dead, release, batched settles and the body retention's
+//! at once or never), complete, retry, dead, hold, release, batched settles and the body retention's
 //! drop, with tokens old and new, checked step by step against a model of the journal (what each operation answers, and
 //! the counts by state after it).
 #![cfg(feature = "sqlite")]
@@ -44,6 +44,7 @@ enum How {
     RetryNow,
     RetryLater,
     Dead,
+    Hold,
     Release,
 }
 
@@ -63,6 +64,10 @@ impl How {
             How::Dead => Settlement::Dead {
                 error: "dead".into(),
             },
+            How::Hold => Settlement::Hold {
+                error: "held".into(),
+                until: far,
+            },
             How::Release => Settlement::Release,
         }
     }
@@ -74,6 +79,7 @@ fn how() -> impl Strategy<Value = How> {
         1 => Just(How::RetryNow),
         1 => Just(How::RetryLater),
         1 => Just(How::Dead),
+        1 => Just(How::Hold),
         1 => Just(How::Release),
     ]
 }
@@ -100,6 +106,8 @@ struct Model {
     generation: Option<u64>,
     /// Done, and its body dropped.
     stripped: bool,
+    /// Leases counted: a hold or a release takes its lease's back.
+    attempts: u32,
 }
 
 #[derive(Default)]
@@ -127,13 +135,16 @@ impl Expected {
         if model.state != EntryState::InProgress || model.generation != Some(token.generation()) {
             return Err("lease lost");
         }
+        if matches!(how, How::Hold | How::Release) {
+            model.attempts = model.attempts.saturating_sub(1);
+        }
         match how {
             How::Complete => model.state = EntryState::Done,
             How::RetryNow | How::Release => {
                 model.state = EntryState::Pending;
                 model.due = true;
             }
-            How::RetryLater => {
+            How::RetryLater | How::Hold => {
                 model.state = EntryState::Pending;
                 model.due = false;
             }
@@ -186,6 +197,7 @@ async fn check(journal: &dyn Journal, ops: &[Op]) -> Result<(), TestCaseError> {
                             expired: false,
                             generation: None,
                             stripped: false,
+                            attempts: 0,
                         });
                         Appended::New
                     }
@@ -213,6 +225,14 @@ async fn check(journal: &dyn Journal, ops: &[Op]) -> Result<(), TestCaseError> {
                         lease.entry.key
                     );
                     let m = model.entries.get_mut(&lease.entry.key).expect("known");
+                    m.attempts += 1;
+                    prop_assert_eq!(
+                        lease.entry.attempts,
+                        m.attempts,
+                        "step {}: attempts of {}",
+                        step,
+                        &lease.entry.key
+                    );
                     prop_assert!(
                         m.generation < Some(lease.token.generation()),
                         "step {step}: generations grow"
@@ -234,6 +254,7 @@ async fn check(journal: &dyn Journal, ops: &[Op]) -> Result<(), TestCaseError> {
                         journal.retry(&token, error, *not_before).await
                     }
                     Settlement::Dead { error } => journal.dead(&token, error).await,
+                    Settlement::Hold { error, until } => journal.hold(&token, error, *until).await,
                     _ => journal.release(&token).await,
                 };
                 prop_assert_eq!(

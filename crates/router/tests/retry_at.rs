@@ -99,13 +99,23 @@ async fn a_retry_is_not_earlier_than_the_handler_asked() {
 }
 
 #[tokio::test]
-async fn a_held_entry_is_never_a_dead_letter_and_a_plain_failure_is() {
+async fn holds_use_up_no_attempts_and_real_failures_still_do() {
+    const HOLDS: u32 = 5;
     let (_dir, journal) = journal("hold.db");
     append(&journal, "held", r#"{"type":"SomethingNew","n":1}"#).await;
     append(&journal, "failing", r#"{"type":"SomethingNew","n":2}"#).await;
-    let router =
-        WebhookRouter::new().on_any_raw(|_: UnknownEvent, delivery: Delivery| async move {
-            if delivery.raw().ends_with(b"1}") {
+    let held_calls = Arc::new(AtomicU32::new(0));
+    let counted = Arc::clone(&held_calls);
+    // The "held" entry waits on a paused downstream five times, then fails for real.
+    let router = WebhookRouter::new().on_any_raw(move |_: UnknownEvent, delivery: Delivery| {
+        let held = delivery.raw().ends_with(b"1}");
+        let call = if held {
+            counted.fetch_add(1, Ordering::SeqCst) + 1
+        } else {
+            0
+        };
+        async move {
+            if held && call <= HOLDS {
                 Err(RetryAt::hold(
                     SystemTime::now() + Duration::from_millis(5),
                     "paused",
@@ -113,33 +123,45 @@ async fn a_held_entry_is_never_a_dead_letter_and_a_plain_failure_is() {
             } else {
                 Err(RetryAt::after(Duration::ZERO, "failed"))
             }
-        });
+        }
+    });
+    // Watch the journal from the test's side while the workers run.
     let probe = Arc::clone(&journal);
-    let held_attempts = Arc::new(AtomicU32::new(0));
-    let seen = Arc::clone(&held_attempts);
-    // Poll the journal from the test's side while the workers run.
+    let both_dead = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = Arc::clone(&both_dead);
     let watcher = tokio::spawn(async move {
         loop {
-            if let Ok(Some(entry)) = probe.get("held").await {
-                seen.store(entry.attempts, Ordering::SeqCst);
+            let mut dead = 0;
+            for key in ["held", "failing"] {
+                if let Ok(Some(entry)) = probe.get(key).await
+                    && entry.state == EntryState::Dead
+                {
+                    dead += 1;
+                }
             }
+            seen.store(dead == 2, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     });
-    let watched = Arc::clone(&held_attempts);
     run_until(
         router,
         Arc::clone(&journal),
         fast().max_attempts(2),
-        move || watched.load(Ordering::SeqCst) >= 5,
+        move || both_dead.load(Ordering::SeqCst),
     )
     .await;
     watcher.abort();
     let held = journal.get("held").await.expect("get").expect("entry");
-    assert_ne!(held.state, EntryState::Dead, "{held:?}");
-    assert!(held.attempts >= 5);
+    assert_eq!(held.state, EntryState::Dead, "{held:?}");
+    assert_eq!(
+        held_calls.load(Ordering::SeqCst),
+        HOLDS + 2,
+        "five holds, then its two attempts"
+    );
+    assert_eq!(held.attempts, 2, "the holds are not counted: {held:?}");
     let failing = journal.get("failing").await.expect("get").expect("entry");
     assert_eq!(failing.state, EntryState::Dead, "{failing:?}");
+    assert_eq!(failing.attempts, 2, "{failing:?}");
 }
 
 #[tokio::test]

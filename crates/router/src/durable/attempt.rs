@@ -97,12 +97,21 @@ async fn handle_in_span<S>(pipeline: &Pipeline<S>, leased: Leased) -> Finished {
                 )
             } else {
                 let backoff = SystemTime::now() + config.backoff_after(attempt);
-                let not_before = match asked {
-                    Some(at) if at.hold => at.not_before,
-                    Some(at) => at.not_before.max(backoff),
-                    None => backoff,
+                let how = match asked {
+                    Some(at) if at.hold => Settlement::Hold {
+                        error,
+                        until: at.not_before,
+                    },
+                    Some(at) => Settlement::Retry {
+                        error,
+                        not_before: at.not_before.max(backoff),
+                    },
+                    None => Settlement::Retry {
+                        error,
+                        not_before: backoff,
+                    },
                 };
-                (Settlement::Retry { error, not_before }, Settled::Retried)
+                (how, Settled::Retried)
             }
         }
         _ => match completed {

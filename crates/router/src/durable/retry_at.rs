@@ -9,10 +9,11 @@ use std::time::SystemTime;
 /// that time and the workers' own backoff. For a handler that calls a service which answered
 /// `429 Too Many Requests` with `Retry-After`, or that knows its downstream is paused.
 ///
-/// [`RetryAt::hold`] keeps the entry instead: it is retried at that time and never becomes a
-/// dead letter for it, however many attempts it has had (each hold still counts one attempt
-/// in [`Entry::attempts`](crate::journal::Entry::attempts)), and is logged at debug level
-/// rather than as a handler failure. Inline, the error is a handler failure like any other.
+/// [`RetryAt::hold`] keeps the entry instead ([`Journal::hold`](crate::journal::Journal::hold)):
+/// it is retried at that time, the held attempt is not counted in
+/// [`Entry::attempts`](crate::journal::Entry::attempts), so however long or often it waits, its
+/// attempts are left for real failures, and the hold is logged at debug level rather than as
+/// a handler failure. Inline, the error is a handler failure like any other.
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
@@ -51,7 +52,7 @@ impl RetryAt {
         Self::at(SystemTime::now() + delay, reason)
     }
 
-    /// An entry kept for later: retried at `until` and never dead-lettered for it.
+    /// An entry kept for later: retried at `until`, the attempt not counted.
     pub fn hold(until: SystemTime, reason: impl Into<String>) -> Self {
         Self {
             not_before: until,

@@ -270,12 +270,11 @@ impl LeaseToken {
 pub struct Leased {
     /// The entry, as leased (`state` in progress, `attempts` counting this one).
     pub entry: Entry,
-    /// Settles the entry: [`Journal::complete`], [`Journal::retry`], [`Journal::dead`] or
-    /// [`Journal::release`].
+    /// Settles the entry ([`Journal::settle`]).
     pub token: LeaseToken,
 }
 
-/// How a leased entry is settled, in a batch given to [`Journal::settle_many`].
+/// How a leased entry is settled ([`Journal::settle`], [`Journal::settle_many`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Settlement {
@@ -293,7 +292,16 @@ pub enum Settlement {
         /// Why the entry is given up on.
         error: String,
     },
-    /// [`Journal::release`].
+    /// [`Journal::hold`]: pending again at `until`, recording `error`, and the attempt not
+    /// counted. For an entry that waits on something outside it (a paused downstream), so that
+    /// however long the wait, its attempts are left for real failures.
+    Hold {
+        /// Why the entry waits.
+        error: String,
+        /// When the entry is due again.
+        until: SystemTime,
+    },
+    /// [`Journal::release`]: pending again, due as before, and the attempt not counted.
     Release,
 }
 
@@ -553,45 +561,84 @@ pub trait Journal: Send + Sync + 'static {
         lease_for: Duration,
     ) -> BoxFuture<'_, Result<Vec<Leased>, JournalError>>;
 
-    /// Marks a leased entry done.
-    fn complete<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>>;
+    /// Settles a leased entry as `how` says, if `token` is still its current lease
+    /// ([`JournalError::LeaseLost`] if not, [`JournalError::NotFound`] if the key is gone).
+    fn settle<'a>(
+        &'a self,
+        token: &'a LeaseToken,
+        how: &'a Settlement,
+    ) -> BoxFuture<'a, Result<(), JournalError>>;
 
-    /// Puts a leased entry back to pending, due at `not_before`, recording `error`.
+    /// Settles several leased entries, each as its [`Settlement`] says; one result per entry,
+    /// in order, each as [`settle`](Self::settle) would give it. Engines commit the batch
+    /// together where they can (one transaction, one round trip), so that the state changes
+    /// of many deliveries cost about one write. The default settles them concurrently.
+    fn settle_many<'a>(
+        &'a self,
+        batch: &'a [(LeaseToken, Settlement)],
+    ) -> BoxFuture<'a, Vec<Result<(), JournalError>>> {
+        Box::pin(futures_util::future::join_all(
+            batch.iter().map(|(token, how)| self.settle(token, how)),
+        ))
+    }
+
+    /// Marks a leased entry done ([`Settlement::Complete`]).
+    fn complete<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
+        self.settle(token, &Settlement::Complete)
+    }
+
+    /// Puts a leased entry back to pending, due at `not_before`, recording `error`
+    /// ([`Settlement::Retry`]).
     fn retry<'a>(
         &'a self,
         token: &'a LeaseToken,
         error: &'a str,
         not_before: SystemTime,
-    ) -> BoxFuture<'a, Result<(), JournalError>>;
+    ) -> BoxFuture<'a, Result<(), JournalError>> {
+        Box::pin(async move {
+            let how = Settlement::Retry {
+                error: error.to_owned(),
+                not_before,
+            };
+            self.settle(token, &how).await
+        })
+    }
 
-    /// Gives up on a leased entry: a dead letter, recording `error`.
+    /// Gives up on a leased entry: a dead letter, recording `error` ([`Settlement::Dead`]).
     fn dead<'a>(
         &'a self,
         token: &'a LeaseToken,
         error: &'a str,
-    ) -> BoxFuture<'a, Result<(), JournalError>>;
+    ) -> BoxFuture<'a, Result<(), JournalError>> {
+        Box::pin(async move {
+            let how = Settlement::Dead {
+                error: error.to_owned(),
+            };
+            self.settle(token, &how).await
+        })
+    }
+
+    /// Keeps a leased entry for later: pending again, due at `until`, recording `error`, and
+    /// the attempt not counted ([`Settlement::Hold`]).
+    fn hold<'a>(
+        &'a self,
+        token: &'a LeaseToken,
+        error: &'a str,
+        until: SystemTime,
+    ) -> BoxFuture<'a, Result<(), JournalError>> {
+        Box::pin(async move {
+            let how = Settlement::Hold {
+                error: error.to_owned(),
+                until,
+            };
+            self.settle(token, &how).await
+        })
+    }
 
     /// Hands a leased entry back without an outcome (graceful shutdown): pending again, due as
-    /// before, and the attempt not counted.
-    fn release<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>>;
-
-    /// Settles several leased entries, each as its [`Settlement`] says; one result per entry,
-    /// in order, each as the single operation would give it. Engines commit the batch
-    /// together where they can (one transaction, one round trip), so that the state changes
-    /// of many deliveries cost about one write. The default runs the single operations
-    /// concurrently.
-    fn settle_many<'a>(
-        &'a self,
-        batch: &'a [(LeaseToken, Settlement)],
-    ) -> BoxFuture<'a, Vec<Result<(), JournalError>>> {
-        Box::pin(futures_util::future::join_all(batch.iter().map(
-            |(token, how)| match how {
-                Settlement::Complete => self.complete(token),
-                Settlement::Retry { error, not_before } => self.retry(token, error, *not_before),
-                Settlement::Dead { error } => self.dead(token, error),
-                Settlement::Release => self.release(token),
-            },
-        )))
+    /// before, and the attempt not counted ([`Settlement::Release`]).
+    fn release<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
+        self.settle(token, &Settlement::Release)
     }
 
     /// Counts entries by state.

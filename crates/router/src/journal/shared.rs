@@ -23,26 +23,12 @@ impl<J: Journal + ?Sized> Journal for Arc<J> {
     ) -> BoxFuture<'_, Result<Vec<Leased>, JournalError>> {
         (**self).lease(max, lease_for)
     }
-    fn complete<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
-        (**self).complete(token)
-    }
-    fn retry<'a>(
+    fn settle<'a>(
         &'a self,
         token: &'a LeaseToken,
-        error: &'a str,
-        not_before: SystemTime,
+        how: &'a Settlement,
     ) -> BoxFuture<'a, Result<(), JournalError>> {
-        (**self).retry(token, error, not_before)
-    }
-    fn dead<'a>(
-        &'a self,
-        token: &'a LeaseToken,
-        error: &'a str,
-    ) -> BoxFuture<'a, Result<(), JournalError>> {
-        (**self).dead(token, error)
-    }
-    fn release<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
-        (**self).release(token)
+        (**self).settle(token, how)
     }
     fn settle_many<'a>(
         &'a self,

@@ -92,7 +92,7 @@ pub struct PostgresConfig {
 impl Default for PostgresConfig {
     fn default() -> Self {
         Self {
-            schema: "ghl_webhooks".to_owned(),
+            schema: Self::DEFAULT_SCHEMA.to_owned(),
             max_batch: 512,
             writers: 2,
             create: true,
@@ -103,6 +103,9 @@ impl Default for PostgresConfig {
 }
 
 impl PostgresConfig {
+    /// The schema of the journal's tables unless another is set.
+    pub const DEFAULT_SCHEMA: &'static str = "ghl_webhooks";
+
     /// The journal's tables in `schema`.
     ///
     /// ```
@@ -316,7 +319,7 @@ impl PostgresJournal {
         completion::begin(self, token).await
     }
 
-    async fn settle(
+    async fn settle_by(
         &self,
         statement: &str,
         token: &LeaseToken,
@@ -625,29 +628,23 @@ impl Journal for PostgresJournal {
         Box::pin(self.lease_inner(max, lease_for))
     }
 
-    fn complete<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
-        Box::pin(self.settle(&self.statements.complete, token, None, None))
-    }
-
-    fn retry<'a>(
+    fn settle<'a>(
         &'a self,
         token: &'a LeaseToken,
-        error: &'a str,
-        not_before: SystemTime,
+        how: &'a Settlement,
     ) -> BoxFuture<'a, Result<(), JournalError>> {
-        Box::pin(self.settle(&self.statements.retry, token, Some(error), Some(not_before)))
-    }
-
-    fn dead<'a>(
-        &'a self,
-        token: &'a LeaseToken,
-        error: &'a str,
-    ) -> BoxFuture<'a, Result<(), JournalError>> {
-        Box::pin(self.settle(&self.statements.dead, token, Some(error), None))
-    }
-
-    fn release<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
-        Box::pin(self.settle(&self.statements.release, token, None, None))
+        let s = &self.statements;
+        Box::pin(match how {
+            Settlement::Complete => self.settle_by(&s.complete, token, None, None),
+            Settlement::Retry { error, not_before } => {
+                self.settle_by(&s.retry, token, Some(error), Some(*not_before))
+            }
+            Settlement::Dead { error } => self.settle_by(&s.dead, token, Some(error), None),
+            Settlement::Hold { error, until } => {
+                self.settle_by(&s.hold, token, Some(error), Some(*until))
+            }
+            Settlement::Release => self.settle_by(&s.release, token, None, None),
+        })
     }
 
     /// Completions (the common case) in one statement; the other settlements one by one,
@@ -666,13 +663,7 @@ impl Journal for PostgresJournal {
                 batch
                     .iter()
                     .filter(|(_, how)| *how != Settlement::Complete)
-                    .map(|(token, how)| match how {
-                        Settlement::Retry { error, not_before } => {
-                            self.retry(token, error, *not_before)
-                        }
-                        Settlement::Dead { error } => self.dead(token, error),
-                        _ => self.release(token),
-                    }),
+                    .map(|(token, how)| self.settle(token, how)),
             );
             let (completed, others) = if completions.is_empty() {
                 (Vec::new(), others.await)

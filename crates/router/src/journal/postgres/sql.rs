@@ -35,6 +35,7 @@ pub(super) struct Statements {
     pub(super) complete_many: String,
     pub(super) retry: String,
     pub(super) dead: String,
+    pub(super) hold: String,
     pub(super) release: String,
     /// `$1` seq, `$2` error, `$3` now: a leased row that does not read becomes dead.
     pub(super) bury: String,
@@ -114,6 +115,10 @@ impl Statements {
             ),
             retry: settle("state = 'pending', last_error = $4, next_attempt_at = $5"),
             dead: settle("state = 'dead', last_error = $4"),
+            hold: settle(
+                "state = 'pending', last_error = $4, next_attempt_at = $5, \
+                 attempts = greatest(attempts - 1, 0)",
+            ),
             release: settle("state = 'pending', attempts = greatest(attempts - 1, 0)"),
             bury: sub(
                 "UPDATE {t} SET state = 'dead', lease_until = NULL, last_error = $2, \

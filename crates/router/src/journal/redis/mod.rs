@@ -10,7 +10,7 @@ use redis::{RedisError, Script};
 use super::address::redact;
 use super::{
     Appended, Entry, Journal, JournalError, LeaseToken, Leased, ListFilter, NewEntry,
-    ReplaySelector, Stats,
+    ReplaySelector, Settlement, Stats,
 };
 use fields::{from_ms, ms_after, new_entry_fields, read_entry, to_ms};
 
@@ -43,7 +43,7 @@ pub struct RedisJournalConfig {
 impl Default for RedisJournalConfig {
     fn default() -> Self {
         Self {
-            key_prefix: "ghl-webhooks:journal:".to_owned(),
+            key_prefix: Self::DEFAULT_PREFIX.to_owned(),
             group: "ghl-webhooks".to_owned(),
             consumer: format!("consumer-{}-{:08x}", std::process::id(), fastrand::u32(..)),
             connection_timeout: Duration::from_secs(1),
@@ -53,6 +53,9 @@ impl Default for RedisJournalConfig {
 }
 
 impl RedisJournalConfig {
+    /// The key prefix unless another is set.
+    pub const DEFAULT_PREFIX: &'static str = "ghl-webhooks:journal:";
+
     /// The default settings with another key prefix.
     pub fn with_prefix(prefix: impl Into<String>) -> Self {
         Self {
@@ -209,6 +212,7 @@ enum Settle {
     Complete,
     Retry,
     Dead,
+    Hold,
     Release,
 }
 
@@ -218,6 +222,7 @@ impl Settle {
             Self::Complete => "complete",
             Self::Retry => "retry",
             Self::Dead => "dead",
+            Self::Hold => "hold",
             Self::Release => "release",
         }
     }
@@ -438,7 +443,7 @@ impl RedisJournal {
         Ok(leased)
     }
 
-    async fn settle(
+    async fn settle_by(
         &self,
         token: &LeaseToken,
         how: Settle,
@@ -679,29 +684,21 @@ impl Journal for RedisJournal {
         Box::pin(self.lease_inner(max, lease_for))
     }
 
-    fn complete<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
-        Box::pin(self.settle(token, Settle::Complete, "", SystemTime::UNIX_EPOCH))
-    }
-
-    fn retry<'a>(
+    fn settle<'a>(
         &'a self,
         token: &'a LeaseToken,
-        error: &'a str,
-        not_before: SystemTime,
+        how: &'a Settlement,
     ) -> BoxFuture<'a, Result<(), JournalError>> {
-        Box::pin(self.settle(token, Settle::Retry, error, not_before))
-    }
-
-    fn dead<'a>(
-        &'a self,
-        token: &'a LeaseToken,
-        error: &'a str,
-    ) -> BoxFuture<'a, Result<(), JournalError>> {
-        Box::pin(self.settle(token, Settle::Dead, error, SystemTime::UNIX_EPOCH))
-    }
-
-    fn release<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
-        Box::pin(self.settle(token, Settle::Release, "", SystemTime::UNIX_EPOCH))
+        let never = SystemTime::UNIX_EPOCH;
+        Box::pin(match how {
+            Settlement::Complete => self.settle_by(token, Settle::Complete, "", never),
+            Settlement::Retry { error, not_before } => {
+                self.settle_by(token, Settle::Retry, error, *not_before)
+            }
+            Settlement::Dead { error } => self.settle_by(token, Settle::Dead, error, never),
+            Settlement::Hold { error, until } => self.settle_by(token, Settle::Hold, error, *until),
+            Settlement::Release => self.settle_by(token, Settle::Release, "", never),
+        })
     }
 
     fn stats(&self) -> BoxFuture<'_, Result<Stats, JournalError>> {

@@ -158,7 +158,7 @@ end
 return {foreign, leased}
 ";
 
-/// Settles a lease: `complete`, `retry`, `dead` or `release`, only with the token of the
+/// Settles a lease: `complete`, `retry`, `dead`, `hold` or `release`, only with the token of the
 /// current lease.
 ///
 /// `ARGV`: prefix, group, key, generation, operation, now, error, not_before. Returns `ok`,
@@ -190,8 +190,13 @@ elseif op == 'retry' then
 else
   local att = (tonumber(f[6]) or 1) - 1
   if att < 0 then att = 0 end
-  redis.call('HSET', h, 'state', 'pending', 'att', att, 'upd', now)
-  redis.call('ZADD', p .. 'due', f[5] or now, key)
+  if op == 'hold' then
+    redis.call('HSET', h, 'state', 'pending', 'att', att, 'err', ARGV[7], 'next', ARGV[8], 'upd', now)
+    redis.call('ZADD', p .. 'due', ARGV[8], key)
+  else
+    redis.call('HSET', h, 'state', 'pending', 'att', att, 'upd', now)
+    redis.call('ZADD', p .. 'due', f[5] or now, key)
+  end
 end
 return 'ok'
 ";

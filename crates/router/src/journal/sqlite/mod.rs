@@ -278,18 +278,6 @@ impl SqliteJournal {
             .map_err(|_| JournalError::Closed)?;
         answer.await.map_err(|_| JournalError::Closed)?
     }
-
-    fn settle<'a>(
-        &'a self,
-        token: &'a LeaseToken,
-        how: Settlement,
-    ) -> BoxFuture<'a, Result<(), JournalError>> {
-        Box::pin(self.write(move |reply| WriteOp::Settle {
-            token: token.clone(),
-            how,
-            reply,
-        }))
-    }
 }
 
 impl Drop for SqliteJournal {
@@ -330,40 +318,16 @@ impl Journal for SqliteJournal {
         }))
     }
 
-    fn complete<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
-        self.settle(token, Settlement::Complete)
-    }
-
-    fn retry<'a>(
+    fn settle<'a>(
         &'a self,
         token: &'a LeaseToken,
-        error: &'a str,
-        not_before: SystemTime,
+        how: &'a Settlement,
     ) -> BoxFuture<'a, Result<(), JournalError>> {
-        self.settle(
-            token,
-            Settlement::Retry {
-                error: error.to_owned(),
-                not_before,
-            },
-        )
-    }
-
-    fn dead<'a>(
-        &'a self,
-        token: &'a LeaseToken,
-        error: &'a str,
-    ) -> BoxFuture<'a, Result<(), JournalError>> {
-        self.settle(
-            token,
-            Settlement::Dead {
-                error: error.to_owned(),
-            },
-        )
-    }
-
-    fn release<'a>(&'a self, token: &'a LeaseToken) -> BoxFuture<'a, Result<(), JournalError>> {
-        self.settle(token, Settlement::Release)
+        Box::pin(self.write(move |reply| WriteOp::Settle {
+            token: token.clone(),
+            how: how.clone(),
+            reply,
+        }))
     }
 
     fn stats(&self) -> BoxFuture<'_, Result<Stats, JournalError>> {

@@ -374,6 +374,12 @@ pub(super) fn settle(
                  updated_at = ?3{CURRENT_LEASE}"
             ))?
             .execute(params![key, generation, now, error])?,
+        Settlement::Hold { error, until } => tx
+            .prepare_cached(&format!(
+                "UPDATE entries SET state = 'pending', lease_until = NULL, last_error = ?4, \
+                 next_attempt_at = ?5, attempts = max(attempts - 1, 0), updated_at = ?3{CURRENT_LEASE}"
+            ))?
+            .execute(params![key, generation, now, error, to_ms(*until)])?,
         Settlement::Release => tx
             .prepare_cached(&format!(
                 "UPDATE entries SET state = 'pending', lease_until = NULL, \
