@@ -14,10 +14,10 @@ use ghl_webhook_router::journal::{
 use crate::error::{CliError, JournalUse};
 
 /// The key prefix of a Redis journal when `--redis-prefix` is not given (the SDK's default).
-pub(crate) const DEFAULT_PREFIX: &str = "ghl-webhooks:journal:";
+pub(crate) const DEFAULT_PREFIX: &str = RedisJournalConfig::DEFAULT_PREFIX;
 
 /// The schema of a Postgres journal when `--postgres-schema` is not given (the SDK's default).
-pub(crate) const DEFAULT_SCHEMA: &str = "ghl_webhooks";
+pub(crate) const DEFAULT_SCHEMA: &str = PostgresConfig::DEFAULT_SCHEMA;
 
 /// How long closing a Postgres journal waits for its connections to end cleanly: the process
 /// exits right after, so a connection still busy is simply dropped.

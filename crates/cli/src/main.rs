@@ -20,7 +20,6 @@
 mod cli;
 mod commands;
 mod error;
-mod fixtures;
 mod journal_args;
 mod journal_at;
 use ghl_webhook_sim::json_set;

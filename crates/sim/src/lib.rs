@@ -11,7 +11,8 @@
 //! - [`simulator`]: a mock HighLevel over time: subscriptions and per-event URLs, HighLevel's
 //!   retry policies at a time scale, a delivery log with Resend, the circuit breaker, a JSON
 //!   control API with a dashboard, and scenario runs with a verdict.
-//! - [`json_set`]: `PATH=VALUE` overrides of a JSON payload.
+//! - [`payload`]: the payload HighLevel would send for an event (fixture or your own, overrides,
+//!   envelope); [`json_set`]: the `PATH=VALUE` overrides.
 // The docs above link to every feature's items; without a feature those links have no target
 // (the full docs, built with every feature, are checked for broken links).
 #![cfg_attr(
@@ -23,6 +24,7 @@
 
 pub mod json_set;
 mod keys;
+pub mod payload;
 mod retry;
 mod sender;
 #[cfg(feature = "simulator")]

@@ -5,8 +5,6 @@
 //! the bytes it sends with Ed25519, and POSTs them with a hyper client, retrying like HighLevel
 //! when a [`RetryPolicy`] is set. Knobs produce every bad delivery a receiver must reject.
 
-use std::time::SystemTime;
-
 use bytes::Bytes;
 use ed25519_dalek::SigningKey;
 use ghl_webhook_types::{Event, EventKind, WebhookEvent};
@@ -515,14 +513,7 @@ fn add_envelope(
     if let Some(id) = id {
         map.insert("webhookId".into(), id.into());
     }
-    map.entry("timestamp").or_insert_with(|| {
-        humantime::format_rfc3339_millis(SystemTime::now())
-            .to_string()
-            .into()
-    });
-    map.entry("appId").or_insert_with(|| TEST_APP_ID.into());
-    map.entry("versionId")
-        .or_insert_with(|| TEST_VERSION_ID.into());
+    crate::payload::fill_envelope(map, TEST_APP_ID, TEST_VERSION_ID);
 }
 
 /// Changes one byte: the first ASCII letter or digit after the first byte is shifted, so the

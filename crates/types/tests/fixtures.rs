@@ -19,6 +19,17 @@ fn every_kind_has_a_fixture_that_decodes_as_that_kind() {
 }
 
 #[test]
+fn kinds_sent_with_a_type_have_it_in_their_fixture() {
+    for &kind in EventKind::ALL {
+        let Some(sent) = kind.sent_type() else {
+            continue;
+        };
+        let value: serde_json::Value = serde_json::from_slice(fixture(kind)).expect("json");
+        assert_eq!(value["type"], sent, "{kind}");
+    }
+}
+
+#[test]
 fn every_fixture_matches_its_snapshot() {
     for &kind in EventKind::ALL {
         let event = Event::decode(kind, fixture(kind)).expect("decodes");

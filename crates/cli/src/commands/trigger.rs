@@ -2,8 +2,9 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
+use ghl_webhook_sim::payload::{self, PayloadError};
 use ghl_webhook_sim::{MockSender, Scheme, SendError, Sent};
 use ghl_webhook_types::EventKind;
 use serde_json::Value;
@@ -12,7 +13,7 @@ use crate::cli::{self, TriggerArgs};
 use crate::commands::{parse_event, resolve_scheme, runtime};
 use crate::error::{CliError, chain};
 use crate::keyfile::load_signing_keys;
-use crate::{fixtures, json_set, output};
+use crate::output;
 
 /// Runs `trigger`: exit 0 when every delivery is answered 2xx, 1 otherwise.
 pub(crate) fn run(args: TriggerArgs) -> Result<ExitCode, CliError> {
@@ -59,59 +60,36 @@ struct Plan {
     timeout: Duration,
 }
 
-/// Loads the fixture (a file, or the built-in one with a fresh `webhookId` and `timestamp`),
-/// applies the `--set`s, and fills in a `webhookId` and `timestamp` when they are missing, so
-/// that every repeat sends the same bytes.
+/// The payload to send ([`ghl_webhook_sim::payload::build`]): the fixture file, or the built-in
+/// one with a fresh `webhookId` and `timestamp`, with the `--set`s; built once, so that every
+/// repeat sends the same bytes.
 pub(crate) fn build_payload(
     kind: EventKind,
     fixture: Option<&Path>,
     sets: &[String],
 ) -> Result<Value, CliError> {
-    let mut value: Value = match fixture {
+    let given = match fixture {
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|source| CliError::ReadFile {
                 path: path.to_owned(),
                 source,
             })?;
-            serde_json::from_slice(&bytes).map_err(|source| CliError::FixtureNotJson {
-                path: path.to_owned(),
-                source,
-            })?
-        }
-        None => {
-            let text = fixtures::builtin(kind);
-            let mut value: Value =
-                serde_json::from_str(text).map_err(|source| CliError::FixtureNotJson {
-                    path: format!("built-in {kind}.json").into(),
+            let value: Value =
+                serde_json::from_slice(&bytes).map_err(|source| CliError::FixtureNotJson {
+                    path: path.to_owned(),
                     source,
                 })?;
-            if let Value::Object(map) = &mut value {
-                map.insert("webhookId".into(), fresh_webhook_id().into());
-                map.insert("timestamp".into(), now().into());
-            }
-            value
+            Some(value)
         }
+        None => None,
     };
-    for arg in sets {
-        json_set::apply(&mut value, arg).map_err(|source| CliError::Set {
-            arg: arg.clone(),
-            source,
-        })?;
-    }
-    if let Value::Object(map) = &mut value {
-        map.entry("webhookId")
-            .or_insert_with(|| fresh_webhook_id().into());
-        map.entry("timestamp").or_insert_with(|| now().into());
-    }
-    Ok(value)
-}
-
-fn fresh_webhook_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-fn now() -> String {
-    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+    payload::build(kind, given, sets).map_err(|err| match err {
+        PayloadError::Set { arg, source } => CliError::Set { arg, source },
+        other => CliError::Usage(match fixture {
+            Some(path) => format!("--fixture `{}`: {other}", path.display()),
+            None => other.to_string(),
+        }),
+    })
 }
 
 async fn send_all(
@@ -206,27 +184,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn built_in_payloads_get_a_fresh_envelope_and_the_sets() {
-        let sets = ["email=new@example.com".to_owned(), "dnd=false".to_owned()];
-        let a = build_payload(EventKind::ContactCreate, None, &sets).expect("payload");
-        let b = build_payload(EventKind::ContactCreate, None, &[]).expect("payload");
-        assert_eq!(a["email"], "new@example.com");
-        assert_eq!(a["dnd"], false);
-        assert_eq!(a["type"], "ContactCreate");
-        assert_ne!(a["webhookId"], b["webhookId"], "a fresh id per trigger");
-        assert!(a["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
-    }
-
-    #[test]
-    fn fixtures_with_a_webhook_id_keep_it_but_sets_win() {
-        // The built-in AppUpdate fixture has a webhookId: replaced by a fresh one.
-        let fixture = fixtures::builtin(EventKind::AppUpdate);
-        let original: Value = serde_json::from_str(fixture).expect("json");
-        let payload = build_payload(EventKind::AppUpdate, None, &[]).expect("payload");
-        assert_ne!(payload["webhookId"], original["webhookId"]);
-        let payload =
-            build_payload(EventKind::AppUpdate, None, &["webhookId=w-1".into()]).expect("set");
+    fn the_payload_is_built_once_with_the_sets() {
+        let sets = [
+            "email=new@example.com".to_owned(),
+            "webhookId=w-1".to_owned(),
+        ];
+        let payload = build_payload(EventKind::ContactCreate, None, &sets).expect("payload");
+        assert_eq!(payload["email"], "new@example.com");
         assert_eq!(payload["webhookId"], "w-1");
+        assert_eq!(payload["type"], "ContactCreate");
     }
 
     #[test]
@@ -242,5 +208,15 @@ mod tests {
         )
         .expect_err("missing file");
         assert!(matches!(err, CliError::ReadFile { .. }));
+        let list =
+            std::env::temp_dir().join(format!("ghl-trigger-{}-list.json", std::process::id()));
+        std::fs::write(&list, "[1, 2]").expect("write");
+        let err = build_payload(EventKind::ContactCreate, Some(&list), &[]).expect_err("array");
+        let _ = std::fs::remove_file(&list);
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.to_string().contains("list.json") && err.to_string().contains("JSON object"),
+            "{err}"
+        );
     }
 }

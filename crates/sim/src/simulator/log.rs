@@ -2,7 +2,6 @@
 //! of its attempts (time, status, latency, error), kept for the configured retention.
 
 use std::collections::BTreeMap;
-use std::time::SystemTime;
 
 use serde::Serialize;
 
@@ -157,10 +156,8 @@ impl DeliveryLog {
     }
 }
 
-/// The wall clock now, RFC 3339 with milliseconds.
-pub(super) fn wall_clock_now() -> String {
-    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
-}
+/// Now, as HighLevel writes times.
+pub(super) use crate::payload::now as wall_clock_now;
 
 #[cfg(test)]
 mod tests {

@@ -1,36 +1,13 @@
-//! The payload of one event: the built-in fixture (with a fresh `webhookId` and `timestamp`)
-//! or a given JSON object, `--set`-style overrides, the envelope fields it lacks; and the
-//! `OpportunityUpdate` HighLevel fires beside other opportunity changes.
+//! The payload of one event as the simulator sends it ([`crate::payload`] with the simulated
+//! app's envelope), and the `OpportunityUpdate` HighLevel fires beside other opportunity
+//! changes.
 
 use ghl_webhook_types::EventKind;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::json_set::{self, SetError};
-use crate::simulator::log::wall_clock_now;
-use ghl_webhook_types::fixtures;
-
-use crate::json_set::type_name;
-
-/// Why an event's payload cannot be built.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PayloadError {
-    /// The payload given is not a JSON object.
-    #[error("the payload must be a JSON object (HighLevel sends one flat object), not {0}")]
-    NotAnObject(&'static str),
-    /// An override that cannot be applied.
-    #[error("set `{arg}`: {source}")]
-    Set {
-        /// The override as given.
-        arg: String,
-        /// Why.
-        source: SetError,
-    },
-    /// The built-in fixture is missing or broken (a packaging bug).
-    #[error("the built-in fixture of {0} is missing or not JSON")]
-    NoFixture(EventKind),
-}
+pub use crate::payload::PayloadError;
+use crate::payload::{fill_envelope, fixture, fresh_id, now};
 
 /// An event to send: its name, and the payload (default: the built-in fixture) with overrides.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -80,36 +57,16 @@ pub(super) struct Envelope<'a> {
     pub version_id: &'a str,
 }
 
-/// Builds the payload of `kind`: a fixture gets a fresh `webhookId` and `timestamp`; a given
-/// payload keeps what it has; overrides apply; then missing envelope fields are filled in.
+/// Builds the payload of `kind` ([`crate::payload::build`]), then fills in the app's envelope.
 pub(super) fn build(
     kind: EventKind,
     payload: Option<Value>,
     sets: &[String],
     envelope: Envelope<'_>,
 ) -> Result<Value, PayloadError> {
-    let mut value = match payload {
-        Some(value) => value,
-        None => {
-            let mut value = fixture(kind)?;
-            if let Value::Object(map) = &mut value {
-                map.insert("webhookId".into(), fresh_id().into());
-                map.insert("timestamp".into(), wall_clock_now().into());
-            }
-            value
-        }
-    };
-    if !value.is_object() {
-        return Err(PayloadError::NotAnObject(type_name(&value)));
-    }
-    for arg in sets {
-        json_set::apply(&mut value, arg).map_err(|source| PayloadError::Set {
-            arg: arg.clone(),
-            source,
-        })?;
-    }
+    let mut value = crate::payload::build(kind, payload, sets)?;
     if let Value::Object(map) = &mut value {
-        fill_envelope(map, envelope);
+        fill_envelope(map, envelope.app_id, envelope.version_id);
     }
     Ok(value)
 }
@@ -142,27 +99,10 @@ pub(super) fn paired_update(
             }
         }
         map.insert("webhookId".into(), fresh_id().into());
-        map.insert("timestamp".into(), wall_clock_now().into());
-        fill_envelope(map, envelope);
+        map.insert("timestamp".into(), now().into());
+        fill_envelope(map, envelope.app_id, envelope.version_id);
     }
     Ok(Some(update))
-}
-
-fn fixture(kind: EventKind) -> Result<Value, PayloadError> {
-    serde_json::from_str(fixtures::example(kind)).map_err(|_| PayloadError::NoFixture(kind))
-}
-
-fn fill_envelope(map: &mut Map<String, Value>, envelope: Envelope<'_>) {
-    map.entry("webhookId").or_insert_with(|| fresh_id().into());
-    map.entry("timestamp")
-        .or_insert_with(|| wall_clock_now().into());
-    map.entry("appId").or_insert_with(|| envelope.app_id.into());
-    map.entry("versionId")
-        .or_insert_with(|| envelope.version_id.into());
-}
-
-fn fresh_id() -> String {
-    uuid::Uuid::new_v4().to_string()
 }
 
 #[cfg(test)]
@@ -176,47 +116,17 @@ mod tests {
     };
 
     #[test]
-    fn a_fixture_gets_a_fresh_webhook_id_and_the_envelope() {
-        let a = build(EventKind::OpportunityUpdate, None, &[], ENV).expect("builds");
-        let b = build(EventKind::OpportunityUpdate, None, &[], ENV).expect("builds");
-        assert_ne!(a["webhookId"], b["webhookId"]);
-        assert_ne!(a["webhookId"], "6f7a8b9c-0d1e-4f2a-b3c4-5d6e7f8a9b16");
-        assert_eq!(a["appId"], "app");
-        assert_eq!(a["type"], "OpportunityUpdate");
-        // INSTALL keeps HighLevel's alias and its own appId.
+    fn the_app_envelope_fills_what_the_payload_lacks() {
+        let update = build(EventKind::OpportunityUpdate, None, &[], ENV).expect("builds");
+        assert_eq!(update["appId"], "app");
+        assert_eq!(update["versionId"], "ver");
+        // INSTALL keeps its own appId.
         let install = build(EventKind::AppInstall, None, &[], ENV).expect("builds");
-        assert_eq!(install["type"], "INSTALL");
         assert_eq!(install["appId"], "ve9EPM428h8vShlRW1KT");
-        // Typeless kinds stay typeless.
-        let assoc = build(EventKind::AssociationDelete, None, &[], ENV).expect("builds");
-        assert!(assoc.get("type").is_none());
-    }
-
-    #[test]
-    fn a_given_payload_keeps_its_fields_and_overrides_apply() {
-        let given = json!({"type": "ContactCreate", "webhookId": "mine", "id": "c1"});
-        let sets = [
-            "email=jo@example.com".to_owned(),
-            r#"tags=["vip"]"#.to_owned(),
-        ];
-        let v = build(EventKind::ContactCreate, Some(given), &sets, ENV).expect("builds");
-        assert_eq!(v["webhookId"], "mine");
-        assert_eq!(v["email"], "jo@example.com");
-        assert_eq!(v["tags"], json!(["vip"]));
-        assert!(v.get("timestamp").is_some());
-    }
-
-    #[test]
-    fn bad_payloads_and_overrides_are_refused() {
-        for bad in [json!([1]), json!("x"), json!(null), json!(3)] {
-            assert!(matches!(
-                build(EventKind::ContactCreate, Some(bad), &[], ENV),
-                Err(PayloadError::NotAnObject(_))
-            ));
-        }
-        let err =
-            build(EventKind::ContactCreate, None, &["noequals".into()], ENV).expect_err("bad set");
-        assert!(err.to_string().contains("PATH=VALUE"), "{err}");
+        assert!(matches!(
+            build(EventKind::ContactCreate, Some(json!(3)), &[], ENV),
+            Err(PayloadError::NotAnObject(_))
+        ));
     }
 
     #[test]
