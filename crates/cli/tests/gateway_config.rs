@@ -214,3 +214,23 @@ fn unknown_keys_and_a_missing_journal_are_named() {
         "SQLite file",
     );
 }
+
+#[test]
+fn a_rust_log_that_cannot_be_read_is_named_and_a_good_one_is_taken() {
+    let dir = scratch("rust-log");
+    let toml = valid(&dir);
+    let output = run(
+        &dir,
+        &["gateway", "check"],
+        &toml,
+        &[("RUST_LOG", "ghl_webhook=loud")],
+    );
+    refused(&output, "RUST_LOG `ghl_webhook=loud`", "target=level");
+    let output = run(
+        &dir,
+        &["gateway", "check"],
+        &toml,
+        &[("RUST_LOG", "info,ghl_webhook=debug")],
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+}

@@ -78,11 +78,12 @@ pub(crate) fn run(args: GatewayArgs) -> Result<ExitCode, CliError> {
         .or_else(|| env.get("GHL_GATEWAY_CONFIG").map(Into::into));
     let settings = config::load(path.as_deref(), &env)?;
     let verifier = verifier(&settings.highlevel_keys)?;
+    let log_filter = ops::log_filter()?;
     if matches!(args.command, Some(GatewayCommand::Check)) {
         crate::output::line(summary(&settings))?;
         return Ok(ExitCode::SUCCESS);
     }
-    ops::init_logs(settings.json_logs);
+    ops::init_logs(settings.json_logs, log_filter);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -6,10 +6,11 @@ use std::time::SystemTime;
 
 use serde_json::{Value, json};
 use tracing::Level;
-use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::filter::{Targets, filter_fn};
 use tracing_subscriber::prelude::*;
 
 use super::routes::Target;
+use crate::error::CliError;
 
 /// The gateway's readiness figures: every target, and since when each paused one is paused.
 /// A paused target does not make the gateway unready (HighLevel's deliveries are still
@@ -35,13 +36,33 @@ pub(crate) fn readiness(targets: &[Arc<Target>]) -> Value {
     json!({ "paused_targets": paused, "targets": targets })
 }
 
-/// Logs on stderr: one JSON object per line (`timestamp`, `level`, `message`, the event's
-/// fields, `target`, and for the workers' events the entry's span: `key`, `kind`, `attempt`),
-/// or text. The gateway's own events at info, the router's at warn; of the router's spans
-/// only the workers' one per entry (the edge's span per delivery stays off, so the hot path
-/// formats nothing). `RUST_LOG` is not read.
-pub(crate) fn init_logs(json: bool) {
-    let filter = filter_fn(|meta| {
+/// The log filter `RUST_LOG` asks for (`target=level` directives, e.g.
+/// `info,ghl_webhook_router=debug`); `None` when it is unset or empty, an error naming the
+/// variable when it cannot be read.
+pub(crate) fn log_filter() -> Result<Option<Targets>, CliError> {
+    match std::env::var("RUST_LOG") {
+        Ok(text) if !text.trim().is_empty() => text.parse().map(Some).map_err(|err| {
+            CliError::Usage(format!(
+                "RUST_LOG `{text}`: {err}; give comma-separated `level` or `target=level` \
+                 directives (e.g. RUST_LOG=info,ghl_webhook_router=debug), or unset it"
+            ))
+        }),
+        Ok(_) | Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(CliError::Usage(
+            "RUST_LOG is not UTF-8: give directives such as RUST_LOG=info, or unset it".into(),
+        )),
+    }
+}
+
+/// Logs to stderr, as JSON lines (one object per event, the span's fields beside the event's)
+/// or text. With `chosen` (from [`log_filter`]), what it enables; otherwise the gateway's own
+/// events at info, the router's at warn, and of the router's spans only the workers' one per
+/// entry (the edge's span per delivery stays off, so the hot path formats nothing).
+pub(crate) fn init_logs(json: bool, chosen: Option<Targets>) {
+    let filter = filter_fn(move |meta| {
+        if let Some(targets) = &chosen {
+            return targets.would_enable(meta.target(), meta.level());
+        }
         let target = meta.target();
         if target.starts_with("ghl_webhook_router") {
             if meta.is_span() {
