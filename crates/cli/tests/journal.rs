@@ -654,7 +654,7 @@ fn a_journal_of_a_newer_schema_is_refused_untouched() {
     for (sub, args) in EVERY_SUBCOMMAND {
         journal(sub, &path, args)
             .expect_code(2)
-            .expect_stderr("schema version 99, newer than version 1")
+            .expect_stderr("schema version 99, newer than version 2")
             .expect_stderr("left untouched")
             .expect_stderr("upgrade ghl-webhook-cli");
     }

@@ -214,7 +214,7 @@ async fn a_newer_schema_is_refused_and_left_untouched() {
     let err = PostgresJournal::connect(&url, PostgresConfig::default().schema("future"))
         .await
         .expect_err("newer");
-    journal_support::assert_newer_schema(&err);
+    journal_support::assert_newer_schema(&err, 1);
     assert_eq!(
         server.psql(&database, "SELECT version FROM future.schema_version"),
         "99"

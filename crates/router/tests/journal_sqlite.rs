@@ -342,7 +342,7 @@ fn a_journal_of_a_newer_schema_is_refused_untouched() {
     let before = std::fs::read(dir.path()).unwrap();
     for open in [SqliteJournal::open, SqliteJournal::open_existing] {
         let err = open(dir.path()).unwrap_err();
-        journal_support::assert_newer_schema(&err);
+        journal_support::assert_newer_schema(&err, 2);
         assert_eq!(std::fs::read(dir.path()).unwrap(), before);
     }
 }
@@ -362,4 +362,94 @@ fn a_read_only_journal_is_refused_even_for_root() {
         assert!(err.to_string().contains("read-only"), "{err}");
     }
     assert_eq!(std::fs::read(dir.path()).unwrap(), before);
+}
+
+/// The schema of version 1, as a journal of that version holds it.
+const SCHEMA_V1: &str = "
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+CREATE TABLE entries (
+    seq             INTEGER PRIMARY KEY,
+    key             TEXT    NOT NULL UNIQUE,
+    state           TEXT    NOT NULL CHECK (state IN ('pending', 'in_progress', 'done', 'dead')),
+    kind            TEXT,
+    identified_by   TEXT,
+    type_field      TEXT,
+    verified_by     TEXT    NOT NULL,
+    order_key       TEXT,
+    received_at     INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    next_attempt_at INTEGER NOT NULL,
+    lease_until     INTEGER,
+    lease_gen       INTEGER NOT NULL DEFAULT 0,
+    updated_at      INTEGER NOT NULL,
+    raw             BLOB    NOT NULL
+);
+CREATE INDEX entries_due ON entries (state, next_attempt_at, seq);
+CREATE INDEX entries_lease ON entries (state, lease_until);
+CREATE INDEX entries_order ON entries (order_key, state, seq) WHERE order_key IS NOT NULL;
+CREATE INDEX entries_finished ON entries (state, updated_at);
+INSERT INTO schema_version (version) VALUES (1);
+";
+
+#[test]
+fn a_journal_of_schema_version_1_is_upgraded_with_every_entry_and_state() {
+    let dir = Scratch::new();
+    dir.sql(SCHEMA_V1);
+    // One entry per state, as version 1 wrote them (times in ms; `lease_until` long past).
+    for (key, state, lease_until) in [
+        ("p", "pending", "NULL"),
+        ("i", "in_progress", "1"),
+        ("d", "done", "NULL"),
+        ("x", "dead", "NULL"),
+    ] {
+        dir.sql(&format!(
+            "INSERT INTO entries (key, state, verified_by, received_at, next_attempt_at, \
+             lease_until, updated_at, raw) \
+             VALUES ('{key}', '{state}', 'ed25519:ghl-webhooks-test-key', 1, 1, {lease_until}, 1, X'7B7D')"
+        ));
+    }
+    let journal = dir.journal();
+    runtime().block_on(async {
+        let stats = journal.stats().await.unwrap();
+        assert_eq!(
+            (stats.pending, stats.in_progress, stats.done, stats.dead),
+            (1, 1, 1, 1)
+        );
+        // The pending entry and the expired lease are leased again; the finished ones are not.
+        let leased = journal.lease(10, Duration::from_secs(60)).await.unwrap();
+        let keys: HashSet<String> = leased.iter().map(|l| l.entry.key.clone()).collect();
+        assert_eq!(keys, HashSet::from(["p".to_owned(), "i".to_owned()]));
+        assert_eq!(
+            journal.purge(std::time::SystemTime::now()).await.unwrap(),
+            2
+        );
+        assert_eq!(
+            journal.append(entry("p")).await.unwrap(),
+            Appended::Duplicate
+        );
+    });
+    drop(journal);
+    let conn = dir.connection();
+    let version: i64 = conn
+        .query_row("SELECT version FROM schema_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    let indexes: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'entries_%' ORDER BY name")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        indexes,
+        [
+            "entries_dead",
+            "entries_done",
+            "entries_due",
+            "entries_lease",
+            "entries_order"
+        ]
+    );
 }

@@ -112,16 +112,13 @@ pub(crate) fn make_read_only(path: &Path) -> ghl_webhook_testkit::ReadOnly {
     ghl_webhook_testkit::make_read_only(path).expect("a read-only file")
 }
 
-/// `err` refuses a journal of schema version 99 as newer than this SDK's, and says to upgrade.
-pub(crate) fn assert_newer_schema(err: &JournalError) {
+/// `err` refuses a journal of schema version 99 as newer than this SDK's (`supported`), and
+/// says to upgrade.
+pub(crate) fn assert_newer_schema(err: &JournalError, supported: u32) {
     assert!(
         matches!(
             err,
-            JournalError::NewerSchema {
-                found: 99,
-                supported: 1,
-                ..
-            }
+            JournalError::NewerSchema { found: 99, supported: s, .. } if *s == supported
         ),
         "{err:?}"
     );

@@ -404,8 +404,50 @@ mod tests {
 
     fn journal_schema() -> Connection {
         let conn = Connection::open_in_memory().expect("memory");
-        conn.execute_batch(V1).expect("schema");
+        for migration in MIGRATIONS {
+            conn.execute_batch(migration).expect("schema");
+        }
         conn
+    }
+
+    /// The plan of `sql`, whatever its parameters.
+    fn any_plan(conn: &Connection, sql: &str) -> String {
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("explain");
+        let count = stmt.parameter_count();
+        let values = vec![0i64; count];
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(values), |row| {
+                row.get::<_, String>(3)
+            })
+            .expect("plan");
+        rows.map(|row| row.expect("row"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn counts_purges_body_drops_and_replays_search_their_state_index() {
+        let conn = journal_schema();
+        let plan = any_plan(&conn, reader::STATS);
+        for index in [
+            "entries_due",
+            "entries_lease",
+            "entries_done",
+            "entries_dead",
+        ] {
+            assert!(plan.contains(&format!("INDEX {index}")), "{plan}");
+        }
+        for sql in [
+            "DELETE FROM entries WHERE state = 'done' AND updated_at < ?1",
+            "DELETE FROM entries WHERE state = 'dead' AND updated_at < ?1",
+            writer::DROP_BODIES,
+            "SELECT min(received_at) FROM entries WHERE state = 'pending'",
+        ] {
+            let plan = any_plan(&conn, sql);
+            assert!(plan.contains("USING INDEX entries_"), "{sql}\n{plan}");
+        }
     }
 
     #[test]

@@ -3,10 +3,10 @@
 use super::*;
 
 /// The schema version this SDK writes, and the newest it can open.
-pub(super) const SCHEMA_VERSION: u32 = 1;
+pub(super) const SCHEMA_VERSION: u32 = 2;
 
 /// `MIGRATIONS[n]` takes a journal from schema version `n` to `n + 1`.
-pub(super) const MIGRATIONS: &[&str] = &[V1];
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Version 1. `raw` comes last so that reading the other columns never touches its overflow
 /// pages. The indexes keep the writer's queries O(log n): the next due pending entries
@@ -38,6 +38,22 @@ CREATE INDEX entries_due ON entries (state, next_attempt_at, seq);
 CREATE INDEX entries_lease ON entries (state, lease_until);
 CREATE INDEX entries_order ON entries (order_key, state, seq) WHERE order_key IS NOT NULL;
 CREATE INDEX entries_finished ON entries (state, updated_at);
+";
+
+/// Version 2: one index per state, holding only that state's entries (partial indexes), so
+/// that a state change touches the indexes of the two states it moves between rather than
+/// every index, and a done entry sits in `entries_done` and the key's index only. The entry's
+/// `seq` (its rowid) orders ties in every index without being stored twice. A query names its
+/// state with `=` (SQLite uses a partial index only for the very term it was made with), and
+/// the counts name their index (`INDEXED BY`), so that none of them scans the table.
+pub(super) const V2: &str = "
+DROP INDEX entries_due;
+DROP INDEX entries_lease;
+DROP INDEX entries_finished;
+CREATE INDEX entries_due ON entries (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX entries_lease ON entries (lease_until) WHERE state = 'in_progress';
+CREATE INDEX entries_done ON entries (updated_at) WHERE state = 'done';
+CREATE INDEX entries_dead ON entries (updated_at) WHERE state = 'dead';
 ";
 
 /// Opens one connection: read-write for the writer (creating the file if `config.create`),

@@ -18,24 +18,27 @@ macro_rules! order_free {
     };
 }
 
+/// The expired leases to take over, with their `seq` after the columns.
 pub(super) const LEASE_EXPIRED: &str = concat!(
     "SELECT ",
     columns!(),
-    " FROM entries e WHERE e.state = 'in_progress' AND e.lease_until <= ?1 AND ",
+    ", e.seq FROM entries e WHERE e.state = 'in_progress' AND e.lease_until <= ?1 AND ",
     order_free!(),
     " ORDER BY e.lease_until, e.seq LIMIT ?2"
 );
 
+/// The due pending entries, with their `seq` after the columns.
 pub(super) const LEASE_DUE: &str = concat!(
     "SELECT ",
     columns!(),
-    " FROM entries e WHERE e.state = 'pending' AND e.next_attempt_at <= ?1 AND ",
+    ", e.seq FROM entries e WHERE e.state = 'pending' AND e.next_attempt_at <= ?1 AND ",
     order_free!(),
     " ORDER BY e.next_attempt_at, e.seq LIMIT ?2"
 );
 
+/// Leases the entry of `seq` `?1` (its rowid: no search of the key's index).
 pub(super) const TAKE_LEASE: &str = "UPDATE entries SET state = 'in_progress', attempts = attempts + 1, \
-     lease_gen = lease_gen + 1, lease_until = ?2, updated_at = ?3 WHERE key = ?1 \
+     lease_gen = lease_gen + 1, lease_until = ?2, updated_at = ?3 WHERE seq = ?1 \
      RETURNING attempts, lease_gen";
 
 pub(super) const GET: &str = concat!("SELECT ", columns!(), " FROM entries e WHERE e.key = ?1");

@@ -323,17 +323,19 @@ pub(super) fn lease(
             break;
         }
         let mut stmt = tx.prepare_cached(query)?;
-        let rows = stmt.query_map(params![now, to_sql_limit(Some(room))], read_entry)?;
+        let rows = stmt.query_map(params![now, to_sql_limit(Some(room))], |row| {
+            Ok((read_entry(row)?.0, row.get::<_, i64>(15)?))
+        })?;
         for row in rows {
-            found.push(row?.0);
+            found.push(row?);
         }
     }
     let lease_until = ms_after(now, lease_for);
     let mut take = tx.prepare_cached(TAKE_LEASE)?;
     let mut leased = Vec::with_capacity(found.len());
-    for mut entry in found {
+    for (mut entry, seq) in found {
         let (attempts, generation): (i64, i64) = take
-            .query_row(params![entry.key, lease_until, now], |row| {
+            .query_row(params![seq, lease_until, now], |row| {
                 Ok((row.get(0)?, row.get(1)?))
             })?;
         entry.state = EntryState::InProgress;
@@ -435,11 +437,18 @@ pub(super) fn replay(
         ReplaySelector::AllDead => tx
             .prepare_cached(&format!("{BACK}state = 'dead'"))?
             .execute(params![now])?,
-        ReplaySelector::Kind(kind) => tx
-            .prepare_cached(&format!(
-                "{BACK}kind = ?2 AND state IN ('done', 'dead') AND length(raw) > 0"
-            ))?
-            .execute(params![now, kind.as_str()])?,
+        // State by state, each through its index.
+        ReplaySelector::Kind(kind) => {
+            let mut changed = 0;
+            for state in ["done", "dead"] {
+                changed += tx
+                    .prepare_cached(&format!(
+                        "{BACK}state = '{state}' AND kind = ?2 AND length(raw) > 0"
+                    ))?
+                    .execute(params![now, kind.as_str()])?;
+            }
+            changed
+        }
     };
     Ok(Ok(changed))
 }
@@ -449,19 +458,28 @@ pub(super) fn delete(
     older_than: SystemTime,
     dead_too: bool,
 ) -> rusqlite::Result<Result<usize, JournalError>> {
-    let sql = if dead_too {
-        "DELETE FROM entries WHERE state IN ('done', 'dead') AND updated_at < ?1"
-    } else {
-        "DELETE FROM entries WHERE state = 'done' AND updated_at < ?1"
-    };
-    Ok(Ok(tx.prepare_cached(sql)?.execute([to_ms(older_than)])?))
+    let cutoff = to_ms(older_than);
+    let mut deleted = tx
+        .prepare_cached("DELETE FROM entries WHERE state = 'done' AND updated_at < ?1")?
+        .execute([cutoff])?;
+    if dead_too {
+        deleted += tx
+            .prepare_cached("DELETE FROM entries WHERE state = 'dead' AND updated_at < ?1")?
+            .execute([cutoff])?;
+    }
+    Ok(Ok(deleted))
 }
+
+/// Drops the bodies of the done entries finished before `?1`.
+pub(super) const DROP_BODIES: &str = "UPDATE entries SET raw = X'', type_field = NULL, \
+     order_key = NULL, last_error = NULL WHERE state = 'done' AND updated_at < ?1 \
+     AND length(raw) > 0";
 
 pub(super) fn drop_bodies(
     tx: &Transaction<'_>,
     older_than: SystemTime,
 ) -> rusqlite::Result<Result<usize, JournalError>> {
-    const DROP: &str = "UPDATE entries SET raw = X'', type_field = NULL, order_key = NULL, \
-         last_error = NULL WHERE state = 'done' AND updated_at < ?1 AND length(raw) > 0";
-    Ok(Ok(tx.prepare_cached(DROP)?.execute([to_ms(older_than)])?))
+    Ok(Ok(tx
+        .prepare_cached(DROP_BODIES)?
+        .execute([to_ms(older_than)])?))
 }
