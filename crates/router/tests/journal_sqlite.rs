@@ -364,38 +364,15 @@ fn a_read_only_journal_is_refused_even_for_root() {
     assert_eq!(std::fs::read(dir.path()).unwrap(), before);
 }
 
-/// The schema of version 1, as a journal of that version holds it.
-const SCHEMA_V1: &str = "
-CREATE TABLE schema_version (version INTEGER NOT NULL);
-CREATE TABLE entries (
-    seq             INTEGER PRIMARY KEY,
-    key             TEXT    NOT NULL UNIQUE,
-    state           TEXT    NOT NULL CHECK (state IN ('pending', 'in_progress', 'done', 'dead')),
-    kind            TEXT,
-    identified_by   TEXT,
-    type_field      TEXT,
-    verified_by     TEXT    NOT NULL,
-    order_key       TEXT,
-    received_at     INTEGER NOT NULL,
-    attempts        INTEGER NOT NULL DEFAULT 0,
-    last_error      TEXT,
-    next_attempt_at INTEGER NOT NULL,
-    lease_until     INTEGER,
-    lease_gen       INTEGER NOT NULL DEFAULT 0,
-    updated_at      INTEGER NOT NULL,
-    raw             BLOB    NOT NULL
-);
-CREATE INDEX entries_due ON entries (state, next_attempt_at, seq);
-CREATE INDEX entries_lease ON entries (state, lease_until);
-CREATE INDEX entries_order ON entries (order_key, state, seq) WHERE order_key IS NOT NULL;
-CREATE INDEX entries_finished ON entries (state, updated_at);
-INSERT INTO schema_version (version) VALUES (1);
-";
+/// The schema of version 1, as a journal of that version holds it: the migration the SDK
+/// runs on an empty file to reach version 1.
+const SCHEMA_V1: &str = include_str!("../src/journal/sqlite/migrations/1.sql");
 
 #[test]
 fn a_journal_of_schema_version_1_is_upgraded_with_every_entry_and_state() {
     let dir = Scratch::new();
     dir.sql(SCHEMA_V1);
+    dir.sql("INSERT INTO schema_version (version) VALUES (1)");
     // One entry per state, as version 1 wrote them (times in ms; `lease_until` long past).
     for (key, state, lease_until) in [
         ("p", "pending", "NULL"),

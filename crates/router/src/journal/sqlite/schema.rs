@@ -12,33 +12,7 @@ pub(super) const MIGRATIONS: &[&str] = &[V1, V2];
 /// pages. The indexes keep the writer's queries O(log n): the next due pending entries
 /// (`entries_due`), expired leases (`entries_lease`), the earlier open entry of an order key
 /// (`entries_order`), finished entries to purge (`entries_finished`).
-pub(super) const V1: &str = "
-CREATE TABLE schema_version (
-    version INTEGER NOT NULL
-);
-CREATE TABLE entries (
-    seq             INTEGER PRIMARY KEY,
-    key             TEXT    NOT NULL UNIQUE,
-    state           TEXT    NOT NULL CHECK (state IN ('pending', 'in_progress', 'done', 'dead')),
-    kind            TEXT,
-    identified_by   TEXT,
-    type_field      TEXT,
-    verified_by     TEXT    NOT NULL,
-    order_key       TEXT,
-    received_at     INTEGER NOT NULL,
-    attempts        INTEGER NOT NULL DEFAULT 0,
-    last_error      TEXT,
-    next_attempt_at INTEGER NOT NULL,
-    lease_until     INTEGER,
-    lease_gen       INTEGER NOT NULL DEFAULT 0,
-    updated_at      INTEGER NOT NULL,
-    raw             BLOB    NOT NULL
-);
-CREATE INDEX entries_due ON entries (state, next_attempt_at, seq);
-CREATE INDEX entries_lease ON entries (state, lease_until);
-CREATE INDEX entries_order ON entries (order_key, state, seq) WHERE order_key IS NOT NULL;
-CREATE INDEX entries_finished ON entries (state, updated_at);
-";
+pub(super) const V1: &str = include_str!("migrations/1.sql");
 
 /// Version 2: one index per state, holding only that state's entries (partial indexes), so
 /// that a state change touches the indexes of the two states it moves between rather than
@@ -46,15 +20,7 @@ CREATE INDEX entries_finished ON entries (state, updated_at);
 /// `seq` (its rowid) orders ties in every index without being stored twice. A query names its
 /// state with `=` (SQLite uses a partial index only for the very term it was made with), and
 /// the counts name their index (`INDEXED BY`), so that none of them scans the table.
-pub(super) const V2: &str = "
-DROP INDEX entries_due;
-DROP INDEX entries_lease;
-DROP INDEX entries_finished;
-CREATE INDEX entries_due ON entries (next_attempt_at) WHERE state = 'pending';
-CREATE INDEX entries_lease ON entries (lease_until) WHERE state = 'in_progress';
-CREATE INDEX entries_done ON entries (updated_at) WHERE state = 'done';
-CREATE INDEX entries_dead ON entries (updated_at) WHERE state = 'dead';
-";
+pub(super) const V2: &str = include_str!("migrations/2.sql");
 
 /// Opens one connection: read-write for the writer (creating the file if `config.create`),
 /// read-only for the reader.
