@@ -45,6 +45,24 @@ impl Lines {
         }
     }
 
+    /// The address in the next line that says `marker` (skipping the others), within
+    /// `timeout`: the `IP:PORT` right after it, with or without `http://`, e.g. of
+    /// `listening on http://127.0.0.1:4000/hooks` with the marker `listening on `.
+    pub fn address(&self, marker: &str, timeout: Duration) -> Option<std::net::SocketAddr> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let line = self.next(deadline.saturating_duration_since(Instant::now()))?;
+            if let Some(at) = line.find(marker) {
+                let rest = line[at + marker.len()..].trim_start_matches("http://");
+                let address: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+                    .collect();
+                return address.parse().ok();
+            }
+        }
+    }
+
     /// Every line printed so far, handed out or not.
     pub fn all(&self) -> Vec<String> {
         self.all.lock().expect("lines").clone()

@@ -40,11 +40,12 @@ use ghl_webhook_router::{Delivery, DurableConfig, WebhookRouter};
 use ghl_webhook_sim::TestKeys;
 use ghl_webhook_testkit::child::Guard;
 use ghl_webhook_testkit::lines::Lines;
+use ghl_webhook_testkit::raw_http;
 use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 /// The Standard Webhooks secret the gateway signs with (the no-op app does not verify).
@@ -303,54 +304,10 @@ fn start(mut command: Command, stderr: bool) -> Result<(Guard, SocketAddr), Stri
     };
     // Read to the end (a closed pipe would stop the target at its next line).
     let lines = Lines::read(pipe);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let addr: String = loop {
-        let line = lines
-            .next(deadline.saturating_duration_since(Instant::now()))
-            .ok_or("the target never printed its address")?;
-        if let Some(at) = line.find("listening on ") {
-            let rest = line[at + "listening on ".len()..].trim_start_matches("http://");
-            break rest
-                .chars()
-                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
-                .collect();
-        }
-    };
-    let addr = addr.parse().map_err(|e| format!("address `{addr}`: {e}"))?;
+    let addr = lines
+        .address("listening on ", Duration::from_secs(30))
+        .ok_or("the target never printed its address")?;
     Ok((child, addr))
-}
-
-/// Reads one HTTP/1.1 response; its status.
-async fn read_response(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<u16, String> {
-    buffer.clear();
-    let mut chunk = [0u8; 4096];
-    loop {
-        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
-            let length: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0);
-            while buffer.len() < end + 4 + length {
-                let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
-                if n == 0 {
-                    return Err("closed mid-body".into());
-                }
-                buffer.extend_from_slice(&chunk[..n]);
-            }
-            return head
-                .split_whitespace()
-                .nth(1)
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| "no status".to_owned());
-        }
-        let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
-        if n == 0 {
-            return Err("closed".into());
-        }
-        buffer.extend_from_slice(&chunk[..n]);
-    }
 }
 
 /// Sends every payload once over `connections` keep-alive connections (closed loop), until
@@ -392,8 +349,8 @@ async fn load(
                 if stream.write_all(&request).await.is_err() {
                     return errors + 1;
                 }
-                match read_response(&mut stream, &mut buffer).await {
-                    Ok(200) => {
+                match raw_http::read(&mut stream, &mut buffer).await {
+                    Ok(response) if response.status == 200 => {
                         Times::set(&times.acked[i], Instant::now());
                     }
                     Ok(_) => errors += 1,

@@ -8,9 +8,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
+use ghl_webhook_testkit::lines::Lines;
 use serde_json::Value;
 
 /// The secret the downstream apps verify with (the Standard Webhooks spec's example key).
@@ -191,7 +191,7 @@ pub(crate) struct Gateway {
     pub url: String,
     /// `http://127.0.0.1:PORT` of the operations routes.
     pub ops: String,
-    stderr: Receiver<String>,
+    stderr: Lines,
 }
 
 /// The `ghl-webhook` binary.
@@ -214,7 +214,7 @@ impl Gateway {
                 .spawn()
                 .expect("spawn ghl-webhook gateway"),
         );
-        let stderr = lines(child.0.stderr.take().expect("stderr"));
+        let stderr = Lines::read(child.0.stderr.take().expect("stderr"));
         let mut gateway = Self {
             child,
             url: String::new(),
@@ -226,21 +226,12 @@ impl Gateway {
         gateway
     }
 
-    fn address(&self, prefix: &str) -> String {
-        loop {
-            let line = self
-                .stderr
-                .recv_timeout(Duration::from_secs(30))
-                .unwrap_or_else(|_| panic!("the gateway never logged {prefix:?}"));
-            if let Some(at) = line.find(prefix) {
-                let rest = &line[at + prefix.len()..];
-                let addr: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
-                    .collect();
-                return format!("http://{addr}");
-            }
-        }
+    fn address(&self, marker: &str) -> String {
+        let address = self
+            .stderr
+            .address(marker, Duration::from_secs(30))
+            .unwrap_or_else(|| panic!("the gateway never logged {marker:?}"));
+        format!("http://{address}")
     }
 
     /// The process id.
@@ -273,7 +264,7 @@ impl Gateway {
             std::thread::sleep(Duration::from_millis(20));
         };
         let mut rest = String::new();
-        while let Ok(line) = self.stderr.recv_timeout(Duration::from_millis(500)) {
+        while let Some(line) = self.stderr.next(Duration::from_millis(500)) {
             rest.push_str(&line);
             rest.push('\n');
         }
@@ -290,19 +281,6 @@ impl Gateway {
     pub(crate) fn metrics(&self) -> String {
         get(&format!("{}/metrics", self.ops)).1
     }
-}
-
-fn lines(pipe: impl Read + Send + 'static) -> Receiver<String> {
-    let (send, receive) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            if send.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    receive
 }
 
 /// A plain HTTP/1.0 GET: the status and the body.
