@@ -2,9 +2,7 @@ use ghl_webhook_types::{EventKind, Probe, ProbeError};
 
 /// How a kind was identified.
 ///
-/// Identification: which event kind a delivery is.
-///
-/// Order: the kind bound to the route (typeless events delivered to a URL per kind), then the
+/// In order: the kind bound to the route (typeless events delivered to a URL per kind), then the
 /// `type` field through the catalogue's alias table, else unknown. A `type` that is not an event
 /// name (ProviderOutboundMessage's `SMS`, Price's `one_time`) identifies nothing, and neither
 /// does a body that is JSON but not an object: HighLevel always sends an object, so such a

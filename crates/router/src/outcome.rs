@@ -70,10 +70,8 @@ impl StatusPolicy {
     }
 }
 
-/// How one delivery ended: what the pipeline answers, logs and reports to observers.
-///
-/// [`Outcome`]: every way a delivery can end, and the status that makes HighLevel do the right
-/// thing.
+/// How one delivery ended, with the status that makes HighLevel do the right thing: what the
+/// pipeline answers, logs and reports to observers.
 ///
 /// Each step of the pipeline returns the value the next step needs or an `Outcome`; the outcome
 /// alone decides the status (under a [`StatusPolicy`]), the response text and the log level.

@@ -129,13 +129,12 @@ impl std::str::FromStr for VerifiedBy {
     }
 }
 
-/// The set of trusted public keys, and the check of one delivery against them.
+/// The set of trusted public keys, and the check of one delivery's signature against them,
+/// over the raw body bytes; it fails closed.
 ///
 /// [`Verifier::highlevel`] (the default of a router) trusts HighLevel's published Ed25519 key;
 /// add more keys for rotation. Keys are parsed once, here; Ed25519 verification allocates
 /// nothing.
-///
-/// Signature verification over the raw body bytes. Fails closed.
 ///
 /// HighLevel signs the exact bytes of the POST body with Ed25519 and sends the base64 signature
 /// in `X-GHL-Signature`. With the `legacy-rsa` feature and an RSA key configured, the legacy

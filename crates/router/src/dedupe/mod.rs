@@ -46,9 +46,7 @@ impl StoreError {
 /// Implementations must make `claim` atomic: of two concurrent claims on one id, exactly one
 /// is `Acquired`.
 ///
-/// Deduplication on `webhookId`: HighLevel delivers at least once, handlers run once.
-///
-/// A delivery *claims* its `webhookId` before its handler runs. The claim is *completed* when
+/// HighLevel delivers at least once; with a store, handlers run once. A delivery *claims* its `webhookId` before its handler runs. The claim is *completed* when
 /// the delivery is answered 2xx, so later duplicates are acknowledged without running the
 /// handler, and *released* when the handler fails, panics or times out, so HighLevel's retry
 /// runs it again. A duplicate that arrives while the first is still running is answered with a

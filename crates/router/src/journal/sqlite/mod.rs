@@ -37,12 +37,11 @@ use schema::*;
 use statements::*;
 use writer::*;
 
-/// The journal in one SQLite file. Needs the `sqlite` cargo feature.
+/// The journal in one SQLite file, embedded: the default engine of durable mode. Needs the
+/// `sqlite` cargo feature.
 ///
 /// Dropping it finishes the operations already queued, then stops its threads and closes the
 /// file (blocking until then); in async code prefer [`close`](SqliteJournal::close).
-///
-/// The SQLite journal: one file, embedded, the default engine of durable mode.
 ///
 /// The file is a SQLite database in WAL mode holding two tables: `schema_version` (one row)
 /// and `entries` (one row per delivery, keyed by `key`, in arrival order by `seq`). Opening a
