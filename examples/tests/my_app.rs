@@ -183,8 +183,11 @@ async fn two_durable_app_replicas_share_one_redis_journal() {
     };
     let journal = || -> std::sync::Arc<dyn Journal> {
         std::sync::Arc::new(
-            RedisJournal::open(&redis.url(), RedisJournalConfig::with_prefix("my-app:"))
-                .expect("journal"),
+            RedisJournal::open(
+                &redis.url(),
+                RedisJournalConfig::default().key_prefix("my-app:"),
+            )
+            .expect("journal"),
         )
     };
     two_replicas_handle_a_retried_delivery_once([journal(), journal()], journal(), "d-2").await;

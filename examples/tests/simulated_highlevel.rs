@@ -36,11 +36,9 @@ async fn highlevels_duplicates_reach_the_app_and_each_event_is_handled_once() {
                 EventKind::AssociationDelete,
                 format!("{base}/AssociationDelete"),
             )
-            .with_habits(Habits {
-                duplicate_ratio: 1.0, // every delivery sent twice with one webhookId
-                ..Habits::default()
-            })
-            .with_time_scale(0.001),
+            // Every delivery sent twice with one webhookId.
+            .habits(Habits::default().duplicate_ratio(1.0))
+            .time_scale(0.001),
     )
     .await
     .expect("starts");

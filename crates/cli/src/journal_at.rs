@@ -168,8 +168,11 @@ impl Target {
         let Self::Redis { url, prefix } = self else {
             unreachable!("called for Redis targets only");
         };
-        let journal = RedisJournal::open(url, RedisJournalConfig::with_prefix(prefix.clone()))
-            .map_err(|err| CliError::journal(err, self, usage))?;
+        let journal = RedisJournal::open(
+            url,
+            RedisJournalConfig::default().key_prefix(prefix.clone()),
+        )
+        .map_err(|err| CliError::journal(err, self, usage))?;
         journal
             .check()
             .await

@@ -50,8 +50,8 @@ fn dead_letter(url: &str, prefix: &str, key: &str) {
         .build()
         .expect("runtime")
         .block_on(async {
-            let journal =
-                RedisJournal::open(url, RedisJournalConfig::with_prefix(prefix)).expect("open");
+            let journal = RedisJournal::open(url, RedisJournalConfig::default().key_prefix(prefix))
+                .expect("open");
             common::dead_letter_unknown(&journal, key).await;
         });
 }

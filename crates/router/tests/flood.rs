@@ -164,7 +164,7 @@ fn child_process_entry_point() {
             ghl_webhook_router::serve::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
         println!(
             "receiver (cap {}) on http://{}",
-            config.max_connections_limit(),
+            config.max_connections,
             listener.local_addr().expect("addr")
         );
         // Until the parent kills it.

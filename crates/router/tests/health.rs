@@ -179,7 +179,7 @@ mod redis {
         };
         let journal = RedisJournal::open(
             &redis.url(),
-            RedisJournalConfig::with_prefix("health:journal:"),
+            RedisJournalConfig::default().key_prefix("health:journal:"),
         )
         .expect("journal");
         let recorder = Recorder::default();

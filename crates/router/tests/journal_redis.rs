@@ -26,11 +26,13 @@ use journal_support::entry;
 const LONG: Duration = Duration::from_secs(3600);
 
 fn journal(url: &str, prefix: &str) -> RedisJournal {
-    RedisJournal::open(url, RedisJournalConfig::with_prefix(prefix)).expect("open")
+    RedisJournal::open(url, RedisJournalConfig::default().key_prefix(prefix)).expect("open")
 }
 
 fn journal_as(url: &str, prefix: &str, consumer: &str) -> RedisJournal {
-    let config = RedisJournalConfig::with_prefix(prefix).consumer(consumer);
+    let config = RedisJournalConfig::default()
+        .key_prefix(prefix)
+        .consumer(consumer);
     RedisJournal::open(url, config).expect("open")
 }
 

@@ -33,8 +33,8 @@ async fn the_dashboard_shows_failed_attempts_live_and_resend_delivers_after_reco
     let sim = Simulator::start(
         SimulatorConfig::new(receiver.url("/hooks"))
             .subscribe(EventKind::ContactCreate)
-            .with_policy(PolicyName::Legacy)
-            .with_time_scale(0.005),
+            .retry_policy(PolicyName::Legacy)
+            .time_scale(0.005),
     )
     .await
     .expect("starts");

@@ -50,7 +50,7 @@ async fn the_current_policy_retries_failures_with_exponential_backoff_until_a_2x
     let receiver = Receiver::start(|n| Reply::Status(if n <= 4 { 500 } else { 200 })).await;
     let sim = sim(SimulatorConfig::new(receiver.url("/hooks"))
         .subscribe(EventKind::ContactCreate)
-        .with_time_scale(0.0005))
+        .time_scale(0.0005))
     .await;
     let ids = sim.send(EventKind::ContactCreate).expect("sent");
     let d = settle(&sim, ids[0]).await;
@@ -92,7 +92,7 @@ async fn the_current_policy_gives_up_after_twelve_retries() {
     let receiver = Receiver::always(503).await;
     let sim = sim(SimulatorConfig::new(receiver.url("/"))
         .subscribe(EventKind::ContactCreate)
-        .with_time_scale(0.00005))
+        .time_scale(0.00005))
     .await;
     let ids = sim.send(EventKind::ContactCreate).expect("sent");
     let d = settle(&sim, ids[0]).await;
@@ -111,8 +111,8 @@ async fn the_legacy_policy_retries_only_429_six_times_ten_minutes_apart() {
     let receiver = Receiver::always(429).await;
     let sim = sim(SimulatorConfig::new(receiver.url("/"))
         .subscribe(EventKind::ContactCreate)
-        .with_policy(PolicyName::Legacy)
-        .with_time_scale(0.0001))
+        .retry_policy(PolicyName::Legacy)
+        .time_scale(0.0001))
     .await;
     let ids = sim.send(EventKind::ContactCreate).expect("sent");
     let d = settle(&sim, ids[0]).await;
@@ -140,8 +140,8 @@ async fn a_hanging_receiver_times_out_per_attempt_and_is_retried() {
     .await;
     let sim = sim(SimulatorConfig::new(receiver.url("/"))
         .subscribe(EventKind::ContactCreate)
-        .with_time_scale(0.0001)
-        .with_attempt_timeout(Duration::from_millis(300)))
+        .time_scale(0.0001)
+        .attempt_timeout_ms(300))
     .await;
     let ids = sim.send(EventKind::ContactCreate).expect("sent");
     let d = settle(&sim, ids[0]).await;
@@ -164,7 +164,7 @@ async fn an_unreachable_url_is_recorded_as_no_answer_with_the_reason() {
         .port();
     let sim = sim(SimulatorConfig::new(format!("http://127.0.0.1:{port}/"))
         .subscribe(EventKind::ContactCreate)
-        .with_policy(PolicyName::None))
+        .retry_policy(PolicyName::None))
     .await;
     let ids = sim.send(EventKind::ContactCreate).expect("sent");
     let d = settle(&sim, ids[0]).await;
@@ -286,10 +286,11 @@ async fn opportunity_changes_fire_a_paired_update_and_duplicates_repeat_the_webh
     let sim = sim(SimulatorConfig::new(receiver.url("/"))
         .subscribe(EventKind::OpportunityCreate)
         .subscribe(EventKind::OpportunityUpdate)
-        .with_habits(Habits {
-            opportunity_pair_ratio: 1.0,
-            duplicate_ratio: 1.0,
-        }))
+        .habits(
+            Habits::default()
+                .opportunity_pair_ratio(1.0)
+                .duplicate_ratio(1.0),
+        ))
     .await;
     let ids = sim.send(EventKind::OpportunityCreate).expect("sent");
     assert_eq!(
@@ -339,7 +340,7 @@ async fn resend_works_only_on_the_latest_failed_attempt_and_a_success_cancels_th
     // Retries 0.5 to 1 s apart (real time): room to resend in between.
     let sim = sim(SimulatorConfig::new(receiver.url("/"))
         .subscribe(EventKind::ContactCreate)
-        .with_time_scale(0.1))
+        .time_scale(0.1))
     .await;
     let id = sim.send(EventKind::ContactCreate).expect("sent")[0];
     sim.wait_until(WAIT, "the first attempt", |log| {
@@ -402,7 +403,7 @@ async fn a_failed_resend_of_an_exhausted_delivery_starts_no_retry_cycle() {
     let receiver = Receiver::always(500).await;
     let sim = sim(SimulatorConfig::new(receiver.url("/"))
         .subscribe(EventKind::ContactCreate)
-        .with_policy(PolicyName::None))
+        .retry_policy(PolicyName::None))
     .await;
     let id = sim.send(EventKind::ContactCreate).expect("sent")[0];
     assert_eq!(settle(&sim, id).await.state, DeliveryState::Failed);
@@ -427,14 +428,15 @@ async fn the_breaker_warns_then_pauses_a_failing_url_and_resumes_when_re_enabled
     // Checks every second (real), judging more than 50 deliveries at under 90% success.
     let sim = sim(SimulatorConfig::new(&url)
         .subscribe(EventKind::ContactCreate)
-        .with_policy(PolicyName::None)
-        .with_time_scale(0.001)
-        .with_breaker(BreakerConfig {
-            min_deliveries: 50,
-            min_success_rate: 0.9,
-            window_secs: 1000.0,
-            check_every_secs: 1000.0,
-        }))
+        .retry_policy(PolicyName::None)
+        .time_scale(0.001)
+        .breaker(
+            BreakerConfig::default()
+                .min_deliveries(50)
+                .min_success_rate(0.9)
+                .window_secs(1000.0)
+                .check_every_secs(1000.0),
+        ))
     .await;
     let burst = |n: usize| {
         for _ in 0..n {
@@ -484,14 +486,15 @@ async fn the_breaker_leaves_a_url_alone_at_the_minimum_or_above_the_rate() {
     let url = receiver.url("/");
     let sim = sim(SimulatorConfig::new(&url)
         .subscribe(EventKind::ContactCreate)
-        .with_policy(PolicyName::None)
-        .with_time_scale(0.001)
-        .with_breaker(BreakerConfig {
-            min_deliveries: 50,
-            min_success_rate: 0.9,
-            window_secs: 1000.0,
-            check_every_secs: 1000.0,
-        }))
+        .retry_policy(PolicyName::None)
+        .time_scale(0.001)
+        .breaker(
+            BreakerConfig::default()
+                .min_deliveries(50)
+                .min_success_rate(0.9)
+                .window_secs(1000.0)
+                .check_every_secs(1000.0),
+        ))
     .await;
     for _ in 0..50 {
         sim.send(EventKind::ContactCreate).expect("sent");
@@ -514,7 +517,7 @@ async fn the_log_keeps_deliveries_for_the_retention_only() {
     let receiver = Receiver::always(200).await;
     let mut config = SimulatorConfig::new(receiver.url("/"))
         .subscribe(EventKind::ContactCreate)
-        .with_time_scale(0.001);
+        .time_scale(0.001);
     config.retention_days = 0.002; // 172.8 simulated seconds: 173 ms
     let sim = sim(config).await;
     let first = sim.send(EventKind::ContactCreate).expect("sent")[0];
@@ -582,12 +585,12 @@ async fn deliveries_are_signed_with_the_key_given_ed25519_or_legacy_rsa() {
     let other = TestKeys::other();
     let ed = sim(SimulatorConfig::new(receiver.url("/"))
         .subscribe(EventKind::ContactCreate)
-        .with_signing_key(SigningKey::Ed25519(other.clone())))
+        .signing_key(SigningKey::Ed25519(other.clone())))
     .await;
     settle(&ed, ed.send(EventKind::ContactCreate).expect("sent")[0]).await;
     let rsa = sim(SimulatorConfig::new(receiver.url("/"))
         .subscribe(EventKind::ContactCreate)
-        .with_signing_key(SigningKey::Rsa(RsaSigner::test_key())))
+        .signing_key(SigningKey::Rsa(RsaSigner::test_key())))
     .await;
     settle(&rsa, rsa.send(EventKind::ContactCreate).expect("sent")[0]).await;
 
@@ -617,7 +620,7 @@ fn a_simulator_outside_a_runtime_is_refused_and_events_can_be_sent_from_any_thre
         .build()
         .expect("runtime");
     let sim = runtime
-        .block_on(Simulator::start(config.with_policy(PolicyName::None)))
+        .block_on(Simulator::start(config.retry_policy(PolicyName::None)))
         .expect("starts");
     // From this (non-runtime) thread: the delivery runs on the simulator's runtime.
     let id = sim.send(EventKind::ContactCreate).expect("sent")[0];

@@ -280,7 +280,7 @@ async fn run(options: ServeOptions) -> Result<(), String> {
                     .as_deref()
                     .ok_or("(g) and (h) need --redis URL")?;
                 let journal =
-                    RedisJournal::open(url, RedisJournalConfig::with_prefix("ghl-bench:"))
+                    RedisJournal::open(url, RedisJournalConfig::default().key_prefix("ghl-bench:"))
                         .map_err(|e| e.to_string())?;
                 journal.check().await.map_err(|e| e.to_string())?;
                 Arc::new(BenchJournal::Redis(Arc::new(journal)))

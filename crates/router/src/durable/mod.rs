@@ -21,9 +21,8 @@ pub use workers::Workers;
 /// time, in arrival order.
 pub type OrderKey = Arc<dyn Fn(&Delivery) -> Option<String> + Send + Sync>;
 
-/// How the workers of durable mode run.
-///
-/// Durable mode: ack fast, process later.
+/// How the workers of durable mode run: the edge acknowledges once a delivery is journaled,
+/// the workers handle it later.
 ///
 /// ```text
 /// HTTP edge:  read body -> verify -> identify -> append to the journal (dedupe on its key) -> 200
@@ -231,6 +230,13 @@ pub(crate) struct Durable {
 
 impl Durable {
     pub(crate) fn new(journal: Arc<dyn Journal>, config: DurableConfig) -> Self {
+        // The setters' bounds, for fields set directly.
+        let config = DurableConfig {
+            concurrency: config.concurrency.max(1),
+            max_attempts: config.max_attempts.max(1),
+            max_backoff: config.max_backoff.max(config.backoff),
+            ..config
+        };
         let appended = Arc::new(Notify::new());
         // Appends of other replicas wake these workers too, where the engine can tell.
         journal.wake_on_appends(Arc::clone(&appended));

@@ -201,7 +201,7 @@ impl Admission {
     }
 
     fn is_full(&self) -> bool {
-        self.open() >= self.shared.config.max_connections_limit()
+        self.open() >= self.shared.config.connection_cap()
     }
 
     fn has_evictable(&self) -> bool {
@@ -234,7 +234,7 @@ impl Admission {
     /// The least useful connections, a batch of them: waiting longest for a head or idle
     /// longest. A batch (1/64 of the cap, 1 to 64) keeps the search cheap at the cap.
     fn choose_victims(&self) -> Vec<(u64, Arc<Activity>)> {
-        let batch = (self.shared.config.max_connections_limit() / 64).clamp(1, 64);
+        let batch = (self.shared.config.connection_cap() / 64).clamp(1, 64);
         let mut candidates: Vec<(Instant, u64, Arc<Activity>)> = self
             .table()
             .connections
@@ -287,7 +287,7 @@ impl Admission {
     }
 
     fn pressure_changed(&self) {
-        let step = pressure_step(self.open(), self.shared.config.max_connections_limit());
+        let step = pressure_step(self.open(), self.shared.config.connection_cap());
         self.shared.pressure.send_if_modified(|current| {
             let changed = *current != step;
             *current = step;
@@ -379,8 +379,8 @@ impl Admitted {
         let mut pressure = shared.pressure.subscribe();
         let io = TokioIo::new(Watched::new(stream, activity.clone()));
         let connection = http1::Builder::new()
-            .max_header_size(config.max_header_bytes_limit())
-            .max_headers(config.max_headers_limit())
+            .max_header_size(config.max_header_bytes.max(1))
+            .max_headers(config.max_headers.max(1))
             .serve_connection(io, Tracked::new(service, activity.clone()));
         let mut connection = std::pin::pin!(connection);
         let mut tightest: Option<(Instant, Duration, Duration)> = None;

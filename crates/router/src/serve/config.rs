@@ -20,10 +20,10 @@ const FALLBACK_MAX_CONNECTIONS: usize = 1024;
 /// Above this share of the connection cap (one half) the head and idle timeouts tighten.
 pub const PRESSURE_SHARE: (usize, usize) = (1, 2);
 
-/// The head timeout at a full server (see [`ServeConfig::loaded_header_read_timeout`]).
+/// The head timeout at a full server (see [`ServeConfig`]'s `loaded_header_read_timeout`).
 pub const DEFAULT_LOADED_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The idle timeout at a full server (see [`ServeConfig::loaded_idle_timeout`]).
+/// The idle timeout at a full server (see [`ServeConfig`]'s `loaded_idle_timeout`).
 pub const DEFAULT_LOADED_IDLE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The largest request head (request line and headers) accepted: 16 KiB. Past it the request
@@ -36,8 +36,8 @@ pub const DEFAULT_MAX_HEADERS: usize = 100;
 /// How long requests in flight may run once shutdown is asked for, by default.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// The limits of [`serve_with`](super::serve_with). [`Default`] is safe for a public URL;
-/// each setter documents its default.
+/// The limits of [`serve_with`](super::serve_with). [`Default`] is safe for a public URL; each
+/// field documents its default, and has a setter of its name.
 ///
 /// The body read timeout is not here: it belongs to the service
 /// ([`WebhookRouter::body_timeout`](crate::WebhookRouter::body_timeout), default 30 s, answered
@@ -50,18 +50,43 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// let config = ServeConfig::default()
 ///     .header_read_timeout(Duration::from_secs(5))
 ///     .max_connections(256);
-/// assert_eq!(config.max_connections_limit(), 256);
+/// assert_eq!(config.max_connections, 256);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServeConfig {
-    header_read_timeout: Duration,
-    idle_timeout: Duration,
-    loaded_header_read_timeout: Duration,
-    loaded_idle_timeout: Duration,
-    max_connections: usize,
-    max_header_bytes: usize,
-    max_headers: usize,
-    shutdown_grace: Duration,
+    /// How long a client has to send a complete request head (default 10 s): counted from the
+    /// accept for a connection's first request, and from the first byte of each later one.
+    /// Past it the connection is closed without an answer (no request was read to answer).
+    pub header_read_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request (default 60 s); past it
+    /// the connection is closed cleanly.
+    pub idle_timeout: Duration,
+    /// The head timeout once the server is full (default 2 s, never more than
+    /// `header_read_timeout`). Above half the connection cap the head timeout shrinks in steps
+    /// from `header_read_timeout` towards this, so that connections that dribble their heads
+    /// free their slots sooner the fuller the server is.
+    pub loaded_header_read_timeout: Duration,
+    /// The idle keep-alive timeout once the server is full (default 1 s, never more than
+    /// `idle_timeout`); it tightens above half the cap as the head timeout does.
+    pub loaded_idle_timeout: Duration,
+    /// How many connections are served at once (at least 1). The default follows the
+    /// process's open-file limit: see [`default_max_connections`].
+    ///
+    /// At the cap a new connection is still admitted: the server closes the least useful
+    /// connections to make room, those waiting longest for their request head or idle the
+    /// longest between requests, never one whose request is being served. Only when every
+    /// connection is serving a request do new ones wait in the kernel's listen backlog.
+    pub max_connections: usize,
+    /// The largest request head (request line and headers) in bytes (default 16 KiB, at least
+    /// 1); larger heads are answered `431` and the connection closed.
+    pub max_header_bytes: usize,
+    /// The most header fields in one request (default 100, at least 1); more are answered
+    /// `431`.
+    pub max_headers: usize,
+    /// How long requests in flight may run once shutdown is asked for (default 30 s); past it
+    /// their connections are dropped unanswered, so HighLevel retries them.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ServeConfig {
@@ -80,124 +105,77 @@ impl Default for ServeConfig {
 }
 
 impl ServeConfig {
-    /// How long a client has to send a complete request head (default 10 s): counted from the
-    /// accept for a connection's first request, and from the first byte of each later one.
-    /// Past it the connection is closed without an answer (no request was read to answer).
+    /// Sets `header_read_timeout` (see the field).
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout;
         self
     }
 
-    /// How long a kept-alive connection may wait for its next request (default 60 s); past it
-    /// the connection is closed cleanly.
+    /// Sets `idle_timeout` (see the field).
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = timeout;
         self
     }
 
-    /// The head timeout once the server is full (default 2 s, never more than
-    /// [`header_read_timeout`](Self::header_read_timeout)). Above half the connection cap the
-    /// head timeout shrinks in steps from `header_read_timeout` towards this, so that
-    /// connections that dribble their heads free their slots sooner the fuller the server is.
+    /// Sets `loaded_header_read_timeout` (see the field).
     pub fn loaded_header_read_timeout(mut self, timeout: Duration) -> Self {
         self.loaded_header_read_timeout = timeout;
         self
     }
 
-    /// The idle keep-alive timeout once the server is full (default 1 s, never more than
-    /// [`idle_timeout`](Self::idle_timeout)); it tightens above half the cap as the head
-    /// timeout does.
+    /// Sets `loaded_idle_timeout` (see the field).
     pub fn loaded_idle_timeout(mut self, timeout: Duration) -> Self {
         self.loaded_idle_timeout = timeout;
         self
     }
 
-    /// How many connections are served at once (at least 1). The default follows the
-    /// process's open-file limit: see [`default_max_connections`].
-    ///
-    /// At the cap a new connection is still admitted: the server closes the least useful
-    /// connections to make room, those waiting longest for their request head or idle the
-    /// longest between requests, never one whose request is being served. Only when every
-    /// connection is serving a request do new ones wait in the kernel's listen backlog.
+    /// Sets `max_connections` (see the field), at least 1.
     pub fn max_connections(mut self, max: usize) -> Self {
         self.max_connections = max.max(1);
         self
     }
 
-    /// The largest request head (request line and headers) in bytes (default 16 KiB); larger
-    /// heads are answered `431` and the connection closed.
+    /// Sets `max_header_bytes` (see the field), at least 1.
     pub fn max_header_bytes(mut self, bytes: usize) -> Self {
         self.max_header_bytes = bytes.max(1);
         self
     }
 
-    /// The most header fields in one request (default 100); more are answered `431`.
+    /// Sets `max_headers` (see the field), at least 1.
     pub fn max_headers(mut self, count: usize) -> Self {
         self.max_headers = count.max(1);
         self
     }
 
-    /// How long requests in flight may run once shutdown is asked for (default 30 s); past it
-    /// their connections are dropped unanswered, so HighLevel retries them.
+    /// Sets `shutdown_grace` (see the field).
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
         self.shutdown_grace = grace;
         self
     }
 
-    /// The header read timeout in force.
-    pub fn header_read_timeout_limit(&self) -> Duration {
-        self.header_read_timeout
-    }
-
-    /// The idle keep-alive timeout in force.
-    pub fn idle_timeout_limit(&self) -> Duration {
-        self.idle_timeout
-    }
-
-    /// The head timeout in force at a full server (at most the header read timeout).
-    pub fn loaded_header_read_timeout_limit(&self) -> Duration {
-        self.loaded_header_read_timeout
-            .min(self.header_read_timeout)
-    }
-
-    /// The idle timeout in force at a full server (at most the idle timeout).
-    pub fn loaded_idle_timeout_limit(&self) -> Duration {
-        self.loaded_idle_timeout.min(self.idle_timeout)
-    }
-
     /// The head and idle timeouts for a server with `open` connections: the configured ones
     /// up to half the cap, then shrinking in eight steps over the upper half towards the
-    /// loaded ones, reached at the cap.
+    /// loaded ones (never above the configured ones), reached at the cap.
     pub fn timeouts_at(&self, open: usize) -> (Duration, Duration) {
-        let step = pressure_step(open, self.max_connections);
+        let step = pressure_step(open, self.connection_cap());
         (
             tighten(
                 self.header_read_timeout,
-                self.loaded_header_read_timeout_limit(),
+                self.loaded_header_read_timeout
+                    .min(self.header_read_timeout),
                 step,
             ),
-            tighten(self.idle_timeout, self.loaded_idle_timeout_limit(), step),
+            tighten(
+                self.idle_timeout,
+                self.loaded_idle_timeout.min(self.idle_timeout),
+                step,
+            ),
         )
     }
 
-    /// The connection limit in force.
-    pub fn max_connections_limit(&self) -> usize {
-        self.max_connections
-    }
-
-    /// The request head size limit in force, bytes.
-    pub fn max_header_bytes_limit(&self) -> usize {
-        self.max_header_bytes
-    }
-
-    /// The header count limit in force.
-    pub fn max_headers_limit(&self) -> usize {
-        self.max_headers
-    }
-
-    /// The shutdown grace period in force.
-    pub fn shutdown_grace_limit(&self) -> Duration {
-        self.shutdown_grace
+    /// The connection cap in force: `max_connections`, at least 1.
+    pub(crate) fn connection_cap(&self) -> usize {
+        self.max_connections.max(1)
     }
 }
 
@@ -267,28 +245,39 @@ mod tests {
     #[test]
     fn the_defaults_are_the_documented_values() {
         let config = ServeConfig::default();
-        assert_eq!(config.header_read_timeout_limit(), Duration::from_secs(10));
-        assert_eq!(config.idle_timeout_limit(), Duration::from_secs(60));
-        assert_eq!(config.max_connections_limit(), default_max_connections());
-        assert_eq!(
-            config.loaded_header_read_timeout_limit(),
-            Duration::from_secs(2)
-        );
-        assert_eq!(config.loaded_idle_timeout_limit(), Duration::from_secs(1));
-        assert_eq!(config.max_header_bytes_limit(), 16 * 1024);
-        assert_eq!(config.max_headers_limit(), 100);
-        assert_eq!(config.shutdown_grace_limit(), Duration::from_secs(30));
+        assert_eq!(config.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(config.idle_timeout, Duration::from_secs(60));
+        assert_eq!(config.max_connections, default_max_connections());
+        assert_eq!(config.loaded_header_read_timeout, Duration::from_secs(2));
+        assert_eq!(config.loaded_idle_timeout, Duration::from_secs(1));
+        assert_eq!(config.max_header_bytes, 16 * 1024);
+        assert_eq!(config.max_headers, 100);
+        assert_eq!(config.shutdown_grace, Duration::from_secs(30));
     }
 
     #[test]
-    fn limits_below_their_floor_are_raised_to_it() {
+    fn limits_below_their_floor_are_raised_to_it_set_or_written() {
         let config = ServeConfig::default()
             .max_connections(0)
             .max_header_bytes(0)
             .max_headers(0);
-        assert_eq!(config.max_connections_limit(), 1);
-        assert_eq!(config.max_header_bytes_limit(), 1);
-        assert_eq!(config.max_headers_limit(), 1);
+        assert_eq!(config.max_connections, 1);
+        assert_eq!(config.max_header_bytes, 1);
+        assert_eq!(config.max_headers, 1);
+        let written = ServeConfig {
+            max_connections: 0,
+            ..ServeConfig::default()
+        };
+        assert_eq!(written.connection_cap(), 1);
+        // Loaded timeouts above the relaxed ones never loosen a full server.
+        let loose = ServeConfig::default()
+            .max_connections(10)
+            .loaded_header_read_timeout(Duration::from_secs(99))
+            .loaded_idle_timeout(Duration::from_secs(99));
+        assert_eq!(
+            loose.timeouts_at(10),
+            (Duration::from_secs(10), Duration::from_secs(60))
+        );
     }
 
     #[test]

@@ -179,7 +179,7 @@ where
     B::Error: Into<BoxError>,
     F: Future<Output = ()>,
 {
-    let grace = config.shutdown_grace_limit();
+    let grace = config.shutdown_grace;
     let admission = Admission::new(config);
     // Owning the connection tasks lets shutdown drop the ones still busy past the grace
     // period (and dropping this future drops them all).

@@ -182,7 +182,7 @@ pub(crate) async fn postgres_at(location: &str) -> PostgresJournal {
 #[cfg(feature = "redis")]
 pub(crate) fn redis_at(location: &str) -> RedisJournal {
     let (url, prefix) = location.split_once(' ').expect("URL PREFIX");
-    RedisJournal::open(url, RedisJournalConfig::with_prefix(prefix)).expect("open")
+    RedisJournal::open(url, RedisJournalConfig::default().key_prefix(prefix)).expect("open")
 }
 
 fn sqlite_path(dir: &Path, name: &str) -> PathBuf {

@@ -105,6 +105,7 @@ impl Subscription {
 /// a check (every 3 days); flagged again at the next check, it is paused.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct BreakerConfig {
     /// A URL is judged only when it received more than this many attempts in the window.
     pub min_deliveries: u64,
@@ -127,9 +128,36 @@ impl Default for BreakerConfig {
     }
 }
 
+impl BreakerConfig {
+    /// Sets `min_deliveries` (see the field).
+    pub fn min_deliveries(mut self, deliveries: u64) -> Self {
+        self.min_deliveries = deliveries;
+        self
+    }
+
+    /// Sets `min_success_rate` (see the field).
+    pub fn min_success_rate(mut self, rate: f64) -> Self {
+        self.min_success_rate = rate;
+        self
+    }
+
+    /// Sets `window_secs` (see the field).
+    pub fn window_secs(mut self, secs: f64) -> Self {
+        self.window_secs = secs;
+        self
+    }
+
+    /// Sets `check_every_secs` (see the field).
+    pub fn check_every_secs(mut self, secs: f64) -> Self {
+        self.check_every_secs = secs;
+        self
+    }
+}
+
 /// HighLevel's delivery habits, off by default.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct Habits {
     /// Fraction (0.0 to 1.0) of opportunity changes (create, delete, stage, status, value,
     /// assignee) that also fire `OpportunityUpdate` (HighLevel: all of them, 1.0), delivered
@@ -137,6 +165,20 @@ pub struct Habits {
     pub opportunity_pair_ratio: f64,
     /// Fraction (0.0 to 1.0) of deliveries HighLevel sends twice with the same `webhookId`.
     pub duplicate_ratio: f64,
+}
+
+impl Habits {
+    /// Sets `opportunity_pair_ratio` (see the field).
+    pub fn opportunity_pair_ratio(mut self, ratio: f64) -> Self {
+        self.opportunity_pair_ratio = ratio;
+        self
+    }
+
+    /// Sets `duplicate_ratio` (see the field).
+    pub fn duplicate_ratio(mut self, ratio: f64) -> Self {
+        self.duplicate_ratio = ratio;
+        self
+    }
 }
 
 /// The key deliveries are signed with.
@@ -185,10 +227,11 @@ impl SigningKey {
     }
 }
 
-/// Everything the simulator is set up with. Build it in Rust (fields and `with_*`) or read it
-/// from JSON ([`SimulatorConfig::from_json`]); [`SimulatorConfig::validate`] runs before use.
+/// Everything the simulator is set up with. Build it in Rust (`Default` or [`new`](Self::new),
+/// then a setter per field) or read it from JSON ([`SimulatorConfig::from_json`]); [`SimulatorConfig::validate`] runs before use.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct SimulatorConfig {
     /// The app's default webhook URL (INSTALL/UNINSTALL always go there).
     pub webhook_url: Option<String>,
@@ -264,43 +307,61 @@ impl SimulatorConfig {
         self
     }
 
-    /// Follows this retry policy.
-    pub fn with_policy(mut self, policy: PolicyName) -> Self {
+    /// Sets `retry_policy` (see the field).
+    pub fn retry_policy(mut self, policy: PolicyName) -> Self {
         self.retry_policy = policy;
         self
     }
 
-    /// Runs at this time scale (real seconds per simulated second).
-    pub fn with_time_scale(mut self, scale: f64) -> Self {
+    /// Sets `time_scale` (see the field).
+    pub fn time_scale(mut self, scale: f64) -> Self {
         self.time_scale = scale;
         self
     }
 
-    /// Waits at most this long (real time) for each answer.
-    pub fn with_attempt_timeout(mut self, timeout: Duration) -> Self {
-        self.attempt_timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+    /// Sets `attempt_timeout_ms` (see the field).
+    pub fn attempt_timeout_ms(mut self, ms: u64) -> Self {
+        self.attempt_timeout_ms = ms;
         self
     }
 
-    /// Uses these breaker thresholds.
-    pub fn with_breaker(mut self, breaker: BreakerConfig) -> Self {
+    /// Sets `retention_days` (see the field).
+    pub fn retention_days(mut self, days: f64) -> Self {
+        self.retention_days = days;
+        self
+    }
+
+    /// Sets `breaker` (see the field).
+    pub fn breaker(mut self, breaker: BreakerConfig) -> Self {
         self.breaker = breaker;
         self
     }
 
-    /// Uses these habits.
-    pub fn with_habits(mut self, habits: Habits) -> Self {
+    /// Sets `habits` (see the field).
+    pub fn habits(mut self, habits: Habits) -> Self {
         self.habits = habits;
         self
     }
 
-    /// Signs with this key.
-    pub fn with_signing_key(mut self, key: SigningKey) -> Self {
+    /// Sets `app_id` (see the field).
+    pub fn app_id(mut self, id: impl Into<String>) -> Self {
+        self.app_id = id.into();
+        self
+    }
+
+    /// Sets `version_id` (see the field).
+    pub fn version_id(mut self, id: impl Into<String>) -> Self {
+        self.version_id = id.into();
+        self
+    }
+
+    /// Sets `signing_key` (see the field).
+    pub fn signing_key(mut self, key: SigningKey) -> Self {
         self.signing_key = key;
         self
     }
 
-    /// Allows non-loopback URLs.
+    /// Sets `allow_remote` (see the field).
     pub fn allow_remote(mut self, allow: bool) -> Self {
         self.allow_remote = allow;
         self
@@ -311,8 +372,8 @@ impl SimulatorConfig {
         self.retry_policy.policy(self.time_scale)
     }
 
-    /// The per-attempt timeout.
-    pub fn attempt_timeout(&self) -> Duration {
+    /// How long one attempt waits for an answer.
+    pub(crate) fn attempt_timeout(&self) -> Duration {
         Duration::from_millis(self.attempt_timeout_ms)
     }
 
@@ -421,8 +482,8 @@ mod tests {
     fn out_of_range_numbers_and_unknown_events_are_rejected() {
         let bad = |config: SimulatorConfig| config.validate().expect_err("invalid").to_string();
         let base = SimulatorConfig::new("http://127.0.0.1:9/");
-        assert!(bad(base.clone().with_time_scale(0.0)).contains("time_scale"));
-        assert!(bad(base.clone().with_time_scale(f64::NAN)).contains("time_scale"));
+        assert!(bad(base.clone().time_scale(0.0)).contains("time_scale"));
+        assert!(bad(base.clone().time_scale(f64::NAN)).contains("time_scale"));
         let mut c = base.clone();
         c.habits.duplicate_ratio = 1.5;
         assert!(bad(c).contains("duplicate_ratio"));

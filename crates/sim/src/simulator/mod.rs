@@ -18,7 +18,7 @@
 //!
 //! let config = SimulatorConfig::new("http://127.0.0.1:3000/webhooks")
 //!     .subscribe(EventKind::ContactCreate)
-//!     .with_time_scale(0.0001); // a day of retries in under 9 s
+//!     .time_scale(0.0001); // a day of retries in under 9 s
 //! let sim = Simulator::start(config).await?;
 //! let ids = sim.send(EventKind::ContactCreate)?;
 //! let delivery = sim.wait_settled(ids[0], Duration::from_secs(30)).await?;

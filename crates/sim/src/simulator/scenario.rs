@@ -212,19 +212,19 @@ impl Scenario {
         let phase = self.duration_secs / self.time_scale;
         let b = &self.breaker;
         let mut config = SimulatorConfig::new(to)
-            .with_policy(self.retry_policy)
-            .with_time_scale(self.time_scale)
-            .with_breaker(BreakerConfig {
+            .retry_policy(self.retry_policy)
+            .time_scale(self.time_scale)
+            .breaker(BreakerConfig {
                 min_deliveries: b.min_deliveries.unwrap_or(100),
                 min_success_rate: b.min_success_rate.unwrap_or(0.9),
                 window_secs: b.window_secs.unwrap_or(phase / 3.0),
                 check_every_secs: b.check_every_secs.unwrap_or(phase / 3.0),
             })
-            .with_habits(Habits {
+            .habits(Habits {
                 opportunity_pair_ratio: self.pairing_ratio,
                 duplicate_ratio: self.duplicate_ratio,
             })
-            .with_signing_key(key)
+            .signing_key(key)
             .allow_remote(allow_remote);
         config.attempt_timeout_ms = self.attempt_timeout_ms;
         let mut kinds: Vec<EventKind> = self

@@ -56,12 +56,10 @@ impl RedisJournalConfig {
     /// The key prefix unless another is set.
     pub const DEFAULT_PREFIX: &'static str = "ghl-webhooks:journal:";
 
-    /// The default settings with another key prefix.
-    pub fn with_prefix(prefix: impl Into<String>) -> Self {
-        Self {
-            key_prefix: prefix.into(),
-            ..Self::default()
-        }
+    /// The prefix of every key of this journal: one per app, and per journal of an app.
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.key_prefix = prefix.into();
+        self
     }
 
     /// The stream's consumer group: the same for every replica of one app.
@@ -75,7 +73,9 @@ impl RedisJournalConfig {
     /// ```
     /// use ghl_webhook_router::journal::RedisJournalConfig;
     ///
-    /// let config = RedisJournalConfig::with_prefix("my-app:journal:").consumer("replica-1");
+    /// let config = RedisJournalConfig::default()
+    ///     .key_prefix("my-app:journal:")
+    ///     .consumer("replica-1");
     /// assert_eq!(config.consumer, "replica-1");
     /// ```
     pub fn consumer(mut self, consumer: impl Into<String>) -> Self {
@@ -98,8 +98,6 @@ impl RedisJournalConfig {
 
 /// The durable journal on Redis Streams, shared by every replica that opens it with the same
 /// URL and key prefix. Needs the `redis` cargo feature.
-///
-/// The Redis journal: durable mode for several receiver replicas sharing one Redis.
 ///
 /// Every replica appends to, and leases from, the same journal: a delivery acknowledged by
 /// one replica may be handled by a worker of another, each entry by one worker at a time, and
