@@ -225,6 +225,73 @@ fn a_failed_transaction_fails_every_caller_in_it_and_writes_nothing() {
 }
 
 #[test]
+fn a_batch_of_settlements_commits_whole_or_not_at_all() {
+    use ghl_webhook_router::journal::{EntryState, LeaseToken, Settlement};
+    let dir = Scratch::new();
+    // The writer's transactions take at most two operations: a batch of settlements is one.
+    let journal = SqliteJournal::open_with(dir.path(), SqliteConfig::default().max_batch(2))
+        .expect("open the journal");
+    // A trigger that makes completing one key fail: the batch it is in must not commit.
+    dir.sql(
+        "CREATE TRIGGER poison BEFORE UPDATE ON entries \
+         WHEN NEW.key = 'poison' AND NEW.state = 'done' \
+         BEGIN SELECT RAISE(ABORT, 'poisoned by the test'); END;",
+    );
+    let rt = runtime();
+    rt.block_on(async {
+        for key in ["a", "b", "poison", "c", "d", "e"] {
+            journal.append(entry(key)).await.unwrap();
+        }
+        let mut tokens = std::collections::HashMap::new();
+        for leased in journal.lease(10, LONG).await.unwrap() {
+            tokens.insert(leased.entry.key.clone(), leased.token);
+        }
+        let complete = |key: &str| (tokens[key].clone(), Settlement::Complete);
+
+        let poisoned = [complete("a"), complete("b"), complete("poison")];
+        let commits = journal.commits();
+        let results = journal.settle_many(&poisoned).await;
+        assert_eq!(results.len(), 3);
+        for result in &results {
+            assert!(matches!(result, Err(JournalError::Engine(_))), "{result:?}");
+        }
+        assert_eq!(journal.commits(), commits, "nothing committed");
+        for key in ["a", "b", "poison"] {
+            let state = journal.get(key).await.unwrap().unwrap().state;
+            assert_eq!(state, EntryState::InProgress, "{key} still leased");
+        }
+
+        // A lost lease fails its own settlement only; the rest commit together, once.
+        let batch = [
+            complete("a"),
+            complete("b"),
+            (LeaseToken::new("c", 999), Settlement::Complete),
+            complete("d"),
+            (tokens["e"].clone(), Settlement::Release),
+        ];
+        let commits = journal.commits();
+        let results = journal.settle_many(&batch).await;
+        assert_eq!(journal.commits(), commits + 1, "one commit for the batch");
+        assert!(results[0].is_ok() && results[1].is_ok() && results[3].is_ok());
+        assert!(matches!(&results[2], Err(JournalError::LeaseLost(key)) if key == "c"));
+        assert!(results[4].is_ok());
+        for (key, state) in [
+            ("a", EntryState::Done),
+            ("b", EntryState::Done),
+            ("c", EntryState::InProgress),
+            ("d", EntryState::Done),
+            ("e", EntryState::Pending),
+        ] {
+            assert_eq!(
+                journal.get(key).await.unwrap().unwrap().state,
+                state,
+                "{key}"
+            );
+        }
+    });
+}
+
+#[test]
 fn synchronous_normal_journals_work_the_same() {
     let dir = Scratch::new();
     let config = SqliteConfig::default().synchronous(Synchronous::Normal);

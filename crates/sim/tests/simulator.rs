@@ -421,12 +421,10 @@ async fn a_failed_resend_of_an_exhausted_delivery_starts_no_retry_cycle() {
     );
 }
 
-#[tokio::test]
-async fn the_breaker_warns_then_pauses_a_failing_url_and_resumes_when_re_enabled() {
-    let receiver = Receiver::always(500).await;
-    let url = receiver.url("/");
-    // Checks every second (real), judging more than 50 deliveries at under 90% success.
-    let sim = sim(SimulatorConfig::new(&url)
+/// ContactCreate to `url`, no retries, and a breaker that checks every simulated 1,000 s (a
+/// real second), judging more than 50 deliveries at under 90% success.
+fn breaker_config(url: &str) -> SimulatorConfig {
+    SimulatorConfig::new(url)
         .subscribe(EventKind::ContactCreate)
         .retry_policy(PolicyName::None)
         .time_scale(0.001)
@@ -436,8 +434,14 @@ async fn the_breaker_warns_then_pauses_a_failing_url_and_resumes_when_re_enabled
                 .min_success_rate(0.9)
                 .window_secs(1000.0)
                 .check_every_secs(1000.0),
-        ))
-    .await;
+        )
+}
+
+#[tokio::test]
+async fn the_breaker_warns_then_pauses_a_failing_url_and_resumes_when_re_enabled() {
+    let receiver = Receiver::always(500).await;
+    let url = receiver.url("/");
+    let sim = sim(breaker_config(&url)).await;
     let burst = |n: usize| {
         for _ in 0..n {
             sim.send(EventKind::ContactCreate).expect("sent");
@@ -484,18 +488,7 @@ async fn the_breaker_leaves_a_url_alone_at_the_minimum_or_above_the_rate() {
     // 50 failures: not more than the minimum. Then 95% success over 200: above the rate.
     let receiver = Receiver::always(500).await;
     let url = receiver.url("/");
-    let sim = sim(SimulatorConfig::new(&url)
-        .subscribe(EventKind::ContactCreate)
-        .retry_policy(PolicyName::None)
-        .time_scale(0.001)
-        .breaker(
-            BreakerConfig::default()
-                .min_deliveries(50)
-                .min_success_rate(0.9)
-                .window_secs(1000.0)
-                .check_every_secs(1000.0),
-        ))
-    .await;
+    let sim = sim(breaker_config(&url)).await;
     for _ in 0..50 {
         sim.send(EventKind::ContactCreate).expect("sent");
     }

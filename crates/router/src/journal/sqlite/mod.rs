@@ -329,6 +329,28 @@ impl Journal for SqliteJournal {
         }))
     }
 
+    /// One transaction for the whole batch: it commits whole or not at all.
+    fn settle_many<'a>(
+        &'a self,
+        batch: &'a [(LeaseToken, Settlement)],
+    ) -> BoxFuture<'a, Vec<Result<(), JournalError>>> {
+        Box::pin(async move {
+            let closed = || batch.iter().map(|_| Err(JournalError::Closed)).collect();
+            if self.closed.load(Ordering::SeqCst) {
+                return closed();
+            }
+            let (reply, answer) = oneshot::channel();
+            let op = WriteOp::SettleMany {
+                batch: batch.to_vec(),
+                reply,
+            };
+            if self.writer.send(WriteMsg::Op(op)).is_err() {
+                return closed();
+            }
+            answer.await.unwrap_or_else(|_| closed())
+        })
+    }
+
     fn stats(&self) -> BoxFuture<'_, Result<Stats, JournalError>> {
         Box::pin(self.read(|reply| ReadOp::Stats { reply }))
     }

@@ -26,6 +26,11 @@ pub(super) enum WriteOp {
         how: Settlement,
         reply: Reply<()>,
     },
+    /// Several settlements in one transaction: all commit or none does.
+    SettleMany {
+        batch: Vec<(LeaseToken, Settlement)>,
+        reply: oneshot::Sender<Vec<Result<(), JournalError>>>,
+    },
     Replay {
         selector: ReplaySelector,
         reply: Reply<usize>,
@@ -75,6 +80,21 @@ pub(super) fn answer_failed<T: Send + 'static>(reply: Reply<T>) -> Answer {
     answer(reply, Err(JournalError::Closed))
 }
 
+/// Answers a caller of several settlements: with `results` if the transaction committed,
+/// else with the transaction's error for each of the `count`.
+fn answer_each(
+    reply: oneshot::Sender<Vec<Result<(), JournalError>>>,
+    results: Vec<Result<(), JournalError>>,
+    count: usize,
+) -> Answer {
+    Box::new(move |failure| {
+        let _ = reply.send(match failure {
+            None => results,
+            Some(failure) => (0..count).map(|_| Err(failure.for_caller())).collect(),
+        });
+    })
+}
+
 /// Splits an operation's outcome into its answer and, on a SQLite error, the error that
 /// aborts the transaction.
 pub(super) fn outcome<T: Send + 'static>(
@@ -97,6 +117,16 @@ impl WriteOp {
                 reply,
             } => outcome(reply, lease(tx, max, lease_for, now)),
             WriteOp::Settle { token, how, reply } => outcome(reply, settle(tx, &token, &how, now)),
+            WriteOp::SettleMany { batch, reply } => {
+                let settled: rusqlite::Result<Vec<_>> = batch
+                    .iter()
+                    .map(|(token, how)| settle(tx, token, how, now))
+                    .collect();
+                match settled {
+                    Ok(results) => (answer_each(reply, results, batch.len()), None),
+                    Err(err) => (answer_each(reply, Vec::new(), batch.len()), Some(err)),
+                }
+            }
             WriteOp::Replay { selector, reply } => outcome(reply, replay(tx, &selector, now)),
             WriteOp::Delete {
                 older_than,
@@ -115,7 +145,10 @@ impl WriteOp {
     /// guarantees allow, and the next durable commit flushes them with it (the WAL is written
     /// in order), so they share the appends' `fsync` instead of paying their own.
     fn needs_flush(&self) -> bool {
-        !matches!(self, WriteOp::Lease { .. } | WriteOp::Settle { .. })
+        !matches!(
+            self,
+            WriteOp::Lease { .. } | WriteOp::Settle { .. } | WriteOp::SettleMany { .. }
+        )
     }
 
     /// The answer of an operation not run because its transaction failed before it.
@@ -124,6 +157,7 @@ impl WriteOp {
             WriteOp::Append { reply, .. } => answer_failed(reply),
             WriteOp::Lease { reply, .. } => answer_failed(reply),
             WriteOp::Settle { reply, .. } => answer_failed(reply),
+            WriteOp::SettleMany { batch, reply } => answer_each(reply, Vec::new(), batch.len()),
             WriteOp::Replay { reply, .. }
             | WriteOp::Delete { reply, .. }
             | WriteOp::DropBodies { reply, .. } => answer_failed(reply),
