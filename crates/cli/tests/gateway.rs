@@ -623,3 +623,93 @@ fn order_by_forwards_one_at_a_time_per_value_in_arrival_order() {
     }
     drop(gateway);
 }
+
+/// A private CA and a certificate for 127.0.0.1 signed by it, as PEM files in `dir`: the CA's
+/// certificate, the app's certificate and the app's key.
+fn private_ca(dir: &std::path::Path) -> [std::path::PathBuf; 3] {
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "ghl-webhooks TEST-ONLY CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca, rcgen::KeyPair::generate().expect("a key"))
+        .expect("the CA");
+    let app_key = rcgen::KeyPair::generate().expect("a key");
+    let app = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .expect("app params")
+        .signed_by(&app_key, &ca)
+        .expect("the app's certificate");
+    let paths = [dir.join("ca.pem"), dir.join("app.pem"), dir.join("app.key")];
+    for (path, pem) in paths
+        .iter()
+        .zip([ca.as_ref().pem(), app.pem(), app_key.serialize_pem()])
+    {
+        std::fs::write(path, pem).expect("write a PEM file");
+    }
+    paths
+}
+
+#[test]
+fn an_https_app_gets_every_forward_once_its_ca_is_trusted_and_none_before() {
+    if !available() {
+        return;
+    }
+    let dir = scratch("https");
+    let [ca, cert, key] = private_ca(&dir);
+    let (cert, key) = (cert.to_string_lossy(), key.to_string_lossy());
+    let app = Downstream::start(
+        App::Python,
+        SECRET,
+        &dir.join("python.jsonl"),
+        &["--tls-cert", &cert, "--tls-key", &key],
+    );
+    assert!(app.url("hooks").starts_with("https://127.0.0.1:"));
+
+    // The public roots alone: the app's certificate is refused, no request is sent, and the
+    // deliveries end as dead letters after their attempts.
+    let settings = config(
+        &dir,
+        &app.url("hooks"),
+        SECRET,
+        "max_attempts = 2\nbackoff = \"50ms\"\nmax_backoff = \"100ms\"\n",
+    );
+    let gateway = Gateway::start(&settings, &[]);
+    let (acked, _) = send(
+        &gateway.url,
+        &ids("untrusted", 3),
+        |_| 1,
+        3,
+        RetryPolicy::none(),
+    );
+    assert_eq!(acked.len(), 3, "the edge acknowledges once journaled");
+    wait_for("three dead letters", Duration::from_secs(30), || {
+        stats(&dir)["dead"] == 3
+    });
+    let (_, log) = gateway.terminate();
+    assert!(log.contains("UnknownIssuer"), "the log says why: {log}");
+    assert!(records(&app.records).is_empty(), "nothing got through");
+
+    // With the CA in `tls_ca_file`: every forward arrives over https, verified, exact.
+    let settings = config(
+        &dir,
+        &app.url("hooks"),
+        SECRET,
+        &format!("tls_ca_file = \"{}\"\n", ca.display()),
+    );
+    let gateway = Gateway::start(&settings, &[]);
+    let sent = ids("trusted", 10);
+    let (acked, digests) = send(&gateway.url, &sent, |_| 1, 5, RetryPolicy::none());
+    assert_eq!(acked.len(), 10);
+    wait_for("ten forwards over https", Duration::from_secs(30), || {
+        accepted(&app.records).len() == 10
+    });
+    for record in records(&app.records) {
+        let id = record["id"].as_str().expect("id");
+        assert_eq!(record["ok"], true, "{record}");
+        assert_eq!(
+            record["sha256"].as_str(),
+            digests.get(id).map(String::as_str),
+            "the exact bytes"
+        );
+    }
+    drop(gateway);
+}

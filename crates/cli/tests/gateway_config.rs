@@ -109,11 +109,79 @@ fn bad_urls_are_named_with_the_fix() {
         "`target` in",
         "http://",
     );
-    let toml = valid(&dir).replace("http://127.0.0.1:3000/hooks", "https://app.example/hooks");
+    let toml = valid(&dir).replace("http://127.0.0.1:3000/hooks", "https://");
     refused(
         &run(&dir, &["gateway", "check"], &toml, &[]),
         "`target` in",
-        "http:// URL on the private network",
+        "https://app.example/webhooks",
+    );
+}
+
+#[test]
+fn an_https_target_with_a_ca_file_is_accepted() {
+    let dir = scratch("https-ok");
+    let ca = rcgen::generate_simple_self_signed(vec!["ca.test".into()]).expect("a certificate");
+    std::fs::write(dir.join("ca.pem"), ca.cert.pem()).expect("write the CA");
+    let toml = valid(&dir).replace("http://127.0.0.1:3000/hooks", "https://app.example/hooks")
+        + &format!("tls_ca_file = \"{}\"\n", dir.join("ca.pem").display());
+    let output = run(&dir, &["gateway", "check"], &toml, &[]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        stdout.contains("default target: https://app.example/hooks"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_ca_file_that_is_missing_empty_or_not_pem_is_named() {
+    let dir = scratch("bad-ca");
+    let with_ca = |path: &Path| valid(&dir) + &format!("tls_ca_file = \"{}\"\n", path.display());
+    let missing = dir.join("missing.pem");
+    refused(
+        &run(&dir, &["gateway", "check"], &with_ca(&missing), &[]),
+        "`tls_ca_file` in",
+        "cannot read it",
+    );
+    let key_only = dir.join("key.pem");
+    let key = rcgen::KeyPair::generate().expect("a key");
+    std::fs::write(&key_only, key.serialize_pem()).expect("write");
+    refused(
+        &run(&dir, &["gateway", "check"], &with_ca(&key_only), &[]),
+        "`tls_ca_file` in",
+        "no PEM certificate",
+    );
+    let broken = dir.join("broken.pem");
+    std::fs::write(
+        &broken,
+        "-----BEGIN CERTIFICATE-----\n!!!not base64!!!\n-----END CERTIFICATE-----\n",
+    )
+    .expect("write");
+    refused(
+        &run(&dir, &["gateway", "check"], &with_ca(&broken), &[]),
+        "`tls_ca_file` in",
+        "malformed",
+    );
+    let garbage = dir.join("garbage.pem");
+    std::fs::write(
+        &garbage,
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .expect("write");
+    refused(
+        &run(&dir, &["gateway", "check"], &with_ca(&garbage), &[]),
+        "`tls_ca_file` in",
+        "not a usable CA certificate",
+    );
+    refused(
+        &run(
+            &dir,
+            &["gateway", "check"],
+            &valid(&dir),
+            &[("GHL_GATEWAY_TLS_CA_FILE", "")],
+        ),
+        "GHL_GATEWAY_TLS_CA_FILE",
+        "it is empty",
     );
 }
 

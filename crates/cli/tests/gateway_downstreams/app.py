@@ -3,16 +3,18 @@
 
     python app.py --port 0 --secret whsec_... --records FILE [--fail-ratio 0.3]
                   [--status 410] [--retry-after 2] [--delay SECONDS]
+                  [--tls-cert CERT.pem --tls-key KEY.pem]
 
 Prints `listening on PORT` first. A request that does not verify is answered 401 and
 recorded with "ok": false; one that verifies is answered 500 with probability --fail-ratio,
 else --status (default 204), and recorded with the status it got (before the answer,
-which --delay holds back).
+which --delay holds back). With --tls-cert and --tls-key it serves https.
 """
 import argparse
 import hashlib
 import json
 import random
+import ssl
 import sys
 import threading
 import time
@@ -30,6 +32,8 @@ def main():
     parser.add_argument("--status", type=int, default=204)
     parser.add_argument("--retry-after", default=None)
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--tls-cert", default=None)
+    parser.add_argument("--tls-key", default=None)
     args = parser.parse_args()
     webhook = Webhook(args.secret)
     lock = threading.Lock()
@@ -83,6 +87,10 @@ def main():
 
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     print(f"listening on {server.server_address[1]}", flush=True)
     sys.stdout.flush()
     server.serve_forever()

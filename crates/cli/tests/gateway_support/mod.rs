@@ -94,9 +94,14 @@ impl Downstream {
         downstream
     }
 
-    /// `http://127.0.0.1:PORT/PATH`.
+    /// `http://127.0.0.1:PORT/PATH`, or `https://…` when it was started with `--tls-cert`.
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}/{path}", self.port)
+        let scheme = if self.extra.iter().any(|arg| arg == "--tls-cert") {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://127.0.0.1:{}/{path}", self.port)
     }
 
     fn spawn(&mut self) {

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ghl_webhook_router::types::EventKind;
@@ -11,6 +12,7 @@ use http::Uri;
 use serde::Deserialize;
 
 use super::signing::{Secret, SecretError};
+use super::tls;
 use crate::journal_at::{JournalOptions, Target};
 
 /// The value of a route that forwards nothing: the kind is acknowledged and dropped.
@@ -28,6 +30,7 @@ pub(crate) struct FileConfig {
     postgres_schema: Option<String>,
     highlevel_keys: Option<Vec<String>>,
     target: Option<String>,
+    tls_ca_file: Option<String>,
     secrets: Option<Vec<String>>,
     timeout: Option<String>,
     concurrency: Option<u64>,
@@ -86,7 +89,12 @@ pub(crate) const KEYS: &[(&str, &str, &str)] = &[
     (
         "target",
         "GHL_GATEWAY_TARGET",
-        "the app's default URL (http://…), or `drop`",
+        "the app's default URL (http://… or https://…), or `drop`",
+    ),
+    (
+        "tls_ca_file",
+        "GHL_GATEWAY_TLS_CA_FILE",
+        "PEM file of CA certificates trusted for https:// targets, besides the public roots",
     ),
     (
         "secrets",
@@ -207,6 +215,8 @@ pub(crate) struct Settings {
     pub target: Option<Destination>,
     /// Per-kind destinations.
     pub routes: HashMap<EventKind, Destination>,
+    /// The TLS settings of `https://` targets: the public roots and `tls_ca_file`'s.
+    pub tls: Arc<rustls::ClientConfig>,
     /// The signing secrets, newest first.
     pub secrets: Vec<Secret>,
     /// One forward's time limit.
@@ -315,6 +325,7 @@ pub(crate) fn load(
             "postgres_schema" => file.postgres_schema = text,
             "highlevel_keys" => file.highlevel_keys = Some(env_list(value)),
             "target" => file.target = text,
+            "tls_ca_file" => file.tls_ca_file = text,
             "secrets" => file.secrets = Some(env_list(value)),
             "timeout" => file.timeout = text,
             "backoff" => file.backoff = text,
@@ -376,7 +387,7 @@ fn address(origins: &Origins<'_>, key: &str, value: &str) -> Result<String, Conf
     }
 }
 
-/// A destination: `drop`, or an `http://` URL with a host.
+/// A destination: `drop`, or an `http://` or `https://` URL with a host.
 fn destination(origins: &Origins<'_>, key: &str, value: &str) -> Result<Destination, ConfigError> {
     let value = value.trim();
     if value == DROP {
@@ -386,20 +397,17 @@ fn destination(origins: &Origins<'_>, key: &str, value: &str) -> Result<Destinat
         origins.invalid(
             key,
             format!("`{value}` is not a URL ({err})"),
-            "write the app's URL, e.g. http://127.0.0.1:3000/webhooks, or `drop`",
+            "write the app's URL, e.g. http://127.0.0.1:3000/webhooks or https://app.example/webhooks, or `drop`",
         )
     })?;
     match uri.scheme_str() {
-        Some("http") if uri.host().is_some_and(|host| !host.is_empty()) => Ok(Destination::Forward(uri)),
-        Some("https") => Err(origins.invalid(
-            key,
-            format!("`{value}` is https://, which this gateway does not speak to the app"),
-            "run the gateway beside the app and give its http:// URL on the private network (or a local TLS-terminating sidecar)",
-        )),
+        Some("http" | "https") if uri.host().is_some_and(|host| !host.is_empty()) => {
+            Ok(Destination::Forward(uri))
+        }
         _ => Err(origins.invalid(
             key,
-            format!("`{value}` is not an http:// URL with a host"),
-            "write e.g. http://127.0.0.1:3000/webhooks, or `drop`",
+            format!("`{value}` is not an http:// or https:// URL with a host"),
+            "write e.g. http://127.0.0.1:3000/webhooks or https://app.example/webhooks, or `drop`",
         )),
     }
 }
@@ -474,6 +482,7 @@ fn check(
             })
             .collect::<Result<Vec<_>, _>>()?,
     };
+    let tls = tls_config(file.tls_ca_file.as_deref(), origins)?;
     let target = file
         .target
         .as_deref()
@@ -546,6 +555,7 @@ fn check(
         highlevel_keys,
         target,
         routes,
+        tls,
         secrets,
         timeout: duration(
             origins,
@@ -577,6 +587,37 @@ fn check(
             Duration::from_secs(300),
         )?,
         json_logs,
+    })
+}
+
+/// The TLS settings of `https://` targets, with the CA certificates of `tls_ca_file` if given.
+fn tls_config(
+    ca_file: Option<&str>,
+    origins: &Origins<'_>,
+) -> Result<Arc<rustls::ClientConfig>, ConfigError> {
+    let extra = match ca_file.map(str::trim) {
+        None => Vec::new(),
+        Some("") => {
+            return Err(origins.invalid(
+                "tls_ca_file",
+                "it is empty",
+                "give the path of a PEM file of CA certificates, or leave it out",
+            ));
+        }
+        Some(path) => tls::read_ca_file(Path::new(path)).map_err(|err| {
+            origins.invalid(
+                "tls_ca_file",
+                format!("{path}: {err}"),
+                "give a PEM file of the CA certificates that signed the app's certificate",
+            )
+        })?,
+    };
+    tls::client_config(&extra).map_err(|err| {
+        origins.invalid(
+            "tls_ca_file",
+            format!("{}: {err}", ca_file.unwrap_or_default()),
+            "give the certificate of the CA itself (not the app's own certificate chain's key)",
+        )
     })
 }
 
@@ -748,10 +789,34 @@ mod tests {
     }
 
     #[test]
+    fn https_targets_are_forwarded_to() {
+        let mut all = minimal();
+        all.push(("GHL_GATEWAY_TARGET", "https://app.example/hooks"));
+        all.push((
+            "GHL_GATEWAY_ROUTES",
+            "ContactCreate=https://10.0.0.7:8443/c",
+        ));
+        let settings = load(None, &env(&all)).expect("valid");
+        assert_eq!(
+            settings.target,
+            Some(Destination::Forward(Uri::from_static(
+                "https://app.example/hooks"
+            )))
+        );
+        assert_eq!(
+            settings.routes[&EventKind::ContactCreate],
+            Destination::Forward(Uri::from_static("https://10.0.0.7:8443/c"))
+        );
+    }
+
+    #[test]
     fn problems_name_the_key_and_the_fix() {
         assert!(
-            error(&[("GHL_GATEWAY_TARGET", "https://app.example/hooks")])
+            error(&[("GHL_GATEWAY_TARGET", "ftp://app.example/hooks")])
                 .starts_with("GHL_GATEWAY_TARGET: ")
+        );
+        assert!(
+            error(&[("GHL_GATEWAY_TARGET", "https:///hooks")]).starts_with("GHL_GATEWAY_TARGET: ")
         );
         assert!(error(&[("GHL_GATEWAY_SECRETS", "whsec_###")]).contains("GHL_GATEWAY_SECRETS"));
         assert!(

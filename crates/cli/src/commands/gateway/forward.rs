@@ -1,11 +1,14 @@
 //! Forwarding one journaled delivery to the app: its exact bytes, signed as Standard Webhooks
-//! for the app, over hyper-util's pooled HTTP/1 client; and what the answer means.
+//! for the app, over hyper-util's pooled HTTP/1 client (TLS by rustls for `https://`
+//! targets); and what the answer means.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, StatusCode, Uri, header};
 use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -70,17 +73,24 @@ impl Answer {
 /// The forwarder: a pooled client, the signer and the time limit.
 #[derive(Debug, Clone)]
 pub(crate) struct Forwarder {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     signer: Signer,
     timeout: Duration,
 }
 
 impl Forwarder {
-    /// A forwarder with its own connection pool.
-    pub(crate) fn new(signer: Signer, timeout: Duration) -> Self {
+    /// A forwarder with its own connection pool, speaking TLS with `tls` to `https://`
+    /// targets and plain HTTP to `http://` ones.
+    pub(crate) fn new(signer: Signer, timeout: Duration, tls: Arc<rustls::ClientConfig>) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(timeout));
+        connector.enforce_http(false);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(Arc::unwrap_or_clone(tls))
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);

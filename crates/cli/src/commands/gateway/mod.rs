@@ -15,6 +15,7 @@ pub(crate) mod forward;
 pub(crate) mod ops;
 pub(crate) mod routes;
 pub(crate) mod signing;
+pub(crate) mod tls;
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -255,7 +256,11 @@ async fn serve_gateway(settings: Settings, verifier: Verifier) -> Result<ExitCod
     let (ops_listener, ops_addr) = metrics_server::bind(&settings.ops).await?;
     let gateway = Arc::new(Gateway {
         routes: Routes::new(&settings),
-        forwarder: Forwarder::new(Signer::new(settings.secrets.clone()), settings.timeout),
+        forwarder: Forwarder::new(
+            Signer::new(settings.secrets.clone()),
+            settings.timeout,
+            Arc::clone(&settings.tls),
+        ),
         pause_probe: settings.pause_probe,
     });
     let mut durable = DurableConfig::default()
