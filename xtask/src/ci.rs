@@ -80,7 +80,7 @@ const STEPS: &[Step] = &[
         ],
         env: &[],
     },
-    // The coverage-guided fuzz targets (fuzz/, cargo fuzz): 10 s each, 8 targets; with the
+    // The coverage-guided fuzz targets (fuzz/, cargo fuzz): 10 s each, 9 targets; with the
     // clean build (no sanitizer, about 4 minutes on 2 cores) 5 to 7 minutes in all. Seeded
     // from the fixtures at every run.
     Step::CoverageFuzz { seconds: 10 },

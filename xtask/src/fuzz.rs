@@ -24,6 +24,7 @@ pub(crate) const TARGETS: &[&str] = &[
     "signature",
     "keys",
     "journal_sqlite",
+    "journal_redis",
     "cli_set",
     "scenario",
 ];
@@ -313,6 +314,7 @@ pub(crate) fn seeds(target: &str) -> Vec<Vec<u8>> {
             seeds
         }
         "journal_sqlite" => vec![vec![0; 64], vec![5; 200]],
+        "journal_redis" => vec![vec![0; 64], vec![1; 200], (0..=255).collect()],
         "cli_set" => {
             let mut seeds: Vec<Vec<u8>> = [
                 "contact.email=a@b.c",

@@ -140,6 +140,6 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"))
             .parent()
             .expect("the workspace root");
-        assert_eq!(check(root), Ok(2));
+        assert_eq!(check(root), Ok(3));
     }
 }

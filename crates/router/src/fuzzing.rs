@@ -38,3 +38,11 @@ pub fn identify(
 pub fn kind_of_path(path: &str) -> Option<EventKind> {
     kind_from_path(path)
 }
+
+/// The Redis journal's reading of an entry's hash, as `HGETALL` returns it (field, value,
+/// field, value, …): the entry, or the error naming the field that is missing or malformed
+/// (which the journal returns as a [`JournalError`](crate::journal::JournalError)).
+#[cfg(feature = "redis")]
+pub fn redis_entry(flat: Vec<Vec<u8>>) -> Result<crate::journal::Entry, String> {
+    crate::journal::redis::fields::read_entry(flat)
+}

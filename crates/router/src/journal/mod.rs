@@ -53,7 +53,7 @@ mod sqlite;
 pub use sqlite::{SqliteConfig, SqliteJournal, Synchronous};
 
 #[cfg(feature = "redis")]
-mod redis;
+pub(crate) mod redis;
 
 #[cfg(feature = "postgres")]
 mod postgres;

@@ -60,7 +60,7 @@ pub(super) fn new_entry_fields(entry: &NewEntry) -> Vec<(&'static str, Vec<u8>)>
 
 /// Reads a hash (as `HGETALL` returns it) into an entry; an error names the field that is
 /// missing or malformed, for a hash this SDK did not write.
-pub(super) fn read_entry(flat: Vec<Vec<u8>>) -> Result<Entry, String> {
+pub(crate) fn read_entry(flat: Vec<Vec<u8>>) -> Result<Entry, String> {
     let mut fields: HashMap<Vec<u8>, Vec<u8>> = HashMap::with_capacity(flat.len() / 2);
     let mut items = flat.into_iter();
     while let (Some(field), Some(value)) = (items.next(), items.next()) {

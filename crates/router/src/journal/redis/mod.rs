@@ -1,4 +1,4 @@
-mod fields;
+pub(crate) mod fields;
 mod scripts;
 
 use std::time::{Duration, SystemTime};
