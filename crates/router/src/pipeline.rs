@@ -150,7 +150,7 @@ impl<S> Pipeline<S> {
     /// dispatch it, settle the claim by the outcome.
     async fn deliver(&self, delivery: Delivery) -> Outcome {
         if let Some(durable) = &self.durable {
-            return durable.append(&delivery).await;
+            return durable.append(&delivery, self.dispatcher.timeout()).await;
         }
         let claim = match self.dedupe.claim_for(&delivery, self.on_store_error).await {
             Ok(claim) => claim,

@@ -1053,3 +1053,104 @@ async fn a_replica_killed_mid_processing_has_its_leases_taken_over_by_the_other(
         );
     }
 }
+
+/// A new entry is handed to this process's workers, leased, only while they run: an app that
+/// runs no workers (they run elsewhere, on the same journal) leaves every entry pending for
+/// whichever worker leases it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_stay_pending_for_any_worker_until_this_process_runs_its_workers() {
+    use http_body_util::Full;
+    use tower_service::Service as _;
+
+    for engine in Engine::all() {
+        let dir = scratch();
+        let journal = engine.open(&dir, "handoff").await;
+        let (handled, mut was_handled) = tokio::sync::mpsc::unbounded_channel();
+        let mut service = WebhookRouter::new()
+            .verifier(TestKeys::primary().verifier())
+            .on(move |_: AssociationDelete, delivery: Delivery| {
+                let handled = handled.clone();
+                async move {
+                    let _ = handled.send(delivery.webhook_id().map(str::to_owned));
+                }
+            })
+            .durable(journal.clone(), fast())
+            .into_service()
+            .bind(EventKind::AssociationDelete);
+        let deliver = |service: &mut ghl_webhook_router::WebhookService, id: &str| {
+            let body = serde_json::json!({
+                "id": "67ade73d1119d2ac7ad0c475",
+                "webhookId": id,
+                "locationId": "loc-1",
+            })
+            .to_string();
+            let request = http::Request::post("/webhooks")
+                .header("content-type", "application/json")
+                .header(
+                    ghl_webhook_router::SIGNATURE_HEADER,
+                    TestKeys::primary().sign(body.as_bytes()),
+                )
+                .body(Full::new(bytes::Bytes::from(body)))
+                .expect("a request");
+            service.call(request)
+        };
+        let answer = deliver(&mut service, "before-workers")
+            .await
+            .expect("infallible");
+        assert_eq!(answer.status(), 200);
+        let entry = journal
+            .get("before-workers")
+            .await
+            .expect("get")
+            .expect("entry");
+        assert_eq!(
+            (entry.state, entry.attempts),
+            (EntryState::Pending, 0),
+            "{engine:?}: no workers here, nothing leased"
+        );
+
+        let workers = service.workers().expect("durable");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(workers.run(async move {
+            let _ = stopped.await;
+        }));
+        let first = tokio::time::timeout(Duration::from_secs(10), was_handled.recv())
+            .await
+            .expect("handled within 10 s");
+        assert_eq!(first, Some(Some("before-workers".to_owned())));
+        let answer = deliver(&mut service, "with-workers")
+            .await
+            .expect("infallible");
+        assert_eq!(answer.status(), 200);
+        let second = tokio::time::timeout(Duration::from_secs(10), was_handled.recv())
+            .await
+            .expect("handled within 10 s");
+        assert_eq!(second, Some(Some("with-workers".to_owned())));
+        let stats = settled(&*journal, Duration::from_secs(10)).await;
+        assert_eq!((stats.done, stats.pending, stats.in_progress), (2, 0, 0));
+        let entry = journal
+            .get("with-workers")
+            .await
+            .expect("get")
+            .expect("entry");
+        assert_eq!(entry.attempts, 1, "{engine:?}: one attempt");
+        let _ = stop.send(());
+        running.await.expect("the workers stop");
+
+        // Stopped: entries are pending again for any worker.
+        let answer = deliver(&mut service, "after-workers")
+            .await
+            .expect("infallible");
+        assert_eq!(answer.status(), 200);
+        let entry = journal
+            .get("after-workers")
+            .await
+            .expect("get")
+            .expect("entry");
+        assert_eq!(
+            (entry.state, entry.attempts),
+            (EntryState::Pending, 0),
+            "{engine:?}"
+        );
+    }
+}

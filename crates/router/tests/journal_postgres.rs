@@ -251,6 +251,45 @@ async fn replicas_starting_together_create_the_journal_once() {
     );
 }
 
+/// Batches of appends in flight together that share keys, in opposite orders, wait for each
+/// other's index entries: Postgres aborts one to break the deadlock, and the journal sends it
+/// again, so that no append fails and each key is new exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_batches_sharing_keys_in_opposite_orders_never_fail() {
+    let Some(server) = PostgresServer::shared() else {
+        return;
+    };
+    let url = server.create_database();
+    let journal = Arc::new(
+        PostgresJournal::connect(&url, PostgresConfig::default().schema("crossed").writers(4))
+            .await
+            .expect("open"),
+    );
+    for round in 0..120 {
+        let keys: Vec<String> = (0..24).map(|i| format!("r{round}-k{i}")).collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        for copy in 0..4 {
+            let mut mine = keys.clone();
+            if copy % 2 == 1 {
+                mine.reverse();
+            }
+            for key in mine {
+                let journal = Arc::clone(&journal);
+                tasks.spawn(async move { (key.clone(), journal.append(entry(&key)).await) });
+            }
+        }
+        let mut new = std::collections::HashMap::<String, usize>::new();
+        for (key, appended) in tasks.join_all().await {
+            let appended = appended.unwrap_or_else(|err| panic!("round {round}, {key}: {err}"));
+            if appended == Appended::New {
+                *new.entry(key).or_default() += 1;
+            }
+        }
+        assert_eq!(new.len(), keys.len(), "round {round}: every key new once");
+        assert!(new.values().all(|&n| n == 1), "round {round}: {new:?}");
+    }
+}
+
 #[tokio::test]
 async fn a_row_this_sdk_did_not_write_is_a_clear_error_not_a_panic() {
     let Some(server) = PostgresServer::shared() else {

@@ -292,6 +292,72 @@ fn a_batch_of_settlements_commits_whole_or_not_at_all() {
 }
 
 #[test]
+fn an_entry_appended_leased_is_in_progress_on_its_first_attempt_and_settles_with_its_token() {
+    use ghl_webhook_router::journal::EntryState;
+    let dir = Scratch::new();
+    let journal = dir.journal();
+    let rt = runtime();
+    rt.block_on(async {
+        let (appended, leased) = journal.append_leased(entry("a"), LONG).await.unwrap();
+        assert_eq!(appended, Appended::New);
+        let leased = leased.expect("leased at once");
+        assert_eq!(
+            (leased.entry.state, leased.entry.attempts),
+            (EntryState::InProgress, 1)
+        );
+        assert_eq!(leased.entry.raw, entry("a").raw, "the body, not read back");
+        let stored = journal.get("a").await.unwrap().expect("stored");
+        assert_eq!(
+            (stored.state, stored.attempts, stored.lease_until),
+            (EntryState::InProgress, 1, leased.entry.lease_until)
+        );
+        assert!(
+            journal.lease(10, LONG).await.unwrap().is_empty(),
+            "not leased twice"
+        );
+        let (again, none) = journal.append_leased(entry("a"), LONG).await.unwrap();
+        assert_eq!((again, none.is_none()), (Appended::Duplicate, true));
+        journal.complete(&leased.token).await.unwrap();
+        assert_eq!(
+            journal.get("a").await.unwrap().unwrap().state,
+            EntryState::Done
+        );
+
+        // An order key may have to wait for an earlier entry: appended pending, not leased.
+        let mut ordered = entry("b");
+        ordered.order_key = Some("loc-1".into());
+        let (appended, none) = journal.append_leased(ordered, LONG).await.unwrap();
+        assert_eq!((appended, none.is_none()), (Appended::New, true));
+        assert_eq!(
+            journal.get("b").await.unwrap().unwrap().state,
+            EntryState::Pending
+        );
+
+        // Its worker died: once the lease runs out, the entry is leased again, the first
+        // token lost.
+        let (_, first) = journal
+            .append_leased(entry("c"), Duration::from_millis(1))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let again: Vec<_> = journal
+            .lease(10, LONG)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|l| l.entry.key == "c")
+            .collect();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].entry.attempts, 2);
+        let first = first.expect("leased");
+        assert!(matches!(
+            journal.complete(&first.token).await,
+            Err(JournalError::LeaseLost(_))
+        ));
+    });
+}
+
+#[test]
 fn synchronous_normal_journals_work_the_same() {
     let dir = Scratch::new();
     let config = SqliteConfig::default().synchronous(Synchronous::Normal);

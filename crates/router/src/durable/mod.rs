@@ -10,6 +10,7 @@ use crate::outcome::Outcome;
 
 mod attempt;
 mod completer;
+mod handoff;
 mod retry_at;
 mod upkeep;
 mod workers;
@@ -226,6 +227,8 @@ pub(crate) struct Durable {
     pub(crate) journal: Arc<dyn Journal>,
     pub(crate) config: DurableConfig,
     pub(crate) appended: Arc<Notify>,
+    /// New entries handed to this process's running workers, leased.
+    pub(crate) handoff: handoff::HandOff,
 }
 
 impl Durable {
@@ -244,11 +247,18 @@ impl Durable {
             journal,
             config,
             appended,
+            handoff: handoff::HandOff::default(),
         }
     }
 
-    /// The edge's last step: the verified delivery into the journal.
-    pub(crate) async fn append(&self, delivery: &Delivery) -> Outcome {
+    /// The edge's last step: the verified delivery into the journal; leased at once and handed
+    /// to this process's workers when they run and have room (the lease as long as a handler
+    /// timing out after `handler_timeout` needs).
+    pub(crate) async fn append(
+        &self,
+        delivery: &Delivery,
+        handler_timeout: Option<Duration>,
+    ) -> Outcome {
         let order_key = self.config.order_key.as_ref().and_then(|key| key(delivery));
         let entry = NewEntry {
             key: entry_key(delivery.webhook_id(), delivery.raw()),
@@ -260,6 +270,23 @@ impl Durable {
             order_key,
             received_at: SystemTime::now(),
         };
+        if entry.order_key.is_none()
+            && let Some(place) = self.handoff.reserve()
+        {
+            let lease_for = self.config.lease_for(handler_timeout);
+            return match self.journal.append_leased(entry, lease_for).await {
+                Ok((Appended::New, Some(leased))) => {
+                    place.send(leased);
+                    Outcome::Journaled
+                }
+                Ok((Appended::New, None)) => {
+                    self.appended.notify_one();
+                    Outcome::Journaled
+                }
+                Ok((Appended::Duplicate, _)) => Outcome::AlreadyJournaled,
+                Err(err) => Outcome::JournalUnavailable(err),
+            };
+        }
         match self.journal.append(entry).await {
             Ok(Appended::New) => {
                 self.appended.notify_one();

@@ -89,6 +89,9 @@ impl<S: Send + Sync + 'static> Workers<S> {
         let mut asked = 0;
         let mut next_seq: u64 = 0;
         let mut batch_size = BatchSize::new(config.concurrency);
+        // New entries the edge hands over leased, while this loop runs (the first loop of the
+        // process only); as many as the handlers can start at once.
+        let mut handed = durable.handoff.open(config.concurrency);
         let mut journal_failed_at: Option<tokio::time::Instant> = None;
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
@@ -169,12 +172,24 @@ impl<S: Send + Sync + 'static> Workers<S> {
                         }
                     }
                 }
+                Some(leased) = next_handed(&mut handed),
+                    if handed.is_some() && running.len() + ahead.len() < batch_size.get() => {
+                    ahead.push_back(leased);
+                }
                 () = durable.appended.notified(), if leasing.is_none() && journal_failed_at.is_none() => {}
                 () = tokio::time::sleep(idle) => {}
             }
         }
-        // Shutdown: no new leases (one on its way is still taken, to be handed back); let the
-        // running handlers finish within the grace.
+        // Shutdown: nothing more handed over (what was, and what the edge is handing over now,
+        // is taken, to be handed back); no new leases (one on its way is still taken, to be
+        // handed back); let the running handlers finish within the grace.
+        durable.handoff.close();
+        if let Some(mut handed) = handed.take() {
+            handed.close();
+            while let Some(leased) = handed.recv().await {
+                ahead.push_back(leased);
+            }
+        }
         if let Some(leasing) = leasing.take()
             && let Ok(batch) = leasing.await
         {
@@ -202,6 +217,14 @@ impl<S: Send + Sync + 'static> Workers<S> {
                 tracing::warn!(key = token.key(), error = %err, "could not hand an entry back; its lease will expire");
             }
         }
+    }
+}
+
+/// The next entry handed over by the edge; never, without a hand-off.
+async fn next_handed(handed: &mut Option<tokio::sync::mpsc::Receiver<Leased>>) -> Option<Leased> {
+    match handed {
+        Some(handed) => handed.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -553,6 +553,21 @@ pub trait Journal: Send + Sync + 'static {
     /// due at once.
     fn append(&self, entry: NewEntry) -> BoxFuture<'_, Result<Appended, JournalError>>;
 
+    /// Appends `entry` leased at once to the caller for `lease_for` (its first attempt,
+    /// counted), for a receiver whose own worker is free to take it in hand: that worker
+    /// skips the round trip of a lease and the read of the body back. The lease is `None`
+    /// when the entry is not leased: a duplicate, an entry with an order key (it may have to
+    /// wait for an earlier one), or an engine that only appends here (the default: a plain
+    /// [`append`](Self::append), the entry pending).
+    fn append_leased(
+        &self,
+        entry: NewEntry,
+        lease_for: Duration,
+    ) -> BoxFuture<'_, Result<(Appended, Option<Leased>), JournalError>> {
+        let _ = lease_for;
+        Box::pin(async move { Ok((self.append(entry).await?, None)) })
+    }
+
     /// Leases up to `max` entries for `lease_for`: due pending entries and expired leases,
     /// respecting order keys. Each one's `attempts` grows by one.
     fn lease(

@@ -16,6 +16,13 @@ impl<J: Journal + ?Sized> Journal for Arc<J> {
     fn append(&self, entry: NewEntry) -> BoxFuture<'_, Result<Appended, JournalError>> {
         (**self).append(entry)
     }
+    fn append_leased(
+        &self,
+        entry: NewEntry,
+        lease_for: Duration,
+    ) -> BoxFuture<'_, Result<(Appended, Option<Leased>), JournalError>> {
+        (**self).append_leased(entry, lease_for)
+    }
     fn lease(
         &self,
         max: usize,

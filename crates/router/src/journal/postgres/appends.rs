@@ -13,6 +13,14 @@ use super::rows::AppendColumns;
 use crate::journal::millis::to_ms;
 use crate::journal::{Appended, JournalError, NewEntry};
 
+/// How many times a batch is sent when Postgres aborts it to break a deadlock.
+const DEADLOCK_TRIES: u32 = 5;
+
+/// Whether Postgres aborted the statement to break a deadlock (`40P01`).
+fn is_deadlock(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("40P01"))
+}
+
 /// One append waiting for its batch.
 pub(super) struct Append {
     pub(super) entry: NewEntry,
@@ -70,19 +78,30 @@ impl Writer {
             }
         }
         let now = to_ms(std::time::SystemTime::now());
-        let inserted = sqlx::query_scalar::<_, Vec<u8>>(AssertSqlSafe(self.statement.as_str()))
-            .bind(columns.keys)
-            .bind(columns.kinds)
-            .bind(columns.identified_by)
-            .bind(columns.type_fields)
-            .bind(columns.verified_by)
-            .bind(columns.order_keys)
-            .bind(columns.received_at)
-            .bind(columns.raws)
-            .bind(now)
-            .bind(&self.channel)
-            .fetch_all(&self.pool)
-            .await;
+        // Two batches in flight that share keys can each wait for the other's unique-index
+        // entries (in arrival order, which the sequence keeps, not key order): Postgres then
+        // aborts one of them. Its keys are the other's now, or free again: try it once more.
+        let mut tries = 0;
+        let inserted = loop {
+            tries += 1;
+            let inserted = sqlx::query_scalar::<_, Vec<u8>>(AssertSqlSafe(self.statement.as_str()))
+                .bind(&columns.keys)
+                .bind(&columns.kinds)
+                .bind(&columns.identified_by)
+                .bind(&columns.type_fields)
+                .bind(&columns.verified_by)
+                .bind(&columns.order_keys)
+                .bind(&columns.received_at)
+                .bind(&columns.raws)
+                .bind(now)
+                .bind(&self.channel)
+                .fetch_all(&self.pool)
+                .await;
+            match inserted {
+                Err(err) if tries < DEADLOCK_TRIES && is_deadlock(&err) => continue,
+                inserted => break inserted,
+            }
+        };
         let new: Vec<usize> = match inserted {
             Ok(keys) => keys
                 .iter()

@@ -305,6 +305,22 @@ impl Journal for SqliteJournal {
         Box::pin(self.write(move |reply| WriteOp::Append { entry, reply }))
     }
 
+    /// One insert, of the entry in progress (without an order key; with one, a plain append).
+    fn append_leased(
+        &self,
+        entry: NewEntry,
+        lease_for: Duration,
+    ) -> BoxFuture<'_, Result<(Appended, Option<Leased>), JournalError>> {
+        if entry.order_key.is_some() {
+            return Box::pin(async move { Ok((self.append(entry).await?, None)) });
+        }
+        Box::pin(self.write(move |reply| WriteOp::AppendLeased {
+            entry,
+            lease_for,
+            reply,
+        }))
+    }
+
     fn lease(
         &self,
         max: usize,

@@ -16,6 +16,12 @@ pub(super) enum WriteOp {
         entry: NewEntry,
         reply: Reply<Appended>,
     },
+    /// An append whose new entry is leased to the caller at once.
+    AppendLeased {
+        entry: NewEntry,
+        lease_for: Duration,
+        reply: Reply<(Appended, Option<Leased>)>,
+    },
     Lease {
         max: usize,
         lease_for: Duration,
@@ -111,6 +117,11 @@ impl WriteOp {
     fn apply(self, tx: &Transaction<'_>, now: i64) -> (Answer, Option<rusqlite::Error>) {
         match self {
             WriteOp::Append { entry, reply } => outcome(reply, append(tx, &entry, now)),
+            WriteOp::AppendLeased {
+                entry,
+                lease_for,
+                reply,
+            } => outcome(reply, append_leased(tx, entry, lease_for, now)),
             WriteOp::Lease {
                 max,
                 lease_for,
@@ -155,6 +166,7 @@ impl WriteOp {
     fn skipped(self) -> Answer {
         match self {
             WriteOp::Append { reply, .. } => answer_failed(reply),
+            WriteOp::AppendLeased { reply, .. } => answer_failed(reply),
             WriteOp::Lease { reply, .. } => answer_failed(reply),
             WriteOp::Settle { reply, .. } => answer_failed(reply),
             WriteOp::SettleMany { batch, reply } => answer_each(reply, Vec::new(), batch.len()),
@@ -339,6 +351,64 @@ pub(super) fn append(
     } else {
         Appended::Duplicate
     }))
+}
+
+/// The generation of the lease an entry is appended with.
+const FIRST_LEASE: u64 = 1;
+
+/// Inserts `entry` in progress, leased until `now + lease_for` (its first attempt counted);
+/// a duplicate key inserts nothing and leases nothing.
+pub(super) fn append_leased(
+    tx: &Transaction<'_>,
+    entry: NewEntry,
+    lease_for: Duration,
+    now: i64,
+) -> rusqlite::Result<Result<(Appended, Option<Leased>), JournalError>> {
+    let lease_until = ms_after(now, lease_for);
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO entries (key, state, kind, identified_by, type_field, verified_by, \
+             order_key, received_at, next_attempt_at, updated_at, raw, attempts, lease_gen, \
+             lease_until) \
+             VALUES (?1, 'in_progress', ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?7, ?8, 1, ?9, ?10) \
+             ON CONFLICT (key) DO NOTHING",
+        )?
+        .execute(params![
+            entry.key,
+            entry.kind.map(EventKind::as_str),
+            entry.identified_by.map(IdentifiedBy::as_str),
+            entry.type_field,
+            entry.verified_by.to_string(),
+            to_ms(entry.received_at),
+            now,
+            &entry.raw[..],
+            i64::try_from(FIRST_LEASE).unwrap_or(1),
+            lease_until,
+        ])?;
+    if inserted != 1 {
+        return Ok(Ok((Appended::Duplicate, None)));
+    }
+    let token = LeaseToken::new(entry.key.clone(), FIRST_LEASE);
+    let leased = Leased {
+        entry: Entry {
+            key: entry.key,
+            raw: entry.raw,
+            kind: entry.kind,
+            identified_by: entry.identified_by,
+            type_field: entry.type_field,
+            verified_by: entry.verified_by,
+            order_key: None,
+            received_at: entry.received_at,
+            state: EntryState::InProgress,
+            attempts: 1,
+            last_error: None,
+            next_attempt_at: from_ms(now),
+            lease_until: Some(from_ms(lease_until)),
+            updated_at: from_ms(now),
+        },
+        token,
+    };
+    Ok(Ok((Appended::New, Some(leased))))
 }
 
 pub(super) fn lease(
