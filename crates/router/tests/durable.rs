@@ -1077,7 +1077,8 @@ async fn entries_stay_pending_for_any_worker_until_this_process_runs_its_workers
             .durable(journal.clone(), fast())
             .into_service()
             .bind(EventKind::AssociationDelete);
-        let deliver = |service: &mut ghl_webhook_router::WebhookService, id: &str| {
+        // Delivers `id` (answered 200) and reads its entry back.
+        let deliver = async |service: &mut ghl_webhook_router::WebhookService, id: &str| {
             let body = serde_json::json!({
                 "id": "67ade73d1119d2ac7ad0c475",
                 "webhookId": id,
@@ -1092,17 +1093,11 @@ async fn entries_stay_pending_for_any_worker_until_this_process_runs_its_workers
                 )
                 .body(Full::new(bytes::Bytes::from(body)))
                 .expect("a request");
-            service.call(request)
+            let answer = service.call(request).await.expect("infallible");
+            assert_eq!(answer.status(), 200, "{id}");
+            journal.get(id).await.expect("get").expect("entry")
         };
-        let answer = deliver(&mut service, "before-workers")
-            .await
-            .expect("infallible");
-        assert_eq!(answer.status(), 200);
-        let entry = journal
-            .get("before-workers")
-            .await
-            .expect("get")
-            .expect("entry");
+        let entry = deliver(&mut service, "before-workers").await;
         assert_eq!(
             (entry.state, entry.attempts),
             (EntryState::Pending, 0),
@@ -1114,18 +1109,15 @@ async fn entries_stay_pending_for_any_worker_until_this_process_runs_its_workers
         let running = tokio::spawn(workers.run(async move {
             let _ = stopped.await;
         }));
-        let first = tokio::time::timeout(Duration::from_secs(10), was_handled.recv())
-            .await
-            .expect("handled within 10 s");
-        assert_eq!(first, Some(Some("before-workers".to_owned())));
-        let answer = deliver(&mut service, "with-workers")
-            .await
-            .expect("infallible");
-        assert_eq!(answer.status(), 200);
-        let second = tokio::time::timeout(Duration::from_secs(10), was_handled.recv())
-            .await
-            .expect("handled within 10 s");
-        assert_eq!(second, Some(Some("with-workers".to_owned())));
+        let mut next_handled = async || {
+            tokio::time::timeout(Duration::from_secs(10), was_handled.recv())
+                .await
+                .expect("handled within 10 s")
+                .flatten()
+        };
+        assert_eq!(next_handled().await.as_deref(), Some("before-workers"));
+        deliver(&mut service, "with-workers").await;
+        assert_eq!(next_handled().await.as_deref(), Some("with-workers"));
         let stats = settled(&*journal, Duration::from_secs(10)).await;
         assert_eq!((stats.done, stats.pending, stats.in_progress), (2, 0, 0));
         let entry = journal
@@ -1138,15 +1130,7 @@ async fn entries_stay_pending_for_any_worker_until_this_process_runs_its_workers
         running.await.expect("the workers stop");
 
         // Stopped: entries are pending again for any worker.
-        let answer = deliver(&mut service, "after-workers")
-            .await
-            .expect("infallible");
-        assert_eq!(answer.status(), 200);
-        let entry = journal
-            .get("after-workers")
-            .await
-            .expect("get")
-            .expect("entry");
+        let entry = deliver(&mut service, "after-workers").await;
         assert_eq!(
             (entry.state, entry.attempts),
             (EntryState::Pending, 0),

@@ -143,40 +143,37 @@ async fn under_shuttles_runtime_the_app_verifies_with_its_secret_key_and_dedupli
     let sender =
         MockSender::new(format!("http://127.0.0.1:{port}/webhooks/highlevel")).expect("a sender");
     let event = AssociationDelete(Association::new("67ade73d1119d2ac7ad0c475"));
-    let first = sender
-        .event(&event)
-        .bound()
-        .webhook_id("shuttle-1")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(first.status, 200, "signed with the secret's key");
-    let again = sender
-        .event(&event)
-        .bound()
-        .webhook_id("shuttle-1")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(again.status, 200, "a duplicate is acknowledged");
-    let forged = sender
-        .event(&event)
-        .bound()
-        .webhook_id("shuttle-2")
-        .signed_by(&TestKeys::other())
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(forged.status, 401, "a key the app does not trust");
-    let unsigned = sender
-        .event(&event)
-        .bound()
-        .webhook_id("shuttle-3")
-        .unsigned()
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(unsigned.status, 401, "no signature");
+    // (webhookId, signed by: the primary test key, another key, or none; the answer; why).
+    let cases: [(&str, Option<TestKeys>, u16, &str); 4] = [
+        (
+            "shuttle-1",
+            Some(TestKeys::primary()),
+            200,
+            "signed with the secret's key",
+        ),
+        (
+            "shuttle-1",
+            Some(TestKeys::primary()),
+            200,
+            "a duplicate is acknowledged",
+        ),
+        (
+            "shuttle-2",
+            Some(TestKeys::other()),
+            401,
+            "a key the app does not trust",
+        ),
+        ("shuttle-3", None, 401, "no signature"),
+    ];
+    for (id, keys, status, why) in cases {
+        let outgoing = sender.event(&event).bound().webhook_id(id);
+        let outgoing = match &keys {
+            Some(keys) => outgoing.signed_by(keys),
+            None => outgoing.unsigned(),
+        };
+        let sent = outgoing.send().await.expect("sent");
+        assert_eq!(sent.status, status, "{id}: {why}");
+    }
 
     let handled =
         tokio::task::block_in_place(|| output.after("association ", Duration::from_secs(10)));

@@ -311,9 +311,6 @@ impl Journal for SqliteJournal {
         entry: NewEntry,
         lease_for: Duration,
     ) -> BoxFuture<'_, Result<(Appended, Option<Leased>), JournalError>> {
-        if entry.order_key.is_some() {
-            return Box::pin(async move { Ok((self.append(entry).await?, None)) });
-        }
         Box::pin(self.write(move |reply| WriteOp::AppendLeased {
             entry,
             lease_for,

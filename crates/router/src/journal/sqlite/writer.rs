@@ -323,20 +323,29 @@ pub(super) fn close_connection(conn: Connection, path: &Path) {
     }
 }
 
-pub(super) fn append(
+/// Inserts `entry` (nothing for a key already there): pending, or in progress leased until
+/// `lease_until` (its first attempt counted). Whether it was inserted.
+fn insert(
     tx: &Transaction<'_>,
     entry: &NewEntry,
     now: i64,
-) -> rusqlite::Result<Result<Appended, JournalError>> {
+    lease_until: Option<i64>,
+) -> rusqlite::Result<bool> {
+    let (state, first) = match lease_until {
+        None => ("pending", 0),
+        Some(_) => ("in_progress", i64::try_from(FIRST_LEASE).unwrap_or(1)),
+    };
     let inserted = tx
         .prepare_cached(
             "INSERT INTO entries (key, state, kind, identified_by, type_field, verified_by, \
-             order_key, received_at, next_attempt_at, updated_at, raw) \
-             VALUES (?1, 'pending', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9) \
+             order_key, received_at, next_attempt_at, updated_at, raw, attempts, lease_gen, \
+             lease_until) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?11, ?12) \
              ON CONFLICT (key) DO NOTHING",
         )?
         .execute(params![
             entry.key,
+            state,
             entry.kind.map(EventKind::as_str),
             entry.identified_by.map(IdentifiedBy::as_str),
             entry.type_field,
@@ -345,8 +354,19 @@ pub(super) fn append(
             to_ms(entry.received_at),
             now,
             &entry.raw[..],
+            first,
+            lease_until,
         ])?;
-    Ok(Ok(if inserted == 1 {
+    Ok(inserted == 1)
+}
+
+pub(super) fn append(
+    tx: &Transaction<'_>,
+    entry: &NewEntry,
+    now: i64,
+) -> rusqlite::Result<Result<Appended, JournalError>> {
+    let inserted = insert(tx, entry, now, None)?;
+    Ok(Ok(if inserted {
         Appended::New
     } else {
         Appended::Duplicate
@@ -364,28 +384,13 @@ pub(super) fn append_leased(
     lease_for: Duration,
     now: i64,
 ) -> rusqlite::Result<Result<(Appended, Option<Leased>), JournalError>> {
+    if entry.order_key.is_some() {
+        // An order key may have to wait for an earlier entry: pending, for the leases.
+        return Ok(append(tx, &entry, now)?.map(|appended| (appended, None)));
+    }
     let lease_until = ms_after(now, lease_for);
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO entries (key, state, kind, identified_by, type_field, verified_by, \
-             order_key, received_at, next_attempt_at, updated_at, raw, attempts, lease_gen, \
-             lease_until) \
-             VALUES (?1, 'in_progress', ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?7, ?8, 1, ?9, ?10) \
-             ON CONFLICT (key) DO NOTHING",
-        )?
-        .execute(params![
-            entry.key,
-            entry.kind.map(EventKind::as_str),
-            entry.identified_by.map(IdentifiedBy::as_str),
-            entry.type_field,
-            entry.verified_by.to_string(),
-            to_ms(entry.received_at),
-            now,
-            &entry.raw[..],
-            i64::try_from(FIRST_LEASE).unwrap_or(1),
-            lease_until,
-        ])?;
-    if inserted != 1 {
+    let inserted = insert(tx, &entry, now, Some(lease_until))?;
+    if !inserted {
         return Ok(Ok((Appended::Duplicate, None)));
     }
     let token = LeaseToken::new(entry.key.clone(), FIRST_LEASE);
